@@ -1,0 +1,405 @@
+/*
+ * gbo.c — per-layer pulse counts learned by gradient (see gbo.h).
+ */
+#include "analog/gbo.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "core/util.h"
+
+#define GBO_IN 784
+#define GBO_CLASSES 10
+
+static const struct cfg_key gbo_keys[] = {
+	{ "candidates", CFG_STR, offsetof(struct gbo_params, candidates), "pulses", 0, 0, 0, "1,2,4,8,16", NULL,
+	  "candidate unary pulse counts per layer (shared/reference/analog.md: e.g. 1, 2, 4, 8, 16)" },
+	{ "lambda", CFG_DBL, offsetof(struct gbo_params, lambda), "1/pulse", 0.002, 0.0, 100.0, NULL, NULL,
+	  "weight of the expected mean pulses per layer in the loss (accuracy / energy trade-off)" },
+	{ "steps", CFG_INT, offsetof(struct gbo_params, steps), "steps", 300, 1, 1000000, NULL, NULL,
+	  "gradient steps on the pulse logits" },
+	{ "batch", CFG_INT, offsetof(struct gbo_params, batch), "images", 100, 1, 4096, NULL, NULL,
+	  "training images per step" },
+	{ "lr", CFG_DBL, offsetof(struct gbo_params, lr), "-", 0.05, 1e-6, 10.0, NULL, NULL,
+	  "Adam learning rate of the pulse logits" },
+	{ "gumbel", CFG_BOOL, offsetof(struct gbo_params, gumbel), "-", 0, 0, 1, NULL, NULL,
+	  "sample the mixing weights with Gumbel-softmax instead of the plain softmax" },
+	{ "tau", CFG_DBL, offsetof(struct gbo_params, tau), "-", 1.0, 0.01, 100.0, NULL, NULL,
+	  "softmax temperature" },
+	{ "train_n", CFG_INT, offsetof(struct gbo_params, train_n), "images", 10000, 100, 60000, NULL, NULL,
+	  "training images sampled from (never test images)" },
+	{ "budget", CFG_DBL, offsetof(struct gbo_params, budget), "pulses", 0, 0, 64, NULL, NULL,
+	  "mean pulses per layer allowed for the final choice (0 = each layer's most probable T)" },
+	CFG_END
+};
+
+static int gbo_check(const void *params, struct nd_err *err)
+{
+	const struct gbo_params *g = params;
+	int cand[GBO_MAX_CAND];
+	int n = gbo_parse_candidates(g->candidates, cand, err);
+	if (n < 0)
+		return n;
+	if (g->budget > 0 && g->budget < cand[0])
+		return nd_errf(err, -EINVAL, "gbo.budget: %g is below the smallest candidate %d",
+			       g->budget, cand[0]);
+	return 0;
+}
+
+const struct cfg_section gbo_section = {
+	"gbo", gbo_keys, sizeof(struct gbo_params), gbo_check
+};
+
+int gbo_parse_candidates(const char *s, int cand[GBO_MAX_CAND], struct nd_err *err)
+{
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		char *end;
+		long v = strtol(p, &end, 10);
+		if (end == p || v < 1 || v > 64 || n >= GBO_MAX_CAND || (n && v <= cand[n - 1]))
+			return nd_errf(err, -EINVAL,
+				       "gbo.candidates: \"%s\": at most %d increasing pulse counts in 1..64",
+				       s, GBO_MAX_CAND);
+		cand[n++] = (int)v;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p)
+			return nd_errf(err, -EINVAL, "gbo.candidates: \"%s\": unexpected '%c'", s, *p);
+	}
+	if (!n)
+		return nd_errf(err, -EINVAL, "gbo.candidates: empty list");
+	return n;
+}
+
+void gbo_format(const struct gbo_result *r, char *buf, size_t n)
+{
+	size_t used = 0;
+	buf[0] = '\0';
+	for (int l = 0; l < r->nl && used < n; l++)
+		used += (size_t)snprintf(buf + used, n - used, "%s%d", l ? "," : "", r->chosen[l]);
+}
+
+/* requantised level of lev (0..q) sent as T unary pulses, in [0, 1] */
+static inline double requant(int lev, int q, int T)
+{
+	return (double)(((unsigned)lev * (unsigned)T * 2u + (unsigned)q) / (2u * (unsigned)q)) / T;
+}
+
+struct gctx {
+	const struct bnn_model *m;
+	int nl, nc;
+	const int *cand;
+	float *W[BNN_MAX_LAYERS], *WT[BNN_MAX_LAYERS];
+	double sd_read[BNN_MAX_LAYERS], sd_static[BNN_MAX_LAYERS];
+	double pi[BNN_MAX_LAYERS][GBO_MAX_CAND];
+	double kappa[BNN_MAX_LAYERS];   /* sum_c pi_c / sqrt(T_c) */
+};
+
+struct gsample {
+	uint8_t *lev[BNN_MAX_LAYERS];   /* input levels of each layer */
+	double *abar;                   /* mixed input, max width */
+	double *D[BNN_MAX_LAYERS];      /* pre-activation incl. noise */
+	double *e1[BNN_MAX_LAYERS];     /* read-noise draws */
+	double *dD, *da;
+};
+
+/* Forward + backward of one sample; adds d loss / d pi to dpi (nl x nc)
+ * and returns the cross-entropy. */
+static double sample_grad(const struct gctx *g, const uint8_t *pix, int label,
+			  struct rng *r, struct gsample *s, double *dpi)
+{
+	const struct bnn_model *m = g->m;
+	bnn_input_levels(m, pix, s->lev[0]);
+	double scores[GBO_CLASSES];
+	for (int l = 0; l < g->nl; l++) {
+		const struct bnn_layer *L = &m->layer[l];
+		int n = L->n_in, no = L->n_out, q = m->qin[l];
+		double *D = s->D[l];
+		for (int j = 0; j < no; j++)
+			D[j] = 0;
+		for (int i = 0; i < n; i++) {
+			double a = 0;
+			for (int c = 0; c < g->nc; c++)
+				a += g->pi[l][c] * requant(s->lev[l][i], q, g->cand[c]);
+			double x = 2.0 * a - 1.0;
+			const float *row = g->WT[l] + (size_t)i * no;
+			for (int j = 0; j < no; j++)
+				D[j] += x * (double)row[j];
+		}
+		for (int j = 0; j < no; j++) {
+			double e1 = rng_normal(r), e2 = rng_normal(r);
+			s->e1[l][j] = e1;
+			D[j] += g->sd_read[l] * g->kappa[l] * e1 + g->sd_static[l] * e2;
+		}
+		if (L->kind == BNN_OUT_SCORE) {
+			for (int j = 0; j < no; j++)
+				scores[j] = bnn_score(m, l, j, D[j] * q);
+		} else {
+			for (int j = 0; j < no; j++)
+				s->lev[l + 1][j] = (uint8_t)bnn_act_level(m, l, j, D[j] * q);
+		}
+	}
+	/* softmax cross-entropy */
+	double mx = scores[0], se = 0, p[GBO_CLASSES];
+	for (int j = 1; j < GBO_CLASSES; j++)
+		if (scores[j] > mx)
+			mx = scores[j];
+	for (int j = 0; j < GBO_CLASSES; j++)
+		se += (p[j] = exp(scores[j] - mx));
+	double loss = -(scores[label] - mx - log(se));
+	int last = g->nl - 1;
+	for (int j = 0; j < GBO_CLASSES; j++)
+		s->dD[j] = (p[j] / se - (j == label)) * m->layer[last].g[j];
+	for (int l = last; l >= 0; l--) {
+		const struct bnn_layer *L = &m->layer[l];
+		int n = L->n_in, no = L->n_out, q = m->qin[l];
+		double *dp = dpi + (size_t)l * g->nc;
+		/* noise path: dD/dpi_c = sd_read * e1 / sqrt(T_c) */
+		double ne = 0;
+		for (int j = 0; j < no; j++)
+			ne += s->dD[j] * s->e1[l][j];
+		for (int c = 0; c < g->nc; c++)
+			dp[c] += g->sd_read[l] * ne / sqrt((double)g->cand[c]);
+		/* input path: dD_j/dabar_i = 2 w_ji */
+		for (int i = 0; i < n; i++)
+			s->da[i] = 0;
+		for (int j = 0; j < no; j++) {
+			double d = 2.0 * s->dD[j];
+			if (d == 0)
+				continue;
+			const float *row = g->W[l] + (size_t)j * n;
+			for (int i = 0; i < n; i++)
+				s->da[i] += d * (double)row[i];
+		}
+		for (int i = 0; i < n; i++)
+			for (int c = 0; c < g->nc; c++)
+				dp[c] += s->da[i] * requant(s->lev[l][i], q, g->cand[c]);
+		if (l == 0)
+			break;
+		/* straight-through to the previous layer's pre-activation */
+		const struct bnn_layer *P = &m->layer[l - 1];
+		int qp = m->qin[l - 1];
+		for (int j = 0; j < n; j++) {
+			double Dj = s->D[l - 1][j];
+			double dd;
+			if (P->kind == BNN_OUT_BINARY) {
+				double width = sqrt((double)P->n_in);
+				double t = (double)P->thresh[j] / qp;
+				dd = fabs(Dj - t) <= width ? s->da[j] / (2.0 * width) : 0.0;
+			} else {
+				double y = P->g[j] * Dj + P->h[j];
+				dd = (y >= 0 && y <= 1) ? s->da[j] * P->g[j] : 0.0;
+			}
+			s->dD[j] = dd;
+		}
+	}
+	return loss;
+}
+
+static void pick(const struct gbo_params *gp, struct gbo_result *out)
+{
+	int nl = out->nl, nc = out->ncand;
+	if (gp->budget <= 0) {
+		for (int l = 0; l < nl; l++) {
+			int b = 0;
+			for (int c = 1; c < nc; c++)
+				if (out->prob[l][c] > out->prob[l][b])
+					b = c;
+			out->chosen[l] = out->cand[b];
+		}
+	} else {
+		/* most probable assignment with mean pulses <= budget */
+		long total = 1;
+		for (int l = 0; l < nl; l++)
+			total *= nc;
+		double best = -INFINITY;
+		for (long k = 0; k < total; k++) {
+			long x = k;
+			double lp = 0, sum = 0;
+			int pick_c[BNN_MAX_LAYERS];
+			for (int l = 0; l < nl; l++) {
+				pick_c[l] = (int)(x % nc);
+				x /= nc;
+				lp += log(out->prob[l][pick_c[l]] + 1e-300);
+				sum += out->cand[pick_c[l]];
+			}
+			if (sum / nl > gp->budget + 1e-9 || lp <= best)
+				continue;
+			best = lp;
+			for (int l = 0; l < nl; l++)
+				out->chosen[l] = out->cand[pick_c[l]];
+		}
+	}
+	double s = 0;
+	for (int l = 0; l < nl; l++)
+		s += out->chosen[l];
+	out->mean_pulses = s / nl;
+}
+
+int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
+	    const struct bnn_model *m, uint64_t seed,
+	    const struct wl_dataset *train, struct gbo_result *out,
+	    struct nd_err *err)
+{
+	memset(out, 0, sizeof *out);
+	int nc = gbo_parse_candidates(gp->candidates, out->cand, err);
+	if (nc < 0)
+		return nc;
+	out->nl = m->nl;
+	out->ncand = nc;
+	struct gctx g;
+	memset(&g, 0, sizeof g);
+	g.m = m;
+	g.nl = m->nl;
+	g.nc = nc;
+	g.cand = out->cand;
+	int mw = 0;
+	for (int l = 0; l <= m->nl; l++)
+		if (m->dim[l] > mw)
+			mw = m->dim[l];
+	for (int l = 0; l < m->nl; l++) {
+		const struct bnn_layer *L = &m->layer[l];
+		g.W[l] = xmalloc(sizeof(float) * (size_t)L->n_in * L->n_out);
+		g.WT[l] = xmalloc(sizeof(float) * (size_t)L->n_in * L->n_out);
+		for (int j = 0; j < L->n_out; j++)
+			for (int i = 0; i < L->n_in; i++) {
+				float w = (float)bnn_w(L, j, i);
+				g.W[l][(size_t)j * L->n_in + i] = w;
+				g.WT[l][(size_t)i * L->n_out + j] = w;
+			}
+		xbar_noise_model(xp, m, l, &g.sd_read[l], &g.sd_static[l]);
+	}
+	long ntr = gp->train_n < (int)train->n ? gp->train_n : (long)train->n;
+	double theta[BNN_MAX_LAYERS][GBO_MAX_CAND], mo[BNN_MAX_LAYERS][GBO_MAX_CAND],
+	       ve[BNN_MAX_LAYERS][GBO_MAX_CAND];
+	memset(theta, 0, sizeof theta);
+	memset(mo, 0, sizeof mo);
+	memset(ve, 0, sizeof ve);
+	int B = gp->batch;
+	double *dpi_s = xcalloc((size_t)B * m->nl * nc, sizeof(double));
+	double *loss_s = xcalloc((size_t)B, sizeof(double));
+	long *idx = xmalloc(sizeof(long) * (size_t)B);
+	double lf = 0, ll = 0;
+	int nf = 0, nlast = 0, win = gp->steps / 10 > 0 ? gp->steps / 10 : 1;
+	for (int step = 0; step < gp->steps; step++) {
+		struct rng r;
+		rng_seed(&r, seed, 0x6B00000000ull + (uint64_t)step);
+		for (int b = 0; b < B; b++)
+			idx[b] = (long)rng_below(&r, (uint64_t)ntr);
+		double soft[BNN_MAX_LAYERS][GBO_MAX_CAND];
+		for (int l = 0; l < m->nl; l++) {
+			double z[GBO_MAX_CAND], mx = -INFINITY, se = 0;
+			for (int c = 0; c < nc; c++) {
+				double gum = 0;
+				if (gp->gumbel) {
+					double u = rng_uniform(&r);
+					gum = -log(-log(u + 1e-300) + 1e-300);
+				}
+				z[c] = (theta[l][c] + gum) / gp->tau;
+				if (z[c] > mx)
+					mx = z[c];
+			}
+			for (int c = 0; c < nc; c++)
+				se += (soft[l][c] = exp(z[c] - mx));
+			g.kappa[l] = 0;
+			for (int c = 0; c < nc; c++) {
+				soft[l][c] /= se;
+				g.pi[l][c] = soft[l][c];
+				g.kappa[l] += soft[l][c] / sqrt((double)out->cand[c]);
+			}
+		}
+		memset(dpi_s, 0, sizeof(double) * (size_t)B * m->nl * nc);
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+		{
+			struct gsample s;
+			memset(&s, 0, sizeof s);
+			for (int l = 0; l <= m->nl; l++)
+				s.lev[l] = xmalloc((size_t)mw);
+			for (int l = 0; l < m->nl; l++) {
+				s.D[l] = xmalloc(sizeof(double) * (size_t)mw);
+				s.e1[l] = xmalloc(sizeof(double) * (size_t)mw);
+			}
+			s.abar = xmalloc(sizeof(double) * (size_t)mw);
+			s.dD = xmalloc(sizeof(double) * (size_t)mw);
+			s.da = xmalloc(sizeof(double) * (size_t)mw);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+			for (int b = 0; b < B; b++) {
+				struct rng rs;
+				rng_seed(&rs, seed, 0x6C00000000ull + (uint64_t)step * 65536u + (uint64_t)b);
+				loss_s[b] = sample_grad(&g, train->pixels + (size_t)idx[b] * GBO_IN,
+							train->labels[idx[b]], &rs, &s,
+							dpi_s + (size_t)b * m->nl * nc);
+			}
+			for (int l = 0; l <= m->nl; l++)
+				free(s.lev[l]);
+			for (int l = 0; l < m->nl; l++) {
+				free(s.D[l]);
+				free(s.e1[l]);
+			}
+			free(s.abar);
+			free(s.dD);
+			free(s.da);
+		}
+		/* fixed-order reduction over samples */
+		double loss = 0, dpi[BNN_MAX_LAYERS][GBO_MAX_CAND];
+		memset(dpi, 0, sizeof dpi);
+		for (int b = 0; b < B; b++) {
+			loss += loss_s[b];
+			for (int l = 0; l < m->nl; l++)
+				for (int c = 0; c < nc; c++)
+					dpi[l][c] += dpi_s[((size_t)b * m->nl + l) * nc + c];
+		}
+		loss /= B;
+		if (step < win) {
+			lf += loss;
+			nf++;
+		}
+		if (step >= gp->steps - win) {
+			ll += loss;
+			nlast++;
+		}
+		for (int l = 0; l < m->nl; l++) {
+			double dp[GBO_MAX_CAND], dot = 0;
+			for (int c = 0; c < nc; c++) {
+				dp[c] = dpi[l][c] / B + gp->lambda * out->cand[c] / m->nl;
+				dot += soft[l][c] * dp[c];
+			}
+			for (int c = 0; c < nc; c++) {
+				double gr = soft[l][c] * (dp[c] - dot) / gp->tau;
+				mo[l][c] = 0.9 * mo[l][c] + 0.1 * gr;
+				ve[l][c] = 0.999 * ve[l][c] + 0.001 * gr * gr;
+				double mh = mo[l][c] / (1.0 - pow(0.9, step + 1));
+				double vh = ve[l][c] / (1.0 - pow(0.999, step + 1));
+				theta[l][c] -= gp->lr * mh / (sqrt(vh) + 1e-8);
+			}
+		}
+	}
+	out->loss_first = nf ? lf / nf : 0;
+	out->loss_last = nlast ? ll / nlast : 0;
+	for (int l = 0; l < m->nl; l++) {
+		double mx = -INFINITY, se = 0;
+		for (int c = 0; c < nc; c++)
+			if (theta[l][c] > mx)
+				mx = theta[l][c];
+		for (int c = 0; c < nc; c++)
+			se += (out->prob[l][c] = exp(theta[l][c] - mx));
+		for (int c = 0; c < nc; c++)
+			out->prob[l][c] /= se;
+		free(g.W[l]);
+		free(g.WT[l]);
+	}
+	free(dpi_s);
+	free(loss_s);
+	free(idx);
+	pick(gp, out);
+	return 0;
+}

@@ -1,0 +1,68 @@
+/*
+ * gbo.h — gradient-based bit-encoding optimisation (GBO, Kim et al.,
+ * DATE 2022): learn how many unary input pulses each layer gets.
+ *
+ * Model (shared/reference/analog.md): layer l's input level a is sent as T
+ * unary pulses, i.e. requantised to T steps, and every pulse reads the
+ * crossbar once, so the decoded sum carries read noise of variance
+ * sigma_l^2 / T (sigma_l from xbar_noise_model(): the layer's tiles, cells and
+ * on/off ratio) plus a static part that no pulse count removes.  Per layer a
+ * softmax (or Gumbel-softmax) over candidate T mixes the candidates in the
+ * forward pass — the mixed input sum_c pi_c q_Tc(a) and the mixed noise
+ * sigma_l * eps * sum_c pi_c / sqrt(T_c) — with the folded network's weights
+ * frozen; loss = cross-entropy under sampled noise + lambda * expected mean
+ * pulses per layer.  Gradients reach the logits through the mixing weights;
+ * activations pass the straight-through estimator.  At the end each layer
+ * keeps its most probable T, or, with a budget, the most probable assignment
+ * whose mean T over layers fits the budget.
+ *
+ * Determinism: noise is drawn from stream (seed, step, sample) and the
+ * per-sample gradients are summed in sample order.
+ */
+#ifndef ND_GBO_H
+#define ND_GBO_H
+
+#include "analog/xbar.h"
+#include "core/cfg.h"
+#include "workloads/bnn.h"
+#include "workloads/idx.h"
+
+#define GBO_MAX_CAND 8
+
+/* Section "gbo". */
+struct gbo_params {
+	char candidates[CFG_STR_MAX];   /* "1,2,4,8,16" */
+	double lambda;                  /* per pulse of mean T */
+	int steps;
+	int batch;
+	double lr;
+	int gumbel;
+	double tau;
+	int train_n;
+	double budget;                  /* mean pulses per layer; 0 = none */
+};
+extern const struct cfg_section gbo_section;
+
+struct gbo_result {
+	int nl, ncand;
+	int cand[GBO_MAX_CAND];
+	double prob[BNN_MAX_LAYERS][GBO_MAX_CAND];
+	int chosen[BNN_MAX_LAYERS];     /* pulses per layer */
+	double mean_pulses;
+	double loss_first, loss_last;   /* mean CE of the first / last 10 % of steps */
+};
+
+/* Parses gbo.candidates.  Returns the count or -EINVAL. */
+int gbo_parse_candidates(const char *s, int cand[GBO_MAX_CAND], struct nd_err *err);
+
+/* Learns pulse counts for model m under the noise of xbar config xp on
+ * training images.  Returns 0 or -EINVAL. */
+int gbo_run(const struct gbo_params *g, const struct xbar_params *xp,
+	    const struct bnn_model *m, uint64_t seed,
+	    const struct wl_dataset *train, struct gbo_result *out,
+	    struct nd_err *err);
+
+/* Formats chosen pulses as "2,1,8" (for xbar.encoding.pulses_per_layer). */
+void gbo_format(const struct gbo_result *r, char *buf, size_t n);
+
+#endif

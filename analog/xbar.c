@@ -1,0 +1,965 @@
+/*
+ * xbar.c — crossbar tiles: configuration, chip instances (sampled cells and
+ * comparators), the per-pulse value path and the cost path.
+ *
+ * Two value paths give the same answer when nothing analog is random:
+ *  - exact: matches of every tile column counted with XNOR / popcount over
+ *    the tile's rows (used when variation, stuck cells, read noise and
+ *    comparator offsets are all off);
+ *  - analog: column currents summed from per-cell conductances sampled for
+ *    the chip, plus read noise, then decoded with nominal values.
+ * Both then go through the same converter model and digital accumulation.
+ */
+#include "analog/xbar.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/rng.h"
+#include "core/util.h"
+
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XB_CLONES_POP __attribute__((target_clones("popcnt", "default")))
+#define XB_CLONES_VEC __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define XB_CLONES_POP
+#define XB_CLONES_VEC
+#endif
+
+/* ------------------------------------------------------------------ */
+/* Config section "xbar"                                               */
+
+static const char *const enc_names[] = { "unary", "bitserial", NULL };
+static const char *const ref_names[] = { "centred", "calibrated", NULL };
+
+#define OFF(f) offsetof(struct xbar_params, f)
+
+static const struct cfg_key xbar_keys[] = {
+	{ "tile.rows", CFG_INT, OFF(rows), "rows", 128, 2, 1024, NULL, NULL,
+	  "word-line pairs per tile, bias rows included (128 x 128 sub-arrays: XNOR-RRAM, Sun et al. DATE'18)" },
+	{ "tile.cols", CFG_INT, OFF(cols), "columns", 128, 1, 1024, NULL, NULL,
+	  "bit lines per tile (XNOR-RRAM DATE'18: 128)" },
+	{ "tile.bias_rows", CFG_INT, OFF(bias_rows), "rows", 0, 0, 64, NULL, NULL,
+	  "rows per tile holding the folded batch-norm threshold (lecture seed tile: 5 bias rows under 27 weight rows)" },
+	{ "device.r_lrs_ohm", CFG_DBL, OFF(r_lrs_ohm), "ohm", 100e3, 1e2, 1e9, NULL, NULL,
+	  "low-resistance state (NeuroSim default 100 kOhm)" },
+	{ "device.r_hrs_ohm", CFG_DBL, OFF(r_hrs_ohm), "ohm", 1.7e6, 1e2, 1e12, NULL, NULL,
+	  "high-resistance state (NeuroSim default 1.7 MOhm; on/off ratio 17)" },
+	{ "device.v_read", CFG_DBL, OFF(v_read), "V", 0.5, 0.01, 5.0, NULL, NULL,
+	  "read voltage on a driven word line (NeuroSim, MNSIM: 0.5 V)" },
+	{ "device.t_pulse_ns", CFG_DBL, OFF(t_pulse_ns), "ns", 10.0, 0.1, 1e6, NULL, NULL,
+	  "read pulse width, one crossbar read per input pulse (NeuroSim: 10 ns)" },
+	{ "noise.d2d.enable", CFG_BOOL, OFF(d2d_on), "-", 0, 0, 1, NULL, NULL,
+	  "device-to-device conductance variation G*(1+N(0,sigma)), fixed per chip instance (NeuroSim model)" },
+	{ "noise.d2d.sigma", CFG_DBL, OFF(d2d_sigma), "relative", 0.1, 0.0, 2.0, NULL, NULL,
+	  "relative sigma of device-to-device variation (DESIGN.md user question: sigma = 0.1)" },
+	{ "noise.read.enable", CFG_BOOL, OFF(read_on), "-", 0, 0, 1, NULL, NULL,
+	  "cycle-to-cycle read noise, fresh every pulse (CrossSim / aihwkit read noise per MVM)" },
+	{ "noise.read.sigma", CFG_DBL, OFF(read_sigma), "relative", 0.05, 0.0, 10.0, NULL, NULL,
+	  "relative sigma of a driven cell's read current per pulse (column sum: Gaussian with the summed variance)" },
+	{ "noise.stuck.enable", CFG_BOOL, OFF(stuck_on), "-", 0, 0, 1, NULL, NULL,
+	  "stuck-at-LRS / stuck-at-HRS cells, fixed per chip instance (MNSIM fault model)" },
+	{ "noise.stuck.lrs_frac", CFG_DBL, OFF(stuck_lrs), "fraction", 0.01, 0.0, 1.0, NULL, NULL,
+	  "fraction of cells stuck at LRS (MNSIM example: 1 %)" },
+	{ "noise.stuck.hrs_frac", CFG_DBL, OFF(stuck_hrs), "fraction", 0.09, 0.0, 1.0, NULL, NULL,
+	  "fraction of cells stuck at HRS (MNSIM example: 9 %)" },
+	{ "noise.onoff.enable", CFG_BOOL, OFF(onoff_on), "-", 1, 0, 1, NULL, NULL,
+	  "finite on/off ratio R_HRS/R_LRS (off: HRS conducts nothing, an ideal switch)" },
+	{ "noise.offset.enable", CFG_BOOL, OFF(offset_on), "-", 0, 0, 1, NULL, NULL,
+	  "sense-amp / ADC comparator offset, fixed per comparator and chip (XNOR-RRAM: offset costs accuracy)" },
+	{ "noise.offset.sigma", CFG_DBL, OFF(offset_sigma), "matches", 0.5, 0.0, 100.0, NULL, NULL,
+	  "comparator offset sigma, in units of one match (I_LRS - I_HRS)" },
+	{ "adc.bits", CFG_INT, OFF(adc_bits), "bits", 3, 0, XBAR_MAX_ADC_BITS, NULL, NULL,
+	  "converter resolution per tile column (XNOR-RRAM: 3-bit MLSA; 0 = resolve every partial-sum level)" },
+	{ "adc.ref", CFG_ENUM, OFF(adc_ref), "-", 1, 0, 0, NULL, ref_names,
+	  "converter references: centred on the column's mid-scale, or calibrated per tile column and pulse on training images (programmable MLSA references)" },
+	{ "adc.range", CFG_DBL, OFF(adc_range), "fraction", 0.25, 0.001, 1.0, NULL, NULL,
+	  "adc.ref=centred: full scale as a fraction of the column swing" },
+	{ "adc.range_sd", CFG_DBL, OFF(adc_range_sd), "sigma", 4.0, 0.1, 100.0, NULL, NULL,
+	  "adc.ref=calibrated: full scale in standard deviations of the column's partial sum (4 = +-2 sigma)" },
+	{ "adc.calib_n", CFG_INT, OFF(adc_calib_n), "images", 2000, 10, 60000, NULL, NULL,
+	  "adc.ref=calibrated: training images used to place the references (never test images)" },
+	{ "adc.per_tile", CFG_INT, OFF(adc_per_tile), "converters", 0, 0, 1024, NULL, NULL,
+	  "converters per tile shared by its columns (0 = one per column, as XNOR-RRAM's MLSA per column)" },
+	{ "adc.e_pj", CFG_DBL, OFF(adc_e_pj), "pJ", 0, 0, 1e6, NULL, NULL,
+	  "energy per conversion (0 = ISAAC ISCA'16 table: 4b 0.79 .. 10b 2.38 pJ, below 4b extrapolated at 0.2 pJ/bit)" },
+	{ "adc.t_ns", CFG_DBL, OFF(adc_t_ns), "ns", 0, 0, 1e6, NULL, NULL,
+	  "conversion time (0 = bits + 1 ns, NeuroSim SAR model)" },
+	{ "encoding.kind", CFG_ENUM, OFF(enc), "-", 0, 0, 0, NULL, enc_names,
+	  "input encoding: unary (rate) with T pulses, or binary-weighted bit-serial with k pulses (GBO, Kim et al. DATE'22)" },
+	{ "encoding.pulses", CFG_INT, OFF(pulses), "pulses", 0, 0, 64, NULL, NULL,
+	  "T (unary) or k (bit-serial) for every layer; 0 = native: unary with T = the layer's input steps (exact)" },
+	{ "encoding.pulses_per_layer", CFG_STR, OFF(pulses_per_layer), "pulses", 0, 0, 0, "", NULL,
+	  "comma-separated pulses per layer, overriding encoding.pulses (e.g. a GBO result \"2,1,8\")" },
+	{ "mc.chips", CFG_INT, OFF(chips), "chips", 10, 1, 100000, NULL, NULL,
+	  "chip instances in the Monte Carlo (the issue asks for >= 10 per point)" },
+	{ "mc.test_n", CFG_INT, OFF(test_n), "images", 0, 0, 10000, NULL, NULL,
+	  "test images evaluated per chip (0 = all 10,000)" },
+	{ "max_tiles", CFG_INT, OFF(max_tiles), "tiles", 65536, 1, 1 << 30, NULL, NULL,
+	  "tiles on the chip; a network needing more is an error" },
+	{ "energy.e_drive_pj", CFG_DBL, OFF(e_drive_pj), "pJ", 0.42, 0, 1e6, NULL, NULL,
+	  "word-line driver energy per driven line and pulse (ISAAC 1-bit DAC: 0.42 pJ)" },
+	{ "energy.e_add_pj", CFG_DBL, OFF(e_add_pj), "pJ", 0.1, 0, 1e6, NULL, NULL,
+	  "digital add of a partial sum / threshold compare (int32 add, 45 nm: Horowitz ISSCC'14)" },
+	{ "energy.e_buf_pj_bit", CFG_DBL, OFF(e_buf_pj_bit), "pJ/bit", 0.156, 0, 1e6, NULL, NULL,
+	  "activation buffer access per bit (8 KB SRAM, 10 pJ per 64-bit read: Horowitz ISSCC'14)" },
+	{ "energy.t_add_ns", CFG_DBL, OFF(t_add_ns), "ns", 1.0, 0, 1e6, NULL, NULL,
+	  "one digital adder-tree stage (1 GHz logic)" },
+	CFG_END
+};
+
+static int xbar_check(const void *params, struct nd_err *err)
+{
+	const struct xbar_params *p = params;
+	if (p->bias_rows >= p->rows)
+		return nd_errf(err, -EINVAL,
+			       "xbar.tile.bias_rows: %d bias rows leave no weight rows in a %d-row tile",
+			       p->bias_rows, p->rows);
+	if (p->r_hrs_ohm <= p->r_lrs_ohm)
+		return nd_errf(err, -EINVAL,
+			       "xbar.device.r_hrs_ohm: HRS (%g ohm) must exceed LRS (%g ohm)",
+			       p->r_hrs_ohm, p->r_lrs_ohm);
+	if (p->stuck_lrs + p->stuck_hrs > 1.0)
+		return nd_errf(err, -EINVAL,
+			       "xbar.noise.stuck: lrs_frac + hrs_frac = %g exceeds 1",
+			       p->stuck_lrs + p->stuck_hrs);
+	if (p->adc_per_tile > p->cols)
+		return nd_errf(err, -EINVAL,
+			       "xbar.adc.per_tile: %d converters for %d columns", p->adc_per_tile, p->cols);
+	return 0;
+}
+
+const struct cfg_section xbar_section = {
+	"xbar", xbar_keys, sizeof(struct xbar_params), xbar_check
+};
+
+/* ------------------------------------------------------------------ */
+/* Geometry, encoding plan, checks                                     */
+
+static int data_rows(const struct xbar_params *p) { return p->rows - p->bias_rows; }
+
+int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
+{
+	return (m->dim[l] + data_rows(p) - 1) / data_rows(p);
+}
+
+int xbar_col_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
+{
+	return (m->dim[l + 1] + p->cols - 1) / p->cols;
+}
+
+static int ceil_log2(int v)
+{
+	int b = 0;
+	while ((1 << b) < v)
+		b++;
+	return b;
+}
+
+int xbar_layer_bits(const struct xbar_params *p, const struct bnn_model *m, int l)
+{
+	if (p->adc_bits)
+		return p->adc_bits;
+	/* a converter that resolves every level of the fullest tile: r + 1 levels */
+	int r = data_rows(p) < m->dim[l] ? data_rows(p) : m->dim[l];
+	return ceil_log2(r + p->bias_rows + 1);
+}
+
+int xbar_plan(const struct xbar_params *p, const struct bnn_model *m,
+	      struct xbar_enc_plan *plan, struct nd_err *err)
+{
+	plan->nl = m->nl;
+	for (int l = 0; l < m->nl; l++) {
+		plan->enc[l] = p->enc;
+		if (p->pulses)
+			plan->pulses[l] = p->pulses;
+		else if (p->enc == XBAR_ENC_UNARY)
+			plan->pulses[l] = m->qin[l];
+		else
+			plan->pulses[l] = ceil_log2(m->qin[l] + 1);
+		if (p->enc == XBAR_ENC_BITSERIAL && plan->pulses[l] > 16)
+			return nd_errf(err, -EINVAL, "xbar.encoding.pulses: bit-serial k = %d exceeds 16",
+				       plan->pulses[l]);
+	}
+	const char *s = p->pulses_per_layer;
+	if (!*s)
+		return 0;
+	int l = 0;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > 64)
+			return nd_errf(err, -EINVAL,
+				       "xbar.encoding.pulses_per_layer: \"%s\": pulse counts must be integers in 1..64",
+				       p->pulses_per_layer);
+		if (l >= m->nl)
+			return nd_errf(err, -EINVAL,
+				       "xbar.encoding.pulses_per_layer: \"%s\" lists more than the model's %d layers",
+				       p->pulses_per_layer, m->nl);
+		if (p->enc == XBAR_ENC_BITSERIAL && v > 16)
+			return nd_errf(err, -EINVAL, "xbar.encoding.pulses_per_layer: bit-serial k = %ld exceeds 16", v);
+		plan->pulses[l++] = (int)v;
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return nd_errf(err, -EINVAL, "xbar.encoding.pulses_per_layer: \"%s\": unexpected '%c'",
+				       p->pulses_per_layer, *s);
+	}
+	if (l != m->nl)
+		return nd_errf(err, -EINVAL,
+			       "xbar.encoding.pulses_per_layer: \"%s\" gives %d layers, the model has %d",
+			       p->pulses_per_layer, l, m->nl);
+	return 0;
+}
+
+int xbar_check_mapping(const struct xbar_params *p, const struct bnn_model *m,
+		       struct nd_err *err)
+{
+	long tiles = 0;
+	for (int l = 0; l < m->nl; l++) {
+		if (p->adc_bits == 0 && p->rows + 1 > (1 << XBAR_MAX_ADC_BITS))
+			return nd_errf(err, -EINVAL,
+				       "xbar.tile.rows: %d rows need a %d-bit converter to resolve every level; at most %d bits are modelled",
+				       p->rows, ceil_log2(p->rows + 1), XBAR_MAX_ADC_BITS);
+		tiles += (long)xbar_row_tiles(p, m, l) * xbar_col_tiles(p, m, l);
+	}
+	if (tiles > p->max_tiles)
+		return nd_errf(err, -EINVAL,
+			       "xbar.max_tiles: the %d-layer network needs %ld tiles of %dx%d, the chip has %d",
+			       m->nl, tiles, p->rows, p->cols, p->max_tiles);
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Chip instance                                                       */
+
+/* Converter of one row tile: bins of `step` matches starting at `start`. */
+struct xadc {
+	int r;          /* rows in the tile (data + bias) */
+	int bits;       /* 0 = every level */
+	int levels;     /* 2^bits */
+	int step;
+	int start;
+};
+
+struct xlayer {
+	int n_in, n_out, rt;
+	int q;                    /* input steps */
+	struct xadc *adc;         /* rt */
+	int32_t *bias_v;          /* rt * n_out: programmed bias (D units) */
+	int32_t *bias_m;          /* rt * n_out: bias cells that match */
+	float *delta;             /* n_in * n_out, analog only: gA - gB */
+	float *cbase;             /* rt * n_out, analog only: sum gB + bias currents */
+	float *off;               /* rt * n_out * ncomp, offsets (matches) */
+	int ncomp;
+	uint64_t *rmask_lo, *rmask_hi;  /* per row tile: first / last word masks */
+	int *w_lo, *w_hi;         /* per row tile: word range [w_lo, w_hi] */
+};
+
+struct xbar_chip {
+	const struct bnn_model *m;
+	struct xbar_params p;
+	uint64_t seed, chip;
+	int analog;               /* any per-cell randomness */
+	double g_h;               /* HRS conductance / LRS conductance */
+	double read_scale;        /* read sigma factor incl. d2d second moment */
+	struct xlayer L[BNN_MAX_LAYERS];
+};
+
+/* Stream ids: one per (purpose, chip, layer, image). */
+static uint64_t stream_id(uint64_t kind, uint64_t chip, int layer, uint64_t item)
+{
+	return (kind << 60) ^ (chip << 36) ^ ((uint64_t)layer << 30) ^ item;
+}
+
+#define ST_CELLS 1u
+#define ST_OFFS 2u
+#define ST_READ 3u
+
+static double nominal_state(struct rng *r, const struct xbar_params *p,
+			    double g_nom, double g_h)
+{
+	if (p->stuck_on) {
+		double u = rng_uniform(r);
+		if (u < p->stuck_lrs)
+			g_nom = 1.0;
+		else if (u < p->stuck_lrs + p->stuck_hrs)
+			g_nom = g_h;
+	}
+	if (p->d2d_on && p->d2d_sigma > 0) {
+		g_nom *= 1.0 + p->d2d_sigma * rng_normal(r);
+		if (g_nom < 0)
+			g_nom = 0;
+	}
+	return g_nom;
+}
+
+static void adc_setup(struct xadc *a, const struct xbar_params *p, int r)
+{
+	a->r = r;
+	a->bits = p->adc_bits;
+	if (!a->bits) {
+		a->levels = r + 1;
+		a->step = 1;
+		a->start = 0;
+		return;
+	}
+	a->levels = 1 << a->bits;
+	double s = p->adc_range * (r + 1) / a->levels;
+	a->step = s < 1.0 ? 1 : (int)floor(s + 0.5);
+	int span = a->levels * a->step;
+	a->start = (int)floor((r + 1 - span) / 2.0);
+}
+
+/* Converts a decoded column value mhat (matches, real) to the
+ * reconstructed value (matches). off: this column's comparator offsets. */
+static inline double adc_convert(const struct xadc *a, int start, int step,
+				 double mhat, const float *off, int ncomp)
+{
+	if (!a->bits || ncomp <= 1) {
+		if (off)
+			mhat += (double)off[0];
+		if (!a->bits) {
+			double v = floor(mhat + 0.5);
+			return v < 0 ? 0 : (v > a->r ? a->r : v);
+		}
+		double c = floor((mhat - (start - 0.5)) / step);
+		if (c < 0)
+			c = 0;
+		if (c > a->levels - 1)
+			c = a->levels - 1;
+		return start + c * step + (step - 1) * 0.5;
+	}
+	/* flash: count comparators whose (offset) reference lies below */
+	int code = 0;
+	for (int k = 1; k < a->levels; k++)
+		code += mhat >= start - 0.5 + k * step + (double)off[k - 1];
+	return start + code * step + (step - 1) * 0.5;
+}
+
+void xbar_chip_destroy(xbar_chip *c)
+{
+	if (!c)
+		return;
+	for (int l = 0; l < BNN_MAX_LAYERS; l++) {
+		struct xlayer *L = &c->L[l];
+		free(L->adc);
+		free(L->bias_v);
+		free(L->bias_m);
+		free(L->delta);
+		free(L->cbase);
+		free(L->off);
+		free(L->rmask_lo);
+		free(L->rmask_hi);
+		free(L->w_lo);
+		free(L->w_hi);
+	}
+	free(c);
+}
+
+int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
+		     uint64_t seed, uint64_t chip, xbar_chip **out,
+		     struct nd_err *err)
+{
+	*out = NULL;
+	int rc = xbar_check_mapping(p, m, err);
+	if (rc)
+		return rc;
+	xbar_chip *c = xcalloc(1, sizeof *c);
+	c->m = m;
+	c->p = *p;
+	c->seed = seed;
+	c->chip = chip;
+	c->analog = (p->d2d_on && p->d2d_sigma > 0) || (p->read_on && p->read_sigma > 0) ||
+		    (p->stuck_on && p->stuck_lrs + p->stuck_hrs > 0) ||
+		    (p->offset_on && p->offset_sigma > 0);
+	c->g_h = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
+	c->read_scale = p->read_on ? p->read_sigma : 0.0;
+	if (p->d2d_on)
+		c->read_scale *= sqrt(1.0 + p->d2d_sigma * p->d2d_sigma);
+	int R = data_rows(p), B = p->bias_rows;
+	for (int l = 0; l < m->nl; l++) {
+		const struct bnn_layer *ml = &m->layer[l];
+		struct xlayer *L = &c->L[l];
+		L->n_in = ml->n_in;
+		L->n_out = ml->n_out;
+		L->q = m->qin[l];
+		L->rt = xbar_row_tiles(p, m, l);
+		int rt = L->rt, no = L->n_out;
+		L->adc = xcalloc((size_t)rt, sizeof *L->adc);
+		L->bias_v = xcalloc((size_t)rt * no, sizeof(int32_t));
+		L->bias_m = xcalloc((size_t)rt * no, sizeof(int32_t));
+		L->rmask_lo = xcalloc((size_t)rt, sizeof(uint64_t));
+		L->rmask_hi = xcalloc((size_t)rt, sizeof(uint64_t));
+		L->w_lo = xcalloc((size_t)rt, sizeof(int));
+		L->w_hi = xcalloc((size_t)rt, sizeof(int));
+		for (int t = 0; t < rt; t++) {
+			int i0 = t * R, i1 = (t + 1) * R < L->n_in ? (t + 1) * R : L->n_in;
+			adc_setup(&L->adc[t], p, i1 - i0 + B);
+			L->w_lo[t] = i0 >> 6;
+			L->w_hi[t] = (i1 - 1) >> 6;
+			L->rmask_lo[t] = ~0ull << (i0 & 63);
+			L->rmask_hi[t] = (i1 & 63) ? ~0ull >> (64 - (i1 & 63)) : ~0ull;
+		}
+		/* bias cells: binary layers get a share of -thresh, centring
+		 * each tile's range on the decision point */
+		for (int j = 0; j < no; j++)
+			for (int t = 0; t < rt; t++) {
+				int v = -(B & 1);
+				if (B && ml->kind == BNN_OUT_BINARY) {
+					double want = -(double)ml->thresh[j] / L->q / rt;
+					int vv = (int)floor((want + B) / 2.0 + 0.5) * 2 - B;
+					v = vv < -B ? -B + 0 : (vv > B ? B : vv);
+				}
+				L->bias_v[(size_t)t * no + j] = v;
+				L->bias_m[(size_t)t * no + j] = (v + B) / 2;
+			}
+		if (p->offset_on && p->offset_sigma > 0) {
+			int bits = p->adc_bits;
+			L->ncomp = bits >= 1 && bits <= 6 ? (1 << bits) - 1 : 1;
+			L->off = xmalloc(sizeof(float) * (size_t)rt * no * L->ncomp);
+			struct rng r;
+			rng_seed(&r, seed, stream_id(ST_OFFS, chip, l, 0));
+			for (size_t k = 0; k < (size_t)rt * no * L->ncomp; k++)
+				L->off[k] = (float)(p->offset_sigma * rng_normal(&r));
+		}
+		if (!c->analog)
+			continue;
+		/* per-cell conductances (normalised to G_LRS = 1) */
+		L->delta = xmalloc(sizeof(float) * (size_t)L->n_in * no);
+		L->cbase = xcalloc((size_t)rt * no, sizeof(float));
+		double *cb = xcalloc((size_t)rt * no, sizeof(double));
+		struct rng r;
+		rng_seed(&r, seed, stream_id(ST_CELLS, chip, l, 0));
+		double gh = c->g_h;
+		for (int j = 0; j < no; j++) {
+			for (int i = 0; i < L->n_in; i++) {
+				int w = bnn_w(ml, j, i);
+				double ga = nominal_state(&r, p, w > 0 ? 1.0 : gh, gh);
+				double gb = nominal_state(&r, p, w > 0 ? gh : 1.0, gh);
+				L->delta[(size_t)i * no + j] = (float)(ga - gb);
+				cb[(size_t)(i / R) * no + j] += gb;
+			}
+			for (int t = 0; t < rt; t++) {
+				int mb = L->bias_m[(size_t)t * no + j];
+				for (int k = 0; k < B; k++)
+					cb[(size_t)t * no + j] += nominal_state(&r, p, k < mb ? 1.0 : gh, gh);
+			}
+		}
+		for (size_t k = 0; k < (size_t)rt * no; k++)
+			L->cbase[k] = (float)cb[k];
+		free(cb);
+	}
+	*out = c;
+	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* Value path                                                          */
+
+/* Converter references of every (layer, pulse, row tile, column). */
+struct xbar_refs {
+	int nl;
+	int pulses[BNN_MAX_LAYERS];
+	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
+};
+
+struct xwork {
+	int64_t *ssum[BNN_MAX_LAYERS], *ssq[BNN_MAX_LAYERS];  /* calibration */
+	uint8_t *la, *lb;         /* levels */
+	uint8_t *u;               /* requantised levels */
+	uint64_t *bits;           /* pulse bit vector */
+	float *cur;               /* rt * n_out currents */
+	double *acc;              /* n_out */
+	struct xbar_counts cnt;
+	struct rng rng;
+	int have_spare;
+	double spare;
+};
+
+/* Standard normal by Marsaglia's polar method, both values used. */
+static inline double xnormal(struct xwork *w)
+{
+	if (w->have_spare) {
+		w->have_spare = 0;
+		return w->spare;
+	}
+	double a, b, s;
+	do {
+		a = 2.0 * rng_uniform(&w->rng) - 1.0;
+		b = 2.0 * rng_uniform(&w->rng) - 1.0;
+		s = a * a + b * b;
+	} while (s >= 1.0 || s == 0.0);
+	double f = sqrt(-2.0 * log(s) / s);
+	w->spare = b * f;
+	w->have_spare = 1;
+	return a * f;
+}
+
+XB_CLONES_POP
+static void exact_matches(const struct xlayer *L, const struct bnn_layer *ml,
+			  const uint64_t *bits, float *cur)
+{
+	int no = L->n_out, W = ml->words;
+	for (int t = 0; t < L->rt; t++) {
+		int w0 = L->w_lo[t], w1 = L->w_hi[t];
+		for (int j = 0; j < no; j++) {
+			const uint64_t *wr = ml->wbits + (size_t)j * W;
+			int c = 0;
+			for (int k = w0; k <= w1; k++) {
+				uint64_t x = ~(wr[k] ^ bits[k]);
+				if (k == w0)
+					x &= L->rmask_lo[t];
+				if (k == w1)
+					x &= L->rmask_hi[t];
+				c += __builtin_popcountll(x);
+			}
+			cur[(size_t)t * no + j] = (float)(c + L->bias_m[(size_t)t * no + j]);
+		}
+	}
+}
+
+XB_CLONES_VEC
+static void add_row(float *restrict y, const float *restrict x, int n)
+{
+#ifdef _OPENMP
+#pragma omp simd
+#endif
+	for (int k = 0; k < n; k++)
+		y[k] += x[k];
+}
+
+/* Static column currents (normalised) of one pulse: base + active rows. */
+static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
+			    const uint64_t *bits, float *cur)
+{
+	int no = L->n_out, R = data_rows(&c->p);
+	memcpy(cur, L->cbase, sizeof(float) * (size_t)L->rt * no);
+	for (int i = 0; i < L->n_in; i++)
+		if ((bits[i >> 6] >> (i & 63)) & 1u)
+			add_row(cur + (size_t)(i / R) * no, L->delta + (size_t)i * no, no);
+}
+
+/* One layer for one image: levels in -> dq per neuron (in w->acc). */
+static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
+		      int l, int enc, int pulses, const uint8_t *lev, struct xwork *w)
+{
+	const struct xlayer *L = &c->L[l];
+	const struct bnn_layer *ml = &c->m->layer[l];
+	struct xbar_layer_counts *k = &w->cnt.l[l];
+	int no = L->n_out, n = L->n_in, q = L->q, W = ml->words;
+	int K = enc == XBAR_ENC_UNARY ? pulses : (1 << pulses) - 1;
+	double gh = c->g_h, inv = 1.0 / (1.0 - gh);
+	for (int i = 0; i < n; i++)   /* round(lev * K / q) */
+		w->u[i] = (uint8_t)(((unsigned)lev[i] * (unsigned)K * 2u + (unsigned)q) / (2u * (unsigned)q));
+	for (int j = 0; j < no; j++)
+		w->acc[j] = 0;
+	for (int t = 0; t < pulses; t++) {
+		memset(w->bits, 0, sizeof(uint64_t) * (size_t)W);
+		for (int i = 0; i < n; i++) {
+			int b = enc == XBAR_ENC_UNARY ? t < w->u[i] : (w->u[i] >> t) & 1;
+			w->bits[i >> 6] |= (uint64_t)b << (i & 63);
+		}
+		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
+		if (c->analog)
+			analog_currents(c, L, w->bits, w->cur);
+		else
+			exact_matches(L, ml, w->bits, w->cur);
+		for (int rt = 0; rt < L->rt; rt++) {
+			const struct xadc *a = &L->adc[rt];
+			double r = a->r;
+			uint64_t lrs = 0;
+			for (int j = 0; j < no; j++) {
+				size_t ij = (size_t)rt * no + j;
+				double mh;
+				if (c->analog) {
+					mh = ((double)w->cur[ij] - r * gh) * inv;
+					double ms = mh < 0 ? 0 : (mh > r ? r : mh);
+					lrs += (uint64_t)(ms + 0.5);
+					if (c->read_scale > 0) {
+						double var = ms + (r - ms) * gh * gh;
+						mh += c->read_scale * sqrt(var) * inv * xnormal(w);
+					}
+				} else {
+					mh = (double)w->cur[ij];
+					lrs += (uint64_t)mh;
+				}
+				size_t ri = ((size_t)t * L->rt + rt) * no + j;
+				double qh;
+				if (w->ssum[l]) {
+					/* calibration run: exact, record the statistics */
+					int64_t mi = (int64_t)mh;
+					w->ssum[l][ri] += mi;
+					w->ssq[l][ri] += mi * mi;
+					qh = mh;
+				} else {
+					const float *off = L->off ? L->off + ij * (size_t)L->ncomp : NULL;
+					qh = adc_convert(a, refs->start[l][ri], refs->step[l][ri], mh, off,
+							 L->ncomp);
+				}
+				w->acc[j] += wt * (2.0 * qh - r - L->bias_v[ij]);
+			}
+			k->lrs_reads += lrs;
+			k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
+			k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
+		}
+		k->tile_pulses += (uint64_t)L->rt * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
+		k->conversions += (uint64_t)L->rt * (uint64_t)no;
+		k->adds += (uint64_t)L->rt * (uint64_t)no;
+		k->buf_bits += (uint64_t)n;
+	}
+	/* decoded sum -> D_Q units of the layer (exact when K == q) */
+	for (int j = 0; j < no; j++)
+		w->acc[j] = K == q ? w->acc[j] : w->acc[j] * q / K;
+	k->acts += (uint64_t)no;
+}
+
+static int eval_one(const struct xbar_chip *c, const struct xbar_enc_plan *plan,
+		    const struct xbar_refs *refs, const uint8_t *pix, long img,
+		    struct xwork *w)
+{
+	const struct bnn_model *m = c->m;
+	uint8_t *la = w->la, *lb = w->lb;
+	bnn_input_levels(m, pix, la);
+	int best = 0;
+	for (int l = 0; l < m->nl; l++) {
+		if (c->read_scale > 0) {
+			rng_seed(&w->rng, c->seed, stream_id(ST_READ, c->chip, l, (uint64_t)img));
+			w->have_spare = 0;
+		}
+		run_layer(c, refs, l, plan->enc[l], plan->pulses[l], la, w);
+		const struct bnn_layer *L = &m->layer[l];
+		if (L->kind == BNN_OUT_SCORE) {
+			double bs = -INFINITY;
+			for (int j = 0; j < L->n_out; j++) {
+				double s = bnn_score(m, l, j, w->acc[j]);
+				if (s > bs) {
+					bs = s;
+					best = j;
+				}
+			}
+		} else {
+			int ob = 0;
+			while ((1 << ob) <= m->q)
+				ob++;
+			for (int j = 0; j < L->n_out; j++)
+				lb[j] = (uint8_t)bnn_act_level(m, l, j, w->acc[j]);
+			w->cnt.l[l].buf_bits += (uint64_t)L->n_out * (uint64_t)ob;
+			uint8_t *t = la;
+			la = lb;
+			lb = t;
+		}
+	}
+	return best;
+}
+
+static void counts_add(struct xbar_counts *d, const struct xbar_counts *s)
+{
+	d->images += s->images;
+	for (int l = 0; l < BNN_MAX_LAYERS; l++) {
+		d->l[l].tile_pulses += s->l[l].tile_pulses;
+		d->l[l].row_drives += s->l[l].row_drives;
+		d->l[l].lrs_reads += s->l[l].lrs_reads;
+		d->l[l].hrs_reads += s->l[l].hrs_reads;
+		d->l[l].conversions += s->l[l].conversions;
+		d->l[l].adds += s->l[l].adds;
+		d->l[l].acts += s->l[l].acts;
+		d->l[l].buf_bits += s->l[l].buf_bits;
+	}
+}
+
+static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
+		      const struct xbar_refs *refs, const uint8_t *pixels,
+		      const uint8_t *labels, long n, uint8_t *preds,
+		      struct xbar_counts *counts, struct xbar_refs *calib_sums)
+{
+	const struct bnn_model *m = c->m;
+	int mw = 0, mrt = 0;
+	for (int l = 0; l <= m->nl; l++)
+		if (m->dim[l] > mw)
+			mw = m->dim[l];
+	for (int l = 0; l < m->nl; l++)
+		if (c->L[l].rt * m->dim[l + 1] > mrt)
+			mrt = c->L[l].rt * m->dim[l + 1];
+	long correct = 0;
+	struct xbar_counts total;
+	memset(&total, 0, sizeof total);
+	total.nl = m->nl;
+	size_t nref[BNN_MAX_LAYERS];
+	for (int l = 0; l < m->nl; l++)
+		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)m->dim[l + 1];
+#ifdef _OPENMP
+#pragma omp parallel reduction(+:correct)
+#endif
+	{
+		struct xwork w;
+		memset(&w, 0, sizeof w);
+		w.la = xmalloc((size_t)mw);
+		w.lb = xmalloc((size_t)mw);
+		w.u = xmalloc((size_t)mw);
+		w.bits = xmalloc(sizeof(uint64_t) * (size_t)(mw / 64 + 1));
+		w.cur = xmalloc(sizeof(float) * (size_t)mrt);
+		w.acc = xmalloc(sizeof(double) * (size_t)mw);
+		if (calib_sums)
+			for (int l = 0; l < m->nl; l++) {
+				w.ssum[l] = xcalloc(nref[l], sizeof(int64_t));
+				w.ssq[l] = xcalloc(nref[l], sizeof(int64_t));
+			}
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+		for (long i = 0; i < n; i++) {
+			int pr = eval_one(c, plan, refs, pixels + (size_t)i * 784, i, &w);
+			if (preds)
+				preds[i] = (uint8_t)pr;
+			if (labels && labels[i] == pr)
+				correct++;
+			w.cnt.images++;
+		}
+		/* integer counts and sums: the total does not depend on the order */
+#ifdef _OPENMP
+#pragma omp critical(xbar_counts)
+#endif
+		{
+			counts_add(&total, &w.cnt);
+			if (calib_sums)
+				for (int l = 0; l < m->nl; l++)
+					for (size_t k = 0; k < nref[l]; k++) {
+						((int64_t *)calib_sums->start[l])[k] += w.ssum[l][k];
+						((int64_t *)calib_sums->step[l])[k] += w.ssq[l][k];
+					}
+		}
+		for (int l = 0; l < m->nl; l++) {
+			free(w.ssum[l]);
+			free(w.ssq[l]);
+		}
+		free(w.la);
+		free(w.lb);
+		free(w.u);
+		free(w.bits);
+		free(w.cur);
+		free(w.acc);
+	}
+	if (counts) {
+		counts->nl = m->nl;
+		counts_add(counts, &total);
+	}
+	return correct;
+}
+
+long xbar_chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
+		    const xbar_refs *refs, const uint8_t *pixels,
+		    const uint8_t *labels, long n, uint8_t *preds,
+		    struct xbar_counts *counts)
+{
+	ND_ASSERT(refs && refs->nl == c->m->nl);
+	for (int l = 0; l < c->m->nl; l++)
+		ND_ASSERT(refs->pulses[l] == plan->pulses[l]);
+	return chip_eval(c, plan, refs, pixels, labels, n, preds, counts, NULL);
+}
+
+void xbar_refs_destroy(xbar_refs *r)
+{
+	if (!r)
+		return;
+	for (int l = 0; l < r->nl; l++) {
+		free(r->start[l]);
+		free(r->step[l]);
+	}
+	free(r);
+}
+
+int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
+		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
+		     long n, xbar_refs **out, struct nd_err *err)
+{
+	*out = NULL;
+	/* a noise-free instance of the chip gives the exact partial sums */
+	struct xbar_params q = *p;
+	q.d2d_on = q.read_on = q.stuck_on = q.offset_on = 0;
+	xbar_chip *c;
+	int rc = xbar_chip_create(&q, m, 0, 0, &c, err);
+	if (rc)
+		return rc;
+	xbar_refs *r = xcalloc(1, sizeof *r);
+	r->nl = m->nl;
+	int calib = p->adc_ref == XBAR_REF_CALIBRATED && p->adc_bits > 0;
+	size_t nref[BNN_MAX_LAYERS];
+	for (int l = 0; l < m->nl; l++) {
+		r->pulses[l] = plan->pulses[l];
+		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)m->dim[l + 1];
+		/* int64 sums during calibration, int32 references after */
+		r->start[l] = xcalloc(nref[l], sizeof(int64_t));
+		r->step[l] = xcalloc(nref[l], sizeof(int64_t));
+	}
+	if (calib && n > 0)
+		chip_eval(c, plan, NULL, pixels, NULL, n, NULL, NULL, r);
+	for (int l = 0; l < m->nl; l++) {
+		const struct xlayer *L = &c->L[l];
+		int no = L->n_out;
+		int64_t *s1 = (int64_t *)(void *)r->start[l], *s2 = (int64_t *)(void *)r->step[l];
+		int32_t *st = xmalloc(sizeof(int32_t) * nref[l]);
+		int32_t *sp = xmalloc(sizeof(int32_t) * nref[l]);
+		for (size_t k = 0; k < nref[l]; k++) {
+			int t = (int)((k / (size_t)no) % (size_t)L->rt);
+			const struct xadc *a = &L->adc[t];
+			if (!calib || n <= 0) {
+				st[k] = a->start;
+				sp[k] = a->step;
+				continue;
+			}
+			double mu = (double)s1[k] / (double)n;
+			double var = (double)s2[k] / (double)n - mu * mu;
+			double sd = var > 0 ? sqrt(var) : 0.0;
+			double stp = p->adc_range_sd * sd / a->levels;
+			int step = stp < 1.0 ? 1 : (int)floor(stp + 0.5);
+			int span = a->levels * step;
+			st[k] = (int32_t)floor(mu - (span - 1) / 2.0 + 0.5);
+			sp[k] = step;
+		}
+		free(r->start[l]);
+		free(r->step[l]);
+		r->start[l] = st;
+		r->step[l] = sp;
+	}
+	xbar_chip_destroy(c);
+	*out = r;
+	return 0;
+}
+
+int xbar_monte_carlo(const struct xbar_params *p, const struct bnn_model *m,
+		     const struct xbar_enc_plan *plan, const xbar_refs *refs,
+		     uint64_t seed,
+		     const uint8_t *pixels, const uint8_t *labels, long n,
+		     struct xbar_mc *out, struct nd_err *err)
+{
+	memset(out, 0, sizeof *out);
+	out->chips = p->chips;
+	out->n = n;
+	out->correct = xcalloc((size_t)p->chips, sizeof(long));
+	double s = 0, ss = 0;
+	out->min = 1;
+	out->max = 0;
+	for (int ch = 0; ch < p->chips; ch++) {
+		xbar_chip *c;
+		int rc = xbar_chip_create(p, m, seed, (uint64_t)ch, &c, err);
+		if (rc) {
+			xbar_mc_free(out);
+			return rc;
+		}
+		out->correct[ch] = xbar_chip_eval(c, plan, refs, pixels, labels, n, NULL,
+						  ch == 0 ? &out->counts : NULL);
+		xbar_chip_destroy(c);
+		double a = (double)out->correct[ch] / (double)n;
+		s += a;
+		ss += a * a;
+		if (a < out->min)
+			out->min = a;
+		if (a > out->max)
+			out->max = a;
+	}
+	out->mean = s / p->chips;
+	double var = p->chips > 1 ? (ss - s * s / p->chips) / (p->chips - 1) : 0.0;
+	out->sd = var > 0 ? sqrt(var) : 0.0;
+	return 0;
+}
+
+void xbar_mc_free(struct xbar_mc *mc)
+{
+	if (!mc)
+		return;
+	free(mc->correct);
+	mc->correct = NULL;
+}
+
+/* ------------------------------------------------------------------ */
+/* Cost path                                                           */
+
+double xbar_adc_energy_j(const struct xbar_params *p, int bits)
+{
+	if (p->adc_e_pj > 0)
+		return p->adc_e_pj * 1e-12;
+	/* ISAAC (ISCA'16, 32 nm) per-conversion energies, 4..10 bits; 9 b
+	 * interpolated; below 4 b extrapolated at the 4->5 b slope. */
+	static const double pj[] = { 0, 0.19, 0.39, 0.59, 0.79, 0.99, 1.20, 1.42, 1.67, 2.025, 2.38 };
+	if (bits < 1)
+		bits = 1;
+	if (bits > XBAR_MAX_ADC_BITS)
+		bits = XBAR_MAX_ADC_BITS;
+	return pj[bits] * 1e-12;
+}
+
+void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
+	       const struct xbar_enc_plan *plan, const struct xbar_counts *cnt,
+	       struct xbar_cost *out)
+{
+	memset(out, 0, sizeof *out);
+	struct energy_ledger *lg = &out->ledger;
+	en_init(lg);
+	double t = p->t_pulse_ns * 1e-9, v2 = p->v_read * p->v_read;
+	int h_drv = en_action(lg, "wordline", "drive", p->e_drive_pj * 1e-12);
+	int h_lrs = en_action(lg, "cell", "read_lrs", v2 / p->r_lrs_ohm * t);
+	int h_hrs = en_action(lg, "cell", "read_hrs", p->onoff_on ? v2 / p->r_hrs_ohm * t : 0.0);
+	int h_add = en_action(lg, "digital", "accumulate", p->e_add_pj * 1e-12);
+	int h_act = en_action(lg, "digital", "activation", p->e_add_pj * 1e-12);
+	int h_buf = en_action(lg, "buffer", "access_bit", p->e_buf_pj_bit * 1e-12);
+	double slowest = 0;
+	for (int l = 0; l < m->nl; l++) {
+		const struct xbar_layer_counts *k = &cnt->l[l];
+		int bits = xbar_layer_bits(p, m, l);
+		char act[32];
+		snprintf(act, sizeof act, "convert_%db", bits);
+		int h_adc = en_action(lg, "adc", act, xbar_adc_energy_j(p, bits));
+		en_add(lg, h_drv, k->row_drives);
+		en_add(lg, h_lrs, k->lrs_reads);
+		en_add(lg, h_hrs, k->hrs_reads);
+		en_add(lg, h_adc, k->conversions);
+		en_add(lg, h_add, k->adds);
+		en_add(lg, h_act, k->acts);
+		en_add(lg, h_buf, k->buf_bits);
+		out->ops_per_image += 2.0 * m->dim[l] * m->dim[l + 1];
+		out->tiles += (long)xbar_row_tiles(p, m, l) * xbar_col_tiles(p, m, l);
+		/* latency: every tile of the layer in parallel; per pulse one
+		 * read, then the columns of a tile share its converters */
+		int cols_used = m->dim[l + 1] < p->cols ? m->dim[l + 1] : p->cols;
+		int rounds = p->adc_per_tile ? (cols_used + p->adc_per_tile - 1) / p->adc_per_tile : 1;
+		double t_conv = p->adc_t_ns > 0 ? p->adc_t_ns : bits + 1.0;
+		int rt = xbar_row_tiles(p, m, l);
+		double ns = plan->pulses[l] * (p->t_pulse_ns + rounds * t_conv) +
+			    p->t_add_ns * (ceil_log2(rt) + 1);
+		out->layer_ns[l] = ns;
+		out->latency_ns += ns;
+		if (ns > slowest)
+			slowest = ns;
+	}
+	double total = en_total_j(lg);
+	out->j_per_image = cnt->images ? total / (double)cnt->images : 0.0;
+	out->tops_per_w = out->j_per_image > 0 ? out->ops_per_image / out->j_per_image * 1e-12 : 0.0;
+	out->images_per_s = slowest > 0 ? 1e9 / slowest : 0.0;
+}
+
+void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
+		      int layer, double *sd_read, double *sd_static)
+{
+	double gh = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
+	int rt = xbar_row_tiles(p, m, layer);
+	int r = (m->dim[layer] + rt - 1) / rt + p->bias_rows;
+	/* a tile column with about half its driven cells in LRS */
+	double cells = 0.5 * r * (1.0 + gh * gh);
+	double sig_r = p->read_on ? p->read_sigma : 0.0;
+	double sig_d = p->d2d_on ? p->d2d_sigma : 0.0;
+	double per_tile_read = sig_r * sqrt(cells * (1.0 + sig_d * sig_d)) / (1.0 - gh);
+	double per_tile_static = sig_d * sqrt(cells) / (1.0 - gh);
+	if (p->offset_on)
+		per_tile_static = sqrt(per_tile_static * per_tile_static + p->offset_sigma * p->offset_sigma);
+	/* D units: 2 per match; row tiles add independently */
+	*sd_read = 2.0 * per_tile_read * sqrt((double)rt);
+	*sd_static = 2.0 * per_tile_static * sqrt((double)rt);
+}

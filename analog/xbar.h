@@ -1,0 +1,199 @@
+/*
+ * xbar.h — ReRAM / XNOR-RRAM crossbar tiles running a folded BNN
+ * (workloads/bnn.h): the value path (real partial sums with sampled device
+ * and circuit noise) and the cost path (energy and latency of every tile
+ * pulse and conversion).
+ *
+ * Mapping (XNOR-RRAM, Sun et al. DATE'18): every binary weight is a pair of
+ * complementary cells on a word-line pair (w = +1: WL cell LRS, WLB cell
+ * HRS).  A pulse bit b = 1 drives WL, b = 0 drives WLB, so each driven cell is
+ * LRS on a match and HRS on a mismatch; with all rows on the column current
+ * is  I = matches * I_LRS + mismatches * I_HRS.  A layer of N inputs and M
+ * neurons is split over ceil(N / (R - bias_rows)) x ceil(M / C) tiles of
+ * R x C weight pairs; the bias rows of a tile hold a share of the neuron's
+ * folded threshold so the converter range is centred on the decision point.
+ * Each tile column is digitised by a b-bit converter over a configurable
+ * range (b = 0: a converter that resolves every level, i.e. unbounded
+ * resolution) and the partial sums are added digitally.
+ *
+ * Units inside the value path: conductances are normalised to G_LRS = 1, so
+ * a column current is measured in "matches"; the back end decodes
+ * m = (I - r * g_HRS) / (1 - g_HRS) with nominal values and forms the
+ * partial sum 2m - r.  Energies are joules, times nanoseconds.
+ *
+ * Input encoding per layer (see analog/README.md): unary with T pulses
+ * (level requantised to T steps, thermometer bits, D = sum_t s_t / T) or
+ * bit-serial with k pulses (level requantised to 2^k - 1 steps, D =
+ * sum_j 2^j s_j / (2^k - 1)).  Every pulse is a full crossbar read and a
+ * conversion, so energy and latency grow with the pulses.
+ *
+ * Randomness: device-to-device variation, stuck cells and comparator
+ * offsets are drawn once per chip instance from stream (seed, chip, layer);
+ * read noise is fresh for every pulse from stream (seed, chip, layer,
+ * image), so results do not depend on the OpenMP thread count.
+ */
+#ifndef ND_XBAR_H
+#define ND_XBAR_H
+
+#include <stdint.h>
+
+#include "core/cfg.h"
+#include "core/energy.h"
+#include "core/err.h"
+#include "workloads/bnn.h"
+
+enum xbar_enc { XBAR_ENC_UNARY = 0, XBAR_ENC_BITSERIAL = 1 };
+enum xbar_ref { XBAR_REF_CENTRED = 0, XBAR_REF_CALIBRATED = 1 };
+
+#define XBAR_MAX_ADC_BITS 10
+
+/* Section "xbar". */
+struct xbar_params {
+	int rows, cols, bias_rows;        /* tile geometry */
+	double r_lrs_ohm, r_hrs_ohm;
+	double v_read;                    /* V */
+	double t_pulse_ns;
+	/* non-idealities: each has an enable switch and a magnitude */
+	int d2d_on;       double d2d_sigma;      /* relative, per cell, per chip */
+	int read_on;      double read_sigma;     /* relative, per cell, per pulse */
+	int stuck_on;     double stuck_lrs, stuck_hrs;  /* fractions of cells */
+	int onoff_on;                     /* finite on/off ratio (else HRS = 0 S) */
+	int offset_on;    double offset_sigma;   /* matches, per comparator */
+	/* converter */
+	int adc_bits;                     /* 0 = resolve every level */
+	int adc_ref;                      /* enum xbar_ref */
+	double adc_range;                 /* centred: fraction of the column swing */
+	double adc_range_sd;              /* calibrated: full scale in sigmas */
+	int adc_calib_n;
+	int adc_per_tile;                 /* converters shared by a tile's columns */
+	double adc_e_pj;                  /* 0 = ISAAC table by bits */
+	double adc_t_ns;                  /* 0 = bits + 1 ns (SAR, NeuroSim) */
+	/* input encoding */
+	int enc;                          /* enum xbar_enc */
+	int pulses;                       /* T (unary) or k (bit-serial); 0 = native */
+	char pulses_per_layer[CFG_STR_MAX];  /* "1,4,2" overrides pulses */
+	/* Monte Carlo */
+	int chips;
+	int test_n;                       /* 0 = all 10,000 test images */
+	int max_tiles;                    /* chip capacity */
+	/* cost path */
+	double e_drive_pj;                /* per word-line drive */
+	double e_add_pj;                  /* per digital partial-sum add */
+	double e_buf_pj_bit;              /* SRAM buffer per bit */
+	double t_add_ns;                  /* digital add stage */
+};
+extern const struct cfg_section xbar_section;
+
+/* Per-layer encoding resolved against a model: pulses T_l (unary) or k_l. */
+struct xbar_enc_plan {
+	int nl;
+	int enc[BNN_MAX_LAYERS];
+	int pulses[BNN_MAX_LAYERS];
+};
+
+/* Resolves the encoding of p for model m ("native": unary with T = the
+ * layer's input steps, which is exact).  Returns 0 or -EINVAL naming
+ * xbar.pulses_per_layer. */
+int xbar_plan(const struct xbar_params *p, const struct bnn_model *m,
+	      struct xbar_enc_plan *plan, struct nd_err *err);
+
+/* Checks that model m can be mapped with p (tiles, capacity).  Returns 0
+ * or -EINVAL with a message naming the key. */
+int xbar_check_mapping(const struct xbar_params *p, const struct bnn_model *m,
+		       struct nd_err *err);
+
+/* Action counts of an evaluation (the cost path's input). */
+struct xbar_layer_counts {
+	uint64_t tile_pulses;     /* tile reads (all rows on) */
+	uint64_t row_drives;      /* word lines driven */
+	uint64_t lrs_reads;       /* driven cells read in LRS (from the sensed current) */
+	uint64_t hrs_reads;
+	uint64_t conversions;     /* converter operations */
+	uint64_t adds;            /* digital partial-sum additions */
+	uint64_t acts;            /* threshold / activation / score evaluations */
+	uint64_t buf_bits;        /* activation bits read and written */
+};
+struct xbar_counts {
+	uint64_t images;
+	int nl;
+	struct xbar_layer_counts l[BNN_MAX_LAYERS];
+};
+
+/* One chip instance: the model programmed into tiles with its own sampled
+ * conductances, stuck cells and comparator offsets. */
+typedef struct xbar_chip xbar_chip;
+
+/* Programs model m (borrowed; must outlive the chip) into a chip instance
+ * number `chip`.  Returns 0, or -EINVAL when the mapping is impossible. */
+int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
+		     uint64_t seed, uint64_t chip, xbar_chip **out,
+		     struct nd_err *err);
+void xbar_chip_destroy(xbar_chip *c);
+
+/* Converter references (start and step of the bins, in matches) of every
+ * layer, pulse, row tile and column, for one model, plan and config: centred
+ * on mid-scale, or (adc.ref = calibrated) placed at mean -/+ range_sd/2
+ * standard deviations of the exact partial sums of n calibration images
+ * (training images).  They are a design-time setting shared by all chip
+ * instances.  Returns 0 or -EINVAL (mapping). */
+typedef struct xbar_refs xbar_refs;
+int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
+		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
+		     long n, xbar_refs **out, struct nd_err *err);
+void xbar_refs_destroy(xbar_refs *r);
+
+/* Runs n images through the chip with the given encoding plan and the refs
+ * made for that plan (OpenMP over images).  preds may be NULL; counts (may
+ * be NULL) are accumulated.  Returns the number of correct predictions. */
+long xbar_chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
+		    const xbar_refs *refs, const uint8_t *pixels,
+		    const uint8_t *labels, long n, uint8_t *preds,
+		    struct xbar_counts *counts);
+
+/* Monte Carlo over chips 0..chips-1: correct[c] for each chip. */
+struct xbar_mc {
+	int chips;
+	long n;
+	long *correct;
+	double mean, sd, min, max;   /* accuracy over chips */
+	struct xbar_counts counts;   /* of chip 0 */
+};
+int xbar_monte_carlo(const struct xbar_params *p, const struct bnn_model *m,
+		     const struct xbar_enc_plan *plan, const xbar_refs *refs,
+		     uint64_t seed,
+		     const uint8_t *pixels, const uint8_t *labels, long n,
+		     struct xbar_mc *out, struct nd_err *err);
+void xbar_mc_free(struct xbar_mc *mc);
+
+/* Cost path: energy ledger, latency and throughput from counts. */
+struct xbar_cost {
+	struct energy_ledger ledger;  /* whole evaluation */
+	double j_per_image;
+	double ops_per_image;         /* 2 x MACs of the network */
+	double tops_per_w;
+	double latency_ns;            /* one image, layers in sequence */
+	double images_per_s;          /* layers pipelined over images */
+	double layer_ns[BNN_MAX_LAYERS];
+	long tiles;
+};
+void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
+	       const struct xbar_enc_plan *plan, const struct xbar_counts *cnt,
+	       struct xbar_cost *out);
+
+/* Energy of one conversion in J for b bits (ISAAC table, or the override). */
+double xbar_adc_energy_j(const struct xbar_params *p, int bits);
+
+/* Column noise of one pulse in partial-sum (D) units used by GBO's software
+ * noise model: read noise of a tile column, averaged over typical rows,
+ * summed over the layer's row tiles; and the static (per-chip) part. */
+void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
+		      int layer, double *sd_read, double *sd_static);
+
+/* Number of row tiles / column tiles of layer l. */
+int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l);
+int xbar_col_tiles(const struct xbar_params *p, const struct bnn_model *m, int l);
+
+/* Effective converter bits of layer l (resolves bits = 0). */
+int xbar_layer_bits(const struct xbar_params *p, const struct bnn_model *m, int l);
+
+#endif

@@ -1,0 +1,8 @@
+/* cmds.h — the subcommands of `ndpsim` (one line each; see cli/main.c). */
+#ifndef ND_CMDS_H
+#define ND_CMDS_H
+int cmd_ssd(int argc, char **argv);
+int cmd_config(int argc, char **argv);
+int cmd_run(int argc, char **argv);
+int cmd_io(int argc, char **argv);
+#endif

@@ -1,0 +1,125 @@
+#include "cli/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "core/util.h"
+
+const char cli_common_help[] =
+	"  --config FILE    JSON config applied over the built-in defaults\n"
+	"  --set KEY=VALUE  override one key (repeatable), e.g. --set ssd.channels=16\n"
+	"  --seed N         random seed (same as --set seed=N)\n"
+	"  --out DIR        write report.json, CSVs and plots to DIR\n"
+	"  --quiet          no progress and no table on stdout\n";
+
+static const struct cfg_key run_keys[] = {
+	{ "seed", CFG_U64, offsetof(struct run_params, seed), "-", 1, 0, 9007199254740991.0,
+	  NULL, NULL, "master random seed; every stream (workload, noise, sampling) derives from it" },
+	{ "threads", CFG_INT, offsetof(struct run_params, threads), "threads", 0, 0, 1024,
+	  NULL, NULL, "OpenMP threads for heavy handlers (0 = OpenMP default); results do not depend on it" },
+	CFG_END
+};
+
+const struct cfg_section run_section = {
+	"", run_keys, sizeof(struct run_params), NULL
+};
+
+int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
+		   struct nd_err *err)
+{
+	const char *a = argv[*i];
+	const char *names[] = { "--config", "--set", "--out", "--seed" };
+	for (size_t k = 0; k < ND_ARRAY_LEN(names); k++) {
+		size_t n = strlen(names[k]);
+		const char *val = NULL;
+		int used = 1;
+		if (!strcmp(a, names[k])) {
+			if (*i + 1 >= argc)
+				return nd_errf(err, -EINVAL, "%s needs a value", a), -1;
+			val = argv[*i + 1];
+			used = 2;
+		} else if (!strncmp(a, names[k], n) && a[n] == '=') {
+			val = a + n + 1;
+		} else {
+			continue;
+		}
+		switch (k) {
+		case 0: c->config_path = val; break;
+		case 1:
+			if (c->nsets >= CLI_MAX_SETS)
+				return nd_errf(err, -EINVAL, "too many --set options"), -1;
+			c->sets[c->nsets++] = val;
+			break;
+		case 2: c->out_dir = val; break;
+		case 3: {
+			char *end;
+			errno = 0;
+			unsigned long long v = strtoull(val, &end, 10);
+			if (end == val || *end || errno || val[0] == '-')
+				return nd_errf(err, -EINVAL, "--seed: \"%s\" is not a non-negative integer", val), -1;
+			c->seed_given = 1;
+			c->seed = v;
+			break;
+		}
+		}
+		*i += used;
+		return 1;
+	}
+	if (!strcmp(a, "--quiet") || !strcmp(a, "-q")) {
+		c->quiet = 1;
+		*i += 1;
+		return 1;
+	}
+	return 0;
+}
+
+int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
+	     struct nd_err *err)
+{
+	cfg_defaults(b);
+	int rc;
+	if (c->config_path && (rc = cfg_load_file(b, c->config_path, err)))
+		return rc;
+	for (int i = 0; i < c->nsets; i++)
+		if ((rc = cfg_set(b, c->sets[i], err)))
+			return rc;
+	if (c->seed_given) {
+		char s[64];
+		snprintf(s, sizeof s, "seed=%llu", (unsigned long long)c->seed);
+		if ((rc = cfg_set(b, s, err)))
+			return rc;
+	}
+	return cfg_validate(b, err);
+}
+
+int cli_error(const struct nd_err *err)
+{
+	fprintf(stderr, "ndpsim: %s\n", err->msg[0] ? err->msg : "error");
+	return nd_err_exit_code(err);
+}
+
+int cli_usage_error(const char *sub, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	fprintf(stderr, "ndpsim %s: ", sub);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'ndpsim %s --help'.\n", sub);
+	return 2;
+}
+
+void cli_apply_run(const struct run_params *r)
+{
+#ifdef _OPENMP
+	if (r->threads > 0)
+		omp_set_num_threads(r->threads);
+#else
+	(void)r;
+#endif
+}

@@ -1,0 +1,244 @@
+#include "core/report.h"
+
+#include <cJSON.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "core/cfg.h"
+#include "core/util.h"
+#include "core/version.h"
+
+int rep_mkdir_p(const char *dir, struct nd_err *err)
+{
+	char buf[4096];
+	if (strlen(dir) >= sizeof buf)
+		return nd_errf(err, -ENAMETOOLONG, "%s: path too long", dir);
+	snprintf(buf, sizeof buf, "%s", dir);
+	for (char *p = buf + 1; ; p++) {
+		if (*p == '/' || *p == '\0') {
+			char c = *p;
+			*p = '\0';
+			if (mkdir(buf, 0755) && errno != EEXIST)
+				return nd_errf(err, -errno, "%s: cannot create directory: %s",
+					       buf, strerror(errno));
+			*p = c;
+			if (!c)
+				break;
+		}
+	}
+	struct stat st;
+	if (stat(dir, &st) || !S_ISDIR(st.st_mode))
+		return nd_errf(err, -ENOTDIR, "%s: not a directory", dir);
+	return 0;
+}
+
+int rep_write_atomic(const char *path, const void *data, size_t len,
+		     struct nd_err *err)
+{
+	char tmp[4200];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return nd_errf(err, -errno, "%s: %s", tmp, strerror(errno));
+	const char *p = data;
+	size_t left = len;
+	while (left) {
+		ssize_t w = write(fd, p, left);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			int e = errno;
+			close(fd);
+			unlink(tmp);
+			return nd_errf(err, -e, "%s: write: %s", tmp, strerror(e));
+		}
+		p += w;
+		left -= (size_t)w;
+	}
+	if (fsync(fd) && errno != EINVAL) {
+		int e = errno;
+		close(fd);
+		unlink(tmp);
+		return nd_errf(err, -e, "%s: fsync: %s", tmp, strerror(e));
+	}
+	close(fd);
+	if (rename(tmp, path)) {
+		int e = errno;
+		unlink(tmp);
+		return nd_errf(err, -e, "%s: rename: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+struct cJSON *rep_new(const struct cfg_bundle *b, uint64_t seed,
+		      struct cJSON *metrics)
+{
+	cJSON *r = cJSON_CreateObject();
+	cJSON_AddStringToObject(r, "version", NDPSIM_VERSION);
+	rep_add_u64(r, "seed", seed);
+	cJSON_AddItemToObject(r, "config", b ? cfg_to_json(b) : cJSON_CreateObject());
+	cJSON_AddItemToObject(r, "metrics", metrics ? metrics : cJSON_CreateObject());
+	return r;
+}
+
+static int join(char *buf, size_t n, const char *dir, const char *name,
+		struct nd_err *err)
+{
+	if ((size_t)snprintf(buf, n, "%s/%s", dir, name) >= n)
+		return nd_errf(err, -ENAMETOOLONG, "%s/%s: path too long", dir, name);
+	return 0;
+}
+
+int rep_write_json(const char *dir, const char *name, const struct cJSON *json,
+		   struct nd_err *err)
+{
+	char path[4096];
+	int rc = join(path, sizeof path, dir, name, err);
+	if (rc)
+		return rc;
+	char *text = cJSON_Print(json);
+	if (!text)
+		return nd_errf(err, -ENOMEM, "%s: cannot format JSON", path);
+	size_t n = strlen(text);
+	text = xrealloc(text, n + 2);
+	text[n] = '\n';
+	text[n + 1] = '\0';
+	rc = rep_write_atomic(path, text, n + 1, err);
+	free(text);
+	return rc;
+}
+
+struct rep_csv {
+	char *buf;
+	size_t len, cap;
+};
+
+static void csv_append(struct rep_csv *c, const char *fmt, va_list ap)
+{
+	for (;;) {
+		va_list cp;
+		va_copy(cp, ap);
+		int n = vsnprintf(c->buf + c->len, c->cap - c->len, fmt, cp);
+		va_end(cp);
+		if (n >= 0 && (size_t)n + 2 < c->cap - c->len) {
+			c->len += (size_t)n;
+			c->buf[c->len++] = '\n';
+			c->buf[c->len] = '\0';
+			return;
+		}
+		c->cap = c->cap * 2 + (size_t)(n > 0 ? n : 0) + 2;
+		c->buf = xrealloc(c->buf, c->cap);
+	}
+}
+
+static void csv_appendf(struct rep_csv *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	csv_append(c, fmt, ap);
+	va_end(ap);
+}
+
+struct rep_csv *rep_csv_new(const char *header)
+{
+	struct rep_csv *c = xcalloc(1, sizeof *c);
+	c->cap = 4096;
+	c->buf = xmalloc(c->cap);
+	c->buf[0] = '\0';
+	csv_appendf(c, "%s", header);
+	return c;
+}
+
+void rep_csv_row(struct rep_csv *c, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	csv_append(c, fmt, ap);
+	va_end(ap);
+}
+
+int rep_csv_write(struct rep_csv *c, const char *dir, const char *name,
+		  struct nd_err *err)
+{
+	char path[4096];
+	int rc = join(path, sizeof path, dir, name, err);
+	return rc ? rc : rep_write_atomic(path, c->buf, c->len, err);
+}
+
+void rep_csv_free(struct rep_csv *c)
+{
+	if (!c)
+		return;
+	free(c->buf);
+	free(c);
+}
+
+static int have_gnuplot(void)
+{
+	const char *path = getenv("PATH");
+	if (!path)
+		return 0;
+	char *dup = xstrdup(path), *save = NULL;
+	int found = 0;
+	for (char *d = strtok_r(dup, ":", &save); d && !found;
+	     d = strtok_r(NULL, ":", &save)) {
+		char p[4096];
+		snprintf(p, sizeof p, "%s/gnuplot", d);
+		found = access(p, X_OK) == 0;
+	}
+	free(dup);
+	return found;
+}
+
+int rep_gnuplot(const char *dir, const char *name, const char *script,
+		struct nd_err *err)
+{
+	char gp[4096];
+	char file[300];
+	snprintf(file, sizeof file, "%s.gp", name);
+	int rc = join(gp, sizeof gp, dir, file, err);
+	if (rc)
+		return rc;
+	rc = rep_write_atomic(gp, script, strlen(script), err);
+	if (rc)
+		return rc;
+	if (!have_gnuplot())
+		return 1;
+	pid_t pid = fork();
+	if (pid < 0)
+		return nd_errf(err, -errno, "fork: %s", strerror(errno));
+	if (pid == 0) {
+		if (chdir(dir))
+			_exit(127);
+		int fd = open("/dev/null", O_WRONLY);
+		if (fd >= 0) {
+			dup2(fd, 1);
+			close(fd);
+		}
+		execlp("gnuplot", "gnuplot", file, (char *)NULL);
+		_exit(127);
+	}
+	int st;
+	while (waitpid(pid, &st, 0) < 0)
+		if (errno != EINTR)
+			return nd_errf(err, -errno, "waitpid: %s", strerror(errno));
+	if (!WIFEXITED(st) || WEXITSTATUS(st))
+		return nd_errf(err, -EIO, "%s: gnuplot failed", gp);
+	return 0;
+}
+
+void rep_add_u64(struct cJSON *obj, const char *key, uint64_t v)
+{
+	cJSON_AddNumberToObject(obj, key, (double)v);
+}
+
+void rep_add_dbl(struct cJSON *obj, const char *key, double v)
+{
+	cJSON_AddNumberToObject(obj, key, v);
+}

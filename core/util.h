@@ -1,0 +1,46 @@
+/*
+ * util.h — allocation wrappers, always-on assertions and small helpers
+ * shared by every module.
+ *
+ * Allocation never returns NULL: on failure the process prints the size it
+ * asked for and aborts (Redis-style zmalloc).  Assertions stay on in release
+ * builds: an internal invariant that breaks is a bug to stop on, not to hide.
+ */
+#ifndef ND_UTIL_H
+#define ND_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* Test-only fault injection: after `n` further successful allocations the
+ * next xmalloc/xcalloc/xrealloc fails as if the system were out of memory.
+ * -1 disables it (the default). */
+void xalloc_fail_after(long n);
+
+void nd_assert_fail(const char *expr, const char *file, int line);
+#define ND_ASSERT(e) ((e) ? (void)0 : nd_assert_fail(#e, __FILE__, __LINE__))
+
+#define ND_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+#define container_of(ptr, type, member) \
+	((type *)(void *)((char *)(ptr) - offsetof(type, member)))
+
+static inline uint64_t nd_max_u64(uint64_t a, uint64_t b) { return a > b ? a : b; }
+static inline uint64_t nd_min_u64(uint64_t a, uint64_t b) { return a < b ? a : b; }
+
+/* Ceiling of a / b for b > 0. */
+static inline uint64_t nd_div_ceil(uint64_t a, uint64_t b) { return (a + b - 1) / b; }
+
+/* Time to move `bytes` at `bytes_per_s`, in integer nanoseconds, rounded up
+ * so that a transfer never takes zero time. */
+uint64_t nd_xfer_ns(uint64_t bytes, double bytes_per_s);
+
+/* Wall-clock seconds from a monotonic clock (for progress and benchmarks
+ * only; never part of a simulated result). */
+double nd_wall_s(void);
+
+#endif

@@ -1,0 +1,180 @@
+/*
+ * ssd.h — discrete-event model of a multi-channel NAND SSD.
+ *
+ * Geometry: channels x ways (chips per channel) x dies x planes x blocks x
+ * pages of page_bytes, mapped in units of map_unit_bytes (several units per
+ * flash page).  Timing (all integer ns): a read holds its die for tR and
+ * then, still holding the die (the page register is busy until read out),
+ * the channel for the transfer; a program holds the die, moves its data over
+ * the channel, then holds the die for tPROG; an erase holds the die for
+ * tBERS.  Multi-plane operations on one die share one tR / tPROG.  Host
+ * commands cross a PCIe/SATA link (per-command latency + bandwidth, one
+ * resource per direction), take a controller core for the firmware path and
+ * use the DRAM write-back buffer (reads of buffered data hit it).  The FTL
+ * maps pages (page-level, one entry per map unit), allocates in a
+ * configurable channel/way/die/plane order, and reclaims space with greedy
+ * or cost-benefit garbage collection triggered by a free-block threshold.
+ *
+ * Contention: every resource (die, channel, link direction, controller core,
+ * DRAM) keeps its next-free time; only real completions become events.  The
+ * model charges the energy ledger for every action (see ssd_energy docs in
+ * configs/README.md).
+ */
+#ifndef ND_SSD_H
+#define ND_SSD_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "core/cfg.h"
+#include "core/energy.h"
+#include "core/err.h"
+#include "core/evq.h"
+
+enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
+enum ssd_gc_policy { SSD_GC_GREEDY, SSD_GC_COST_BENEFIT };
+enum ssd_sched { SSD_SCHED_READ_FIRST, SSD_SCHED_FIFO };
+enum ssd_alloc { SSD_ALLOC_STATIC, SSD_ALLOC_DYNAMIC };
+
+struct ssd_params {
+	/* geometry */
+	int channels, ways, dies, planes, blocks, pages;
+	int page_bytes, map_unit_bytes;
+	/* NAND timing */
+	uint64_t t_read_ns, t_prog_ns, t_erase_ns;
+	double channel_mts;
+	int channel_width_bits;
+	int multiplane;
+	int sched;
+	/* controller */
+	int ctrl_cores;
+	double ctrl_clock_mhz;
+	double ctrl_cycles_per_cmd;
+	double ctrl_core_w;
+	/* DRAM buffer */
+	double buffer_mib;
+	int write_through;
+	double dram_mb_s;
+	uint64_t dram_lat_ns;
+	double dram_pj_bit;
+	double dram_static_w;
+	/* host link */
+	int iface;
+	int pcie_gen, pcie_lanes;
+	double link_eff;
+	double sata_mb_s;
+	uint64_t link_lat_ns;
+	double link_pj_bit;
+	/* FTL */
+	double op;
+	int gc_policy;
+	int gc_threshold_blocks;
+	char alloc_order[CFG_STR_MAX];
+	int alloc_policy;
+	/* preconditioning (functional, no events) */
+	double pre_fill;
+	double pre_overwrite;
+	/* NAND energy (V x I x t) */
+	double vcc;
+	double i_read_ma, i_prog_ma, i_erase_ma, i_io_ma, i_standby_ua;
+	int verify;
+};
+
+extern const struct cfg_section ssd_section;
+
+/* Link bandwidth in bytes/s implied by the parameters. */
+double ssd_link_bytes_per_s(const struct ssd_params *p);
+/* Channel bandwidth in bytes/s (MT/s x bus width). */
+double ssd_channel_bytes_per_s(const struct ssd_params *p);
+
+typedef struct ssd ssd;
+struct ssd_req;
+typedef void (*ssd_done_fn)(ssd *s, struct ssd_req *r);
+
+enum ssd_path {
+	SSD_PATH_HOST,     /* host command: link + controller + buffer/flash */
+	SSD_PATH_INTERNAL, /* in-storage consumer: flash -> channel only */
+};
+
+/* A request.  The caller owns the memory and keeps it alive until done() is
+ * called; fields after "private" belong to the SSD. */
+struct ssd_req {
+	uint64_t off_bytes;
+	uint32_t len_bytes;
+	uint8_t is_write;
+	uint8_t path;          /* enum ssd_path */
+	ssd_done_fn done;
+	void *arg;
+	uint64_t t_submit_ns;  /* set by ssd_submit */
+	uint64_t t_done_ns;    /* set before done() */
+	/* private */
+	struct evq_event ev;
+	ssd *owner;
+	uint8_t stage;
+	struct ssd_req *wait_next;
+	uint32_t pending;
+	uint32_t units_left;   /* write units not yet admitted to the buffer */
+	uint64_t next_unit;
+	uint64_t t_data_ns;
+};
+
+/* Creates the drive.  q and led are borrowed and must outlive the drive.
+ * Preconditioning from the parameters is done here.  Returns 0 or -EINVAL
+ * (impossible geometry) / -ENOMEM with err set. */
+int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
+	       uint64_t seed, ssd **out, struct nd_err *err);
+void ssd_destroy(ssd *s);
+
+/* Logical capacity in bytes (map units x unit size). */
+uint64_t ssd_capacity_bytes(const ssd *s);
+uint32_t ssd_unit_bytes(const ssd *s);
+
+/* Submits at the current simulated time.  Offsets beyond the capacity wrap.
+ * Returns 0 or -EINVAL for a zero-length request. */
+int ssd_submit(ssd *s, struct ssd_req *r);
+
+/* Writes map units [first, first + n) functionally (no time, no events), as
+ * if written long ago: used to place data sets and to precondition. */
+void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n);
+
+/* Channel (0..channels-1) that holds a logical unit now, -1 if unmapped or
+ * buffered only. */
+int ssd_unit_channel(const ssd *s, uint64_t unit);
+
+/* Writes every buffered unit to flash (partial pages padded) and runs the
+ * event queue until the drive is idle. */
+void ssd_drain(ssd *s);
+
+/* Clears the statistics (after preconditioning or a warm-up). */
+void ssd_reset_stats(ssd *s);
+
+/* Integrity check of the shadow record (params.verify must be on): every
+ * written logical unit maps to a valid physical unit holding its latest
+ * version and no valid physical unit is orphaned.  Returns 0, or -EBADMSG
+ * with err describing the first problems and the counts. */
+int ssd_verify(ssd *s, struct nd_err *err);
+
+struct ssd_stats {
+	uint64_t host_read_units, host_write_units;
+	uint64_t buffer_read_hits, unmapped_reads;
+	uint64_t flash_read_pages, flash_prog_pages, flash_erases;
+	uint64_t prog_units_written, gc_units_moved, gc_count;
+	uint64_t pad_units;
+	uint64_t erase_min, erase_max;
+	double erase_mean;
+	double waf;
+	uint64_t internal_read_bytes;
+	uint64_t link_bytes_h2d, link_bytes_d2h;
+	uint64_t channel_bytes;
+};
+void ssd_get_stats(const ssd *s, struct ssd_stats *st);
+
+/* Busy time of channel c / die d since the last reset, ns. */
+uint64_t ssd_channel_busy_ns(const ssd *s, int c);
+uint64_t ssd_die_busy_ns(const ssd *s, int d);
+int ssd_n_dies(const ssd *s);
+
+/* Sets the static energy entries to the elapsed time t_ns. */
+void ssd_account_static(ssd *s, uint64_t t_ns);
+
+#endif

@@ -1,0 +1,211 @@
+/* Config: descriptor tables, JSON errors with paths, --set, CLI exit codes. */
+#include <cJSON.h>
+#include <check.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "cli/cli.h"
+#include "core/cfg.h"
+#include "ssdsim/ssd.h"
+#include "tests/common/tutil.h"
+#include "workloads/synth.h"
+
+static struct run_params run;
+static struct ssd_params sp;
+static struct wl_params wp;
+static struct cfg_bundle b;
+
+static void setup(void)
+{
+	memset(&b, 0, sizeof b);
+	cfg_bundle_add(&b, &run_section, &run);
+	cfg_bundle_add(&b, &ssd_section, &sp);
+	cfg_bundle_add(&b, &wl_section, &wp);
+	cfg_defaults(&b);
+}
+
+static int apply(const char *json, struct nd_err *err)
+{
+	cfg_defaults(&b);
+	int rc = cfg_apply_text(&b, json, "t.json", err);
+	return rc ? rc : cfg_validate(&b, err);
+}
+
+START_TEST(defaults_and_values)
+{
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(cfg_validate(&b, &err), 0);
+	ck_assert_int_eq(sp.channels, 8);
+	ck_assert_uint_eq(sp.t_read_ns, 75000);
+	ck_assert_str_eq(sp.alloc_order, "CWDP");
+	ck_assert_int_eq(apply("{\"seed\": 7, \"ssd\": {\"channels\": 16, \"nand\": {\"t_read_ns\": 50000},"
+			       " \"ftl\": {\"gc_policy\": \"cost_benefit\"}, \"description\": \"x\"}}", &err), 0);
+	ck_assert_uint_eq(run.seed, 7);
+	ck_assert_int_eq(sp.channels, 16);
+	ck_assert_uint_eq(sp.t_read_ns, 50000);
+	ck_assert_int_eq(sp.gc_policy, SSD_GC_COST_BENEFIT);
+}
+END_TEST
+
+START_TEST(errors_name_json_path)
+{
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(apply("{\"ssd\": {\"chanels\": 8}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "t.json: ssd.chanels: unknown key"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"nand\": {\"t_read_ns\": \"fast\"}}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.nand.t_read_ns: expected a number"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"channels\": 0}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.channels: 0 is out of range"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"channels\": 2.5}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "expected an integer"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"page_bytes\": 1000}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.page_bytes: 1000 is not a multiple of 512"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"page_bytes\": 6144}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "multiple of ssd.map_unit_bytes"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"ftl\": {\"gc_policy\": \"lru\"}}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.ftl.gc_policy: unknown value \"lru\""));
+	ck_assert_int_eq(apply("{\"ssd\": {\"ftl\": {\"alloc_order\": \"CWDX\"}}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "permutation of CWDP"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"nand\": 5}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.nand: expected an object"));
+	ck_assert_int_eq(apply("{\"ssd\": {\"verify\": 1}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.verify: expected true or false"));
+	ck_assert_int_eq(apply("{\"bogus\": 1}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "bogus: unknown key"));
+	ck_assert_int_eq(apply("[1, 2]", &err), -EINVAL);
+	ck_assert_int_eq(apply("{\"ssd\": {\"ftl\": {\"op\": 0.001}}}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "ssd.ftl.op"));
+}
+END_TEST
+
+START_TEST(malformed_json_names_line)
+{
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(apply("{\n \"ssd\": {\n  \"channels\": 8,\n }\n}", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "t.json:4: malformed JSON"));
+	ck_assert_int_eq(apply("{\"seed\": 1} trailing", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "malformed JSON"));
+}
+END_TEST
+
+START_TEST(set_overrides)
+{
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(cfg_set(&b, "ssd.channels=4", &err), 0);
+	ck_assert_int_eq(sp.channels, 4);
+	ck_assert_int_eq(cfg_set(&b, "workload.count=1e6", &err), 0);
+	ck_assert_uint_eq(wp.count, 1000000);
+	ck_assert_int_eq(cfg_set(&b, "workload.pattern=seq", &err), 0);
+	ck_assert_int_eq(wp.pattern, WL_SEQ);
+	ck_assert_int_eq(cfg_set(&b, "ssd.nand.multiplane=false", &err), 0);
+	ck_assert_int_eq(sp.multiplane, 0);
+	ck_assert_int_eq(cfg_set(&b, "ssd.nope=1", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "--set ssd.nope: unknown key"));
+	ck_assert_int_eq(cfg_set(&b, "ssd.channels=lots", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "not a number"));
+	ck_assert_int_eq(cfg_set(&b, "ssd.channels", &err), -EINVAL);
+	ck_assert_int_eq(cfg_set(&b, "ssd.channels=100000", &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "out of range"));
+}
+END_TEST
+
+START_TEST(resolved_json_roundtrip)
+{
+	struct nd_err err = { 0 };
+	cfg_set(&b, "ssd.channels=4", &err);
+	cfg_set(&b, "ssd.link.iface=sata", &err);
+	uint64_t h1 = cfg_hash(&b);
+	cJSON *j = cfg_to_json(&b);
+	char *t = cJSON_Print(j);
+	cfg_defaults(&b);
+	ck_assert_uint_ne(cfg_hash(&b), h1);
+	ck_assert_int_eq(cfg_apply_text(&b, t, "echo", &err), 0);
+	ck_assert_uint_eq(cfg_hash(&b), h1);
+	free(t);
+	cJSON_Delete(j);
+}
+END_TEST
+
+START_TEST(default_json_matches_builtin)
+{
+	struct nd_err err = { 0 };
+	uint64_t h = cfg_hash(&b);
+	ck_assert_int_eq(cfg_load_file(&b, "configs/default.json", &err), 0);
+	ck_assert_uint_eq(cfg_hash(&b), h);
+	const char *presets[] = { "configs/mqsim-default.json", "configs/simplessd-mlc.json",
+				  "configs/tlc-nvme.json" };
+	for (int i = 0; i < 3; i++) {
+		cfg_defaults(&b);
+		ck_assert_msg(cfg_load_file(&b, presets[i], &err) == 0, "%s", err.msg);
+		ck_assert_msg(cfg_validate(&b, &err) == 0, "%s", err.msg);
+	}
+	ck_assert_int_eq(cfg_load_file(&b, "configs/none.json", &err), -ENOENT);
+	ck_assert_ptr_nonnull(strstr(err.msg, "configs/none.json"));
+}
+END_TEST
+
+/* The CLI: exit code 2 and a message naming the file and path; an earlier
+ * result is left untouched. */
+START_TEST(cli_bad_input_exit_2)
+{
+	char out[8192];
+	const char *bad = tu_write_file("bad.json", "{\"ssd\": {\"nand\": {\"t_read_ns\": -5}}}");
+	int rc = tu_ndpsim(out, sizeof out, "ssd --config %s --quiet", bad);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "bad.json: ssd.nand.t_read_ns: -5 is out of range"));
+	const char *syn = tu_write_file("syntax.json", "{\n\"ssd\": {\n\"channels\": 8,,\n}}");
+	rc = tu_ndpsim(out, sizeof out, "ssd --config %s --quiet", syn);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "syntax.json:3: malformed JSON"));
+	rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.channels=abc");
+	ck_assert_int_eq(rc, 2);
+	rc = tu_ndpsim(out, sizeof out, "ssd --bogus");
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "unknown option '--bogus'"));
+	rc = tu_ndpsim(out, sizeof out, "frobnicate");
+	ck_assert_int_eq(rc, 2);
+	ck_assert_int_eq(tu_ndpsim(out, sizeof out, "ssd --help"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "usage: ndpsim ssd"));
+	ck_assert_int_eq(tu_ndpsim(out, sizeof out, "config --help"), 0);
+	ck_assert_int_eq(tu_ndpsim(out, sizeof out, "run --help"), 0);
+	ck_assert_int_eq(tu_ndpsim(out, sizeof out, "config --dump"), 0);
+	ck_assert_ptr_nonnull(strstr(out, "ssd.nand.t_read_ns"));
+	ck_assert_ptr_nonnull(strstr(out, "MQSim default: 75 us"));
+
+	/* A good run, then a bad one into the same directory: the first
+	 * report survives byte for byte. */
+	char dir[512], path[600];
+	snprintf(dir, sizeof dir, "%s/keep", tu_tmpdir());
+	rc = tu_ndpsim(out, sizeof out, "ssd --quiet --set ssd.blocks=16 --set ssd.ftl.op=0.5 "
+		       "--set workload.count=100 --out %s", dir);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(path, sizeof path, "%s/report.json", dir);
+	struct stat st1, st2;
+	ck_assert_int_eq(stat(path, &st1), 0);
+	rc = tu_ndpsim(out, sizeof out, "ssd --quiet --config %s --out %s", bad, dir);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_int_eq(stat(path, &st2), 0);
+	ck_assert_int_eq(st1.st_size, st2.st_size);
+	ck_assert_int_eq(st1.st_mtim.tv_nsec, st2.st_mtim.tv_nsec);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *s = suite_create("cfg");
+	TCase *tc = tcase_create("cfg");
+	tcase_add_checked_fixture(tc, setup, NULL);
+	tcase_set_timeout(tc, 60);
+	tcase_add_test(tc, defaults_and_values);
+	tcase_add_test(tc, errors_name_json_path);
+	tcase_add_test(tc, malformed_json_names_line);
+	tcase_add_test(tc, set_overrides);
+	tcase_add_test(tc, resolved_json_roundtrip);
+	tcase_add_test(tc, default_json_matches_builtin);
+	tcase_add_test(tc, cli_bad_input_exit_2);
+	suite_add_tcase(s, tc);
+	return tu_run_suite(s);
+}

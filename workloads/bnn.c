@@ -1,0 +1,897 @@
+/*
+ * bnn.c — binarized MLP training (STE + Adam) and exact bit-packed inference.
+ *
+ * Determinism: every parallel loop owns its outputs (a row of Z, a row of
+ * dW, a feature of batch norm) and sums over the reduction dimension in
+ * index order, so results are identical for any OpenMP thread count.
+ */
+#include "workloads/bnn.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "core/rng.h"
+#include "core/util.h"
+
+#ifdef _OPENMP
+#define ND_PRAGMA(x) _Pragma(#x)
+#define BNN_SIMD ND_PRAGMA(omp simd)
+#define BNN_PAR ND_PRAGMA(omp parallel for schedule(static))
+#else
+#define BNN_SIMD
+#define BNN_PAR
+#endif
+
+/* Hardware popcount / AVX2 where the CPU has it, chosen at load time
+ * (GCC function multi-versioning); the results are identical. */
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define BNN_CLONES_POP __attribute__((target_clones("popcnt", "default")))
+#define BNN_CLONES_VEC __attribute__((target_clones("arch=haswell", "default")))
+#else
+#define BNN_CLONES_POP
+#define BNN_CLONES_VEC
+#endif
+
+#define BNN_IN 784
+#define BNN_CLASSES 10
+#define BN_EPS 1e-4f
+#define ADAM_B1 0.9f
+#define ADAM_B2 0.999f
+#define ADAM_EPS 1e-8f
+
+/* ------------------------------------------------------------------ */
+/* Config section "bnn"                                                */
+
+static const char *const act_names[] = { "binary", "multi", NULL };
+
+static const struct cfg_key bnn_keys[] = {
+	{ "act", CFG_ENUM, offsetof(struct bnn_params, act), "-", 0, 0, 0, NULL, act_names,
+	  "activations: binary = (a) +1/-1 BNN (Courbariaux et al. 2016); multi = (b) binary weights, Q+1-level activations (GBO setting, Kim et al. DATE'22)" },
+	{ "act_steps", CFG_INT, offsetof(struct bnn_params, act_steps), "levels-1", 16, 1, 255, NULL, NULL,
+	  "Q for act=multi: activations on {0,1/Q,..,1}; 16 so that 16 unary pulses carry a level exactly (GBO candidates 1..16)" },
+	{ "hidden", CFG_STR, offsetof(struct bnn_params, hidden), "neurons", 0, 0, 0, "512,512", NULL,
+	  "hidden layer widths, comma-separated (784-512-512-10 as in the issue's benchmark)" },
+	{ "epochs", CFG_INT, offsetof(struct bnn_params, epochs), "epochs", 10, 1, 1000, NULL, NULL,
+	  "training epochs over train_n images" },
+	{ "batch", CFG_INT, offsetof(struct bnn_params, batch), "images", 100, 1, 4096, NULL, NULL,
+	  "minibatch size (100 as in Courbariaux et al. 2016)" },
+	{ "lr", CFG_DBL, offsetof(struct bnn_params, lr), "-", 0.005, 1e-6, 1.0, NULL, NULL,
+	  "Adam learning rate of latent weights and BN parameters (BNN practice 1e-3..1e-2)" },
+	{ "lr_decay", CFG_DBL, offsetof(struct bnn_params, lr_decay), "x/epoch", 0.8, 0.01, 1.0, NULL, NULL,
+	  "learning-rate factor applied after each epoch" },
+	{ "train_n", CFG_INT, offsetof(struct bnn_params, train_n), "images", 0, 0, 60000, NULL, NULL,
+	  "training images used (first n of the shuffled-once order; 0 = all 60,000)" },
+	{ "calib_n", CFG_INT, offsetof(struct bnn_params, calib_n), "images", 10000, 100, 60000, NULL, NULL,
+	  "training images used to re-estimate batch-norm statistics before folding" },
+	{ "input_threshold", CFG_DBL, offsetof(struct bnn_params, input_threshold), "-", 0.5, 0.0, 1.0, NULL, NULL,
+	  "act=binary, input_steps=1: pixel/255 >= threshold gives input +1 (else -1)" },
+	{ "input_steps", CFG_INT, offsetof(struct bnn_params, input_steps), "levels-1", 4, 1, 255, NULL, NULL,
+	  "act=binary: first-layer input levels - 1 (1 = binarised pixels as in XNOR-RRAM's MLP; more = higher-precision input fed as pulses)" },
+	CFG_END
+};
+
+static int bnn_check(const void *params, struct nd_err *err)
+{
+	const struct bnn_params *p = params;
+	int dims[BNN_MAX_LAYERS + 1];
+	int rc = bnn_parse_dims(p->hidden, dims, err);
+	return rc < 0 ? rc : 0;
+}
+
+const struct cfg_section bnn_section = {
+	"bnn", bnn_keys, sizeof(struct bnn_params), bnn_check
+};
+
+int bnn_parse_dims(const char *hidden, int dims[BNN_MAX_LAYERS + 1],
+		   struct nd_err *err)
+{
+	int n = 0;
+	const char *s = hidden;
+	dims[n++] = BNN_IN;
+	while (*s) {
+		char *end;
+		long v = strtol(s, &end, 10);
+		if (end == s || v < 1 || v > BNN_MAX_WIDTH)
+			return nd_errf(err, -EINVAL,
+				       "bnn.hidden: \"%s\": widths must be integers in 1..%d separated by commas",
+				       hidden, BNN_MAX_WIDTH);
+		if (n >= BNN_MAX_LAYERS)
+			return nd_errf(err, -EINVAL, "bnn.hidden: \"%s\": at most %d hidden layers",
+				       hidden, BNN_MAX_LAYERS - 1);
+		dims[n++] = (int)v;
+		s = end;
+		if (*s == ',')
+			s++;
+		else if (*s)
+			return nd_errf(err, -EINVAL, "bnn.hidden: \"%s\": unexpected '%c'", hidden, *s);
+	}
+	dims[n] = BNN_CLASSES;
+	return n;  /* number of weight layers */
+}
+
+/* ------------------------------------------------------------------ */
+/* Folded model: levels, activations, inference                        */
+
+void bnn_model_free(struct bnn_model *m)
+{
+	if (!m)
+		return;
+	for (int l = 0; l < m->nl; l++) {
+		free(m->layer[l].wbits);
+		free(m->layer[l].thresh);
+		free(m->layer[l].g);
+		free(m->layer[l].h);
+	}
+	free(m);
+}
+
+static void layer_alloc(struct bnn_layer *L, int n_in, int n_out, int kind)
+{
+	L->n_in = n_in;
+	L->n_out = n_out;
+	L->words = (n_in + 63) / 64;
+	L->kind = kind;
+	L->wbits = xcalloc((size_t)n_out * (size_t)L->words, sizeof(uint64_t));
+	L->thresh = xcalloc((size_t)n_out, sizeof(int32_t));
+	L->g = xcalloc((size_t)n_out, sizeof(double));
+	L->h = xcalloc((size_t)n_out, sizeof(double));
+}
+
+static inline unsigned pixel_level(unsigned p, unsigned q)
+{
+	return (p * q * 2u + 255u) / 510u;  /* round(p * q / 255) */
+}
+
+void bnn_input_levels(const struct bnn_model *m, const uint8_t *pix, uint8_t *lev)
+{
+	if (m->qin[0] == 1) {
+		for (int i = 0; i < BNN_IN; i++)
+			lev[i] = pix[i] >= m->input_thr;
+	} else {
+		for (int i = 0; i < BNN_IN; i++)
+			lev[i] = (uint8_t)pixel_level(pix[i], (unsigned)m->qin[0]);
+	}
+}
+
+int bnn_act_level(const struct bnn_model *m, int l, int j, double dq)
+{
+	const struct bnn_layer *L = &m->layer[l];
+	if (L->kind == BNN_OUT_BINARY)
+		return dq >= (double)L->thresh[j];
+	double y = L->g[j] * (dq / m->qin[l]) + L->h[j];
+	double v = floor(m->q * y + 0.5);
+	if (v < 0)
+		return 0;
+	if (v > m->q)
+		return m->q;
+	return (int)v;
+}
+
+double bnn_score(const struct bnn_model *m, int l, int j, double dq)
+{
+	const struct bnn_layer *L = &m->layer[l];
+	return L->g[j] * (dq / m->qin[l]) + L->h[j];
+}
+
+static int bits_for(int q)
+{
+	int b = 0;
+	while ((1 << b) <= q)
+		b++;
+	return b;
+}
+
+/* D_Q of every neuron of L for input levels lev (bit planes). */
+BNN_CLONES_POP
+static void layer_dq(int q, const struct bnn_layer *L, const uint8_t *lev,
+		     uint64_t *planes, int64_t *dq)
+{
+	int nb = bits_for(q), W = L->words;
+	memset(planes, 0, sizeof(uint64_t) * (size_t)(nb * W));
+	for (int i = 0; i < L->n_in; i++)
+		for (int b = 0; b < nb; b++)
+			planes[b * W + (i >> 6)] |= (uint64_t)((lev[i] >> b) & 1u) << (i & 63);
+	int pc_plane[16];
+	for (int b = 0; b < nb; b++) {
+		int c = 0;
+		for (int w = 0; w < W; w++)
+			c += __builtin_popcountll(planes[b * W + w]);
+		pc_plane[b] = c;
+	}
+	for (int j = 0; j < L->n_out; j++) {
+		const uint64_t *wr = L->wbits + (size_t)j * (size_t)W;
+		int64_t acc = 0;   /* sum_i w_i lev_i */
+		for (int b = 0; b < nb; b++) {
+			const uint64_t *p = planes + b * W;
+			int c = 0;
+			for (int w = 0; w < W; w++)
+				c += __builtin_popcountll(wr[w] & p[w]);
+			acc += (int64_t)(2 * c - pc_plane[b]) << b;
+		}
+		int pw = 0;
+		for (int w = 0; w < W; w++)
+			pw += __builtin_popcountll(wr[w]);
+		int64_t sw = 2 * pw - L->n_in;
+		dq[j] = 2 * acc - (int64_t)q * sw;
+	}
+}
+
+static int max_width(const struct bnn_model *m)
+{
+	int w = 0;
+	for (int l = 0; l <= m->nl; l++)
+		if (m->dim[l] > w)
+			w = m->dim[l];
+	return w;
+}
+
+static int predict_one(const struct bnn_model *m, const uint8_t *pix,
+		       uint8_t *la, uint8_t *lb, uint64_t *planes, int64_t *dq)
+{
+	bnn_input_levels(m, pix, la);
+	int best = 0;
+	for (int l = 0; l < m->nl; l++) {
+		const struct bnn_layer *L = &m->layer[l];
+		layer_dq(m->qin[l], L, la, planes, dq);
+		if (L->kind == BNN_OUT_SCORE) {
+			double bs = -INFINITY;
+			for (int j = 0; j < L->n_out; j++) {
+				double s = bnn_score(m, l, j, (double)dq[j]);
+				if (s > bs) {
+					bs = s;
+					best = j;
+				}
+			}
+		} else {
+			for (int j = 0; j < L->n_out; j++)
+				lb[j] = (uint8_t)bnn_act_level(m, l, j, (double)dq[j]);
+			uint8_t *t = la;
+			la = lb;
+			lb = t;
+		}
+	}
+	return best;
+}
+
+long bnn_predict(const struct bnn_model *m, const uint8_t *pixels, long n,
+		 const uint8_t *labels, uint8_t *preds)
+{
+	long correct = 0;
+	int mw = max_width(m);
+	int nb = 0;
+	for (int l = 0; l < m->nl; l++)
+		if (bits_for(m->qin[l]) > nb)
+			nb = bits_for(m->qin[l]);
+#ifdef _OPENMP
+#pragma omp parallel reduction(+:correct)
+#endif
+	{
+		uint8_t *la = xmalloc((size_t)mw), *lb = xmalloc((size_t)mw);
+		uint64_t *planes = xmalloc(sizeof(uint64_t) * (size_t)nb * (size_t)(mw / 64 + 1));
+		int64_t *dq = xmalloc(sizeof(int64_t) * (size_t)mw);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+		for (long i = 0; i < n; i++) {
+			int p = predict_one(m, pixels + (size_t)i * BNN_IN, la, lb, planes, dq);
+			if (preds)
+				preds[i] = (uint8_t)p;
+			if (labels && labels[i] == p)
+				correct++;
+		}
+		free(la);
+		free(lb);
+		free(planes);
+		free(dq);
+	}
+	return correct;
+}
+
+/* ------------------------------------------------------------------ */
+/* Save / load                                                         */
+
+static const char MODEL_MAGIC[8] = "NDBNN2\n";
+
+int bnn_model_save(const struct bnn_model *m, const char *path,
+		   struct nd_err *err)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return nd_errf(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
+	int32_t hdr[4 + 2 * BNN_MAX_LAYERS + 1] = { m->act, m->q, m->input_thr, m->nl };
+	for (int l = 0; l <= m->nl; l++)
+		hdr[4 + l] = m->dim[l];
+	for (int l = 0; l < m->nl; l++)
+		hdr[5 + BNN_MAX_LAYERS + l] = m->qin[l];
+	int ok = fwrite(MODEL_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1;
+	for (int l = 0; ok && l < m->nl; l++) {
+		const struct bnn_layer *L = &m->layer[l];
+		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
+		int32_t kind = L->kind;
+		ok = fwrite(&kind, sizeof kind, 1, f) == 1 &&
+		     fwrite(L->wbits, sizeof(uint64_t), nw, f) == nw &&
+		     fwrite(L->thresh, sizeof(int32_t), no, f) == no &&
+		     fwrite(L->g, sizeof(double), no, f) == no &&
+		     fwrite(L->h, sizeof(double), no, f) == no;
+	}
+	if (fclose(f) != 0)
+		ok = 0;
+	if (!ok) {
+		remove(tmp);
+		return nd_errf(err, -EIO, "%s: write failed", path);
+	}
+	if (rename(tmp, path) != 0) {
+		int e = errno;
+		remove(tmp);
+		return nd_errf(err, -e, "%s: rename failed: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return nd_errf(err, -errno, "%s: cannot open model: %s", path, strerror(errno));
+	char magic[8];
+	int32_t hdr[4 + 2 * BNN_MAX_LAYERS + 1];
+	struct bnn_model *m = NULL;
+	int rc = -EINVAL;
+	if (fread(magic, 1, 8, f) != 8 || memcmp(magic, MODEL_MAGIC, 8) ||
+	    fread(hdr, sizeof hdr, 1, f) != 1) {
+		nd_errf(err, -EINVAL, "%s: not an ndpsim BNN model (bad magic or header)", path);
+		goto out;
+	}
+	if (hdr[0] < 0 || hdr[0] > 1 || hdr[1] < 1 || hdr[1] > 255 || hdr[3] < 1 ||
+	    hdr[3] > BNN_MAX_LAYERS || hdr[2] < 0 || hdr[2] > 256 ||
+	    (hdr[0] == BNN_ACT_BINARY && hdr[1] != 1)) {
+		nd_errf(err, -EINVAL, "%s: corrupt model header", path);
+		goto out;
+	}
+	m = xcalloc(1, sizeof *m);
+	m->act = hdr[0];
+	m->q = hdr[1];
+	m->input_thr = hdr[2];
+	m->nl = hdr[3];
+	for (int l = 0; l <= m->nl; l++) {
+		m->dim[l] = hdr[4 + l];
+		if (m->dim[l] < 1 || m->dim[l] > BNN_MAX_WIDTH ||
+		    (l == 0 && m->dim[l] != BNN_IN) || (l == m->nl && m->dim[l] != BNN_CLASSES)) {
+			nd_errf(err, -EINVAL, "%s: corrupt layer widths", path);
+			m->nl = 0;
+			goto out;
+		}
+	}
+	for (int l = 0; l < m->nl; l++) {
+		m->qin[l] = hdr[5 + BNN_MAX_LAYERS + l];
+		if (m->qin[l] < 1 || m->qin[l] > 255) {
+			nd_errf(err, -EINVAL, "%s: corrupt input steps", path);
+			m->nl = 0;
+			goto out;
+		}
+	}
+	int nl = m->nl;
+	m->nl = 0;
+	for (int l = 0; l < nl; l++) {
+		int32_t kind;
+		if (fread(&kind, sizeof kind, 1, f) != 1 || kind < 0 || kind > 2 ||
+		    (kind == BNN_OUT_SCORE) != (l == nl - 1)) {
+			nd_errf(err, -EINVAL, "%s: layer %d: bad kind or truncated", path, l);
+			goto out;
+		}
+		struct bnn_layer *L = &m->layer[l];
+		layer_alloc(L, m->dim[l], m->dim[l + 1], kind);
+		m->nl = l + 1;
+		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
+		if (fread(L->wbits, sizeof(uint64_t), nw, f) != nw ||
+		    fread(L->thresh, sizeof(int32_t), no, f) != no ||
+		    fread(L->g, sizeof(double), no, f) != no ||
+		    fread(L->h, sizeof(double), no, f) != no) {
+			nd_errf(err, -EINVAL, "%s: layer %d truncated", path, l);
+			goto out;
+		}
+	}
+	if (fgetc(f) != EOF) {
+		nd_errf(err, -EINVAL, "%s: trailing bytes after the model", path);
+		goto out;
+	}
+	*out = m;
+	m = NULL;
+	rc = 0;
+out:
+	fclose(f);
+	bnn_model_free(m);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ */
+/* Training                                                            */
+
+struct tl {
+	int n, m;
+	float *w, *wb, *wbt;            /* latent m*n; sign(w) m*n and n*m */
+	float *gam, *bet;
+	float *mw, *vw, *mg, *vg, *mb, *vb;
+	float *dw, *dg, *db;
+	float *z, *zh, *y, *a, *dy, *dz, *dx;
+	float *mu, *istd;               /* batch statistics */
+	double *pmu, *pvar;             /* population statistics (calibrated) */
+};
+
+struct trainer {
+	int act, q, nl, B;
+	int qin0;                       /* first-layer input steps */
+	int dim[BNN_MAX_LAYERS + 1];
+	struct tl L[BNN_MAX_LAYERS];
+	float *x0;                      /* B * 784 */
+	float *prob;                    /* B * 10 */
+	long step;
+};
+
+static float *fz(size_t n) { return xcalloc(n ? n : 1, sizeof(float)); }
+
+static void tl_init(struct tl *L, int n, int m, int B, struct rng *r)
+{
+	size_t nm = (size_t)n * (size_t)m, bm = (size_t)B * (size_t)m;
+	L->n = n;
+	L->m = m;
+	L->w = fz(nm); L->wb = fz(nm); L->wbt = fz(nm);
+	L->mw = fz(nm); L->vw = fz(nm); L->dw = fz(nm);
+	L->gam = fz((size_t)m); L->bet = fz((size_t)m);
+	L->mg = fz((size_t)m); L->vg = fz((size_t)m);
+	L->mb = fz((size_t)m); L->vb = fz((size_t)m);
+	L->dg = fz((size_t)m); L->db = fz((size_t)m);
+	L->mu = fz((size_t)m); L->istd = fz((size_t)m);
+	L->z = fz(bm); L->zh = fz(bm); L->y = fz(bm); L->a = fz(bm);
+	L->dy = fz(bm); L->dz = fz(bm);
+	L->dx = fz((size_t)B * (size_t)n);
+	L->pmu = xcalloc((size_t)m, sizeof(double));
+	L->pvar = xcalloc((size_t)m, sizeof(double));
+	/* Glorot-uniform latent weights (Courbariaux et al. 2016 use the same
+	 * scale for the learning-rate and clipping heuristics). */
+	float lim = sqrtf(6.0f / (float)(n + m));
+	for (size_t k = 0; k < nm; k++)
+		L->w[k] = (float)(2.0 * rng_uniform(r) - 1.0) * lim;
+	for (int j = 0; j < m; j++)
+		L->gam[j] = 1.0f;
+}
+
+static void tl_free(struct tl *L)
+{
+	float *f[] = { L->w, L->wb, L->wbt, L->mw, L->vw, L->dw, L->gam, L->bet,
+		       L->mg, L->vg, L->mb, L->vb, L->dg, L->db, L->mu, L->istd,
+		       L->z, L->zh, L->y, L->a, L->dy, L->dz, L->dx };
+	for (size_t k = 0; k < ND_ARRAY_LEN(f); k++)
+		free(f[k]);
+	free(L->pmu);
+	free(L->pvar);
+}
+
+static void binarise(struct tl *L)
+{
+	int n = L->n, m = L->m;
+	BNN_PAR
+	for (int j = 0; j < m; j++)
+		for (int i = 0; i < n; i++)
+			L->wb[(size_t)j * n + i] = L->w[(size_t)j * n + i] >= 0.0f ? 1.0f : -1.0f;
+	BNN_PAR
+	for (int i = 0; i < n; i++)
+		for (int j = 0; j < m; j++)
+			L->wbt[(size_t)i * m + j] = L->wb[(size_t)j * n + i];
+}
+
+/* y[0..n) += c * x[0..n): element-wise, so vector width never changes a
+ * result (-std=c11 keeps floating-point contraction off). */
+BNN_CLONES_VEC
+static void axpy(float *restrict y, const float *restrict x, float c, int n)
+{
+	BNN_SIMD
+	for (int k = 0; k < n; k++)
+		y[k] += c * x[k];
+}
+
+/* Z (rows x m) = X (rows x n) * sign(W)^T */
+static void mm_fwd(const struct tl *L, const float *X, long rows, float *Z)
+{
+	int n = L->n, m = L->m;
+	BNN_PAR
+	for (long b = 0; b < rows; b++) {
+		float *z = Z + (size_t)b * m;
+		const float *x = X + (size_t)b * n;
+		memset(z, 0, sizeof(float) * (size_t)m);
+		for (int i = 0; i < n; i++)
+			if (x[i] != 0.0f)
+				axpy(z, L->wbt + (size_t)i * m, x[i], m);
+	}
+}
+
+static float act_fn(int act, int q, float y)
+{
+	if (act == BNN_ACT_BINARY)
+		return y >= 0.0f ? 1.0f : -1.0f;
+	float c = y < 0.0f ? 0.0f : (y > 1.0f ? 1.0f : y);
+	return floorf((float)q * c + 0.5f) / (float)q;
+}
+
+/* Straight-through estimator of the activation's derivative. */
+static float act_ste(int act, float y)
+{
+	if (act == BNN_ACT_BINARY)
+		return fabsf(y) <= 1.0f ? 1.0f : 0.0f;
+	return (y >= 0.0f && y <= 1.0f) ? 1.0f : 0.0f;
+}
+
+static void input_rows(const struct trainer *t, const uint8_t *pixels,
+		       const uint32_t *idx, long rows, int input_thr, float *X)
+{
+	BNN_PAR
+	for (long b = 0; b < rows; b++) {
+		const uint8_t *p = pixels + (size_t)idx[b] * BNN_IN;
+		float *x = X + (size_t)b * BNN_IN;
+		for (int i = 0; i < BNN_IN; i++) {
+			float lev = (float)pixel_level(p[i], (unsigned)t->qin0) / (float)t->qin0;
+			if (t->act == BNN_ACT_BINARY && t->qin0 == 1)
+				x[i] = p[i] >= input_thr ? 1.0f : -1.0f;
+			else if (t->act == BNN_ACT_BINARY)
+				x[i] = 2.0f * lev - 1.0f;
+			else
+				x[i] = lev;
+		}
+	}
+}
+
+/* Training-mode forward pass of one minibatch (batch statistics). */
+static void fwd_train(struct trainer *t)
+{
+	int B = t->B;
+	const float *X = t->x0;
+	for (int l = 0; l < t->nl; l++) {
+		struct tl *L = &t->L[l];
+		int m = L->m;
+		mm_fwd(L, X, B, L->z);
+		double *s = xcalloc((size_t)m, sizeof(double));
+		double *ss = xcalloc((size_t)m, sizeof(double));
+		for (int b = 0; b < B; b++)
+			for (int j = 0; j < m; j++)
+				s[j] += (double)L->z[(size_t)b * m + j];
+		for (int j = 0; j < m; j++)
+			L->mu[j] = (float)(s[j] / B);
+		for (int b = 0; b < B; b++)
+			for (int j = 0; j < m; j++) {
+				double d = (double)(L->z[(size_t)b * m + j] - L->mu[j]);
+				ss[j] += d * d;
+			}
+		for (int j = 0; j < m; j++)
+			L->istd[j] = (float)(1.0 / sqrt(ss[j] / B + (double)BN_EPS));
+		free(s);
+		free(ss);
+		for (int b = 0; b < B; b++)
+			for (int j = 0; j < m; j++) {
+				size_t k = (size_t)b * m + j;
+				L->zh[k] = (L->z[k] - L->mu[j]) * L->istd[j];
+				L->y[k] = L->gam[j] * L->zh[k] + L->bet[j];
+				if (l < t->nl - 1)
+					L->a[k] = act_fn(t->act, t->q, L->y[k]);
+			}
+		X = L->a;
+	}
+}
+
+/* Softmax cross-entropy on the last layer; fills its dy.  Returns the
+ * summed loss. */
+static double loss_grad(struct trainer *t, const uint8_t *lab)
+{
+	struct tl *L = &t->L[t->nl - 1];
+	double loss = 0;
+	for (int b = 0; b < t->B; b++) {
+		const float *y = L->y + (size_t)b * BNN_CLASSES;
+		float *dy = L->dy + (size_t)b * BNN_CLASSES;
+		double mx = (double)y[0], e[BNN_CLASSES], se = 0;
+		for (int c = 1; c < BNN_CLASSES; c++)
+			if ((double)y[c] > mx)
+				mx = y[c];
+		for (int c = 0; c < BNN_CLASSES; c++)
+			se += (e[c] = exp((double)y[c] - mx));
+		loss += -((double)y[lab[b]] - mx - log(se));
+		for (int c = 0; c < BNN_CLASSES; c++)
+			dy[c] = (float)((e[c] / se - (c == lab[b])) / t->B);
+	}
+	return loss;
+}
+
+static void bwd(struct trainer *t)
+{
+	int B = t->B;
+	for (int l = t->nl - 1; l >= 0; l--) {
+		struct tl *L = &t->L[l];
+		int n = L->n, m = L->m;
+		const float *X = l ? t->L[l - 1].a : t->x0;
+		if (l < t->nl - 1) {
+			const float *g = t->L[l + 1].dx;
+			for (size_t k = 0; k < (size_t)B * m; k++)
+				L->dy[k] = g[k] * act_ste(t->act, L->y[k]);
+		}
+		for (int j = 0; j < m; j++)
+			L->dg[j] = L->db[j] = 0;
+		for (int b = 0; b < B; b++)
+			for (int j = 0; j < m; j++) {
+				size_t k = (size_t)b * m + j;
+				L->db[j] += L->dy[k];
+				L->dg[j] += L->dy[k] * L->zh[k];
+			}
+		for (int b = 0; b < B; b++)
+			for (int j = 0; j < m; j++) {
+				size_t k = (size_t)b * m + j;
+				L->dz[k] = L->gam[j] * L->istd[j] / (float)B *
+					   ((float)B * L->dy[k] - L->db[j] - L->zh[k] * L->dg[j]);
+			}
+		/* dW = dZ^T X; each row j owned by one thread, b in order */
+		BNN_PAR
+		for (int j = 0; j < m; j++) {
+			float *dw = L->dw + (size_t)j * n;
+			memset(dw, 0, sizeof(float) * (size_t)n);
+			for (int b = 0; b < B; b++) {
+				float c = L->dz[(size_t)b * m + j];
+				if (c != 0.0f)
+					axpy(dw, X + (size_t)b * n, c, n);
+			}
+		}
+		if (l > 0) {
+			BNN_PAR
+			for (int b = 0; b < B; b++) {
+				float *dx = L->dx + (size_t)b * n;
+				memset(dx, 0, sizeof(float) * (size_t)n);
+				for (int j = 0; j < m; j++) {
+					float c = L->dz[(size_t)b * m + j];
+					if (c != 0.0f)
+						axpy(dx, L->wb + (size_t)j * n, c, n);
+				}
+			}
+		}
+	}
+}
+
+static void adam_vec(float *p, float *mo, float *ve, const float *g, size_t n,
+		     float lr_t, int clip, const float *latent_mask)
+{
+	BNN_PAR
+	for (size_t k = 0; k < n; k++) {
+		float gk = g[k];
+		/* STE for weights: no gradient once the latent weight is
+		 * saturated beyond the clip range. */
+		if (latent_mask && fabsf(latent_mask[k]) > 1.0f)
+			gk = 0.0f;
+		mo[k] = ADAM_B1 * mo[k] + (1.0f - ADAM_B1) * gk;
+		ve[k] = ADAM_B2 * ve[k] + (1.0f - ADAM_B2) * gk * gk;
+		p[k] -= lr_t * mo[k] / (sqrtf(ve[k]) + ADAM_EPS);
+		if (clip)
+			p[k] = p[k] < -1.0f ? -1.0f : (p[k] > 1.0f ? 1.0f : p[k]);
+	}
+}
+
+static void adam_step(struct trainer *t, double lr)
+{
+	t->step++;
+	double bc = sqrt(1.0 - pow(ADAM_B2, (double)t->step)) /
+		    (1.0 - pow(ADAM_B1, (double)t->step));
+	float lr_t = (float)(lr * bc);
+	for (int l = 0; l < t->nl; l++) {
+		struct tl *L = &t->L[l];
+		adam_vec(L->w, L->mw, L->vw, L->dw, (size_t)L->n * L->m, lr_t, 1, L->w);
+		adam_vec(L->gam, L->mg, L->vg, L->dg, (size_t)L->m, lr_t, 0, NULL);
+		adam_vec(L->bet, L->mb, L->vb, L->db, (size_t)L->m, lr_t, 0, NULL);
+	}
+}
+
+/* Population batch-norm statistics of every layer on `rows` inputs, layer
+ * by layer in eval mode (each layer sees its predecessors' calibrated
+ * outputs). X0 is consumed as scratch. */
+static void calibrate(struct trainer *t, float *X0, long rows)
+{
+	int mw = 0;
+	for (int l = 1; l <= t->nl; l++)
+		if (t->dim[l] > mw)
+			mw = t->dim[l];
+	float *Z = xmalloc(sizeof(float) * (size_t)rows * (size_t)mw);
+	float *A = xmalloc(sizeof(float) * (size_t)rows * (size_t)mw);
+	const float *X = X0;
+	for (int l = 0; l < t->nl; l++) {
+		struct tl *L = &t->L[l];
+		int m = L->m;
+		binarise(L);
+		mm_fwd(L, X, rows, Z);
+		for (int j = 0; j < m; j++)
+			L->pmu[j] = L->pvar[j] = 0;
+		for (long b = 0; b < rows; b++)
+			for (int j = 0; j < m; j++)
+				L->pmu[j] += (double)Z[(size_t)b * m + j];
+		for (int j = 0; j < m; j++)
+			L->pmu[j] /= (double)rows;
+		for (long b = 0; b < rows; b++)
+			for (int j = 0; j < m; j++) {
+				double d = (double)Z[(size_t)b * m + j] - L->pmu[j];
+				L->pvar[j] += d * d;
+			}
+		for (int j = 0; j < m; j++)
+			L->pvar[j] /= (double)rows;
+		if (l == t->nl - 1)
+			break;
+		BNN_PAR
+		for (long b = 0; b < rows; b++)
+			for (int j = 0; j < m; j++) {
+				size_t k = (size_t)b * m + j;
+				double y = (double)L->gam[j] * ((double)Z[k] - L->pmu[j]) /
+					   sqrt(L->pvar[j] + (double)BN_EPS) + (double)L->bet[j];
+				A[k] = act_fn(t->act, t->q, (float)y);
+			}
+		X = A;  /* Z was computed from X, so A may overwrite it */
+	}
+	free(Z);
+	free(A);
+}
+
+/* Folds the calibrated batch norm into thresholds / affine maps. */
+static struct bnn_model *fold(const struct trainer *t, int input_thr)
+{
+	struct bnn_model *m = xcalloc(1, sizeof *m);
+	m->act = t->act;
+	m->q = t->q;
+	m->input_thr = input_thr;
+	m->nl = t->nl;
+	memcpy(m->dim, t->dim, sizeof m->dim);
+	for (int l = 0; l < t->nl; l++)
+		m->qin[l] = l ? t->q : t->qin0;
+	for (int l = 0; l < t->nl; l++) {
+		const struct tl *T = &t->L[l];
+		int last = l == t->nl - 1;
+		int kind = last ? BNN_OUT_SCORE : (t->act == BNN_ACT_BINARY ? BNN_OUT_BINARY : BNN_OUT_MULTI);
+		struct bnn_layer *L = &m->layer[l];
+		layer_alloc(L, T->n, T->m, kind);
+		for (int j = 0; j < T->m; j++) {
+			double sd = sqrt(T->pvar[j] + (double)BN_EPS), gam = (double)T->gam[j];
+			double bet = (double)T->bet[j];
+			double mu = T->pmu[j];
+			int flip = 0, sw = 0;
+			if (kind == BNN_OUT_BINARY) {
+				double lim = (T->n + 1.0) * m->qin[l];
+				if (gam == 0.0) {
+					L->thresh[j] = bet >= 0 ? (int32_t)-lim : (int32_t)lim;
+				} else {
+					double tt = mu - bet * sd / gam;
+					if (gam < 0) {
+						flip = 1;
+						tt = -tt;
+					}
+					double c = ceil(tt * m->qin[l]);
+					c = c < -lim ? -lim : (c > lim ? lim : c);
+					L->thresh[j] = (int32_t)c;
+				}
+			}
+			for (int i = 0; i < T->n; i++) {
+				int pos = T->w[(size_t)j * T->n + i] >= 0.0f;
+				if (flip)
+					pos = !pos;
+				sw += pos ? 1 : -1;
+				if (pos)
+					L->wbits[(size_t)j * L->words + (i >> 6)] |= 1ull << (i & 63);
+			}
+			if (kind != BNN_OUT_BINARY) {
+				if (t->act == BNN_ACT_BINARY) {
+					/* z = D */
+					L->g[j] = gam / sd;
+					L->h[j] = bet - gam * mu / sd;
+				} else {
+					/* z = sum w a = (D + S_w) / 2 */
+					L->g[j] = gam / (2.0 * sd);
+					L->h[j] = bet + gam * (sw / 2.0 - mu) / sd;
+				}
+			}
+		}
+	}
+	return m;
+}
+
+static int input_threshold_level(double thr)
+{
+	for (int p = 0; p <= 255; p++)
+		if (p / 255.0 >= thr - 1e-12)
+			return p;
+	return 256;
+}
+
+int bnn_train(const struct bnn_params *p, uint64_t seed,
+	      const struct wl_dataset *train, const struct wl_dataset *test,
+	      bnn_epoch_fn cb, void *arg, struct bnn_model **out,
+	      struct nd_err *err)
+{
+	*out = NULL;
+	struct trainer t;
+	memset(&t, 0, sizeof t);
+	int nl = bnn_parse_dims(p->hidden, t.dim, err);
+	if (nl < 0)
+		return nl;
+	if (train->rows * train->cols != BNN_IN)
+		return nd_errf(err, -EINVAL, "training images are %ux%u, expected 28x28",
+			       train->rows, train->cols);
+	t.nl = nl;
+	t.act = p->act;
+	t.q = p->act == BNN_ACT_BINARY ? 1 : p->act_steps;
+	t.B = p->batch;
+	t.qin0 = p->act == BNN_ACT_BINARY ? p->input_steps : t.q;
+	int input_thr = input_threshold_level(p->input_threshold);
+	struct rng r;
+	rng_seed(&r, seed, 0xB0);
+	for (int l = 0; l < nl; l++)
+		tl_init(&t.L[l], t.dim[l], t.dim[l + 1], t.B, &r);
+	t.x0 = fz((size_t)t.B * BNN_IN);
+
+	long ntr = p->train_n && (uint32_t)p->train_n < train->n ? p->train_n : (long)train->n;
+	uint32_t *order = xmalloc(sizeof(uint32_t) * train->n);
+	for (uint32_t i = 0; i < train->n; i++)
+		order[i] = i;
+	rng_seed(&r, seed, 0xB1);
+	for (uint32_t i = train->n - 1; i > 0; i--) {
+		uint32_t k = (uint32_t)rng_below(&r, (uint64_t)i + 1), tmp = order[i];
+		order[i] = order[k];
+		order[k] = tmp;
+	}
+	uint32_t *sub = xmalloc(sizeof(uint32_t) * (size_t)ntr);
+	memcpy(sub, order, sizeof(uint32_t) * (size_t)ntr);
+	long ncal = p->calib_n < ntr ? p->calib_n : ntr;
+	uint8_t *lab = xmalloc((size_t)t.B);
+	uint8_t *preds = test ? xmalloc(test->n) : NULL;
+	struct bnn_model *m = NULL;
+	double lr = p->lr;
+	for (int ep = 0; ep < p->epochs; ep++) {
+		struct rng rs;
+		rng_seed(&rs, seed, 0xB100 + (uint64_t)ep);
+		for (long i = ntr - 1; i > 0; i--) {
+			long k = (long)rng_below(&rs, (uint64_t)i + 1);
+			uint32_t tmp = sub[i];
+			sub[i] = sub[k];
+			sub[k] = tmp;
+		}
+		double loss = 0;
+		long nb = ntr / t.B;
+		for (long bi = 0; bi < nb; bi++) {
+			const uint32_t *idx = sub + bi * t.B;
+			input_rows(&t, train->pixels, idx, t.B, input_thr, t.x0);
+			for (int b = 0; b < t.B; b++)
+				lab[b] = train->labels[idx[b]];
+			for (int l = 0; l < nl; l++)
+				binarise(&t.L[l]);
+			fwd_train(&t);
+			loss += loss_grad(&t, lab);
+			bwd(&t);
+			adam_step(&t, lr);
+		}
+		lr *= p->lr_decay;
+		/* calibrate BN statistics on the first calib_n of the fixed order */
+		float *Xc = xmalloc(sizeof(float) * (size_t)ncal * BNN_IN);
+		input_rows(&t, train->pixels, order, ncal, input_thr, Xc);
+		calibrate(&t, Xc, ncal);
+		free(Xc);
+		bnn_model_free(m);
+		m = fold(&t, input_thr);
+		double acc = -1;
+		if (test)
+			acc = (double)bnn_predict(m, test->pixels, test->n, test->labels, preds) / test->n;
+		if (cb)
+			cb(arg, ep + 1, nb ? loss / (double)(nb * t.B) : 0.0, acc);
+	}
+	for (int l = 0; l < nl; l++)
+		tl_free(&t.L[l]);
+	free(t.x0);
+	free(order);
+	free(sub);
+	free(lab);
+	free(preds);
+	*out = m;
+	return 0;
+}
