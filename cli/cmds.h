@@ -5,4 +5,5 @@ int cmd_ssd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_io(int argc, char **argv);
+int cmd_xbar(int argc, char **argv);
 #endif

@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{ "ssd", cmd_ssd, "simulate the SSD on a synthetic workload or a block trace" },
 	{ "config", cmd_config, "print the resolved configuration (--dump: with units, ranges, sources)" },
 	{ "io", cmd_io, "read a file for real (io_uring / libaio / pread): MB/s, latency, crc32" },
+	{ "xbar", cmd_xbar, "BNNs on ReRAM crossbars: train, eval, noise-sweep, gbo (accuracy, energy, TOPS/W)" },
 };
 
 static void usage(FILE *out)

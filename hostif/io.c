@@ -351,8 +351,8 @@ static int setup_backend(hif_reader *r, int first, const struct hif_io_opts *o,
 		note_add(r, o->quiet, "ndpsim: %s unavailable (%s); falling back to %s\n",
 			 ops->long_name, strerror(-ret), g_ops[i + 1].long_name);
 	}
-	ND_ASSERT(0 && "unreachable");
-	return -EINVAL;
+	/* Not reached: the last backend either works or returns above. */
+	return nd_errf(err, -EINVAL, "%s: no I/O backend left to try", r->path);
 }
 
 int hif_io_open(const char *path, const struct hif_io_opts *o,

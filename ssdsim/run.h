@@ -35,7 +35,8 @@ struct ssd_run_result {
 	double *chan_util, *die_util;   /* owned */
 	double link_bytes_per_s, channel_bytes_per_s;
 	struct energy_ledger led;
-	double wall_s;
+	double wall_s;                  /* whole run, wall clock */
+	double wall_sim_s;              /* event loop only (no preconditioning) */
 	uint64_t events;
 	int verified;                   /* 1 verified OK, 0 not asked */
 };

@@ -1,0 +1,658 @@
+/* cmd_xbar.c — `ndpsim xbar`: BNNs on ReRAM / XNOR-RRAM crossbar tiles. */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "analog/gbo.h"
+#include "analog/xbar.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "core/progress.h"
+#include "core/report.h"
+#include "core/util.h"
+#include "workloads/bnn.h"
+#include "workloads/idx.h"
+
+static const char help_top[] =
+	"usage: ndpsim xbar <train|eval|noise-sweep|gbo> [options]   (ndpsim xbar <sub> --help)\n"
+	"Binarized MLPs on Fashion-MNIST run on simulated ReRAM crossbar tiles\n"
+	"(XNOR-RRAM mapping, per-column sense amps / ADCs, device and circuit noise).\n"
+	"  train        train the network of bnn.* and write model.bnn\n"
+	"  eval         Monte Carlo over chip instances: accuracy, energy, latency, TOPS/W\n"
+	"  noise-sweep  accuracy vs noise for several input encodings (and GBO)\n"
+	"  gbo          learn per-layer pulse counts (GBO) and show the accuracy/energy trade-off\n";
+
+static const char help_train[] =
+	"usage: ndpsim xbar train [--config FILE] [--set KEY=VALUE]... [--out DIR] [--seed N]\n"
+	"Trains the network of the bnn.* keys (act=binary: BNN (a); act=multi: network (b))\n"
+	"on the Fashion-MNIST training set and reports the exact digital test accuracy.\n"
+	"Writes model.bnn, train.csv (epoch, loss, test accuracy) and report.json to DIR\n"
+	"(default results/xbar-train).\n";
+
+static const char help_eval[] =
+	"usage: ndpsim xbar eval [--model FILE] [--config FILE] [--set KEY=VALUE]... [--out DIR]\n"
+	"Runs the test set on xbar.mc.chips chip instances (xbar.* keys: tiles, noise, ADC,\n"
+	"encoding) and reports accuracy mean/sd/min/max, agreement with the digital BNN,\n"
+	"energy per inference with its breakdown, latency, images/s and TOPS/W.\n"
+	"Without --model the network is trained first.  Writes report.json, chips.csv,\n"
+	"energy.csv to DIR (default results/xbar-eval).\n"
+	"  --model FILE     a model.bnn written by 'ndpsim xbar train'\n";
+
+static const char help_sweep[] =
+	"usage: ndpsim xbar noise-sweep [--model FILE] [--param read|d2d|offset]\n"
+	"                               [--sigmas LIST] [--encodings LIST] [--gbo] [options]\n"
+	"Accuracy (mean and spread over xbar.mc.chips instances) against one noise source\n"
+	"for several input encodings.  Writes sweep.csv, sweep.gp / sweep.png, report.json\n"
+	"to DIR (default results/xbar-sweep).\n"
+	"  --param P        noise swept: read (cycle-to-cycle, default), d2d, offset\n"
+	"  --sigmas LIST    comma-separated sigmas (default 0,0.1,0.2,0.3,0.4,0.5)\n"
+	"  --encodings L    e.g. u1,u2,u4,u8,b4 (uN: N unary pulses per layer, bK:\n"
+	"                   K-bit bit-serial, native: the model's own levels)\n"
+	"  --gbo            at every sigma also learn pulse counts with GBO (gbo.* keys,\n"
+	"                   gbo.budget = mean pulses per layer) and evaluate them\n"
+	"  --model FILE     as for eval\n";
+
+static const char help_gbo[] =
+	"usage: ndpsim xbar gbo [--model FILE] [--lambdas LIST] [options]\n"
+	"Learns per-layer unary pulse counts by gradient (gbo.* keys) under the noise of\n"
+	"the xbar.* keys, evaluates the choice by Monte Carlo next to uniform encodings,\n"
+	"and writes gbo.csv, gbo.gp / gbo.png (accuracy vs energy) and report.json to DIR\n"
+	"(default results/xbar-gbo).\n"
+	"  --lambdas LIST   run GBO once per lambda (default: gbo.lambda)\n"
+	"  --model FILE     as for eval\n";
+
+struct xctx {
+	struct cli_common c;
+	const char *sub;
+	const char *model_path;
+	const char *param, *sigmas, *encodings, *lambdas;
+	int with_gbo;
+	struct run_params run;
+	struct bnn_params bp;
+	struct xbar_params xp;
+	struct gbo_params gp;
+	struct cfg_bundle b;
+	struct wl_dataset train, test;
+	int have_train, have_test;
+	struct bnn_model *m;
+	const char *out;
+	struct nd_err err;
+};
+
+static void ctx_free(struct xctx *x)
+{
+	if (x->have_train)
+		wl_dataset_free(&x->train);
+	if (x->have_test)
+		wl_dataset_free(&x->test);
+	bnn_model_free(x->m);
+}
+
+static void train_cb(void *arg, int epoch, double loss, double acc)
+{
+	struct rep_csv *csv = arg;
+	rep_csv_row(csv, "%d,%.6f,%.6f", epoch, loss, acc);
+	fprintf(stderr, "  epoch %d: loss %.4f, test accuracy %.2f %%\n", epoch, loss, 100 * acc);
+}
+
+static int load_data(struct xctx *x)
+{
+	if (!x->have_train) {
+		if (wl_fmnist_load(wl_fmnist_default_dir(), 1, &x->train, &x->err))
+			return -1;
+		x->have_train = 1;
+	}
+	if (!x->have_test) {
+		if (wl_fmnist_load(wl_fmnist_default_dir(), 0, &x->test, &x->err))
+			return -1;
+		x->have_test = 1;
+	}
+	return 0;
+}
+
+/* Loads --model or trains one (writing model.bnn and train.csv). */
+static int get_model(struct xctx *x, int force_train)
+{
+	if (load_data(x))
+		return -1;
+	if (x->model_path && !force_train)
+		return bnn_model_load(x->model_path, &x->m, &x->err) ? -1 : 0;
+	struct rep_csv *csv = rep_csv_new("epoch,train_loss,test_accuracy");
+	if (!x->c.quiet)
+		fprintf(stderr, "ndpsim xbar: training %s network 784-%s-10 (%d epochs)\n",
+			x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "multi-level (b)", x->bp.hidden,
+			x->bp.epochs);
+	int rc = bnn_train(&x->bp, x->run.seed, &x->train, &x->test,
+			   x->c.quiet ? NULL : train_cb, csv, &x->m, &x->err);
+	if (!rc && x->c.quiet)
+		rc = 0;
+	if (!rc) {
+		char path[4096];
+		snprintf(path, sizeof path, "%s/model.bnn", x->out);
+		rc = bnn_model_save(x->m, path, &x->err);
+	}
+	if (!rc)
+		rc = rep_csv_write(csv, x->out, "train.csv", &x->err);
+	rep_csv_free(csv);
+	return rc ? -1 : 0;
+}
+
+static long test_n(const struct xctx *x)
+{
+	return x->xp.test_n ? x->xp.test_n : (long)x->test.n;
+}
+
+/* Calibrates references and runs the Monte Carlo for one plan. */
+static int eval_plan(struct xctx *x, const struct xbar_params *xp,
+		     const struct xbar_enc_plan *plan, struct xbar_mc *mc,
+		     struct xbar_cost *cost)
+{
+	xbar_refs *refs;
+	long nc = xp->adc_calib_n < (int)x->train.n ? xp->adc_calib_n : (long)x->train.n;
+	if (xbar_refs_create(xp, x->m, plan, x->train.pixels, nc, &refs, &x->err))
+		return -1;
+	int rc = xbar_monte_carlo(xp, x->m, plan, refs, x->run.seed, x->test.pixels,
+				  x->test.labels, test_n(x), mc, &x->err);
+	xbar_refs_destroy(refs);
+	if (rc)
+		return -1;
+	if (cost)
+		xbar_cost(xp, x->m, plan, &mc->counts, cost);
+	return 0;
+}
+
+static cJSON *cost_json(const struct xbar_cost *k)
+{
+	cJSON *o = cJSON_CreateObject();
+	cJSON_AddItemToObject(o, "energy_total", en_to_json(&k->ledger));
+	rep_add_dbl(o, "energy_per_image_j", k->j_per_image);
+	rep_add_dbl(o, "ops_per_image", k->ops_per_image);
+	rep_add_dbl(o, "tops_per_w", k->tops_per_w);
+	rep_add_dbl(o, "latency_ns", k->latency_ns);
+	rep_add_dbl(o, "images_per_s", k->images_per_s);
+	rep_add_u64(o, "tiles", (uint64_t)k->tiles);
+	return o;
+}
+
+static cJSON *plan_json(const struct xbar_enc_plan *p)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int l = 0; l < p->nl; l++)
+		cJSON_AddItemToArray(a, cJSON_CreateNumber(p->pulses[l]));
+	return a;
+}
+
+static double plan_mean(const struct xbar_enc_plan *p)
+{
+	double s = 0;
+	for (int l = 0; l < p->nl; l++)
+		s += p->pulses[l];
+	return s / p->nl;
+}
+
+static int finish(struct xctx *x, cJSON *metrics)
+{
+	cJSON *rep = rep_new(&x->b, x->run.seed, metrics);
+	int rc = rep_write_json(x->out, "report.json", rep, &x->err);
+	cJSON_Delete(rep);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- */
+
+static int do_train(struct xctx *x)
+{
+	if (get_model(x, 1))
+		return -1;
+	long c = bnn_predict(x->m, x->test.pixels, x->test.n, x->test.labels, NULL);
+	double acc = (double)c / x->test.n;
+	cJSON *mt = cJSON_CreateObject();
+	rep_add_dbl(mt, "test_accuracy", acc);
+	rep_add_u64(mt, "test_images", x->test.n);
+	cJSON *d = cJSON_AddArrayToObject(mt, "dims");
+	for (int l = 0; l <= x->m->nl; l++)
+		cJSON_AddItemToArray(d, cJSON_CreateNumber(x->m->dim[l]));
+	if (!x->c.quiet)
+		printf("ndpsim xbar train — %s 784-%s-10, seed %llu\n  test accuracy (digital, 10,000 images): %.2f %%\n  model: %s/model.bnn\n",
+		       x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "network (b)", x->bp.hidden,
+		       (unsigned long long)x->run.seed, 100 * acc, x->out);
+	return finish(x, mt) ? -1 : 0;
+}
+
+static void print_cost(const struct xbar_cost *k)
+{
+	printf("  energy per inference: %.4g nJ   TOPS/W: %.1f   latency: %.0f ns   images/s: %.3g   tiles: %ld\n",
+	       k->j_per_image * 1e9, k->tops_per_w, k->latency_ns, k->images_per_s, k->tiles);
+	double tot = en_total_j(&k->ledger);
+	for (int i = 0; i < k->ledger.n; i++) {
+		const struct en_entry *e = &k->ledger.e[i];
+		double j = en_entry_j(e);
+		printf("    %-9s %-12s %14llu x %9.3g J = %10.4g J  (%5.1f %%)\n", e->component, e->action,
+		       (unsigned long long)e->count, e->j_per_action, j, tot > 0 ? 100 * j / tot : 0.0);
+	}
+}
+
+static int do_eval(struct xctx *x)
+{
+	if (get_model(x, 0))
+		return -1;
+	struct xbar_enc_plan plan;
+	if (xbar_plan(&x->xp, x->m, &plan, &x->err))
+		return -1;
+	long n = test_n(x);
+	long dig = bnn_predict(x->m, x->test.pixels, n, x->test.labels, NULL);
+	struct xbar_mc mc;
+	struct xbar_cost cost;
+	if (eval_plan(x, &x->xp, &plan, &mc, &cost))
+		return -1;
+	cJSON *mt = cJSON_CreateObject();
+	rep_add_dbl(mt, "digital_accuracy", (double)dig / n);
+	rep_add_u64(mt, "test_images", (uint64_t)n);
+	rep_add_u64(mt, "chips", (uint64_t)mc.chips);
+	rep_add_dbl(mt, "accuracy_mean", mc.mean);
+	rep_add_dbl(mt, "accuracy_sd", mc.sd);
+	rep_add_dbl(mt, "accuracy_min", mc.min);
+	rep_add_dbl(mt, "accuracy_max", mc.max);
+	cJSON_AddItemToObject(mt, "pulses_per_layer", plan_json(&plan));
+	cJSON_AddItemToObject(mt, "cost", cost_json(&cost));
+	struct rep_csv *cc = rep_csv_new("chip,correct,accuracy");
+	for (int i = 0; i < mc.chips; i++)
+		rep_csv_row(cc, "%d,%ld,%.6f", i, mc.correct[i], (double)mc.correct[i] / n);
+	struct rep_csv *ce = rep_csv_new("component,action,count,j_per_action,energy_j,energy_per_image_j");
+	for (int i = 0; i < cost.ledger.n; i++) {
+		const struct en_entry *e = &cost.ledger.e[i];
+		rep_csv_row(ce, "%s,%s,%llu,%.6g,%.6g,%.6g", e->component, e->action,
+			    (unsigned long long)e->count, e->j_per_action, en_entry_j(e),
+			    en_entry_j(e) / (double)mc.counts.images);
+	}
+	int rc = rep_csv_write(cc, x->out, "chips.csv", &x->err);
+	if (!rc)
+		rc = rep_csv_write(ce, x->out, "energy.csv", &x->err);
+	rep_csv_free(cc);
+	rep_csv_free(ce);
+	if (!x->c.quiet) {
+		printf("ndpsim xbar eval — %d-layer net on %dx%d tiles (%d bias rows), %d-bit ADC, seed %llu\n",
+		       x->m->nl, x->xp.rows, x->xp.cols, x->xp.bias_rows, x->xp.adc_bits,
+		       (unsigned long long)x->run.seed);
+		printf("  digital BNN: %.2f %%   crossbar over %d chips: mean %.2f %%, sd %.2f, min %.2f, max %.2f  (%ld images)\n",
+		       100.0 * dig / n, mc.chips, 100 * mc.mean, 100 * mc.sd, 100 * mc.min, 100 * mc.max, n);
+		print_cost(&cost);
+		printf("  results in %s/\n", x->out);
+	}
+	xbar_mc_free(&mc);
+	if (!rc)
+		rc = finish(x, mt);
+	else
+		cJSON_Delete(mt);
+	return rc ? -1 : 0;
+}
+
+/* "u4" / "b4" / "native" -> plan; returns 0 or -1 with err. */
+static int parse_enc(struct xctx *x, const char *tok, struct xbar_enc_plan *plan)
+{
+	struct xbar_params q = x->xp;
+	q.pulses_per_layer[0] = '\0';
+	if (!strcmp(tok, "native")) {
+		q.pulses = 0;
+		q.enc = XBAR_ENC_UNARY;
+	} else {
+		char *end;
+		long v = strtol(tok + 1, &end, 10);
+		if ((tok[0] != 'u' && tok[0] != 'b') || end == tok + 1 || *end || v < 1 || v > 64) {
+			nd_errf(&x->err, -EINVAL, "--encodings: '%s' is not uN, bK or native", tok);
+			return -1;
+		}
+		q.enc = tok[0] == 'u' ? XBAR_ENC_UNARY : XBAR_ENC_BITSERIAL;
+		q.pulses = (int)v;
+	}
+	return xbar_plan(&q, x->m, plan, &x->err) ? -1 : 0;
+}
+
+static int parse_list(struct xctx *x, const char *opt, const char *s, double *v, int max)
+{
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		char *end;
+		double d = strtod(p, &end);
+		if (end == p || n >= max || !(d >= 0)) {
+			nd_errf(&x->err, -EINVAL, "%s: \"%s\": expected up to %d non-negative numbers", opt, s, max);
+			return -1;
+		}
+		v[n++] = d;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p) {
+			nd_errf(&x->err, -EINVAL, "%s: \"%s\": unexpected '%c'", opt, s, *p);
+			return -1;
+		}
+	}
+	if (!n) {
+		nd_errf(&x->err, -EINVAL, "%s: empty list", opt);
+		return -1;
+	}
+	return n;
+}
+
+static void set_noise(struct xbar_params *q, const char *param, double s)
+{
+	if (!strcmp(param, "read")) {
+		q->read_on = 1;
+		q->read_sigma = s;
+	} else if (!strcmp(param, "d2d")) {
+		q->d2d_on = 1;
+		q->d2d_sigma = s;
+	} else {
+		q->offset_on = 1;
+		q->offset_sigma = s;
+	}
+}
+
+static int gbo_plan(struct xctx *x, const struct xbar_params *q, struct gbo_params *gp,
+		    struct gbo_result *gr, struct xbar_enc_plan *plan)
+{
+	if (gbo_run(gp, q, x->m, x->run.seed, &x->train, gr, &x->err))
+		return -1;
+	plan->nl = x->m->nl;
+	for (int l = 0; l < x->m->nl; l++) {
+		plan->enc[l] = XBAR_ENC_UNARY;
+		plan->pulses[l] = gr->chosen[l];
+	}
+	return 0;
+}
+
+static int do_sweep(struct xctx *x)
+{
+	double sig[64];
+	int ns = parse_list(x, "--sigmas", x->sigmas, sig, 64);
+	if (ns < 0)
+		return -1;
+	if (strcmp(x->param, "read") && strcmp(x->param, "d2d") && strcmp(x->param, "offset")) {
+		nd_errf(&x->err, -EINVAL, "--param: '%s' is not read, d2d or offset", x->param);
+		return -1;
+	}
+	if (get_model(x, 0))
+		return -1;
+	char encs[CFG_STR_MAX];
+	snprintf(encs, sizeof encs, "%s", x->encodings);
+	char *toks[32];
+	int ne = 0;
+	for (char *t = strtok(encs, ","); t && ne < 32; t = strtok(NULL, ","))
+		toks[ne++] = t;
+	struct xbar_enc_plan plans[32];
+	for (int e = 0; e < ne; e++)
+		if (parse_enc(x, toks[e], &plans[e]))
+			return -1;
+	struct rep_csv *csv = rep_csv_new("param,sigma,encoding,pulses_per_layer,mean_pulses,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,energy_per_image_j");
+	cJSON *pts = cJSON_CreateArray();
+	struct progress pr;
+	progress_begin(&pr, "noise sweep", (uint64_t)(ns * (ne + x->with_gbo)));
+	uint64_t done = 0;
+	int rc = 0;
+	if (!x->c.quiet)
+		printf("ndpsim xbar noise-sweep — %s noise, %d chips per point, %ld test images\n  %-8s %-10s %-12s %9s %7s\n",
+		       x->param, x->xp.chips, test_n(x), "sigma", "encoding", "pulses", "acc %", "sd");
+	for (int s = 0; s < ns && !rc; s++) {
+		struct xbar_params q = x->xp;
+		set_noise(&q, x->param, sig[s]);
+		for (int e = 0; e < ne + x->with_gbo && !rc; e++) {
+			struct xbar_enc_plan gplan;
+			const struct xbar_enc_plan *pl;
+			const char *name;
+			if (e < ne) {
+				pl = &plans[e];
+				name = toks[e];
+			} else {
+				struct gbo_result gr;
+				if (gbo_plan(x, &q, &x->gp, &gr, &gplan)) {
+					rc = -1;
+					break;
+				}
+				pl = &gplan;
+				name = "gbo";
+			}
+			struct xbar_mc mc;
+			struct xbar_cost cost;
+			if (eval_plan(x, &q, pl, &mc, &cost)) {
+				rc = -1;
+				break;
+			}
+			char ppl[128] = "";
+			size_t u = 0;
+			for (int l = 0; l < pl->nl; l++)
+				u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", pl->pulses[l]);
+			rep_csv_row(csv, "%s,%g,%s,%s,%.4f,%.6f,%.6f,%.6f,%.6f,%.6g", x->param, sig[s], name, ppl,
+				    plan_mean(pl), mc.mean, mc.sd, mc.min, mc.max, cost.j_per_image);
+			cJSON *o = cJSON_CreateObject();
+			rep_add_dbl(o, "sigma", sig[s]);
+			cJSON_AddStringToObject(o, "encoding", name);
+			cJSON_AddItemToObject(o, "pulses_per_layer", plan_json(pl));
+			rep_add_dbl(o, "accuracy_mean", mc.mean);
+			rep_add_dbl(o, "accuracy_sd", mc.sd);
+			rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
+			cJSON_AddItemToArray(pts, o);
+			if (!x->c.quiet)
+				printf("  %-8g %-10s %-12s %9.2f %7.2f\n", sig[s], name, ppl, 100 * mc.mean, 100 * mc.sd);
+			xbar_mc_free(&mc);
+			progress_update(&pr, ++done);
+		}
+	}
+	progress_end(&pr);
+	if (!rc)
+		rc = rep_csv_write(csv, x->out, "sweep.csv", &x->err);
+	rep_csv_free(csv);
+	if (rc) {
+		cJSON_Delete(pts);
+		return -1;
+	}
+	/* one curve per encoding: mean with min-max bars over chips */
+	char gp[8192];
+	size_t u = (size_t)snprintf(gp, sizeof gp,
+		"set terminal pngcairo size 900,600\nset output 'sweep.png'\nset datafile separator ','\n"
+		"set title 'Accuracy vs %s noise (%d chips per point)'\nset xlabel 'sigma (%s)'\n"
+		"set ylabel 'test accuracy (%%)'\nset key bottom left\nset grid\nplot ",
+		x->param, x->xp.chips, !strcmp(x->param, "offset") ? "matches" : "relative");
+	for (int e = 0; e < ne + x->with_gbo; e++)
+		u += (size_t)snprintf(gp + u, sizeof gp - u,
+			"%s'sweep.csv' using 2:(strcol(3) eq '%s' ? 100*$6 : 1/0):(100*$8):(100*$9) with yerrorlines title '%s'",
+			e ? ", " : "", e < ne ? toks[e] : "gbo",
+			e < ne ? toks[e] : "GBO (budget-matched)");
+	snprintf(gp + u, sizeof gp - u, "\n");
+	int g = rep_gnuplot(x->out, "sweep", gp, &x->err);
+	if (g < 0)
+		fprintf(stderr, "ndpsim: %s (plot skipped)\n", x->err.msg);
+	cJSON *mt = cJSON_CreateObject();
+	cJSON_AddStringToObject(mt, "param", x->param);
+	cJSON_AddItemToObject(mt, "points", pts);
+	if (!x->c.quiet)
+		printf("  results in %s/ (sweep.csv%s)\n", x->out, g == 0 ? ", sweep.png" : "");
+	return finish(x, mt) ? -1 : 0;
+}
+
+static int do_gbo(struct xctx *x)
+{
+	double lam[32];
+	int nlam = 1;
+	lam[0] = x->gp.lambda;
+	if (x->lambdas && (nlam = parse_list(x, "--lambdas", x->lambdas, lam, 32)) < 0)
+		return -1;
+	if (get_model(x, 0))
+		return -1;
+	int cand[GBO_MAX_CAND];
+	int nc = gbo_parse_candidates(x->gp.candidates, cand, &x->err);
+	if (nc < 0)
+		return -1;
+	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w");
+	cJSON *runs = cJSON_CreateArray();
+	if (!x->c.quiet)
+		printf("ndpsim xbar gbo — candidates %s, %d chips, %ld test images\n  %-8s %-8s %-12s %7s %9s %7s %12s\n",
+		       x->gp.candidates, x->xp.chips, test_n(x), "kind", "lambda", "pulses", "mean T",
+		       "acc %", "sd", "nJ/image");
+	for (int k = 0; k < nc + nlam; k++) {
+		struct xbar_enc_plan plan;
+		struct gbo_result gr;
+		int is_gbo = k >= nc;
+		double lambda = is_gbo ? lam[k - nc] : 0;
+		if (is_gbo) {
+			struct gbo_params gp = x->gp;
+			gp.lambda = lambda;
+			if (gbo_plan(x, &x->xp, &gp, &gr, &plan))
+				goto fail;
+		} else {
+			plan.nl = x->m->nl;
+			for (int l = 0; l < plan.nl; l++) {
+				plan.enc[l] = XBAR_ENC_UNARY;
+				plan.pulses[l] = cand[k];
+			}
+		}
+		struct xbar_mc mc;
+		struct xbar_cost cost;
+		if (eval_plan(x, &x->xp, &plan, &mc, &cost))
+			goto fail;
+		char ppl[128] = "";
+		size_t u = 0;
+		for (int l = 0; l < plan.nl; l++)
+			u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", plan.pulses[l]);
+		rep_csv_row(csv, "%s,%g,%s,%.4f,%.6f,%.6f,%.6g,%.4f", is_gbo ? "gbo" : "uniform", lambda, ppl,
+			    plan_mean(&plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", is_gbo ? "gbo" : "uniform");
+		rep_add_dbl(o, "lambda", lambda);
+		cJSON_AddItemToObject(o, "pulses_per_layer", plan_json(&plan));
+		rep_add_dbl(o, "accuracy_mean", mc.mean);
+		rep_add_dbl(o, "accuracy_sd", mc.sd);
+		rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
+		if (is_gbo) {
+			cJSON *pr = cJSON_AddArrayToObject(o, "probabilities");
+			for (int l = 0; l < gr.nl; l++) {
+				cJSON *row = cJSON_CreateArray();
+				for (int c = 0; c < gr.ncand; c++)
+					cJSON_AddItemToArray(row, cJSON_CreateNumber(gr.prob[l][c]));
+				cJSON_AddItemToArray(pr, row);
+			}
+			rep_add_dbl(o, "loss_first", gr.loss_first);
+			rep_add_dbl(o, "loss_last", gr.loss_last);
+		}
+		cJSON_AddItemToArray(runs, o);
+		if (!x->c.quiet)
+			printf("  %-8s %-8g %-12s %7.2f %9.2f %7.2f %12.4g\n", is_gbo ? "gbo" : "uniform",
+			       lambda, ppl, plan_mean(&plan), 100 * mc.mean, 100 * mc.sd, cost.j_per_image * 1e9);
+		xbar_mc_free(&mc);
+	}
+	if (rep_csv_write(csv, x->out, "gbo.csv", &x->err))
+		goto fail;
+	rep_csv_free(csv);
+	csv = NULL;
+	const char *gps =
+		"set terminal pngcairo size 900,600\nset output 'gbo.png'\nset datafile separator ','\n"
+		"set title 'GBO: accuracy vs energy per inference'\nset xlabel 'energy per inference (nJ)'\n"
+		"set ylabel 'test accuracy (%)'\nset key bottom right\nset grid\n"
+		"plot 'gbo.csv' using (strcol(1) eq 'uniform' ? $7*1e9 : 1/0):(100*$5):(100*$6) with yerrorlines title 'uniform unary T', "
+		"'gbo.csv' using (strcol(1) eq 'gbo' ? $7*1e9 : 1/0):(100*$5):(100*$6) with yerrorbars pt 7 title 'GBO'\n";
+	if (rep_gnuplot(x->out, "gbo", gps, &x->err) < 0)
+		fprintf(stderr, "ndpsim: %s (plot skipped)\n", x->err.msg);
+	cJSON *mt = cJSON_CreateObject();
+	cJSON_AddItemToObject(mt, "runs", runs);
+	if (!x->c.quiet)
+		printf("  results in %s/\n", x->out);
+	return finish(x, mt) ? -1 : 0;
+fail:
+	rep_csv_free(csv);
+	cJSON_Delete(runs);
+	return -1;
+}
+
+int cmd_xbar(int argc, char **argv)
+{
+	if (argc < 2) {
+		fputs(help_top, stderr);
+		return 2;
+	}
+	struct xctx x;
+	memset(&x, 0, sizeof x);
+	x.sub = argv[1];
+	x.param = "read";
+	x.sigmas = "0,0.1,0.2,0.3,0.4,0.5";
+	x.encodings = "u1,u2,u4,u8,b4";
+	const char *help;
+	char subname[64];
+	if (!strcmp(x.sub, "--help") || !strcmp(x.sub, "-h")) {
+		fputs(help_top, stdout);
+		return 0;
+	} else if (!strcmp(x.sub, "train")) {
+		help = help_train;
+	} else if (!strcmp(x.sub, "eval")) {
+		help = help_eval;
+	} else if (!strcmp(x.sub, "noise-sweep")) {
+		help = help_sweep;
+	} else if (!strcmp(x.sub, "gbo")) {
+		help = help_gbo;
+	} else {
+		fprintf(stderr, "ndpsim xbar: unknown subcommand '%s'\n", x.sub);
+		fputs(help_top, stderr);
+		return 2;
+	}
+	snprintf(subname, sizeof subname, "xbar %s", x.sub);
+	for (int i = 2; i < argc;) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(help, stdout);
+			fputs(cli_common_help, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--gbo") && !strcmp(x.sub, "noise-sweep")) {
+			x.with_gbo = 1;
+			i++;
+			continue;
+		}
+		const char **slot = NULL;
+		if (!strcmp(a, "--model") && strcmp(x.sub, "train"))
+			slot = &x.model_path;
+		else if (!strcmp(x.sub, "noise-sweep") && !strcmp(a, "--param"))
+			slot = &x.param;
+		else if (!strcmp(x.sub, "noise-sweep") && !strcmp(a, "--sigmas"))
+			slot = &x.sigmas;
+		else if (!strcmp(x.sub, "noise-sweep") && !strcmp(a, "--encodings"))
+			slot = &x.encodings;
+		else if (!strcmp(x.sub, "gbo") && !strcmp(a, "--lambdas"))
+			slot = &x.lambdas;
+		if (slot) {
+			if (i + 1 >= argc)
+				return cli_usage_error(subname, "%s needs a value", a);
+			*slot = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		int k = cli_common_opt(&x.c, argc, argv, &i, &x.err);
+		if (k < 0)
+			return cli_usage_error(subname, "%s", x.err.msg);
+		if (k == 0)
+			return cli_usage_error(subname, "unknown option '%s'", a);
+	}
+	cfg_bundle_add(&x.b, &run_section, &x.run);
+	cfg_bundle_add(&x.b, &bnn_section, &x.bp);
+	cfg_bundle_add(&x.b, &xbar_section, &x.xp);
+	cfg_bundle_add(&x.b, &gbo_section, &x.gp);
+	if (cli_load(&x.b, &x.c, &x.err))
+		return cli_error(&x.err);
+	cli_apply_run(&x.run);
+	static char outbuf[256];
+	snprintf(outbuf, sizeof outbuf, "results/xbar-%s", !strcmp(x.sub, "noise-sweep") ? "sweep" : x.sub);
+	x.out = x.c.out_dir ? x.c.out_dir : outbuf;
+	if (rep_mkdir_p(x.out, &x.err))
+		return cli_error(&x.err);
+	int rc;
+	if (!strcmp(x.sub, "train"))
+		rc = do_train(&x);
+	else if (!strcmp(x.sub, "eval"))
+		rc = do_eval(&x);
+	else if (!strcmp(x.sub, "noise-sweep"))
+		rc = do_sweep(&x);
+	else
+		rc = do_gbo(&x);
+	ctx_free(&x);
+	return rc ? cli_error(&x.err) : 0;
+}
