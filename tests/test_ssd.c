@@ -198,7 +198,7 @@ static void check_bounds(const char *preset)
 
 	/* Sequential 128 KiB writes until every byte is on flash: <= min(dies x
 	 * multi-plane page / (transfer + tPROG), channels x rate, link). */
-	const char *sw[] = { "ssd.blocks=64", "workload.pattern=seq", "workload.read_ratio=0",
+	const char *sw[] = { "ssd.blocks=64", "ssd.precondition.fill=0", "workload.pattern=seq", "workload.read_ratio=0",
 			     "workload.bs_bytes=131072", "workload.count=40000", "workload.qd=64", NULL };
 	load(preset, sw);
 	run_ok(&r);
@@ -407,6 +407,37 @@ START_TEST(energy_breakdown_sums)
 }
 END_TEST
 
+START_TEST(open_loop_rate_and_duration)
+{
+	/* 20 K IOPS of random reads on an idle-ish drive: throughput follows
+	 * the offered rate, and most reads see the idle latency. */
+	const char *sets[] = { "ssd.blocks=64", "ssd.precondition.fill=1", "workload.rate_iops=20000",
+			       "workload.count=20000", NULL };
+	load(NULL, sets);
+	struct ssd_run_result r;
+	run_ok(&r);
+	double iops = (double)r.n[0] / ((double)(r.t_last_ns - r.t_first_ns) * 1e-9);
+	ck_assert_msg(fabs(iops - 20000) < 20000 * 0.03, "open loop %.0f IOPS", iops);
+	ck_assert_uint_le(hist_quantile(&r.lat[0], 0.5), 100000);
+	ssd_run_result_free(&r);
+	/* duration limit: 10 ms at 20 K IOPS ~ 200 requests, not 20 000 */
+	wp.duration_ns = 10000000;
+	run_ok(&r);
+	ck_assert_uint_lt(r.n[0], 400);
+	ck_assert_uint_gt(r.n[0], 100);
+	ssd_run_result_free(&r);
+	/* SATA: 550 MB/s caps sequential 128 KiB reads */
+	const char *sata[] = { "ssd.blocks=64", "ssd.precondition.fill=1", "ssd.link.iface=sata",
+			       "workload.pattern=seq", "workload.bs_bytes=131072", "workload.count=5000",
+			       "workload.qd=32", NULL };
+	load(NULL, sata);
+	run_ok(&r);
+	double bw = (double)r.bytes[0] / ((double)(r.t_last_ns - r.t_first_ns) * 1e-9);
+	ck_assert_msg(bw <= 550e6 * 1.0001 && bw > 0.97 * 550e6, "sata %.0f B/s", bw);
+	ssd_run_result_free(&r);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ssd");
@@ -423,6 +454,7 @@ int main(void)
 	tcase_add_test(tc, cli_trace_errors_exit_2);
 	tcase_add_test(tc, same_seed_identical_report);
 	tcase_add_test(tc, energy_breakdown_sums);
+	tcase_add_test(tc, open_loop_rate_and_duration);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }
