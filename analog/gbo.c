@@ -18,7 +18,9 @@ static const struct cfg_key gbo_keys[] = {
 	{ "candidates", CFG_STR, offsetof(struct gbo_params, candidates), "pulses", 0, 0, 0, "1,2,4,8,16", NULL,
 	  "candidate unary pulse counts per layer (shared/reference/analog.md: e.g. 1, 2, 4, 8, 16)" },
 	{ "lambda", CFG_DBL, offsetof(struct gbo_params, lambda), "1/pulse", 0.002, 0.0, 100.0, NULL, NULL,
-	  "weight of the expected mean pulses per layer in the loss (accuracy / energy trade-off)" },
+	  "weight of the expected pulse cost (column reads per column read of a 1-pulse encoding) in the loss" },
+	{ "lambda_lr", CFG_DBL, offsetof(struct gbo_params, lambda_lr), "1/pulse^2", 0.002, 0.0, 100.0, NULL, NULL,
+	  "with a budget: dual-ascent rate that raises lambda while the expected cost exceeds the budget" },
 	{ "steps", CFG_INT, offsetof(struct gbo_params, steps), "steps", 300, 1, 1000000, NULL, NULL,
 	  "gradient steps on the pulse logits" },
 	{ "batch", CFG_INT, offsetof(struct gbo_params, batch), "images", 100, 1, 4096, NULL, NULL,
@@ -32,7 +34,7 @@ static const struct cfg_key gbo_keys[] = {
 	{ "train_n", CFG_INT, offsetof(struct gbo_params, train_n), "images", 10000, 100, 60000, NULL, NULL,
 	  "training images sampled from (never test images)" },
 	{ "budget", CFG_DBL, offsetof(struct gbo_params, budget), "pulses", 0, 0, 64, NULL, NULL,
-	  "mean pulses per layer allowed for the final choice (0 = each layer's most probable T)" },
+	  "average pulses per column read allowed (uniform T costs T; 0 = no budget: each layer's most probable T)" },
 	CFG_END
 };
 
@@ -226,19 +228,22 @@ static void pick(const struct gbo_params *gp, struct gbo_result *out)
 				pick_c[l] = (int)(x % nc);
 				x /= nc;
 				lp += log(out->prob[l][pick_c[l]] + 1e-300);
-				sum += out->cand[pick_c[l]];
+				sum += out->weight[l] * out->cand[pick_c[l]];
 			}
-			if (sum / nl > gp->budget + 1e-9 || lp <= best)
+			if (sum > gp->budget + 1e-9 || lp <= best)
 				continue;
 			best = lp;
 			for (int l = 0; l < nl; l++)
 				out->chosen[l] = out->cand[pick_c[l]];
 		}
 	}
-	double s = 0;
-	for (int l = 0; l < nl; l++)
+	double s = 0, sw = 0;
+	for (int l = 0; l < nl; l++) {
 		s += out->chosen[l];
+		sw += out->weight[l] * out->chosen[l];
+	}
 	out->mean_pulses = s / nl;
+	out->cost_pulses = sw;
 }
 
 int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
@@ -273,7 +278,14 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 				g.WT[l][(size_t)i * L->n_out + j] = w;
 			}
 		xbar_noise_model(xp, m, l, &g.sd_read[l], &g.sd_static[l]);
+		out->weight[l] = (double)xbar_row_tiles(xp, m, l) * L->n_out;
 	}
+	double wsum = 0;
+	for (int l = 0; l < m->nl; l++)
+		wsum += out->weight[l];
+	for (int l = 0; l < m->nl; l++)
+		out->weight[l] /= wsum;
+	double lambda = gp->lambda;
 	long ntr = gp->train_n < (int)train->n ? gp->train_n : (long)train->n;
 	double theta[BNN_MAX_LAYERS][GBO_MAX_CAND], mo[BNN_MAX_LAYERS][GBO_MAX_CAND],
 	       ve[BNN_MAX_LAYERS][GBO_MAX_CAND];
@@ -367,10 +379,14 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 			ll += loss;
 			nlast++;
 		}
+		double ecost = 0;
+		for (int l = 0; l < m->nl; l++)
+			for (int c = 0; c < nc; c++)
+				ecost += out->weight[l] * soft[l][c] * out->cand[c];
 		for (int l = 0; l < m->nl; l++) {
 			double dp[GBO_MAX_CAND], dot = 0;
 			for (int c = 0; c < nc; c++) {
-				dp[c] = dpi[l][c] / B + gp->lambda * out->cand[c] / m->nl;
+				dp[c] = dpi[l][c] / B + lambda * out->weight[l] * out->cand[c];
 				dot += soft[l][c] * dp[c];
 			}
 			for (int c = 0; c < nc; c++) {
@@ -382,7 +398,13 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 				theta[l][c] -= gp->lr * mh / (sqrt(vh) + 1e-8);
 			}
 		}
+		if (gp->budget > 0) {
+			lambda += gp->lambda_lr * (ecost - gp->budget);
+			if (lambda < 0)
+				lambda = 0;
+		}
 	}
+	out->lambda_final = lambda;
 	out->loss_first = nf ? lf / nf : 0;
 	out->loss_last = nlast ? ll / nlast : 0;
 	for (int l = 0; l < m->nl; l++) {

@@ -10,11 +10,15 @@
  * softmax (or Gumbel-softmax) over candidate T mixes the candidates in the
  * forward pass — the mixed input sum_c pi_c q_Tc(a) and the mixed noise
  * sigma_l * eps * sum_c pi_c / sqrt(T_c) — with the folded network's weights
- * frozen; loss = cross-entropy under sampled noise + lambda * expected mean
- * pulses per layer.  Gradients reach the logits through the mixing weights;
+ * frozen; loss = cross-entropy under sampled noise + lambda * expected pulse
+ * cost.  The pulse cost counts column reads (each one a conversion): layer l
+ * weighs w_l = its share of the column reads of a one-pulse encoding, so
+ * cost = sum_l w_l T_l, which is T for a uniform encoding and tracks energy.
+ * With a budget, lambda rises by dual ascent while the expected cost
+ * exceeds it.  Gradients reach the logits through the mixing weights;
  * activations pass the straight-through estimator.  At the end each layer
  * keeps its most probable T, or, with a budget, the most probable assignment
- * whose mean T over layers fits the budget.
+ * whose cost fits the budget.
  *
  * Determinism: noise is drawn from stream (seed, step, sample) and the
  * per-sample gradients are summed in sample order.
@@ -32,14 +36,15 @@
 /* Section "gbo". */
 struct gbo_params {
 	char candidates[CFG_STR_MAX];   /* "1,2,4,8,16" */
-	double lambda;                  /* per pulse of mean T */
+	double lambda;                  /* per pulse of cost */
+	double lambda_lr;               /* dual ascent on lambda (budget) */
 	int steps;
 	int batch;
 	double lr;
 	int gumbel;
 	double tau;
 	int train_n;
-	double budget;                  /* mean pulses per layer; 0 = none */
+	double budget;                  /* cost in pulses; 0 = none */
 };
 extern const struct cfg_section gbo_section;
 
@@ -48,7 +53,10 @@ struct gbo_result {
 	int cand[GBO_MAX_CAND];
 	double prob[BNN_MAX_LAYERS][GBO_MAX_CAND];
 	int chosen[BNN_MAX_LAYERS];     /* pulses per layer */
-	double mean_pulses;
+	double weight[BNN_MAX_LAYERS];  /* layer's share of column reads */
+	double mean_pulses;             /* unweighted mean over layers */
+	double cost_pulses;             /* sum_l weight_l T_l */
+	double lambda_final;
 	double loss_first, loss_last;   /* mean CE of the first / last 10 % of steps */
 };
 

@@ -184,6 +184,18 @@ static cJSON *plan_json(const struct xbar_enc_plan *p)
 	return a;
 }
 
+/* pulse cost: pulses weighted by the layer's share of column reads */
+static double plan_cost(const struct xctx *x, const struct xbar_enc_plan *p)
+{
+	double s = 0, w = 0;
+	for (int l = 0; l < p->nl; l++) {
+		double wl = (double)xbar_row_tiles(&x->xp, x->m, l) * x->m->dim[l + 1];
+		s += wl * p->pulses[l];
+		w += wl;
+	}
+	return s / w;
+}
+
 static double plan_mean(const struct xbar_enc_plan *p)
 {
 	double s = 0;
@@ -386,7 +398,7 @@ static int do_sweep(struct xctx *x)
 	for (int e = 0; e < ne; e++)
 		if (parse_enc(x, toks[e], &plans[e]))
 			return -1;
-	struct rep_csv *csv = rep_csv_new("param,sigma,encoding,pulses_per_layer,mean_pulses,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,energy_per_image_j");
+	struct rep_csv *csv = rep_csv_new("param,sigma,encoding,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,energy_per_image_j");
 	cJSON *pts = cJSON_CreateArray();
 	struct progress pr;
 	progress_begin(&pr, "noise sweep", (uint64_t)(ns * (ne + x->with_gbo)));
@@ -424,8 +436,8 @@ static int do_sweep(struct xctx *x)
 			size_t u = 0;
 			for (int l = 0; l < pl->nl; l++)
 				u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", pl->pulses[l]);
-			rep_csv_row(csv, "%s,%g,%s,%s,%.4f,%.6f,%.6f,%.6f,%.6f,%.6g", x->param, sig[s], name, ppl,
-				    plan_mean(pl), mc.mean, mc.sd, mc.min, mc.max, cost.j_per_image);
+			rep_csv_row(csv, "%s,%g,%s,%s,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%.6g", x->param, sig[s], name, ppl,
+				    plan_mean(pl), plan_cost(x, pl), mc.mean, mc.sd, mc.min, mc.max, cost.j_per_image);
 			cJSON *o = cJSON_CreateObject();
 			rep_add_dbl(o, "sigma", sig[s]);
 			cJSON_AddStringToObject(o, "encoding", name);
@@ -457,7 +469,7 @@ static int do_sweep(struct xctx *x)
 		x->param, x->xp.chips, !strcmp(x->param, "offset") ? "matches" : "relative");
 	for (int e = 0; e < ne + x->with_gbo; e++)
 		u += (size_t)snprintf(gp + u, sizeof gp - u,
-			"%s'sweep.csv' using 2:(strcol(3) eq '%s' ? 100*$6 : 1/0):(100*$8):(100*$9) with yerrorlines title '%s'",
+			"%s'sweep.csv' using 2:(strcol(3) eq '%s' ? 100*$7 : 1/0):(100*$9):(100*$10) with yerrorlines title '%s'",
 			e ? ", " : "", e < ne ? toks[e] : "gbo",
 			e < ne ? toks[e] : "GBO (budget-matched)");
 	snprintf(gp + u, sizeof gp - u, "\n");
@@ -485,11 +497,11 @@ static int do_gbo(struct xctx *x)
 	int nc = gbo_parse_candidates(x->gp.candidates, cand, &x->err);
 	if (nc < 0)
 		return -1;
-	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w");
+	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w");
 	cJSON *runs = cJSON_CreateArray();
 	if (!x->c.quiet)
 		printf("ndpsim xbar gbo — candidates %s, %d chips, %ld test images\n  %-8s %-8s %-12s %7s %9s %7s %12s\n",
-		       x->gp.candidates, x->xp.chips, test_n(x), "kind", "lambda", "pulses", "mean T",
+		       x->gp.candidates, x->xp.chips, test_n(x), "kind", "lambda", "pulses", "cost T",
 		       "acc %", "sd", "nJ/image");
 	for (int k = 0; k < nc + nlam; k++) {
 		struct xbar_enc_plan plan;
@@ -516,8 +528,8 @@ static int do_gbo(struct xctx *x)
 		size_t u = 0;
 		for (int l = 0; l < plan.nl; l++)
 			u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", plan.pulses[l]);
-		rep_csv_row(csv, "%s,%g,%s,%.4f,%.6f,%.6f,%.6g,%.4f", is_gbo ? "gbo" : "uniform", lambda, ppl,
-			    plan_mean(&plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w);
+		rep_csv_row(csv, "%s,%g,%s,%.4f,%.4f,%.6f,%.6f,%.6g,%.4f", is_gbo ? "gbo" : "uniform", lambda, ppl,
+			    plan_mean(&plan), plan_cost(x, &plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w);
 		cJSON *o = cJSON_CreateObject();
 		cJSON_AddStringToObject(o, "kind", is_gbo ? "gbo" : "uniform");
 		rep_add_dbl(o, "lambda", lambda);
@@ -525,6 +537,7 @@ static int do_gbo(struct xctx *x)
 		rep_add_dbl(o, "accuracy_mean", mc.mean);
 		rep_add_dbl(o, "accuracy_sd", mc.sd);
 		rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
+		rep_add_dbl(o, "pulse_cost", plan_cost(x, &plan));
 		if (is_gbo) {
 			cJSON *pr = cJSON_AddArrayToObject(o, "probabilities");
 			for (int l = 0; l < gr.nl; l++) {
@@ -539,7 +552,7 @@ static int do_gbo(struct xctx *x)
 		cJSON_AddItemToArray(runs, o);
 		if (!x->c.quiet)
 			printf("  %-8s %-8g %-12s %7.2f %9.2f %7.2f %12.4g\n", is_gbo ? "gbo" : "uniform",
-			       lambda, ppl, plan_mean(&plan), 100 * mc.mean, 100 * mc.sd, cost.j_per_image * 1e9);
+			       lambda, ppl, plan_cost(x, &plan), 100 * mc.mean, 100 * mc.sd, cost.j_per_image * 1e9);
 		xbar_mc_free(&mc);
 	}
 	if (rep_csv_write(csv, x->out, "gbo.csv", &x->err))
@@ -550,8 +563,8 @@ static int do_gbo(struct xctx *x)
 		"set terminal pngcairo size 900,600\nset output 'gbo.png'\nset datafile separator ','\n"
 		"set title 'GBO: accuracy vs energy per inference'\nset xlabel 'energy per inference (nJ)'\n"
 		"set ylabel 'test accuracy (%)'\nset key bottom right\nset grid\n"
-		"plot 'gbo.csv' using (strcol(1) eq 'uniform' ? $7*1e9 : 1/0):(100*$5):(100*$6) with yerrorlines title 'uniform unary T', "
-		"'gbo.csv' using (strcol(1) eq 'gbo' ? $7*1e9 : 1/0):(100*$5):(100*$6) with yerrorbars pt 7 title 'GBO'\n";
+		"plot 'gbo.csv' using (strcol(1) eq 'uniform' ? $8*1e9 : 1/0):(100*$6):(100*$7) with yerrorlines title 'uniform unary T', "
+		"'gbo.csv' using (strcol(1) eq 'gbo' ? $8*1e9 : 1/0):(100*$6):(100*$7) with yerrorbars pt 7 title 'GBO'\n";
 	if (rep_gnuplot(x->out, "gbo", gps, &x->err) < 0)
 		fprintf(stderr, "ndpsim: %s (plot skipped)\n", x->err.msg);
 	cJSON *mt = cJSON_CreateObject();

@@ -1,0 +1,116 @@
+#include "hostif/ndram.h"
+
+#include <math.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "core/util.h"
+
+#define O(f) offsetof(struct ndram_params, f)
+
+static const struct cfg_key ndram_keys[] = {
+	{ "vaults", CFG_INT, O(vaults), "vaults", 16, 1, 1024, NULL, NULL,
+	  "vaults in the stack, one PE array each (TETRIS / HMC: 16)" },
+	{ "pe_rows", CFG_INT, O(pe_rows), "PEs", 14, 1, 256, NULL, NULL,
+	  "PE array rows per vault (TETRIS: 14 x 14)" },
+	{ "pe_cols", CFG_INT, O(pe_cols), "PEs", 14, 1, 256, NULL, NULL,
+	  "PE array columns per vault (TETRIS: 14 x 14)" },
+	{ "clock_mhz", CFG_DBL, O(clock_mhz), "MHz", 500, 1, 10000, NULL, NULL,
+	  "logic-die clock (TETRIS evaluates its PEs at 500 MHz)" },
+	{ "pe_util", CFG_DBL, O(pe_util), "fraction", 0.5, 0.01, 1, NULL, NULL,
+	  "achieved fraction of peak MACs for dense layers (assumption: small batch "
+	  "fully-connected layers keep about half of a 14x14 array busy)" },
+	{ "vault_gb_s", CFG_DBL, O(vault_gb_s), "GB/s", 10, 0.1, 1000, NULL, NULL,
+	  "in-stack bandwidth per vault (HMC 2.0 as in TETRIS: 10 GB/s x 16 vaults)" },
+	{ "capacity_gib", CFG_DBL, O(capacity_gib), "GiB", 8, 0.125, 1024, NULL, NULL,
+	  "stack capacity (HMC 2.0: 8 GiB)" },
+	{ "link_gb_s", CFG_DBL, O(link_gb_s), "GB/s", 60, 0.1, 10000, NULL, NULL,
+	  "host <-> stack SerDes bandwidth (HMC 2.0: 4 links x 15 Gb/s x 16 lanes / 2 directions = 60 GB/s per direction)" },
+	{ "buf_kib", CFG_DBL, O(buf_kib), "KiB", 133, 1, 1e6, NULL, NULL,
+	  "global buffer per vault (TETRIS: 133 KB)" },
+	{ "energy.mac_pj", CFG_DBL, O(e_mac_pj), "pJ", 2, 0, 1e4, NULL, NULL,
+	  "16-bit MAC (TETRIS nn_dataflow table, 45 nm)" },
+	{ "energy.buf_pj", CFG_DBL, O(e_buf_pj), "pJ/word", 14, 0, 1e4, NULL, NULL,
+	  "global buffer access per 16-bit word (TETRIS nn_dataflow)" },
+	{ "energy.rf_pj", CFG_DBL, O(e_rf_pj), "pJ/word", 0.6, 0, 1e4, NULL, NULL,
+	  "PE register file access per 16-bit word (TETRIS nn_dataflow)" },
+	{ "energy.noc_pj", CFG_DBL, O(e_noc_pj), "pJ/word", 40, 0, 1e4, NULL, NULL,
+	  "network-on-chip hop per 16-bit word between vaults (TETRIS nn_dataflow)" },
+	{ "energy.instack_pj_bit", CFG_DBL, O(e_instack_pj_bit), "pJ/bit", 5, 0, 1e4, NULL, NULL,
+	  "DRAM access inside the stack (TETRIS: 5 vs 15 pJ/bit off-chip LPDDR3)" },
+	{ "energy.offchip_pj_bit", CFG_DBL, O(e_offchip_pj_bit), "pJ/bit", 15, 0, 1e4, NULL, NULL,
+	  "bits crossing the host <-> stack link (TETRIS: off-chip 15 pJ/bit)" },
+	{ "energy.static_pj_cycle", CFG_DBL, O(static_pj_cycle), "pJ/cycle", 200, 0, 1e9, NULL, NULL,
+	  "static energy per vault per cycle (TETRIS nn_dataflow)" },
+	{ "rf_per_mac", CFG_INT, O(rf_per_mac), "accesses", 3, 0, 16, NULL, NULL,
+	  "register-file accesses per MAC (2 operand reads + 1 partial-sum update, row-stationary PE)" },
+	CFG_END
+};
+
+const struct cfg_section ndram_section = {
+	"ndram", ndram_keys, sizeof(struct ndram_params), NULL
+};
+
+double ndram_peak_macs(const struct ndram_params *p)
+{
+	return (double)p->vaults * p->pe_rows * p->pe_cols * p->clock_mhz * 1e6;
+}
+
+uint64_t ndram_capacity_bytes(const struct ndram_params *p)
+{
+	return (uint64_t)(p->capacity_gib * 1073741824.0);
+}
+
+void ndram_register(const struct ndram_params *p, struct energy_ledger *led)
+{
+	en_action(led, "ndram", "mac", p->e_mac_pj * 1e-12);
+	en_action(led, "ndram", "rf_word", p->e_rf_pj * 1e-12);
+	en_action(led, "ndram", "buffer_word", p->e_buf_pj * 1e-12);
+	en_action(led, "ndram", "noc_word", p->e_noc_pj * 1e-12);
+	en_action(led, "ndram", "stack_dram_byte", p->e_instack_pj_bit * 8e-12);
+	en_action(led, "ndram", "link_byte", p->e_offchip_pj_bit * 8e-12);
+	en_action(led, "ndram", "static_vault_cycle", p->static_pj_cycle * 1e-12);
+}
+
+static uint64_t secs_ns(double s) { return (uint64_t)ceil(s * 1e9); }
+
+void ndram_run(const struct ndram_params *p, const struct ndram_job *job,
+	       struct energy_ledger *led, struct ndram_cost *c)
+{
+	memset(c, 0, sizeof *c);
+	c->t_compute_ns = secs_ns((double)job->macs / (ndram_peak_macs(p) * p->pe_util));
+	c->t_stack_ns = secs_ns((double)job->stack_bytes / (p->vaults * p->vault_gb_s * 1e9));
+	/* Each vault's router moves one 16-bit word per cycle and port. */
+	c->t_noc_ns = secs_ns((double)job->noc_words / (p->vaults * p->clock_mhz * 1e6));
+	c->t_link_ns = secs_ns((double)job->offchip_bytes / (p->link_gb_s * 1e9));
+	c->t_ns = c->t_compute_ns;
+	c->bound = "compute";
+	if (c->t_stack_ns > c->t_ns) {
+		c->t_ns = c->t_stack_ns;
+		c->bound = "stack";
+	}
+	if (c->t_noc_ns > c->t_ns) {
+		c->t_ns = c->t_noc_ns;
+		c->bound = "noc";
+	}
+	if (c->t_link_ns > c->t_ns) {
+		c->t_ns = c->t_link_ns;
+		c->bound = "link";
+	}
+	int h;
+	h = en_action(led, "ndram", "mac", p->e_mac_pj * 1e-12);
+	en_add(led, h, job->macs);
+	h = en_action(led, "ndram", "rf_word", p->e_rf_pj * 1e-12);
+	en_add(led, h, job->macs * (uint64_t)p->rf_per_mac);
+	h = en_action(led, "ndram", "buffer_word", p->e_buf_pj * 1e-12);
+	en_add(led, h, job->buf_words);
+	h = en_action(led, "ndram", "noc_word", p->e_noc_pj * 1e-12);
+	en_add(led, h, job->noc_words);
+	h = en_action(led, "ndram", "stack_dram_byte", p->e_instack_pj_bit * 8e-12);
+	en_add(led, h, job->stack_bytes);
+	h = en_action(led, "ndram", "link_byte", p->e_offchip_pj_bit * 8e-12);
+	en_add(led, h, job->offchip_bytes);
+	h = en_action(led, "ndram", "static_vault_cycle", p->static_pj_cycle * 1e-12);
+	uint64_t cycles = (uint64_t)((double)c->t_ns * 1e-9 * p->clock_mhz * 1e6);
+	en_add(led, h, cycles * (uint64_t)p->vaults);
+}
