@@ -4,6 +4,7 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
+#include "hostif/ndram.h"
 #include "ssdsim/ssd.h"
 #include "workloads/synth.h"
 
@@ -12,6 +13,7 @@ static const struct cfg_section *const all_sections[] = {
 	&run_section,
 	&ssd_section,
 	&wl_section,
+	&ndram_section,
 };
 
 void cli_bundle_all(struct cfg_bundle *b)
