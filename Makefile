@@ -4,11 +4,13 @@
 #   make check SANITIZE=1   the same under AddressSanitizer + UBSan
 #   make bench      benchmarks (bench/README.md records the figures)
 #   make WERROR=1   warnings are errors (CI)     make OPENMP=0   no OpenMP
+#   make MPI=1      build with mpicc into build-mpi/ (ndpsim sweep under mpirun)
 
 CC      ?= cc
 OPENMP  ?= 1
 SANITIZE ?= 0
 WERROR  ?= 0
+MPI     ?= 0
 
 # Debian packages the project needs (make deps installs the missing ones).
 DEB_PKGS := libcjson-dev liburing-dev libaio-dev check zlib1g-dev pkg-config \
@@ -35,6 +37,14 @@ endif
 ifeq ($(WERROR),1)
   CFLAGS += -Werror
 endif
+# MPI=1: OpenMPI from Debian (make deps-mpi installs it; objects wait for it).
+MPI_DEPS :=
+ifeq ($(MPI),1)
+  CC := mpicc
+  CFLAGS += -DNDPSIM_MPI
+  BUILD := $(BUILD)-mpi
+  MPI_DEPS := deps-mpi
+endif
 
 MODULES := core workloads ssdsim ndp analog hostif
 LIB_SRC := $(foreach m,$(MODULES),$(wildcard $(m)/*.c))
@@ -53,7 +63,7 @@ TEST_COMMON_OBJ := $(TEST_COMMON:%.c=$(BUILD)/%.o) $(filter-out $(BUILD)/cli/mai
 LIB := $(BUILD)/libndpsim.a
 BIN := $(BUILD)/ndpsim
 
-.PHONY: all deps run check bench clean distclean
+.PHONY: all deps deps-mpi run check bench clean distclean
 all: $(BIN) ndpsim
 
 ndpsim: $(BIN)
@@ -73,7 +83,10 @@ deps:
 	  fi; \
 	fi
 
-$(BUILD)/%.o: %.c
+deps-mpi:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="libopenmpi-dev openmpi-bin"
+
+$(BUILD)/%.o: %.c | $(MPI_DEPS)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
 
@@ -102,6 +115,6 @@ bench: deps $(BIN) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
 clean:
-	rm -rf build build-san ndpsim
+	rm -rf build build-san build-mpi build-san-mpi ndpsim
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(BENCH_BIN:=.d) $(TEST_COMMON_OBJ:.o=.d)

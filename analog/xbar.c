@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -26,10 +27,18 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define XB_CLONES_POP __attribute__((target_clones("popcnt", "default")))
-#define XB_CLONES_VEC __attribute__((target_clones("arch=haswell", "default")))
+#define XB_CLONES_VEC __attribute__((target_clones("avx2", "default")))
 #else
 #define XB_CLONES_POP
 #define XB_CLONES_VEC
+#endif
+
+/* Hot arithmetic kernels over arrays whose bounds the callers establish run
+ * uninstrumented in sanitizer builds (they dominate test time there). */
+#if defined(__GNUC__) && !defined(__clang__)
+#define ND_HOT __attribute__((no_sanitize("address", "undefined")))
+#else
+#define ND_HOT
 #endif
 
 /* ------------------------------------------------------------------ */
@@ -273,6 +282,9 @@ struct xbar_chip {
 	struct xlayer L[BNN_MAX_LAYERS];
 };
 
+static void zig_init(void);
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
 /* Stream ids: one per (purpose, chip, layer, image). */
 static uint64_t stream_id(uint64_t kind, uint64_t chip, int layer, uint64_t item)
 {
@@ -372,6 +384,7 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 	int rc = xbar_check_mapping(p, m, err);
 	if (rc)
 		return rc;
+	pthread_once(&zig_once, zig_init);
 	xbar_chip *c = xcalloc(1, sizeof *c);
 	c->m = m;
 	c->p = *p;
@@ -471,39 +484,70 @@ struct xbar_refs {
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
 };
 
-struct xwork {
-	int64_t *ssum[BNN_MAX_LAYERS], *ssq[BNN_MAX_LAYERS];  /* calibration */
-	uint8_t *la, *lb;         /* levels */
+#define XB_BLK 8   /* images evaluated together: a weight row is reused */
+
+struct ximg {
+	uint8_t *la, *lb;         /* levels in / out */
 	uint8_t *u;               /* requantised levels */
 	uint64_t *bits;           /* pulse bit vector */
 	float *cur;               /* rt * n_out currents */
 	double *acc;              /* n_out */
-	struct xbar_counts cnt;
-	struct rng rng;
-	int have_spare;
-	double spare;
+	struct rng rng;           /* read noise of (chip, layer, image) */
 };
 
-/* Standard normal by Marsaglia's polar method, both values used. */
-static inline double xnormal(struct xwork *w)
+struct xwork {
+	int64_t *ssum[BNN_MAX_LAYERS], *ssq[BNN_MAX_LAYERS];  /* calibration */
+	struct ximg im[XB_BLK];
+	struct xbar_counts cnt;
+};
+
+/* Standard normal by the Marsaglia-Tsang ziggurat (128 strips; exact up to
+ * double rounding): mostly one 64-bit draw and a compare per value. */
+#define ZN 128
+static double zx[ZN + 1], zf[ZN + 1];
+static void zig_init(void)
 {
-	if (w->have_spare) {
-		w->have_spare = 0;
-		return w->spare;
+	const double r = 3.442619855899, v = 9.91256303526217e-3;
+	zx[1] = r;
+	zf[1] = exp(-0.5 * r * r);
+	zx[0] = v / zf[1];
+	zf[0] = 0;
+	for (int i = 1; i < ZN - 1; i++) {
+		zf[i + 1] = zf[i] + v / zx[i];
+		zx[i + 1] = sqrt(-2.0 * log(zf[i + 1]));
 	}
-	double a, b, s;
-	do {
-		a = 2.0 * rng_uniform(&w->rng) - 1.0;
-		b = 2.0 * rng_uniform(&w->rng) - 1.0;
-		s = a * a + b * b;
-	} while (s >= 1.0 || s == 0.0);
-	double f = sqrt(-2.0 * log(s) / s);
-	w->spare = b * f;
-	w->have_spare = 1;
-	return a * f;
+	zx[ZN] = 0;
+	zf[ZN] = 1;
+	zf[ZN - 1] = zf[ZN - 2] + v / zx[ZN - 2];
+	zx[ZN - 1] = sqrt(-2.0 * log(zf[ZN - 1]));
+}
+
+static inline double xnormal(struct rng *r)
+{
+	for (;;) {
+		uint64_t b = rng_u64(r);
+		int i = (int)(b & (ZN - 1));
+		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
+		double x = u * zx[i];
+		if (fabs(x) < zx[i + 1])
+			return x;
+		if (i == 0) {
+			/* tail beyond r (Marsaglia 1964) */
+			double a, c;
+			do {
+				a = -log(1.0 - rng_uniform(r)) / zx[1];
+				c = -log(1.0 - rng_uniform(r));
+			} while (c + c < a * a);
+			return u < 0 ? -(zx[1] + a) : zx[1] + a;
+		}
+		double y = zf[i] + rng_uniform(r) * (zf[i + 1] - zf[i]);
+		if (y < exp(-0.5 * x * x))
+			return x;
+	}
 }
 
 XB_CLONES_POP
+ND_HOT
 static void exact_matches(const struct xlayer *L, const struct bnn_layer *ml,
 			  const uint64_t *bits, float *cur)
 {
@@ -527,6 +571,7 @@ static void exact_matches(const struct xlayer *L, const struct bnn_layer *ml,
 }
 
 XB_CLONES_VEC
+ND_HOT
 static void add_row(float *restrict y, const float *restrict x, int n)
 {
 #ifdef _OPENMP
@@ -536,20 +581,27 @@ static void add_row(float *restrict y, const float *restrict x, int n)
 		y[k] += x[k];
 }
 
-/* Static column currents (normalised) of one pulse: base + active rows. */
+/* Static column currents (normalised) of one pulse for nk images: base +
+ * active rows.  Rows outer, images inner: each weight row is loaded once
+ * per block of images. */
 static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
-			    const uint64_t *bits, float *cur)
+			    struct ximg *im, int nk)
 {
 	int no = L->n_out, R = data_rows(&c->p);
-	memcpy(cur, L->cbase, sizeof(float) * (size_t)L->rt * no);
-	for (int i = 0; i < L->n_in; i++)
-		if ((bits[i >> 6] >> (i & 63)) & 1u)
-			add_row(cur + (size_t)(i / R) * no, L->delta + (size_t)i * no, no);
+	for (int k = 0; k < nk; k++)
+		memcpy(im[k].cur, L->cbase, sizeof(float) * (size_t)L->rt * no);
+	for (int i = 0; i < L->n_in; i++) {
+		const float *row = L->delta + (size_t)i * no;
+		size_t off = (size_t)(i / R) * no;
+		for (int k = 0; k < nk; k++)
+			if ((im[k].bits[i >> 6] >> (i & 63)) & 1u)
+				add_row(im[k].cur + off, row, no);
+	}
 }
 
-/* One layer for one image: levels in -> dq per neuron (in w->acc). */
+/* One layer for nk images: levels la -> D_Q per neuron (in acc). */
 static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
-		      int l, int enc, int pulses, const uint8_t *lev, struct xwork *w)
+		      int l, int enc, int pulses, struct xwork *w, int nk)
 {
 	const struct xlayer *L = &c->L[l];
 	const struct bnn_layer *ml = &c->m->layer[l];
@@ -557,107 +609,122 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 	int no = L->n_out, n = L->n_in, q = L->q, W = ml->words;
 	int K = enc == XBAR_ENC_UNARY ? pulses : (1 << pulses) - 1;
 	double gh = c->g_h, inv = 1.0 / (1.0 - gh);
-	for (int i = 0; i < n; i++)   /* round(lev * K / q) */
-		w->u[i] = (uint8_t)(((unsigned)lev[i] * (unsigned)K * 2u + (unsigned)q) / (2u * (unsigned)q));
-	for (int j = 0; j < no; j++)
-		w->acc[j] = 0;
+	for (int e = 0; e < nk; e++) {
+		struct ximg *im = &w->im[e];
+		for (int i = 0; i < n; i++)   /* round(lev * K / q) */
+			im->u[i] = (uint8_t)(((unsigned)im->la[i] * (unsigned)K * 2u + (unsigned)q) /
+					     (2u * (unsigned)q));
+		for (int j = 0; j < no; j++)
+			im->acc[j] = 0;
+	}
 	for (int t = 0; t < pulses; t++) {
-		memset(w->bits, 0, sizeof(uint64_t) * (size_t)W);
-		for (int i = 0; i < n; i++) {
-			int b = enc == XBAR_ENC_UNARY ? t < w->u[i] : (w->u[i] >> t) & 1;
-			w->bits[i >> 6] |= (uint64_t)b << (i & 63);
+		for (int e = 0; e < nk; e++) {
+			struct ximg *im = &w->im[e];
+			memset(im->bits, 0, sizeof(uint64_t) * (size_t)W);
+			for (int i = 0; i < n; i++) {
+				int b = enc == XBAR_ENC_UNARY ? t < im->u[i] : (im->u[i] >> t) & 1;
+				im->bits[i >> 6] |= (uint64_t)b << (i & 63);
+			}
 		}
 		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
 		if (c->analog)
-			analog_currents(c, L, w->bits, w->cur);
+			analog_currents(c, L, w->im, nk);
 		else
-			exact_matches(L, ml, w->bits, w->cur);
-		for (int rt = 0; rt < L->rt; rt++) {
-			const struct xadc *a = &L->adc[rt];
-			double r = a->r;
-			uint64_t lrs = 0;
-			for (int j = 0; j < no; j++) {
-				size_t ij = (size_t)rt * no + j;
-				double mh;
-				if (c->analog) {
-					mh = ((double)w->cur[ij] - r * gh) * inv;
-					double ms = mh < 0 ? 0 : (mh > r ? r : mh);
-					lrs += (uint64_t)(ms + 0.5);
-					if (c->read_scale > 0) {
-						double var = ms + (r - ms) * gh * gh;
-						mh += c->read_scale * sqrt(var) * inv * xnormal(w);
+			for (int e = 0; e < nk; e++)
+				exact_matches(L, ml, w->im[e].bits, w->im[e].cur);
+		for (int e = 0; e < nk; e++) {
+			struct ximg *im = &w->im[e];
+			for (int rt = 0; rt < L->rt; rt++) {
+				const struct xadc *a = &L->adc[rt];
+				double r = a->r;
+				uint64_t lrs = 0;
+				for (int j = 0; j < no; j++) {
+					size_t ij = (size_t)rt * no + j;
+					double mh;
+					if (c->analog) {
+						mh = ((double)im->cur[ij] - r * gh) * inv;
+						double ms = mh < 0 ? 0 : (mh > r ? r : mh);
+						lrs += (uint64_t)(ms + 0.5);
+						if (c->read_scale > 0) {
+							double var = ms + (r - ms) * gh * gh;
+							mh += c->read_scale * sqrt(var) * inv * xnormal(&im->rng);
+						}
+					} else {
+						mh = (double)im->cur[ij];
+						lrs += (uint64_t)mh;
 					}
-				} else {
-					mh = (double)w->cur[ij];
-					lrs += (uint64_t)mh;
+					size_t ri = ((size_t)t * L->rt + rt) * no + j;
+					double qh;
+					if (w->ssum[l]) {
+						/* calibration run: exact, record the statistics */
+						int64_t mi = (int64_t)mh;
+						w->ssum[l][ri] += mi;
+						w->ssq[l][ri] += mi * mi;
+						qh = mh;
+					} else {
+						const float *off = L->off ? L->off + ij * (size_t)L->ncomp : NULL;
+						qh = adc_convert(a, refs->start[l][ri], refs->step[l][ri], mh,
+								 off, L->ncomp);
+					}
+					im->acc[j] += wt * (2.0 * qh - r - L->bias_v[ij]);
 				}
-				size_t ri = ((size_t)t * L->rt + rt) * no + j;
-				double qh;
-				if (w->ssum[l]) {
-					/* calibration run: exact, record the statistics */
-					int64_t mi = (int64_t)mh;
-					w->ssum[l][ri] += mi;
-					w->ssq[l][ri] += mi * mi;
-					qh = mh;
-				} else {
-					const float *off = L->off ? L->off + ij * (size_t)L->ncomp : NULL;
-					qh = adc_convert(a, refs->start[l][ri], refs->step[l][ri], mh, off,
-							 L->ncomp);
-				}
-				w->acc[j] += wt * (2.0 * qh - r - L->bias_v[ij]);
+				k->lrs_reads += lrs;
+				k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
+				k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
 			}
-			k->lrs_reads += lrs;
-			k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
-			k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
+			k->tile_pulses += (uint64_t)L->rt * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
+			k->conversions += (uint64_t)L->rt * (uint64_t)no;
+			k->adds += (uint64_t)L->rt * (uint64_t)no;
+			k->buf_bits += (uint64_t)n;
 		}
-		k->tile_pulses += (uint64_t)L->rt * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
-		k->conversions += (uint64_t)L->rt * (uint64_t)no;
-		k->adds += (uint64_t)L->rt * (uint64_t)no;
-		k->buf_bits += (uint64_t)n;
 	}
 	/* decoded sum -> D_Q units of the layer (exact when K == q) */
-	for (int j = 0; j < no; j++)
-		w->acc[j] = K == q ? w->acc[j] : w->acc[j] * q / K;
-	k->acts += (uint64_t)no;
+	for (int e = 0; e < nk; e++)
+		for (int j = 0; j < no; j++)
+			w->im[e].acc[j] = K == q ? w->im[e].acc[j] : w->im[e].acc[j] * q / K;
+	k->acts += (uint64_t)no * (uint64_t)nk;
 }
 
-static int eval_one(const struct xbar_chip *c, const struct xbar_enc_plan *plan,
-		    const struct xbar_refs *refs, const uint8_t *pix, long img,
-		    struct xwork *w)
+/* Images img0 .. img0+nk-1: predictions into pred[0..nk). */
+static void eval_block(const struct xbar_chip *c, const struct xbar_enc_plan *plan,
+		       const struct xbar_refs *refs, const uint8_t *pixels, long img0,
+		       int nk, struct xwork *w, int *pred)
 {
 	const struct bnn_model *m = c->m;
-	uint8_t *la = w->la, *lb = w->lb;
-	bnn_input_levels(m, pix, la);
-	int best = 0;
+	int ob = 0;
+	while ((1 << ob) <= m->q)
+		ob++;
+	for (int e = 0; e < nk; e++)
+		bnn_input_levels(m, pixels + (size_t)(img0 + e) * 784, w->im[e].la);
 	for (int l = 0; l < m->nl; l++) {
-		if (c->read_scale > 0) {
-			rng_seed(&w->rng, c->seed, stream_id(ST_READ, c->chip, l, (uint64_t)img));
-			w->have_spare = 0;
-		}
-		run_layer(c, refs, l, plan->enc[l], plan->pulses[l], la, w);
+		if (c->read_scale > 0)
+			for (int e = 0; e < nk; e++)
+				rng_seed(&w->im[e].rng, c->seed,
+					 stream_id(ST_READ, c->chip, l, (uint64_t)(img0 + e)));
+		run_layer(c, refs, l, plan->enc[l], plan->pulses[l], w, nk);
 		const struct bnn_layer *L = &m->layer[l];
-		if (L->kind == BNN_OUT_SCORE) {
-			double bs = -INFINITY;
-			for (int j = 0; j < L->n_out; j++) {
-				double s = bnn_score(m, l, j, w->acc[j]);
-				if (s > bs) {
-					bs = s;
-					best = j;
+		for (int e = 0; e < nk; e++) {
+			struct ximg *im = &w->im[e];
+			if (L->kind == BNN_OUT_SCORE) {
+				double bs = -INFINITY;
+				pred[e] = 0;
+				for (int j = 0; j < L->n_out; j++) {
+					double s = bnn_score(m, l, j, im->acc[j]);
+					if (s > bs) {
+						bs = s;
+						pred[e] = j;
+					}
 				}
+			} else {
+				for (int j = 0; j < L->n_out; j++)
+					im->lb[j] = (uint8_t)bnn_act_level(m, l, j, im->acc[j]);
+				w->cnt.l[l].buf_bits += (uint64_t)L->n_out * (uint64_t)ob;
+				uint8_t *t = im->la;
+				im->la = im->lb;
+				im->lb = t;
 			}
-		} else {
-			int ob = 0;
-			while ((1 << ob) <= m->q)
-				ob++;
-			for (int j = 0; j < L->n_out; j++)
-				lb[j] = (uint8_t)bnn_act_level(m, l, j, w->acc[j]);
-			w->cnt.l[l].buf_bits += (uint64_t)L->n_out * (uint64_t)ob;
-			uint8_t *t = la;
-			la = lb;
-			lb = t;
 		}
 	}
-	return best;
 }
 
 static void counts_add(struct xbar_counts *d, const struct xbar_counts *s)
@@ -695,18 +762,22 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	size_t nref[BNN_MAX_LAYERS];
 	for (int l = 0; l < m->nl; l++)
 		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)m->dim[l + 1];
+	long nblk = (n + XB_BLK - 1) / XB_BLK;
 #ifdef _OPENMP
 #pragma omp parallel reduction(+:correct)
 #endif
 	{
 		struct xwork w;
 		memset(&w, 0, sizeof w);
-		w.la = xmalloc((size_t)mw);
-		w.lb = xmalloc((size_t)mw);
-		w.u = xmalloc((size_t)mw);
-		w.bits = xmalloc(sizeof(uint64_t) * (size_t)(mw / 64 + 1));
-		w.cur = xmalloc(sizeof(float) * (size_t)mrt);
-		w.acc = xmalloc(sizeof(double) * (size_t)mw);
+		for (int e = 0; e < XB_BLK; e++) {
+			struct ximg *im = &w.im[e];
+			im->la = xmalloc((size_t)mw);
+			im->lb = xmalloc((size_t)mw);
+			im->u = xmalloc((size_t)mw);
+			im->bits = xmalloc(sizeof(uint64_t) * (size_t)(mw / 64 + 1));
+			im->cur = xmalloc(sizeof(float) * (size_t)mrt);
+			im->acc = xmalloc(sizeof(double) * (size_t)mw);
+		}
 		if (calib_sums)
 			for (int l = 0; l < m->nl; l++) {
 				w.ssum[l] = xcalloc(nref[l], sizeof(int64_t));
@@ -715,13 +786,17 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-		for (long i = 0; i < n; i++) {
-			int pr = eval_one(c, plan, refs, pixels + (size_t)i * 784, i, &w);
-			if (preds)
-				preds[i] = (uint8_t)pr;
-			if (labels && labels[i] == pr)
-				correct++;
-			w.cnt.images++;
+		for (long bi = 0; bi < nblk; bi++) {
+			long i0 = bi * XB_BLK;
+			int nk = n - i0 < XB_BLK ? (int)(n - i0) : XB_BLK, pr[XB_BLK];
+			eval_block(c, plan, refs, pixels, i0, nk, &w, pr);
+			for (int e = 0; e < nk; e++) {
+				if (preds)
+					preds[i0 + e] = (uint8_t)pr[e];
+				if (labels && labels[i0 + e] == pr[e])
+					correct++;
+			}
+			w.cnt.images += (uint64_t)nk;
 		}
 		/* integer counts and sums: the total does not depend on the order */
 #ifdef _OPENMP
@@ -740,12 +815,14 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			free(w.ssum[l]);
 			free(w.ssq[l]);
 		}
-		free(w.la);
-		free(w.lb);
-		free(w.u);
-		free(w.bits);
-		free(w.cur);
-		free(w.acc);
+		for (int e = 0; e < XB_BLK; e++) {
+			free(w.im[e].la);
+			free(w.im[e].lb);
+			free(w.im[e].u);
+			free(w.im[e].bits);
+			free(w.im[e].cur);
+			free(w.im[e].acc);
+		}
 	}
 	if (counts) {
 		counts->nl = m->nl;

@@ -90,6 +90,17 @@ static void ctx_free(struct xctx *x)
 	bnn_model_free(x->m);
 }
 
+/* "512,512" -> "512-512" for messages */
+static const char *dims_text(const char *hidden)
+{
+	static char buf[CFG_STR_MAX];
+	snprintf(buf, sizeof buf, "%s", hidden);
+	for (char *p = buf; *p; p++)
+		if (*p == ',')
+			*p = '-';
+	return buf;
+}
+
 static void train_cb(void *arg, int epoch, double loss, double acc)
 {
 	struct rep_csv *csv = arg;
@@ -122,12 +133,10 @@ static int get_model(struct xctx *x, int force_train)
 	struct rep_csv *csv = rep_csv_new("epoch,train_loss,test_accuracy");
 	if (!x->c.quiet)
 		fprintf(stderr, "ndpsim xbar: training %s network 784-%s-10 (%d epochs)\n",
-			x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "multi-level (b)", x->bp.hidden,
+			x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "multi-level (b)", dims_text(x->bp.hidden),
 			x->bp.epochs);
 	int rc = bnn_train(&x->bp, x->run.seed, &x->train, &x->test,
 			   x->c.quiet ? NULL : train_cb, csv, &x->m, &x->err);
-	if (!rc && x->c.quiet)
-		rc = 0;
 	if (!rc) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/model.bnn", x->out);
@@ -228,7 +237,7 @@ static int do_train(struct xctx *x)
 		cJSON_AddItemToArray(d, cJSON_CreateNumber(x->m->dim[l]));
 	if (!x->c.quiet)
 		printf("ndpsim xbar train — %s 784-%s-10, seed %llu\n  test accuracy (digital, 10,000 images): %.2f %%\n  model: %s/model.bnn\n",
-		       x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "network (b)", x->bp.hidden,
+		       x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "network (b)", dims_text(x->bp.hidden),
 		       (unsigned long long)x->run.seed, 100 * acc, x->out);
 	return finish(x, mt) ? -1 : 0;
 }

@@ -6,4 +6,7 @@ int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_io(int argc, char **argv);
 int cmd_xbar(int argc, char **argv);
+int cmd_sweep(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+int cmd_train(int argc, char **argv);
 #endif

@@ -19,6 +19,9 @@ static const struct cmd cmds[] = {
 	{ "config", cmd_config, "print the resolved configuration (--dump: with units, ranges, sources)" },
 	{ "io", cmd_io, "read a file for real (io_uring / libaio / pread): MB/s, latency, crc32" },
 	{ "xbar", cmd_xbar, "BNNs on ReRAM crossbars: train, eval, noise-sweep, gbo (accuracy, energy, TOPS/W)" },
+	{ "sweep", cmd_sweep, "what-if sweeps of any config keys, local cores or MPI, resumable" },
+	{ "train", cmd_train, "train LR / MLP in storage (sync, Downpour, EASGD) or on the host; --grid: the ISP-ML grid" },
+	{ "plot", cmd_plot, "plot a metric of a sweep against a swept key (gnuplot PNG + SVG)" },
 };
 
 static void usage(FILE *out)

@@ -5,6 +5,8 @@
 #include "cli/cli.h"
 #include "core/util.h"
 #include "hostif/ndram.h"
+#include "ndp/ihp.h"
+#include "ndp/ndp.h"
 #include "ssdsim/ssd.h"
 #include "workloads/synth.h"
 
@@ -14,6 +16,9 @@ static const struct cfg_section *const all_sections[] = {
 	&ssd_section,
 	&wl_section,
 	&ndram_section,
+	&ndp_train_section,
+	&ndp_section,
+	&ihp_section,
 };
 
 void cli_bundle_all(struct cfg_bundle *b)

@@ -1,0 +1,79 @@
+/* bench_xbar.c — crossbar evaluation speed: the 10,000 Fashion-MNIST test
+ * images through one chip instance of a 784-512-512-10 BNN (T = 1),
+ * noisy (device variation + read noise) and noise-free (bit-packed
+ * XNOR / popcount), and the digital reference.  The network is trained for
+ * one short epoch first (not timed).  Prints "bench <name> <value> <unit>". */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "analog/xbar.h"
+#include "core/util.h"
+#include "workloads/bnn.h"
+#include "workloads/idx.h"
+
+int main(void)
+{
+	struct wl_dataset tr, te;
+	struct nd_err err = { 0 };
+	if (wl_fmnist_load(wl_fmnist_default_dir(), 1, &tr, &err) ||
+	    wl_fmnist_load(wl_fmnist_default_dir(), 0, &te, &err)) {
+		fprintf(stderr, "bench_xbar: %s (skipped)\n", err.msg);
+		return 0;
+	}
+	struct bnn_params bp;
+	struct xbar_params xp;
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, &bnn_section, &bp);
+	cfg_bundle_add(&b, &xbar_section, &xp);
+	cfg_defaults(&b);
+	bp.epochs = 1;
+	bp.train_n = 10000;
+	struct bnn_model *m;
+	if (bnn_train(&bp, 1, &tr, NULL, NULL, NULL, &m, &err)) {
+		fprintf(stderr, "bench_xbar: %s\n", err.msg);
+		return 1;
+	}
+	xp.pulses = 1;
+	struct xbar_enc_plan plan;
+	if (xbar_plan(&xp, m, &plan, &err))
+		return 1;
+	xbar_refs *refs;
+	if (xbar_refs_create(&xp, m, &plan, tr.pixels, xp.adc_calib_n, &refs, &err))
+		return 1;
+
+	double t0 = nd_wall_s();
+	long cd = bnn_predict(m, te.pixels, te.n, te.labels, NULL);
+	double t_dig = nd_wall_s() - t0;
+
+	xbar_chip *c;
+	if (xbar_chip_create(&xp, m, 1, 0, &c, &err))
+		return 1;
+	t0 = nd_wall_s();
+	long ci = xbar_chip_eval(c, &plan, refs, te.pixels, te.labels, te.n, NULL, NULL);
+	double t_ideal = nd_wall_s() - t0;
+	xbar_chip_destroy(c);
+
+	xp.d2d_on = 1;
+	xp.read_on = 1;
+	t0 = nd_wall_s();
+	if (xbar_chip_create(&xp, m, 1, 0, &c, &err))
+		return 1;
+	double t_prog = nd_wall_s() - t0;
+	t0 = nd_wall_s();
+	long cn = xbar_chip_eval(c, &plan, refs, te.pixels, te.labels, te.n, NULL, NULL);
+	double t_noisy = nd_wall_s() - t0;
+	xbar_chip_destroy(c);
+
+	printf("bench xbar_noisy_eval_10k %.3f s\n", t_noisy);
+	printf("bench xbar_chip_program %.3f s\n", t_prog);
+	printf("bench xbar_ideal_eval_10k %.3f s\n", t_ideal);
+	printf("bench bnn_digital_eval_10k %.3f s\n", t_dig);
+	printf("bench xbar_noisy_accuracy %.2f %%\n", 100.0 * cn / te.n);
+	printf("bench xbar_ideal_accuracy %.2f %%\n", 100.0 * ci / te.n);
+	printf("bench bnn_digital_accuracy %.2f %%\n", 100.0 * cd / te.n);
+	xbar_refs_destroy(refs);
+	bnn_model_free(m);
+	wl_dataset_free(&tr);
+	wl_dataset_free(&te);
+	return 0;
+}

@@ -1,0 +1,67 @@
+/*
+ * ihp.h — in-host processing (IHP): the baseline against which in-storage
+ * training is judged, and the host model the three-way comparison reuses.
+ *
+ * The host trains with plain minibatch SGD (one sequential worker, same
+ * model, same learning-rate rule, same data layout as ndp.h) on data read
+ * from the same simulated SSD:
+ *  - a loader reads the chunks of the next prefetch_batches minibatches
+ *    through an LRU page cache of 4 KiB pages (the SSD map unit); each run
+ *    of missing pages is one read command that pays the per-I/O software
+ *    path (serialised on one core) and then crosses ssdsim's host path:
+ *    link command latency, controller firmware, flash, link transfer;
+ *  - the CPU computes a minibatch in max(FLOPs / (cores x FLOP/s per core),
+ *    DRAM bytes / DRAM bandwidth) (a roofline), FLOPs = 2 x dense MACs;
+ *  - energy: CPU idle power x time + (active - idle) x busy time, DRAM
+ *    pJ/bit x bytes (DMA of every read, the copy of every sample into the
+ *    batch), plus everything the SSD and link charge.
+ * With a page cache at least the size of the data set, every epoch after
+ * the first is served from DRAM; smaller caches re-read what was evicted.
+ */
+#ifndef ND_NDP_IHP_H
+#define ND_NDP_IHP_H
+
+#include <stdint.h>
+
+#include "core/cfg.h"
+#include "core/err.h"
+#include "ndp/train.h"
+#include "ssdsim/ssd.h"
+#include "workloads/idx.h"
+
+/* Section "host". */
+struct ihp_params {
+	int cores;
+	double gflops_per_core;
+	double p_active_w, p_idle_w;
+	double dram_gb_s;
+	double dram_pj_bit;
+	double page_cache_mib;     /* absolute size ... */
+	double page_cache_ratio;   /* ... or, when > 0, this x the data set */
+	uint64_t io_sw_ns;         /* software path per read command */
+	int prefetch_batches;
+	int batch;                 /* 0: train.batch x ssd.channels */
+};
+extern const struct cfg_section ihp_section;
+
+struct ihp_run_opts {
+	const struct ndp_train_params *train;
+	const struct ihp_params *host;
+	const struct ssd_params *ssd;
+	const struct wl_dataset *train_set;   /* borrowed */
+	const struct wl_dataset *test_set;
+	uint64_t seed;
+	int progress;
+};
+
+/* Minibatch size the host uses under these parameters. */
+int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
+	      const struct ssd_params *sp);
+
+/* Places the data set in a fresh simulated drive and trains on the host.
+ * Returns 0 or -EINVAL with err set.  r must be freed with
+ * ndp_result_free() in every case. */
+int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
+	      struct nd_err *err);
+
+#endif
