@@ -99,6 +99,7 @@ struct point {
 	struct params p;
 	int where;
 	int part;              /* 0: accuracy vs time, 1: storage vs host */
+	int variant;           /* host variant (part 1) */
 	double mem_ratio;
 	struct ndp_result r;
 	struct nd_err err;
@@ -173,14 +174,10 @@ static double reread_max(const struct ndp_result *r)
 
 static int write_grid(const char *dir, struct point *pt, int npt, const struct cfg_bundle *b,
 		      uint64_t seed, const char **algos, int nalgo, const double *chans, int nch,
-		      const double *ratios, int nrat, double target, FILE *out, struct nd_err *err)
+		      const double *ratios, int nrat, const char *const *vnames, int nvar,
+		      double target, FILE *out, struct nd_err *err)
 {
 	int rc;
-	char rlist[256] = "";
-	for (int i = 0; i < nrat; i++) {
-		size_t l = strlen(rlist);
-		snprintf(rlist + l, sizeof rlist - l, "%s%g", i ? " " : "", ratios[i]);
-	}
 	/* Part 1: accuracy against time, and a per-run summary. */
 	struct rep_csv *cv = rep_csv_new("algo,channels,t_s,epochs,accuracy,energy_j");
 	struct rep_csv *sm = rep_csv_new("algo,channels,epoch1_s,time_s,final_accuracy,"
@@ -256,97 +253,115 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 		return rc;
 	}
 
-	/* Part 2: storage vs host at each host page-cache size. */
+	/* Part 2: storage vs host at each host page-cache size, per host variant. */
 	const struct point *isp = NULL;
 	for (int i = 0; i < npt; i++)
 		if (pt[i].part == 1 && pt[i].where == WHERE_STORAGE)
 			isp = &pt[i];
 	if (isp) {
-		struct rep_csv *vc = rep_csv_new("where,mem_ratio,time_to_target_s,energy_to_target_j,"
-						 "final_accuracy,time_s,energy_j,host_link_bytes,"
-						 "reread_min,reread_max");
-		struct rep_csv *cc = rep_csv_new("where,mem_ratio,t_s,accuracy,energy_j");
+		struct rep_csv *vc = rep_csv_new("where,variant,mem_ratio,time_to_target_s,"
+						 "energy_to_target_j,final_accuracy,time_s,energy_j,"
+						 "host_link_bytes,reread_min,reread_max,host_over_storage");
+		struct rep_csv *cc = rep_csv_new("where,variant,mem_ratio,t_s,accuracy,energy_j");
 		cJSON *jv = cJSON_AddArrayToObject(metrics, "storage_vs_host");
+		cJSON *jx = cJSON_AddArrayToObject(metrics, "crossover");
 		const struct ndp_result *ri = &isp->r;
+		double target2 = isp->p.train.target_acc;
 		if (out)
-			fprintf(out, "\nstorage vs host (%s, %d channels, data set %.1f MB, target "
-				"%.1f %%):\n", ri->algo, ri->channels, (double)ri->data_bytes * 1e-6,
-				100 * target);
-		double prev_ratio = 0, prev_speed = 0;
-		int have_prev = 0;
-		char crossover[512] = "";
-		for (int i = 0; i < npt; i++) {
-			const struct point *q = &pt[i];
-			const struct ndp_result *r = &q->r;
-			if (q->part != 1)
-				continue;
-			double ratio = q->where == WHERE_HOST ? q->mem_ratio : (double)NAN;
-			rep_csv_row(vc, "%s,%g,%.9f,%.9g,%.6f,%.9f,%.9g,%llu,%.4f,%.4f", r->where, ratio,
-				    r->target_reached ? (double)r->t_target_ns * 1e-9 : (double)NAN,
-				    r->target_reached ? r->e_target_j : (double)NAN, r->final_acc,
-				    (double)r->t_end_ns * 1e-9, en_total_j(&r->led),
-				    (unsigned long long)r->host_link_bytes,
-				    q->where == WHERE_HOST ? reread_min(r) : (double)NAN,
-				    q->where == WHERE_HOST ? reread_max(r) : (double)NAN);
-			for (int k = 0; k < r->npt; k++)
-				rep_csv_row(cc, "%s,%g,%.9f,%.6f,%.9g", r->where, ratio,
-					    (double)r->pt[k].t_ns * 1e-9, r->pt[k].acc, r->pt[k].energy_j);
-			cJSON *o = ndp_result_metrics(r);
-			if (q->where == WHERE_HOST)
-				rep_add_dbl(o, "host_memory_ratio", ratio);
-			if (q->where != WHERE_HOST) {
-				cJSON_AddItemToArray(jv, o);
-				continue;
-			}
-			/* Verdict for this memory size. */
-			char verdict[256];
-			double speed = 0;
-			if (r->target_reached && ri->target_reached) {
-				double th = (double)r->t_target_ns, ts = (double)ri->t_target_ns;
-				speed = th / ts;   /* > 1: storage faster */
-				snprintf(verdict, sizeof verdict, "%s faster by %.2fx (host %.4f s / %.4f J, "
-					 "storage %.4f s / %.4f J; energy ratio host/storage %.1f)",
-					 speed >= 1 ? "storage" : "host", speed >= 1 ? speed : 1 / speed,
-					 th * 1e-9, r->e_target_j, ts * 1e-9, ri->e_target_j,
-					 r->e_target_j / ri->e_target_j);
-			} else if (ri->target_reached) {
-				speed = INFINITY;
-				snprintf(verdict, sizeof verdict, "storage: only storage reached the target");
-			} else if (r->target_reached) {
-				speed = 0;
-				snprintf(verdict, sizeof verdict, "host: only the host reached the target");
-			} else {
-				speed = NAN;
-				snprintf(verdict, sizeof verdict, "neither side reached the target");
-			}
-			cJSON_AddStringToObject(o, "verdict", verdict);
-			rep_add_dbl(o, "host_over_storage_time", isfinite(speed) ? speed : -1);
-			cJSON_AddItemToArray(jv, o);
+			fprintf(out, "\nstorage vs host (storage: %s, %d channels; data set %.1f MB; "
+				"target %.1f %%):\n  storage reaches it at %.4f s, %.4f J\n", ri->algo,
+				ri->channels, (double)ri->data_bytes * 1e-6, 100 * target2,
+				ri->target_reached ? (double)ri->t_target_ns * 1e-9 : (double)NAN,
+				ri->target_reached ? ri->e_target_j : (double)NAN);
+		rep_csv_row(vc, "storage,,,%.9f,%.9g,%.6f,%.9f,%.9g,%llu,,,",
+			    ri->target_reached ? (double)ri->t_target_ns * 1e-9 : (double)NAN,
+			    ri->target_reached ? ri->e_target_j : (double)NAN, ri->final_acc,
+			    (double)ri->t_end_ns * 1e-9, en_total_j(&ri->led),
+			    (unsigned long long)ri->host_link_bytes);
+		for (int k = 0; k < ri->npt; k++)
+			rep_csv_row(cc, "storage,,,%.9f,%.6f,%.9g", (double)ri->pt[k].t_ns * 1e-9,
+				    ri->pt[k].acc, ri->pt[k].energy_j);
+		cJSON_AddItemToArray(jv, ndp_result_metrics(ri));
+		for (int v = 0; v < nvar; v++) {
+			double prev_ratio = 0, prev_speed = 0;
+			int have_prev = 0;
+			char crossover[512] = "";
 			if (out)
-				fprintf(out, "  host memory %5.2fx data set: %s; host re-reads %.0f-%.0f %% "
-					"of the data set per epoch after the first\n", ratio, verdict,
-					100 * reread_min(r), 100 * reread_max(r));
-			if (have_prev && !isnan(speed) && !isnan(prev_speed) &&
-			    (prev_speed >= 1) != (speed >= 1) && !crossover[0]) {
-				double x = ratio;
-				if (isfinite(speed) && isfinite(prev_speed) && speed != prev_speed)
-					x = prev_ratio + (1 - prev_speed) * (ratio - prev_ratio) /
-							 (speed - prev_speed);
-				snprintf(crossover, sizeof crossover,
-					 "crossover between %gx and %gx host memory (linear interpolation: "
-					 "~%.2fx)", prev_ratio, ratio, x);
+				fprintf(out, "  host \"%s\":\n", vnames[v]);
+			for (int i = 0; i < npt; i++) {
+				const struct point *q = &pt[i];
+				const struct ndp_result *r = &q->r;
+				if (q->part != 1 || q->where != WHERE_HOST || q->variant != v)
+					continue;
+				double ratio = q->mem_ratio;
+				char verdict[320];
+				double speed;
+				if (r->target_reached && ri->target_reached) {
+					double th = (double)r->t_target_ns, ts = (double)ri->t_target_ns;
+					speed = th / ts;   /* > 1: storage faster */
+					snprintf(verdict, sizeof verdict,
+						 "%s faster by %.2fx (host %.4f s / %.4f J; energy host/storage "
+						 "%.1fx)", speed >= 1 ? "storage" : "host",
+						 speed >= 1 ? speed : 1 / speed, th * 1e-9, r->e_target_j,
+						 r->e_target_j / ri->e_target_j);
+				} else if (ri->target_reached) {
+					speed = INFINITY;
+					snprintf(verdict, sizeof verdict, "storage: only storage reached the target");
+				} else if (r->target_reached) {
+					speed = 0;
+					snprintf(verdict, sizeof verdict, "host: only the host reached the target");
+				} else {
+					speed = NAN;
+					snprintf(verdict, sizeof verdict, "neither side reached the target");
+				}
+				rep_csv_row(vc, "host,%s,%g,%.9f,%.9g,%.6f,%.9f,%.9g,%llu,%.4f,%.4f,%.6f",
+					    vnames[v], ratio,
+					    r->target_reached ? (double)r->t_target_ns * 1e-9 : (double)NAN,
+					    r->target_reached ? r->e_target_j : (double)NAN, r->final_acc,
+					    (double)r->t_end_ns * 1e-9, en_total_j(&r->led),
+					    (unsigned long long)r->host_link_bytes, reread_min(r),
+					    reread_max(r), speed);
+				for (int k = 0; k < r->npt; k++)
+					rep_csv_row(cc, "host,%s,%g,%.9f,%.6f,%.9g", vnames[v], ratio,
+						    (double)r->pt[k].t_ns * 1e-9, r->pt[k].acc,
+						    r->pt[k].energy_j);
+				cJSON *o = ndp_result_metrics(r);
+				cJSON_AddStringToObject(o, "variant", vnames[v]);
+				rep_add_dbl(o, "host_memory_ratio", ratio);
+				cJSON_AddStringToObject(o, "verdict", verdict);
+				rep_add_dbl(o, "host_over_storage_time", isfinite(speed) ? speed : -1);
+				cJSON_AddItemToArray(jv, o);
+				if (out)
+					fprintf(out, "    memory %5.2fx data set: %s; re-reads %.0f-%.0f %% "
+						"of the data set per epoch after the first\n", ratio, verdict,
+						100 * reread_min(r), 100 * reread_max(r));
+				if (have_prev && !isnan(speed) && !isnan(prev_speed) &&
+				    (prev_speed >= 1) != (speed >= 1) && !crossover[0]) {
+					double x = ratio;
+					if (isfinite(speed) && isfinite(prev_speed) && speed != prev_speed)
+						x = prev_ratio + (1 - prev_speed) * (ratio - prev_ratio) /
+								 (speed - prev_speed);
+					snprintf(crossover, sizeof crossover,
+						 "host \"%s\": crossover between %gx and %gx host memory "
+						 "(linear interpolation ~%.2fx): storage faster below, host above",
+						 vnames[v], prev_ratio, ratio, x);
+					if (prev_speed < 1)
+						snprintf(crossover + strlen(crossover),
+							 sizeof crossover - strlen(crossover), " (reversed)");
+				}
+				prev_ratio = ratio;
+				prev_speed = speed;
+				have_prev = 1;
 			}
-			prev_ratio = ratio;
-			prev_speed = speed;
-			have_prev = 1;
+			if (!crossover[0])
+				snprintf(crossover, sizeof crossover,
+					 "host \"%s\": no crossover in the grid's host-memory range: %s is "
+					 "faster at every size", vnames[v],
+					 prev_speed >= 1 ? "storage" : "the host");
+			cJSON_AddItemToArray(jx, cJSON_CreateString(crossover));
+			if (out)
+				fprintf(out, "    %s\n", crossover);
 		}
-		if (!crossover[0])
-			snprintf(crossover, sizeof crossover,
-				 "no crossover in the host-memory range of the grid: the same side is "
-				 "faster at every size");
-		cJSON_AddStringToObject(metrics, "crossover", crossover);
-		if (out)
-			fprintf(out, "  %s\n", crossover);
 		if ((rc = rep_csv_write(vc, dir, "storage_vs_host.csv", err)) ||
 		    (rc = rep_csv_write(cc, dir, "storage_vs_host_curves.csv", err))) {
 			rep_csv_free(vc);
@@ -356,32 +371,45 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 		}
 		rep_csv_free(vc);
 		rep_csv_free(cc);
-		snprintf(script, sizeof script,
+		len = snprintf(script, sizeof script,
 			 "set datafile separator ','\n"
-			 "set terminal pngcairo size 1300,520 noenhanced\n"
+			 "set terminal pngcairo size 1400,540 noenhanced\n"
 			 "set output 'storage_vs_host.png'\n"
-			 "set multiplot layout 1,3 title 'Storage (ISP, %s, %d channels) vs host (IHP) "
-			 "at host page cache = ratio x data set'\n"
+			 "set multiplot layout 1,3 title 'Storage (ISP, %s, %d channels) vs host (IHP), "
+			 "host page cache = ratio x data set'\n"
 			 "set grid\nset logscale x 2\nset xlabel 'host page cache / data set'\n"
 			 "set key top right\n"
 			 "set title 'time to %.1f %%'\nset ylabel 'simulated time (s)'\nset yrange [0:*]\n"
-			 "plot 'storage_vs_host.csv' using ((strcol(1) eq 'host') ? $2 : 1/0):3 skip 1 "
-			 "with linespoints lw 2 title 'host', %.9f with lines lw 2 title 'storage'\n"
-			 "set title 'energy to %.1f %%'\nset ylabel 'energy (J)'\nset logscale y 10\n"
-			 "set yrange [*:*]\n"
-			 "plot 'storage_vs_host.csv' using ((strcol(1) eq 'host') ? $2 : 1/0):4 skip 1 "
-			 "with linespoints lw 2 title 'host', %.9g with lines lw 2 title 'storage'\n"
-			 "unset logscale\nset title 'test accuracy vs time'\nset xlabel 'simulated time (s)'\n"
-			 "set ylabel 'test accuracy'\nset yrange [0.5:0.9]\nset key bottom right\n"
-			 "plot 'storage_vs_host_curves.csv' using ((strcol(1) eq 'storage') ? $3 : 1/0):4 "
-			 "skip 1 with lines lw 3 title 'storage', "
-			 "for [m in '%s'] 'storage_vs_host_curves.csv' using "
-			 "((strcol(1) eq 'host' && abs($2 - m) < 1e-9) ? $3 : 1/0):4 skip 1 with lines "
-			 "title 'host '.m.'x'\n"
-			 "unset multiplot\n",
-			 ri->algo, ri->channels, 100 * target,
-			 ri->target_reached ? (double)ri->t_target_ns * 1e-9 : 0, 100 * target,
-			 ri->target_reached ? ri->e_target_j : 0, rlist);
+			 "plot %.9f with lines lw 3 title 'storage'",
+			 ri->algo, ri->channels, 100 * target2,
+			 ri->target_reached ? (double)ri->t_target_ns * 1e-9 : 0);
+		for (int v = 0; v < nvar && len < (int)sizeof script - 400; v++)
+			len += snprintf(script + len, sizeof script - (size_t)len,
+					", 'storage_vs_host.csv' using ((strcol(2) eq '%s') ? $3 : 1/0):4 "
+					"skip 1 with linespoints lw 2 title 'host: %s'", vnames[v], vnames[v]);
+		len += snprintf(script + len, sizeof script - (size_t)len,
+				"\nset title 'energy to %.1f %%'\nset ylabel 'energy (J)'\nset logscale y 10\n"
+				"set yrange [*:*]\nplot %.9g with lines lw 3 title 'storage'",
+				100 * target2, ri->target_reached ? ri->e_target_j : 0);
+		for (int v = 0; v < nvar && len < (int)sizeof script - 400; v++)
+			len += snprintf(script + len, sizeof script - (size_t)len,
+					", 'storage_vs_host.csv' using ((strcol(2) eq '%s') ? $3 : 1/0):5 "
+					"skip 1 with linespoints lw 2 title 'host: %s'", vnames[v], vnames[v]);
+		len += snprintf(script + len, sizeof script - (size_t)len,
+				"\nunset logscale\nset title 'test accuracy vs time (host at %g and %gx)'\n"
+				"set xlabel 'simulated time (s)'\nset ylabel 'test accuracy'\n"
+				"set yrange [0.5:0.9]\nset key bottom right\n"
+				"plot 'storage_vs_host_curves.csv' using ((strcol(1) eq 'storage') ? $4 : "
+				"1/0):5 skip 1 with lines lw 3 title 'storage'",
+				ratios[0], ratios[nrat - 1]);
+		for (int v = 0; v < nvar && len < (int)sizeof script - 400; v++)
+			for (int e = 0; e < 2; e++)
+				len += snprintf(script + len, sizeof script - (size_t)len,
+						", 'storage_vs_host_curves.csv' using ((strcol(2) eq '%s' && "
+						"abs($3 - %g) < 1e-9) ? $4 : 1/0):5 skip 1 with lines "
+						"title 'host %s %gx'", vnames[v], ratios[e ? nrat - 1 : 0],
+						vnames[v], ratios[e ? nrat - 1 : 0]);
+		snprintf(script + len, sizeof script - (size_t)len, "\nunset multiplot\n");
 		if ((rc = rep_gnuplot(dir, "storage_vs_host", script, err)) < 0) {
 			cJSON_Delete(metrics);
 			return rc;
@@ -425,6 +453,10 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 	int n1 = 0, n2 = 0;
 	const char *isp_algo = "sync";
 	int isp_ch = 8;
+	enum { MAX_VAR = 8 };
+	const char *vnames[MAX_VAR] = { "default" };
+	const char *vsets[MAX_VAR][64];
+	int nvs[MAX_VAR] = { 0 }, nvar = 1;
 	struct point *pt = NULL;
 	int npt = 0;
 	struct wl_dataset tr = { 0 }, te = { 0 };
@@ -482,8 +514,35 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 		isp_algo = ia->valuestring;
 	if (cJSON_IsNumber(ic))
 		isp_ch = ic->valueint;
+	/* Host variants: [{"name": ..., "set": [...]}, ...]; default one. */
+	const cJSON *hv = cJSON_GetObjectItemCaseSensitive(vh, "host_variants");
+	if (hv) {
+		if (!cJSON_IsArray(hv) || cJSON_GetArraySize(hv) < 1 ||
+		    cJSON_GetArraySize(hv) > MAX_VAR) {
+			rc = nd_errf(&err, -EINVAL, "%s: storage_vs_host.host_variants: expected 1..%d "
+				     "objects {\"name\", \"set\"}", grid_path, MAX_VAR);
+			goto fail;
+		}
+		nvar = 0;
+		cJSON_ArrayForEach(it, hv) {
+			const cJSON *nm = cJSON_GetObjectItemCaseSensitive(it, "name");
+			if (!cJSON_IsString(nm) || !nm->valuestring[0] || strchr(nm->valuestring, '\'') ||
+			    strchr(nm->valuestring, ',')) {
+				rc = nd_errf(&err, -EINVAL, "%s: storage_vs_host.host_variants[%d].name: "
+					     "expected a name without quotes or commas", grid_path, nvar);
+				goto fail;
+			}
+			vnames[nvar] = nm->valuestring;
+			nvs[nvar] = 0;
+			if ((rc = json_sets(cJSON_GetObjectItemCaseSensitive(it, "set"),
+					    "storage_vs_host.host_variants[].set", vsets[nvar],
+					    &nvs[nvar], &err)))
+				goto fail;
+			nvar++;
+		}
+	}
 
-	npt = nalgo * nch + 1 + nrat;
+	npt = nalgo * nch + 1 + nvar * nrat;
 	pt = xcalloc((size_t)npt, sizeof *pt);
 	int k = 0;
 	char buf[3][64];
@@ -500,18 +559,27 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 				goto fail;
 		}
 	}
-	for (int i = 0; i <= nrat; i++, k++) {
+	for (int i = 0; i < 1 + nvar * nrat; i++, k++) {
+		const char *sets[140];
+		int ns = 0;
 		pt[k].p = base;
 		pt[k].part = 1;
 		pt[k].where = i == 0 ? WHERE_STORAGE : WHERE_HOST;
-		pt[k].mem_ratio = i ? ratios[i - 1] : 0;
+		pt[k].variant = i ? (i - 1) / nrat : 0;
+		pt[k].mem_ratio = i ? ratios[(i - 1) % nrat] : 0;
+		for (int j = 0; j < n2; j++)
+			sets[ns++] = sets2[j];
 		snprintf(buf[0], sizeof buf[0], "ndp.algo=%s", isp_algo);
 		snprintf(buf[1], sizeof buf[1], "ssd.channels=%d", isp_ch);
 		snprintf(buf[2], sizeof buf[2], "host.page_cache_ratio=%.17g", pt[k].mem_ratio);
-		sets2[n2] = buf[0];
-		sets2[n2 + 1] = buf[1];
-		sets2[n2 + 2] = buf[2];
-		if ((rc = set_all(&pt[k].p, sets2, n2 + (i ? 3 : 2), &err)))
+		sets[ns++] = buf[0];
+		sets[ns++] = buf[1];
+		if (i) {
+			for (int j = 0; j < nvs[pt[k].variant]; j++)
+				sets[ns++] = vsets[pt[k].variant][j];
+			sets[ns++] = buf[2];
+		}
+		if ((rc = set_all(&pt[k].p, sets, ns, &err)))
 			goto fail;
 	}
 	if ((rc = ndp_load_data(&base.train, &tr, &te, &err)))
@@ -530,8 +598,9 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 		pt[i].rc = run_one(&pt[i].p, pt[i].where, &tr, &te, 0, &pt[i].r, &pt[i].err);
 		if (!c->quiet) {
 #pragma omp critical
-			fprintf(stderr, "  done: %s %s %d ch%s (%.1f s wall)\n", pt[i].r.where,
+			fprintf(stderr, "  done: %s %s %d ch%s%s (%.1f s wall)\n", pt[i].r.where,
 				pt[i].r.algo, pt[i].r.channels, pt[i].part ? ", storage vs host" : "",
+				pt[i].where == WHERE_HOST ? (pt[i].variant ? ", variant" : ", default host") : "",
 				pt[i].r.wall_s);
 		}
 	}
@@ -551,7 +620,7 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 		goto fail;
 	}
 	rc = write_grid(out, pt, npt, &b, base.run.seed, algos, nalgo, chans, nch, ratios, nrat,
-			base.train.target_acc, mem, &err);
+			vnames, nvar, base.train.target_acc, mem, &err);
 	fclose(mem);
 	if (!rc) {
 		char path[4096];

@@ -268,8 +268,32 @@ static int do_eval(struct xctx *x)
 	struct xbar_cost cost;
 	if (eval_plan(x, &x->xp, &plan, &mc, &cost))
 		return -1;
+	/* chip 0 again, image by image against the digital network */
+	long agree = 0;
+	{
+		uint8_t *pd = xmalloc((size_t)n), *px = xmalloc((size_t)n);
+		xbar_refs *refs;
+		xbar_chip *chip;
+		long nc = x->xp.adc_calib_n < (int)x->train.n ? x->xp.adc_calib_n : (long)x->train.n;
+		bnn_predict(x->m, x->test.pixels, n, NULL, pd);
+		if (xbar_refs_create(&x->xp, x->m, &plan, x->train.pixels, nc, &refs, &x->err) ||
+		    xbar_chip_create(&x->xp, x->m, x->run.seed, 0, &chip, &x->err)) {
+			free(pd);
+			free(px);
+			xbar_mc_free(&mc);
+			return -1;
+		}
+		xbar_chip_eval(chip, &plan, refs, x->test.pixels, NULL, n, px, NULL);
+		for (long i = 0; i < n; i++)
+			agree += pd[i] == px[i];
+		xbar_chip_destroy(chip);
+		xbar_refs_destroy(refs);
+		free(pd);
+		free(px);
+	}
 	cJSON *mt = cJSON_CreateObject();
 	rep_add_dbl(mt, "digital_accuracy", (double)dig / n);
+	rep_add_u64(mt, "chip0_same_prediction_as_digital", (uint64_t)agree);
 	rep_add_u64(mt, "test_images", (uint64_t)n);
 	rep_add_u64(mt, "chips", (uint64_t)mc.chips);
 	rep_add_dbl(mt, "accuracy_mean", mc.mean);
@@ -294,11 +318,17 @@ static int do_eval(struct xctx *x)
 	rep_csv_free(cc);
 	rep_csv_free(ce);
 	if (!x->c.quiet) {
-		printf("ndpsim xbar eval — %d-layer net on %dx%d tiles (%d bias rows), %d-bit ADC, seed %llu\n",
-		       x->m->nl, x->xp.rows, x->xp.cols, x->xp.bias_rows, x->xp.adc_bits,
+		char adc[32];
+		if (x->xp.adc_bits)
+			snprintf(adc, sizeof adc, "%d-bit converter", x->xp.adc_bits);
+		else
+			snprintf(adc, sizeof adc, "unbounded converter");
+		printf("ndpsim xbar eval — %d-layer net on %dx%d tiles (%d bias rows), %s, seed %llu\n",
+		       x->m->nl, x->xp.rows, x->xp.cols, x->xp.bias_rows, adc,
 		       (unsigned long long)x->run.seed);
 		printf("  digital BNN: %.2f %%   crossbar over %d chips: mean %.2f %%, sd %.2f, min %.2f, max %.2f  (%ld images)\n",
 		       100.0 * dig / n, mc.chips, 100 * mc.mean, 100 * mc.sd, 100 * mc.min, 100 * mc.max, n);
+		printf("  chip 0 predicts the same class as the digital network for %ld of %ld images\n", agree, n);
 		print_cost(&cost);
 		printf("  results in %s/\n", x->out);
 	}
@@ -407,6 +437,7 @@ static int do_sweep(struct xctx *x)
 	for (int e = 0; e < ne; e++)
 		if (parse_enc(x, toks[e], &plans[e]))
 			return -1;
+	static double pm[33][64], plo[33][64], phi[33][64];  /* plot data [encoding][sigma] */
 	struct rep_csv *csv = rep_csv_new("param,sigma,encoding,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,energy_per_image_j");
 	cJSON *pts = cJSON_CreateArray();
 	struct progress pr;
@@ -447,6 +478,9 @@ static int do_sweep(struct xctx *x)
 				u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", pl->pulses[l]);
 			rep_csv_row(csv, "%s,%g,%s,%s,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%.6g", x->param, sig[s], name, ppl,
 				    plan_mean(pl), plan_cost(x, pl), mc.mean, mc.sd, mc.min, mc.max, cost.j_per_image);
+			pm[e][s] = mc.mean;
+			plo[e][s] = mc.min;
+			phi[e][s] = mc.max;
 			cJSON *o = cJSON_CreateObject();
 			rep_add_dbl(o, "sigma", sig[s]);
 			cJSON_AddStringToObject(o, "encoding", name);
@@ -469,18 +503,34 @@ static int do_sweep(struct xctx *x)
 		cJSON_Delete(pts);
 		return -1;
 	}
-	/* one curve per encoding: mean with min-max bars over chips */
+	/* one curve per encoding (a data block each): mean, min-max over chips */
+	size_t cap = (size_t)(ne + 1) * (size_t)ns * 64 + 64, u = 0;
+	char *dat = xmalloc(cap);
+	for (int e = 0; e < ne + x->with_gbo; e++) {
+		u += (size_t)snprintf(dat + u, cap - u, "# %s\n", e < ne ? toks[e] : "gbo");
+		for (int k = 0; k < ns; k++)
+			u += (size_t)snprintf(dat + u, cap - u, "%g %.4f %.4f %.4f\n", sig[k],
+					      100 * pm[e][k], 100 * plo[e][k], 100 * phi[e][k]);
+		u += (size_t)snprintf(dat + u, cap - u, "\n\n");
+	}
+	char dpath[4096];
+	snprintf(dpath, sizeof dpath, "%s/sweep-plot.dat", x->out);
+	rc = rep_write_atomic(dpath, dat, u, &x->err);
+	free(dat);
+	if (rc) {
+		cJSON_Delete(pts);
+		return -1;
+	}
 	char gp[8192];
-	size_t u = (size_t)snprintf(gp, sizeof gp,
-		"set terminal pngcairo size 900,600\nset output 'sweep.png'\nset datafile separator ','\n"
-		"set title 'Accuracy vs %s noise (%d chips per point)'\nset xlabel 'sigma (%s)'\n"
-		"set ylabel 'test accuracy (%%)'\nset key bottom left\nset grid\nplot ",
-		x->param, x->xp.chips, !strcmp(x->param, "offset") ? "matches" : "relative");
+	u = (size_t)snprintf(gp, sizeof gp,
+		"set terminal pngcairo size 900,600\nset output 'sweep.png'\n"
+		"set title 'Accuracy vs %s noise (mean, min-max over %d chips)'\nset xlabel 'sigma (%s)'\n"
+		"set ylabel 'test accuracy (%%)'\nset key top right\nset grid\nplot ",
+		x->param, x->xp.chips, !strcmp(x->param, "offset") ? "matches" : "relative, per cell");
 	for (int e = 0; e < ne + x->with_gbo; e++)
 		u += (size_t)snprintf(gp + u, sizeof gp - u,
-			"%s'sweep.csv' using 2:(strcol(3) eq '%s' ? 100*$7 : 1/0):(100*$9):(100*$10) with yerrorlines title '%s'",
-			e ? ", " : "", e < ne ? toks[e] : "gbo",
-			e < ne ? toks[e] : "GBO (budget-matched)");
+			"%s'sweep-plot.dat' index %d using 1:2:3:4 with yerrorlines lw 2 title '%s'",
+			e ? ", " : "", e, e < ne ? toks[e] : "GBO (pulse cost <= gbo.budget)");
 	snprintf(gp + u, sizeof gp - u, "\n");
 	int g = rep_gnuplot(x->out, "sweep", gp, &x->err);
 	if (g < 0)

@@ -2,12 +2,15 @@
 
 #include <stdlib.h>
 
+#include "analog/gbo.h"
+#include "analog/xbar.h"
 #include "cli/cli.h"
 #include "core/util.h"
 #include "hostif/ndram.h"
 #include "ndp/ihp.h"
 #include "ndp/ndp.h"
 #include "ssdsim/ssd.h"
+#include "workloads/bnn.h"
 #include "workloads/synth.h"
 
 /* One line per module section. */
@@ -19,6 +22,9 @@ static const struct cfg_section *const all_sections[] = {
 	&ndp_train_section,
 	&ndp_section,
 	&ihp_section,
+	&bnn_section,
+	&xbar_section,
+	&gbo_section,
 };
 
 void cli_bundle_all(struct cfg_bundle *b)

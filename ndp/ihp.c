@@ -13,9 +13,17 @@
 #include "core/progress.h"
 #include "core/util.h"
 
+#ifdef _OPENMP
+#define IHP_SIMD _Pragma("omp simd")
+#else
+#define IHP_SIMD
+#endif
+
 #define NONE UINT32_MAX
 
 #define O(f) offsetof(struct ihp_params, f)
+
+static const char *const order_names[] = { "channels", "shuffle", NULL };
 
 static const struct cfg_key ihp_keys[] = {
 	{ "cores", CFG_INT, O(cores), "cores", 2, 1, 1024, NULL, NULL,
@@ -38,8 +46,10 @@ static const struct cfg_key ihp_keys[] = {
 	  "software path per read command, serialised on one core (energy.md: kernel NVMe path ~6 us, Yang et al. FAST'12)" },
 	{ "prefetch_batches", CFG_INT, O(prefetch_batches), "minibatches", 2, 0, 64, NULL, NULL,
 	  "minibatches the loader reads ahead of the one computing (PyTorch DataLoader prefetch_factor default 2)" },
+	{ "order", CFG_ENUM, O(order), "-", IHP_ORDER_CHANNELS, 0, 0, NULL, order_names,
+	  "channels = each step takes minibatch k of every channel's stream and averages per-channel gradients, the arithmetic of sync ISP (same model bit for bit); shuffle = one global chunk shuffle" },
 	{ "batch", CFG_INT, O(batch), "samples", 0, 0, 1 << 20, NULL, NULL,
-	  "host minibatch; 0 = train.batch x ssd.channels, i.e. the same SGD as one synchronous in-storage step" },
+	  "order = shuffle: host minibatch; 0 = train.batch x ssd.channels (one synchronous in-storage step)" },
 	CFG_END
 };
 
@@ -50,15 +60,25 @@ const struct cfg_section ihp_section = {
 int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
 	      const struct ssd_params *sp)
 {
-	return h->batch ? h->batch : tp->batch * sp->channels;
+	if (h->order == IHP_ORDER_SHUFFLE && h->batch)
+		return h->batch;
+	return tp->batch * sp->channels;
 }
 
 struct hio {
 	struct ssd_req req;
 	struct evq_event ev;
 	struct ihp *H;
-	uint32_t pos;
+	uint32_t g, pos;
 	uint32_t next_free;
+};
+
+/* One sample stream (a channel's, or the global shuffle) and its loader. */
+struct hstream {
+	struct ndp_stream st;
+	uint32_t rd_next, ready_prefix;
+	uint8_t *ready;
+	uint32_t *pend;
 };
 
 struct ihp {
@@ -71,13 +91,11 @@ struct ihp {
 	struct ndp_layout L;
 	struct wl_mlp m;
 	struct wl_aug aug;
-	struct ndp_stream st;
-	int B;
-	uint32_t batch;
+	int G;                      /* streams: channels, or 1 */
+	struct hstream *hs;
+	uint32_t S;                 /* steps per epoch */
+	uint32_t step;              /* next step of the epoch */
 	int epoch, done, computing;
-	uint32_t rd_next, ready_prefix;
-	uint8_t *ready;
-	uint32_t *pend;
 	struct hio *hio;
 	uint32_t n_hio, hio_free;
 	/* LRU page cache over the training units */
@@ -86,11 +104,12 @@ struct ihp {
 	uint32_t head, tail;        /* head = most recent */
 	uint64_t cached, cap;
 	uint64_t io_free;
-	uint64_t busy_ns, io_busy_ns;
+	uint64_t busy_ns;
 	struct evq_event ev;
-	float *params, *grad, *x;
+	float *params, *grad, *sum, *x;
 	uint8_t *y;
 	struct wl_mlp_ws *ws;
+	int maxb;
 	uint32_t cur_n;
 	double cur_loss;
 	uint64_t macs_fwd, macs_bwd;
@@ -187,18 +206,30 @@ static void add_point(struct ihp *H, uint64_t t)
 
 static void new_epoch(struct ihp *H)
 {
-	ndp_stream_epoch(&H->st, H->epoch);
-	memset(H->ready, 0, H->st.n_chunks ? H->st.n_chunks : 1);
-	memset(H->pend, 0, (H->st.n_chunks ? H->st.n_chunks : 1) * sizeof *H->pend);
-	H->rd_next = H->ready_prefix = 0;
-	H->batch = 0;
+	for (int g = 0; g < H->G; g++) {
+		struct hstream *h = &H->hs[g];
+		size_t nc = h->st.n_chunks ? h->st.n_chunks : 1;
+		ndp_stream_epoch(&h->st, H->epoch);
+		memset(h->ready, 0, nc);
+		memset(h->pend, 0, nc * sizeof *h->pend);
+		h->rd_next = h->ready_prefix = 0;
+	}
+	H->step = 0;
 }
 
-static void mark_ready(struct ihp *H, uint32_t pos)
+static void mark_ready(struct hstream *h, uint32_t pos)
 {
-	H->ready[pos] = 1;
-	while (H->ready_prefix < H->st.n_chunks && H->ready[H->ready_prefix])
-		H->ready_prefix++;
+	h->ready[pos] = 1;
+	while (h->ready_prefix < h->st.n_chunks && h->ready[h->ready_prefix])
+		h->ready_prefix++;
+}
+
+/* Last chunk position stream h needs for step k (k < its batches). */
+static uint32_t need_pos(const struct hstream *h, uint32_t k)
+{
+	uint64_t s0, s1;
+	ndp_stream_batch(&h->st, k, &s0, &s1);
+	return ndp_stream_pos(&h->st, s1 - 1);
 }
 
 /* ---------------------------------------------------------------- I/O */
@@ -207,6 +238,7 @@ static void on_io_done(ssd *s, struct ssd_req *req)
 {
 	struct hio *io = req->arg;
 	struct ihp *H = io->H;
+	struct hstream *h = &H->hs[io->g];
 	uint64_t u0 = req->off_bytes / H->L.unit_bytes;
 	uint32_t n = req->len_bytes / H->L.unit_bytes;
 	for (uint32_t k = 0; k < n; k++)
@@ -214,8 +246,8 @@ static void on_io_done(ssd *s, struct ssd_req *req)
 	/* The DMA writes the data into host DRAM. */
 	en_add_units(H->led, H->e_dram, (double)req->len_bytes);
 	H->r->host_dram_bytes += req->len_bytes;
-	if (--H->pend[io->pos] == 0)
-		mark_ready(H, io->pos);
+	if (--h->pend[io->pos] == 0)
+		mark_ready(h, io->pos);
 	io->next_free = H->hio_free;
 	H->hio_free = (uint32_t)(io - H->hio);
 	h_try_start(H);
@@ -229,12 +261,9 @@ static void on_io_submit(evq *q, struct evq_event *ev)
 	ND_ASSERT(rc == 0);
 }
 
-/* Issues one read of units [u0, u0 + n) for chunk position pos; returns 0,
- * or -1 when no I/O slot is free. */
-static int issue_io(struct ihp *H, uint32_t pos, uint64_t u0, uint32_t n)
+static void issue_io(struct ihp *H, uint32_t g, uint32_t pos, uint64_t u0, uint32_t n)
 {
-	if (H->hio_free == NONE)
-		return -1;
+	ND_ASSERT(H->hio_free != NONE);
 	struct hio *io = &H->hio[H->hio_free];
 	H->hio_free = io->next_free;
 	memset(&io->req, 0, sizeof io->req);
@@ -243,29 +272,30 @@ static int issue_io(struct ihp *H, uint32_t pos, uint64_t u0, uint32_t n)
 	io->req.path = SSD_PATH_HOST;
 	io->req.done = on_io_done;
 	io->req.arg = io;
+	io->g = g;
 	io->pos = pos;
-	H->pend[pos]++;
+	H->hs[g].pend[pos]++;
 	H->r->io_count++;
 	H->r->epoch_read_bytes[H->epoch] += io->req.len_bytes;
+	/* The software path runs on one core, one command after another. */
 	uint64_t t = nd_max_u64(evq_now(H->q), H->io_free) + H->hp->io_sw_ns;
 	H->io_free = t;
-	H->io_busy_ns += H->hp->io_sw_ns;
 	en_add(H->led, H->e_io, H->hp->io_sw_ns);
 	int rc = evq_schedule(H->q, &io->ev, t, on_io_submit);
 	ND_ASSERT(rc == 0);
-	return 0;
 }
 
-/* Looks chunk position pos up in the page cache and reads what misses.
- * Returns 0, or -1 (nothing changed) when I/O slots ran out. */
-static int load_chunk(struct ihp *H, uint32_t pos)
+/* Looks the next chunk of stream g up in the page cache and reads what
+ * misses (one command per run of missing pages).  Returns 0, or -1
+ * (nothing done) when there are not enough free I/O slots. */
+static int load_chunk(struct ihp *H, uint32_t g)
 {
-	const struct ndp_chunk *c = &H->L.chunk[H->st.order[pos]];
+	struct hstream *h = &H->hs[g];
+	uint32_t pos = h->rd_next;
+	const struct ndp_chunk *c = &H->L.chunk[h->st.order[pos]];
 	uint32_t misses = 0;
 	for (uint32_t k = 0; k < c->n_units; k++)
 		misses += !H->in[c->unit + k];
-	/* Worst case one I/O per missing run; require that many free slots so a
-	 * chunk's reads are issued together. */
 	uint32_t nfree = 0;
 	for (uint32_t i = H->hio_free; i != NONE && nfree < misses; i = H->hio[i].next_free)
 		nfree++;
@@ -284,27 +314,35 @@ static int load_chunk(struct ihp *H, uint32_t pos)
 		while (k + n < c->n_units && !H->in[u + n])
 			n++;
 		H->r->cache_miss_units += n;
-		int rc = issue_io(H, pos, u, n);
-		ND_ASSERT(rc == 0);
+		issue_io(H, g, pos, u, n);
 		k += n;
 	}
-	if (!H->pend[pos])
-		mark_ready(H, pos);
+	if (!h->pend[pos])
+		mark_ready(h, pos);
+	h->rd_next++;
 	return 0;
 }
 
+/* The loader: the data of steps step .. step + prefetch_batches, step by
+ * step and stream by stream. */
 static void h_try_reads(struct ihp *H)
 {
-	if (H->done || !H->st.n_batches)
+	if (H->done)
 		return;
-	uint32_t k = H->batch + (uint32_t)H->hp->prefetch_batches;
-	if (k >= H->st.n_batches)
-		k = H->st.n_batches - 1;
-	uint64_t s0, s1;
-	ndp_stream_batch(&H->st, k, &s0, &s1);
-	uint32_t limit = ndp_stream_pos(&H->st, s1 - 1) + 1;
-	while (H->rd_next < limit && load_chunk(H, H->rd_next) == 0)
-		H->rd_next++;
+	uint32_t last = H->step + (uint32_t)H->hp->prefetch_batches;
+	if (last >= H->S)
+		last = H->S - 1;
+	for (uint32_t k = H->step; k <= last; k++) {
+		for (int g = 0; g < H->G; g++) {
+			struct hstream *h = &H->hs[g];
+			if (h->st.n_batches <= k)
+				continue;
+			uint32_t limit = need_pos(h, k) + 1;
+			while (h->rd_next < limit)
+				if (load_chunk(H, (uint32_t)g))
+					return;
+		}
+	}
 }
 
 /* ---------------------------------------------------------------- compute */
@@ -319,8 +357,8 @@ static void on_compute(evq *q, struct evq_event *ev)
 	H->r->samples += H->cur_n;
 	H->samples_applied += H->cur_n;
 	H->t_end = now;
-	H->batch++;
-	if (H->batch == H->st.n_batches) {
+	H->step++;
+	if (H->step == H->S) {
 		H->r->epoch_end_ns[H->epoch] = now;
 		H->epoch++;
 		if (H->epoch < H->tp->epochs)
@@ -336,25 +374,57 @@ static void on_compute(evq *q, struct evq_event *ev)
 	h_try_start(H);
 }
 
+/* Starts step H->step when every stream's data for it is in memory.  The
+ * gradient is the mean of the per-stream mean gradients, summed in stream
+ * order (sync ISP's arithmetic). */
 static void h_try_start(struct ihp *H)
 {
 	if (H->computing || H->done)
 		return;
-	uint64_t s0, s1;
-	ndp_stream_batch(&H->st, H->batch, &s0, &s1);
-	if (H->ready_prefix <= ndp_stream_pos(&H->st, s1 - 1))
-		return;
-	int n = (int)(s1 - s0);
-	for (int k = 0; k < n; k++)
-		wl_sample_x(H->o->train_set, ndp_stream_slot(&H->st, s0 + (uint64_t)k), &H->aug,
-			    H->x + (size_t)k * 784, &H->y[k]);
-	H->cur_loss = wl_mlp_grad(&H->m, H->params, H->x, H->y, n, H->grad, H->ws);
-	wl_sgd_step(H->params, H->grad, ndp_lr(H->tp, H->epoch, n), H->m.n_params);
-	H->cur_n = (uint32_t)n;
-	double flops = 2.0 * (double)n * (double)(H->macs_fwd + H->macs_bwd) +
-		       2.0 * (double)H->m.n_params;
+	uint32_t k = H->step;
+	for (int g = 0; g < H->G; g++) {
+		const struct hstream *h = &H->hs[g];
+		if (h->st.n_batches > k && h->ready_prefix <= need_pos(h, k))
+			return;
+	}
+	size_t np = H->m.n_params;
+	int part = 0;
+	uint64_t n_all = 0;
+	double loss = 0;
+	for (int g = 0; g < H->G; g++) {
+		const struct hstream *h = &H->hs[g];
+		if (h->st.n_batches <= k)
+			continue;
+		uint64_t s0, s1;
+		ndp_stream_batch(&h->st, k, &s0, &s1);
+		int n = (int)(s1 - s0);
+		for (int i = 0; i < n; i++)
+			wl_sample_x(H->o->train_set, ndp_stream_slot(&h->st, s0 + (uint64_t)i), &H->aug,
+				    H->x + (size_t)i * 784, &H->y[i]);
+		loss += wl_mlp_grad(&H->m, H->params, H->x, H->y, n, H->grad, H->ws);
+		if (!part) {
+			memcpy(H->sum, H->grad, np * sizeof *H->sum);
+		} else {
+			float *restrict a = H->sum;
+			const float *restrict b = H->grad;
+			IHP_SIMD
+			for (size_t j = 0; j < np; j++)
+				a[j] += b[j];
+		}
+		part++;
+		n_all += (uint64_t)n;
+	}
+	float inv = 1.0f / (float)part;
+	IHP_SIMD
+	for (size_t j = 0; j < np; j++)
+		H->sum[j] *= inv;
+	wl_sgd_step(H->params, H->sum, ndp_lr(H->tp, H->epoch, (double)n_all), np);
+	H->cur_loss = loss;
+	H->cur_n = (uint32_t)n_all;
+	double flops = 2.0 * (double)n_all * (double)(H->macs_fwd + H->macs_bwd) +
+		       2.0 * (double)np * (double)(part + 1);
 	/* The loader copies each sample from the page cache into the batch. */
-	uint64_t dram = 2ull * (uint64_t)n * H->L.sample_bytes;
+	uint64_t dram = 2ull * n_all * H->L.sample_bytes;
 	uint64_t t_cpu = (uint64_t)ceil(flops / H->flops_per_ns);
 	uint64_t t_mem = nd_xfer_ns(dram, H->dram_bps);
 	uint64_t dur = nd_max_u64(nd_max_u64(t_cpu, t_mem), 1);
@@ -393,7 +463,6 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	if (rc)
 		return rc;
 	r->n_params = H->m.n_params;
-	H->B = ihp_batch(hp, tp, o->ssd);
 	H->macs_fwd = wl_mlp_macs_fwd(&H->m);
 	H->macs_bwd = wl_mlp_macs_bwd(&H->m);
 	H->aug = (struct wl_aug){ o->seed, tp->aug_shift, (float)tp->aug_noise };
@@ -431,24 +500,46 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	H->in = xcalloc(nu, 1);
 	H->head = H->tail = NONE;
 
-	ndp_stream_init(&H->st, &H->L, NDP_WORKER_HOST, H->B, o->seed);
-	size_t nc = H->st.n_chunks ? H->st.n_chunks : 1;
-	H->ready = xmalloc(nc);
-	H->pend = xmalloc(nc * sizeof *H->pend);
+	int b;
+	if (hp->order == IHP_ORDER_CHANNELS) {
+		H->G = o->ssd->channels;
+		b = tp->batch;
+	} else {
+		H->G = 1;
+		b = hp->batch ? hp->batch : tp->batch * o->ssd->channels;
+	}
+	H->maxb = b;
+	H->hs = xcalloc((size_t)H->G, sizeof *H->hs);
+	uint32_t chunks_per_batch = 0;
+	for (int g = 0; g < H->G; g++) {
+		struct hstream *h = &H->hs[g];
+		ndp_stream_init(&h->st, &H->L, H->G == 1 && hp->order == IHP_ORDER_SHUFFLE ?
+			       NDP_WORKER_HOST : g, b, o->seed);
+		size_t nc = h->st.n_chunks ? h->st.n_chunks : 1;
+		h->ready = xmalloc(nc);
+		h->pend = xmalloc(nc * sizeof *h->pend);
+		if (h->st.n_batches > H->S)
+			H->S = h->st.n_batches;
+	}
 	uint64_t per_chunk = (uint64_t)H->L.chunk_units * H->L.samples_per_unit;
-	uint64_t window = (uint64_t)(hp->prefetch_batches + 1) * (uint64_t)H->B;
-	H->n_hio = (uint32_t)((nd_div_ceil(window, per_chunk) + 2) * H->L.chunk_units);
+	chunks_per_batch = (uint32_t)nd_div_ceil((uint64_t)b, per_chunk) + 1;
+	/* Enough command slots for every chunk of the read-ahead window to be
+	 * in flight at once, one command per unit in the worst case. */
+	H->n_hio = (uint32_t)(hp->prefetch_batches + 1) * chunks_per_batch * (uint32_t)H->G *
+		   H->L.chunk_units;
 	H->hio = xcalloc(H->n_hio, sizeof *H->hio);
 	for (uint32_t i = 0; i < H->n_hio; i++) {
 		H->hio[i].H = H;
 		H->hio[i].next_free = i + 1 < H->n_hio ? i + 1 : NONE;
 	}
 	H->hio_free = 0;
-	H->params = xmalloc(H->m.n_params * sizeof *H->params);
-	H->grad = xmalloc(H->m.n_params * sizeof *H->grad);
-	H->x = xmalloc((size_t)H->B * 784 * sizeof *H->x);
-	H->y = xmalloc((size_t)H->B);
-	H->ws = wl_mlp_ws_create(&H->m, H->B);
+	size_t np = H->m.n_params;
+	H->params = xmalloc(np * sizeof *H->params);
+	H->grad = xmalloc(np * sizeof *H->grad);
+	H->sum = xmalloc(np * sizeof *H->sum);
+	H->x = xmalloc((size_t)b * 784 * sizeof *H->x);
+	H->y = xmalloc((size_t)b);
+	H->ws = wl_mlp_ws_create(&H->m, b);
 	wl_mlp_init(&H->m, H->params, o->seed);
 	H->eval_every = nd_max_u64(1, H->L.n_slots / (uint64_t)tp->evals_per_epoch);
 	H->next_eval = H->eval_every;
@@ -456,7 +547,7 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 		progress_begin(&H->prog, "in-host training", H->L.n_slots * (uint64_t)tp->epochs);
 
 	add_point(H, 0);
-	if (H->st.n_batches && tp->epochs > 0) {
+	if (H->S && tp->epochs > 0) {
 		new_epoch(H);
 		h_try_reads(H);
 		h_try_start(H);
@@ -472,19 +563,23 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	ssd_get_stats(H->s, &r->st);
 	r->host_link_bytes = r->st.link_bytes_h2d + r->st.link_bytes_d2h;
 	r->unit_util = H->t_end ? (double)H->busy_ns / (double)H->t_end : 0;
-	r->params = xmalloc(H->m.n_params * sizeof *r->params);
-	memcpy(r->params, H->params, H->m.n_params * sizeof *r->params);
+	r->params = xmalloc(np * sizeof *r->params);
+	memcpy(r->params, H->params, np * sizeof *r->params);
 	rc = 0;
 out:
-	ndp_stream_fini(&H->st);
-	free(H->ready);
-	free(H->pend);
+	for (int g = 0; H->hs && g < H->G; g++) {
+		ndp_stream_fini(&H->hs[g].st);
+		free(H->hs[g].ready);
+		free(H->hs[g].pend);
+	}
+	free(H->hs);
 	free(H->hio);
 	free(H->prev);
 	free(H->next);
 	free(H->in);
 	free(H->params);
 	free(H->grad);
+	free(H->sum);
 	free(H->x);
 	free(H->y);
 	wl_mlp_ws_destroy(H->ws);

@@ -2,9 +2,17 @@
  * ihp.h — in-host processing (IHP): the baseline against which in-storage
  * training is judged, and the host model the three-way comparison reuses.
  *
- * The host trains with plain minibatch SGD (one sequential worker, same
- * model, same learning-rate rule, same data layout as ndp.h) on data read
- * from the same simulated SSD:
+ * The host trains with minibatch SGD (one sequential worker, same model,
+ * same learning-rate rule, same data layout as ndp.h) on data read from the
+ * same simulated SSD.  Sample order (host.order):
+ *  - channels (default): step k of an epoch is minibatch k of every
+ *    channel's stream (ndp_stream), and the gradient is the mean of the
+ *    per-channel mean gradients summed in channel order — exactly the
+ *    arithmetic of synchronous in-storage SGD, so the two produce the same
+ *    model bit for bit and a difference in time-to-accuracy is the
+ *    platform's, not the data order's;
+ *  - shuffle: one stream over all chunks, minibatches of host.batch.
+ * Costs:
  *  - a loader reads the chunks of the next prefetch_batches minibatches
  *    through an LRU page cache of 4 KiB pages (the SSD map unit); each run
  *    of missing pages is one read command that pays the per-I/O software
@@ -40,8 +48,10 @@ struct ihp_params {
 	double page_cache_ratio;   /* ... or, when > 0, this x the data set */
 	uint64_t io_sw_ns;         /* software path per read command */
 	int prefetch_batches;
-	int batch;                 /* 0: train.batch x ssd.channels */
+	int order;                 /* enum ihp_order */
+	int batch;                 /* order = shuffle; 0: train.batch x ssd.channels */
 };
+enum ihp_order { IHP_ORDER_CHANNELS, IHP_ORDER_SHUFFLE };
 extern const struct cfg_section ihp_section;
 
 struct ihp_run_opts {
@@ -54,7 +64,9 @@ struct ihp_run_opts {
 	int progress;
 };
 
-/* Minibatch size the host uses under these parameters. */
+/* Samples per host SGD step under these parameters: train.batch x
+ * ssd.channels for order = channels; host.batch (0: the same) for
+ * order = shuffle. */
 int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
 	      const struct ssd_params *sp);
 

@@ -22,6 +22,12 @@
 #include "core/progress.h"
 #include "core/util.h"
 
+#ifdef _OPENMP
+#define ISP_SIMD _Pragma("omp simd")
+#else
+#define ISP_SIMD
+#endif
+
 #define NPUSH 2          /* Downpour push buffers per unit */
 #define CTRL_MSG_BYTES 64
 
@@ -217,8 +223,10 @@ static void maybe_eval(struct isp *I, uint64_t t)
 	I->next_eval = (I->samples_applied / I->eval_every + 1) * I->eval_every;
 }
 
+/* Element-wise loops: vectorising them changes no result. */
 static void add_vec(float *restrict y, const float *restrict x, size_t n)
 {
+	ISP_SIMD
 	for (size_t i = 0; i < n; i++)
 		y[i] += x[i];
 }
@@ -298,7 +306,11 @@ static void w_try_start(struct worker *w)
 	for (int k = 0; k < n; k++)
 		wl_sample_x(I->o->train_set, ndp_stream_slot(&w->st, s0 + (uint64_t)k), &I->aug,
 			    w->x + (size_t)k * 784, &w->y[k]);
-	w->cur_loss = wl_mlp_grad(&I->m, w->params, w->x, w->y, n, w->grad, w->ws);
+	/* Sync: the master's model cannot change between a unit's broadcast
+	 * and the step's update (that needs this unit's gradient), so the unit
+	 * computes on it directly instead of on a copy. */
+	const float *model = I->np->algo == NDP_SYNC ? I->mp : w->params;
+	w->cur_loss = wl_mlp_grad(&I->m, model, w->x, w->y, n, w->grad, w->ws);
 	w->cur_n = (uint32_t)n;
 	w->cur_epoch = w->epoch;
 	uint64_t macs = (uint64_t)n * (I->macs_fwd + I->macs_bwd);
@@ -402,7 +414,8 @@ static void on_compute(evq *q, struct evq_event *ev)
 
 static void bcast(struct isp *I, struct worker *w, uint64_t t_ready)
 {
-	memcpy(w->inbox, I->mp, I->n * sizeof *I->mp);
+	if (I->np->algo != NDP_SYNC)
+		memcpy(w->inbox, I->mp, I->n * sizeof *I->mp);
 	send(I, &w->down, M_BCAST, t_ready, I->pbytes);
 }
 
@@ -430,6 +443,7 @@ static void sync_update(struct isp *I)
 		samples += w->cur_n;
 	}
 	float inv = 1.0f / (float)I->part_n;
+	ISP_SIMD
 	for (size_t j = 0; j < I->n; j++)
 		I->msum[j] *= inv;
 	wl_sgd_step(I->mp, I->msum, ndp_lr(I->tp, epoch, (double)samples), I->n);
@@ -467,7 +481,8 @@ static void on_msg(evq *q, struct evq_event *ev)
 	case M_BCAST:
 	case M_FRESP:
 		m->busy = 0;
-		memcpy(w->params, w->inbox, I->n * sizeof *w->params);
+		if (I->np->algo != NDP_SYNC)
+			memcpy(w->params, w->inbox, I->n * sizeof *w->params);
 		w->need_params = 0;
 		w_try_start(w);
 		return;
@@ -492,6 +507,7 @@ static void on_msg(evq *q, struct evq_event *ev)
 		m->busy = 0;
 		uint64_t t = master_do(I, 2 * I->n);
 		float a = I->alpha;
+		ISP_SIMD
 		for (size_t j = 0; j < I->n; j++) {
 			float d = a * (w->params[j] - I->mp[j]);
 			w->ediff[j] = d;
@@ -502,6 +518,7 @@ static void on_msg(evq *q, struct evq_event *ev)
 	}
 	case M_ELRESP:
 		m->busy = 0;
+		ISP_SIMD
 		for (size_t j = 0; j < I->n; j++)
 			w->params[j] -= w->ediff[j];
 		w->need_params = 0;
@@ -810,8 +827,8 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 	if (o->keep_workers) {
 		r->worker_params = xmalloc((size_t)I->P * I->n * sizeof *r->worker_params);
 		for (int i = 0; i < I->P; i++)
-			memcpy(r->worker_params + (size_t)i * I->n, I->w[i].params,
-			       I->n * sizeof *I->mp);
+			memcpy(r->worker_params + (size_t)i * I->n,
+			       I->np->algo == NDP_SYNC ? I->mp : I->w[i].params, I->n * sizeof *I->mp);
 	}
 	struct ssd_stats st_train;
 	ssd_get_stats(I->s, &st_train);

@@ -482,17 +482,28 @@ static void tl_free(struct tl *L)
 	free(L->pvar);
 }
 
+/* sign(W) in both layouts, in one parallel region (few barriers matter on
+ * a shared two-core machine) */
 static void binarise(struct tl *L)
 {
 	int n = L->n, m = L->m;
-	BNN_PAR
-	for (int j = 0; j < m; j++)
-		for (int i = 0; i < n; i++)
-			L->wb[(size_t)j * n + i] = L->w[(size_t)j * n + i] >= 0.0f ? 1.0f : -1.0f;
-	BNN_PAR
-	for (int i = 0; i < n; i++)
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+	{
+#ifdef _OPENMP
+#pragma omp for schedule(static) nowait
+#endif
 		for (int j = 0; j < m; j++)
-			L->wbt[(size_t)i * m + j] = L->wb[(size_t)j * n + i];
+			for (int i = 0; i < n; i++)
+				L->wb[(size_t)j * n + i] = L->w[(size_t)j * n + i] >= 0.0f ? 1.0f : -1.0f;
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+		for (int i = 0; i < n; i++)
+			for (int j = 0; j < m; j++)
+				L->wbt[(size_t)i * m + j] = L->w[(size_t)j * n + i] >= 0.0f ? 1.0f : -1.0f;
+	}
 }
 
 /* y[0..n) += c * x[0..n): element-wise, so vector width never changes a
@@ -670,7 +681,11 @@ static void bwd(struct trainer *t)
 static void adam_vec(float *p, float *mo, float *ve, const float *g, size_t n,
 		     float lr_t, int clip, const float *latent_mask)
 {
-	BNN_PAR
+	/* element-wise: threads only for large vectors (BN parameters are a
+	 * few hundred values, not worth a barrier) */
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static) if (n >= 16384)
+#endif
 	for (size_t k = 0; k < n; k++) {
 		float gk = g[k];
 		/* STE for weights: no gradient once the latent weight is

@@ -26,7 +26,7 @@
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-#define MD_CLONES __attribute__((target_clones("arch=haswell", "default")))
+#define MD_CLONES __attribute__((target_clones("avx2", "default")))
 #else
 #define MD_CLONES
 #endif
