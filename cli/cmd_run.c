@@ -1,37 +1,87 @@
-/* cmd_run.c — `ndpsim run`: the main job (see README). */
+/* cmd_run.c — `ndpsim run`: the main job, host vs storage vs memory. */
+#include <cJSON.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "analog/xbar.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "core/report.h"
+#include "hostif/compare.h"
+#include "hostif/ndram.h"
+#include "ndp/ihp.h"
+#include "ndp/ndp.h"
+#include "workloads/bnn.h"
 
-/* Until the three-way comparison lands (hostif issue), the main job is the
- * SSD model on the default synthetic workload with --verify. */
+static const char help[] =
+	"usage: ndpsim run [--config FILE] [--set KEY=VALUE]... [--out DIR] [--seed N] [--quiet]\n"
+	"The main job: host vs storage vs memory on Fashion-MNIST.\n"
+	"  train  logistic regression (train.*) to train.target_acc on the host (host.*),\n"
+	"         in storage (ndp.*, ssd.*) and in a near-DRAM stack (ndram.*);\n"
+	"  infer  the binarized network (bnn.*) on the test set: digitally on host, storage\n"
+	"         and near-DRAM, in analog on the ReRAM crossbar (xbar.*).\n"
+	"Prints the table, writes report.json, platforms.csv, energy.csv, curve_*.csv and\n"
+	"energy/time/accuracy figures to DIR (default results/run).  compare.workloads=train|infer\n"
+	"limits the run to one half.  Every key: ndpsim config --dump.\n"
+	"%s";
+
 int cmd_run(int argc, char **argv)
 {
-	char *args[CLI_MAX_SETS * 2 + 16];
-	int n = 0;
-	args[n++] = "ssd";
-	for (int i = 1; i < argc && n < (int)(sizeof args / sizeof args[0]) - 12; i++) {
+	struct cli_common c = { 0 };
+	struct nd_err err = { 0 };
+	for (int i = 1; i < argc;) {
 		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
-			printf("usage: ndpsim run [ssd options]\n"
-			       "The main job; today: `ndpsim ssd` on the embedded default config, drive\n"
-			       "filled and in GC steady state, 70 %% reads, with --verify, into\n"
-			       "results/run (see ndpsim ssd --help for the options).\n");
+			printf(help, cli_common_help);
 			return 0;
 		}
-		args[n++] = argv[i];
+		int k = cli_common_opt(&c, argc, argv, &i, &err);
+		if (k < 0)
+			return cli_usage_error("run", "%s", err.msg);
+		if (k == 0)
+			return cli_usage_error("run", "unknown option '%s'", argv[i]);
 	}
-	/* A filled drive in GC steady state under a 70/30 read/write mix:
-	 * the sets are echoed into report.json like any other. */
-	args[n++] = "--set";
-	args[n++] = "ssd.precondition.fill=1";
-	args[n++] = "--set";
-	args[n++] = "ssd.precondition.overwrite=0.2";
-	args[n++] = "--set";
-	args[n++] = "workload.read_ratio=0.7";
-	args[n++] = "--verify";
-	args[n++] = "--out";
-	args[n++] = "results/run";
-	args[n] = NULL;
-	return cmd_ssd(n, args);
+	struct run_params run;
+	struct ssd_params sp;
+	struct ndp_train_params tp;
+	struct ndp_params np;
+	struct ihp_params hp;
+	struct ndram_params dp;
+	struct bnn_params bp;
+	struct xbar_params xp;
+	struct hif_compare_params cp;
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, &run_section, &run);
+	cfg_bundle_add(&b, &ssd_section, &sp);
+	cfg_bundle_add(&b, &ndp_train_section, &tp);
+	cfg_bundle_add(&b, &ndp_section, &np);
+	cfg_bundle_add(&b, &ihp_section, &hp);
+	cfg_bundle_add(&b, &ndram_section, &dp);
+	cfg_bundle_add(&b, &bnn_section, &bp);
+	cfg_bundle_add(&b, &xbar_section, &xp);
+	cfg_bundle_add(&b, &hif_compare_section, &cp);
+	if (cli_load(&b, &c, &err))
+		return cli_error(&err);
+	cli_apply_run(&run);
+	const char *out = c.out_dir ? c.out_dir : "results/run";
+	if (rep_mkdir_p(out, &err))
+		return cli_error(&err);
+	struct hif_compare res;
+	int rc = hif_compare_run(&b, !c.quiet && isatty(2), &res, &err);
+	if (rc) {
+		hif_compare_free(&res);
+		return cli_error(&err);
+	}
+	cJSON *rep = rep_new(&b, run.seed, hif_compare_metrics(&res));
+	rc = rep_write_json(out, "report.json", rep, &err);
+	cJSON_Delete(rep);
+	if (!rc)
+		rc = hif_compare_write_files(&res, out, &err);
+	if (!c.quiet) {
+		printf("ndpsim run — host vs storage vs memory, seed %llu\n",
+		       (unsigned long long)run.seed);
+		hif_compare_print(&res, stdout);
+		printf("\n  results, figures and the resolved config in %s/\n", out);
+	}
+	hif_compare_free(&res);
+	return rc ? cli_error(&err) : 0;
 }

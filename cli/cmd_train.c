@@ -378,7 +378,7 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 			 "set multiplot layout 1,3 title 'Storage (ISP, %s, %d channels) vs host (IHP), "
 			 "host page cache = ratio x data set'\n"
 			 "set grid\nset logscale x 2\nset xlabel 'host page cache / data set'\n"
-			 "set key top right\n"
+			 "set key bottom right\n"
 			 "set title 'time to %.1f %%'\nset ylabel 'simulated time (s)'\nset yrange [0:*]\n"
 			 "plot %.9f with lines lw 3 title 'storage'",
 			 ri->algo, ri->channels, 100 * target2,
@@ -389,6 +389,7 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 					"skip 1 with linespoints lw 2 title 'host: %s'", vnames[v], vnames[v]);
 		len += snprintf(script + len, sizeof script - (size_t)len,
 				"\nset title 'energy to %.1f %%'\nset ylabel 'energy (J)'\nset logscale y 10\n"
+				"set key center right\n"
 				"set yrange [*:*]\nplot %.9g with lines lw 3 title 'storage'",
 				100 * target2, ri->target_reached ? ri->e_target_j : 0);
 		for (int v = 0; v < nvar && len < (int)sizeof script - 400; v++)
@@ -593,11 +594,15 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 	double wall0 = nd_wall_s();
 	/* Runs are independent; each one's numbers do not depend on how many
 	 * run at once. */
+#ifdef _OPENMP
 #pragma omp parallel for schedule(dynamic, 1)
+#endif
 	for (int i = 0; i < npt; i++) {
 		pt[i].rc = run_one(&pt[i].p, pt[i].where, &tr, &te, 0, &pt[i].r, &pt[i].err);
 		if (!c->quiet) {
+#ifdef _OPENMP
 #pragma omp critical
+#endif
 			fprintf(stderr, "  done: %s %s %d ch%s%s (%.1f s wall)\n", pt[i].r.where,
 				pt[i].r.algo, pt[i].r.channels, pt[i].part ? ", storage vs host" : "",
 				pt[i].where == WHERE_HOST ? (pt[i].variant ? ", variant" : ", default host") : "",

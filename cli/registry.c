@@ -6,6 +6,7 @@
 #include "analog/xbar.h"
 #include "cli/cli.h"
 #include "core/util.h"
+#include "hostif/compare.h"
 #include "hostif/ndram.h"
 #include "ndp/ihp.h"
 #include "ndp/ndp.h"
@@ -25,6 +26,7 @@ static const struct cfg_section *const all_sections[] = {
 	&bnn_section,
 	&xbar_section,
 	&gbo_section,
+	&hif_compare_section,
 };
 
 void cli_bundle_all(struct cfg_bundle *b)

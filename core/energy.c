@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/report.h"
 #include "core/util.h"
 
 void en_init(struct energy_ledger *l) { memset(l, 0, sizeof *l); }
@@ -94,12 +95,11 @@ void en_merge(struct energy_ledger *dst, const struct energy_ledger *src)
 struct cJSON *en_to_json(const struct energy_ledger *l)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddNumberToObject(o, "total", en_total_j(l));
+	rep_add_dbl(o, "total", en_total_j(l));
 	cJSON *bc = cJSON_AddObjectToObject(o, "by_component");
 	for (int i = 0; i < l->n; i++)
 		if (first_of(l, i))
-			cJSON_AddNumberToObject(bc, l->e[i].component,
-						en_component_j(l, l->e[i].component));
+			rep_add_dbl(bc, l->e[i].component, en_component_j(l, l->e[i].component));
 	cJSON *ba = cJSON_AddArrayToObject(o, "by_action");
 	for (int i = 0; i < l->n; i++) {
 		const struct en_entry *e = &l->e[i];
@@ -107,13 +107,13 @@ struct cJSON *en_to_json(const struct energy_ledger *l)
 		cJSON_AddStringToObject(a, "component", e->component);
 		cJSON_AddStringToObject(a, "action", e->action);
 		if (e->is_static) {
-			cJSON_AddNumberToObject(a, "watts", e->j_per_action);
+			rep_add_dbl(a, "watts", e->j_per_action);
 			cJSON_AddNumberToObject(a, "time_ns", (double)e->count);
 		} else {
-			cJSON_AddNumberToObject(a, "count", (double)e->count + e->units);
-			cJSON_AddNumberToObject(a, "j_per_action", e->j_per_action);
+			rep_add_dbl(a, "count", (double)e->count + e->units);
+			rep_add_dbl(a, "j_per_action", e->j_per_action);
 		}
-		cJSON_AddNumberToObject(a, "energy_j", en_entry_j(e));
+		rep_add_dbl(a, "energy_j", en_entry_j(e));
 		cJSON_AddItemToArray(ba, a);
 	}
 	return o;

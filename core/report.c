@@ -3,6 +3,7 @@
 #include <cJSON.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -238,7 +239,25 @@ void rep_add_u64(struct cJSON *obj, const char *key, uint64_t v)
 	cJSON_AddNumberToObject(obj, key, (double)v);
 }
 
+struct cJSON *rep_num(double v)
+{
+	/* cJSON prints 15 significant digits when they come "close enough" to
+	 * the value, which breaks exact sums in reports; print the shortest
+	 * form that reads back as exactly v instead. */
+	if (!isfinite(v))
+		return cJSON_CreateNull();
+	if (v == floor(v) && fabs(v) < 9007199254740992.0)
+		return cJSON_CreateNumber(v);
+	char buf[40];
+	for (int prec = 15; prec <= 17; prec++) {
+		snprintf(buf, sizeof buf, "%.*g", prec, v);
+		if (strtod(buf, NULL) == v)
+			break;
+	}
+	return cJSON_CreateRaw(buf);
+}
+
 void rep_add_dbl(struct cJSON *obj, const char *key, double v)
 {
-	cJSON_AddNumberToObject(obj, key, v);
+	cJSON_AddItemToObject(obj, key, rep_num(v));
 }

@@ -52,5 +52,7 @@ int rep_gnuplot(const char *dir, const char *name, const char *script,
 /* JSON number helpers that keep integers integral in the output. */
 void rep_add_u64(struct cJSON *obj, const char *key, uint64_t v);
 void rep_add_dbl(struct cJSON *obj, const char *key, double v);
+/* A JSON number that reads back as exactly v (null for NaN / inf). */
+struct cJSON *rep_num(double v);
 
 #endif

@@ -73,7 +73,7 @@ static void submit(struct driver *d, const struct wl_ioreq *io)
 	h->r.off_bytes = io->off_bytes;
 	h->r.len_bytes = io->len_bytes;
 	h->r.is_write = io->is_write;
-	h->r.path = SSD_PATH_HOST;
+	h->r.path = d->o->internal ? SSD_PATH_INTERNAL : SSD_PATH_HOST;
 	h->r.done = on_done;
 	h->r.arg = d;
 	if (d->issued == 0)

@@ -22,6 +22,7 @@ struct ssd_run_opts {
 	uint64_t seed;
 	int verify;                     /* check the mapping at the end */
 	int progress;                   /* progress line on a terminal */
+	int internal;                   /* requests use SSD_PATH_INTERNAL (in-storage consumers) */
 };
 
 struct ssd_run_result {

@@ -18,11 +18,15 @@
 #include "core/rng.h"
 #include "core/util.h"
 
+/* MD_PAR_FOR: a parallel loop over samples or rows, serial below 200,000
+ * MACs of work (not worth a parallel region). */
 #ifdef _OPENMP
 #define MD_PRAGMA(x) _Pragma(#x)
 #define MD_SIMD MD_PRAGMA(omp simd)
+#define MD_PAR_FOR(work) MD_PRAGMA(omp parallel for schedule(static) if ((work) >= 200000))
 #else
 #define MD_SIMD
+#define MD_PAR_FOR(work) (void)(work);
 #endif
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
@@ -30,9 +34,6 @@
 #else
 #define MD_CLONES
 #endif
-
-/* Work (samples x MACs) below which a loop is not worth a parallel region. */
-#define PAR_MIN_WORK 200000
 
 struct wl_mlp_ws {
 	int max_batch;
@@ -213,7 +214,7 @@ static void forward(const struct wl_mlp *m, const float *params, const float *x,
 		const float *W = params + m->off_w[l], *b = params + m->off_b[l];
 		int relu = l < m->nl - 1;
 		long work = (long)n * din * dout;
-#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
+MD_PAR_FOR(work)
 		for (int s = 0; s < n; s++)
 			fwd_sample(in + (size_t)s * (size_t)din, W, b, out + (size_t)s * (size_t)dout,
 				   din, dout, relu);
@@ -264,7 +265,7 @@ double wl_mlp_grad(const struct wl_mlp *m, const float *params, const float *x,
 		float *gW = grad + m->off_w[l], *gb = grad + m->off_b[l];
 		long work = (long)n * din * dout;
 		int blk = 16, nblk = (din + blk - 1) / blk;
-#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
+MD_PAR_FOR(work)
 		for (int bi = 0; bi < nblk; bi++) {
 			int i0 = bi * blk, i1 = i0 + blk < din ? i0 + blk : din;
 			wgrad_rows(in, d, gW, n, din, dout, i0, i1, inv_n);
@@ -279,7 +280,7 @@ double wl_mlp_grad(const struct wl_mlp *m, const float *params, const float *x,
 			break;
 		const float *W = params + m->off_w[l];
 		float *dprev = ws->d[l];
-#pragma omp parallel for schedule(static) if (work >= PAR_MIN_WORK)
+MD_PAR_FOR(work)
 		for (int s = 0; s < n; s++)
 			back_sample(W, d + (size_t)s * (size_t)dout, in + (size_t)s * (size_t)din,
 				    dprev + (size_t)s * (size_t)din, din, dout);
