@@ -150,12 +150,14 @@ static int json_nums(const cJSON *arr, const char *path, double *v, int max, int
 	return *n ? 0 : nd_errf(err, -EINVAL, "%s: empty", path);
 }
 
+/* Fraction of the data set read from the SSD in the epochs after the
+ * first: smallest and largest (NaN with a single epoch). */
 static double reread_min(const struct ndp_result *r)
 {
-	double mn = -1;
+	double mn = (double)NAN;
 	for (int e = 1; e < r->epochs; e++) {
 		double f = (double)r->epoch_read_bytes[e] / (double)r->data_bytes;
-		if (mn < 0 || f < mn)
+		if (isnan(mn) || f < mn)
 			mn = f;
 	}
 	return mn;
@@ -163,10 +165,10 @@ static double reread_min(const struct ndp_result *r)
 
 static double reread_max(const struct ndp_result *r)
 {
-	double mx = -1;
+	double mx = (double)NAN;
 	for (int e = 1; e < r->epochs; e++) {
 		double f = (double)r->epoch_read_bytes[e] / (double)r->data_bytes;
-		if (f > mx)
+		if (isnan(mx) || f > mx)
 			mx = f;
 	}
 	return mx;
@@ -331,10 +333,12 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 				cJSON_AddStringToObject(o, "verdict", verdict);
 				rep_add_dbl(o, "host_over_storage_time", isfinite(speed) ? speed : -1);
 				cJSON_AddItemToArray(jv, o);
-				if (out)
+				if (out && r->epochs > 1)
 					fprintf(out, "    memory %5.2fx data set: %s; re-reads %.0f-%.0f %% "
 						"of the data set per epoch after the first\n", ratio, verdict,
 						100 * reread_min(r), 100 * reread_max(r));
+				else if (out)
+					fprintf(out, "    memory %5.2fx data set: %s\n", ratio, verdict);
 				if (have_prev && !isnan(speed) && !isnan(prev_speed) &&
 				    (prev_speed >= 1) != (speed >= 1) && !crossover[0]) {
 					double x = ratio;

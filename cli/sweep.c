@@ -14,6 +14,10 @@
 #include "cli/cmds.h"
 #include "cli/registry.h"
 #include "core/util.h"
+#include "hostif/compare.h"
+#include "hostif/ndram.h"
+#include "ndp/ihp.h"
+#include "ndp/ndp.h"
 #include "ssdsim/ssd.h"
 #include "workloads/bnn.h"
 #include "workloads/synth.h"
@@ -25,6 +29,9 @@
 static const struct sweep_cmd sweep_cmds[] = {
 	{ "ssd", cmd_ssd, { &run_section, &ssd_section, &wl_section } },
 	{ "xbar eval", cmd_xbar, { &run_section, &bnn_section, &xbar_section, &gbo_section } },
+	{ "train", cmd_train, { &run_section, &ssd_section, &ndp_train_section, &ndp_section, &ihp_section } },
+	{ "run", cmd_run, { &run_section, &ssd_section, &ndp_train_section, &ndp_section, &ihp_section,
+			    &ndram_section, &bnn_section, &xbar_section, &hif_compare_section } },
 };
 
 const struct sweep_cmd *sweep_cmd_find(const char *name)

@@ -36,7 +36,7 @@
 
 struct cJSON;
 
-#define SWEEP_MAX_SECTIONS 8
+#define SWEEP_MAX_SECTIONS 12
 #define SWEEP_MAX_POINTS 1000000
 
 /* A subcommand that can run a sweep point: its name as written in a grid

@@ -546,7 +546,7 @@ int hif_compare_write_files(const struct hif_compare *c, const char *dir, struct
 			snprintf(hdr + u, sizeof hdr - u, " %s", comps[j]);
 		}
 		struct rep_csv *dat = rep_csv_new(hdr);
-		struct rep_csv *tdat = rep_csv_new("platform time_s");
+		struct rep_csv *tdat = rep_csv_new("platform time_s energy_j");
 		for (int i = 0; i < c->n; i++) {
 			const struct hif_row *r = &c->row[i];
 			if (strcmp(r->workload, wls[w]) || !r->supported)
@@ -561,7 +561,7 @@ int hif_compare_write_files(const struct hif_compare *c, const char *dir, struct
 				u += (size_t)snprintf(row + u, sizeof row - u, " %.9g",
 						      en_component_j(&r->led, comps[j]));
 			rep_csv_row(dat, "%s", row);
-			rep_csv_row(tdat, "%s %.9g", name, r->time_s);
+			rep_csv_row(tdat, "%s %.9g %.9g", name, r->time_s, r->energy_j);
 		}
 		char fn[64];
 		snprintf(fn, sizeof fn, "energy_%s.dat", wls[w]);
@@ -577,10 +577,14 @@ int hif_compare_write_files(const struct hif_compare *c, const char *dir, struct
 			"plot for [k=2:%d] 'energy_%s.dat' using k:xtic(1) title columnheader(k)\n"
 			"set output 'time_%s.png'\nset title 'ndpsim run: %s time (%s)'\nset ylabel 'seconds'\n"
 			"set logscale y\nset style histogram clustered\n"
-			"plot 'time_%s.dat' using 2:xtic(1) title '%s'\nunset logscale y\n",
+			"plot 'time_%s.dat' using 2:xtic(1) title '%s'\n"
+			"set output 'energy_total_%s.png'\nset title 'ndpsim run: energy (%s, %s; log scale)'\n"
+			"set ylabel 'joules'\nplot 'time_%s.dat' using 3:xtic(1) title '%s'\nunset logscale y\n",
 			wls[w], wls[w], nc + 1, wls[w], wls[w], wls[w],
 			w ? "whole test set" : "to the target accuracy", wls[w],
-			w ? "inference" : "time to target");
+			w ? "inference" : "time to target",
+			wls[w], wls[w], w ? "whole test set" : "to the target accuracy", wls[w],
+			w ? "inference" : "energy to target");
 	}
 	int have_curves = 0;
 	for (int i = 0; i < c->n; i++)
