@@ -27,6 +27,9 @@ static const struct cfg_key compare_keys[] = {
 	  "which comparisons `ndpsim run` makes: training, inference, or both" },
 	{ "bnn_ops_per_64_macs", CFG_DBL, O(bnn_ops_per_64), "ops", 3, 1, 64, NULL, NULL,
 	  "digital BNN: integer ops per 64 binary MACs (64-bit XNOR + POPCNT + ADD)" },
+	{ "xbar_noise", CFG_BOOL, O(xbar_noise), "-", 1, 0, 1, NULL, NULL,
+	  "the crossbar row switches on device-to-device variation and per-pulse read noise at the "
+	  "xbar.noise.*.sigma values (the xbar section alone defaults to an ideal array)" },
 	{ "cache_dir", CFG_STR, O(cache_dir), "-", 0, 0, 0, "results/cache", NULL,
 	  "where trained BNN models are kept, keyed by the hash of their config and seed" },
 	CFG_END
@@ -293,16 +296,21 @@ static int compare_infer(struct ctx *x, struct hif_compare *c, struct nd_err *er
 	if ((rc = ssd_read_cost(x, test_bytes, 0, &r->led, &t_io, &fb, err)))
 		goto out;
 	note(x, "analog inference on the crossbar (Monte Carlo over chip instances)");
+	struct xbar_params xp = *x->xbar;
+	if (x->cmp->xbar_noise) {
+		xp.d2d_on = 1;
+		xp.read_on = 1;
+	}
 	struct xbar_enc_plan plan;
 	xbar_refs *refs = NULL;
 	struct xbar_mc mc;
 	memset(&mc, 0, sizeof mc);
-	if ((rc = xbar_plan(x->xbar, m, &plan, err)))
+	if ((rc = xbar_plan(&xp, m, &plan, err)))
 		goto out;
-	long nc_img = x->xbar->adc_calib_n < (int)x->tr.n ? x->xbar->adc_calib_n : (long)x->tr.n;
-	if ((rc = xbar_refs_create(x->xbar, m, &plan, x->tr.pixels, nc_img, &refs, err)))
+	long nc_img = xp.adc_calib_n < (int)x->tr.n ? xp.adc_calib_n : (long)x->tr.n;
+	if ((rc = xbar_refs_create(&xp, m, &plan, x->tr.pixels, nc_img, &refs, err)))
 		goto out;
-	rc = xbar_monte_carlo(x->xbar, m, &plan, refs, x->run->seed, x->te.pixels, x->te.labels,
+	rc = xbar_monte_carlo(&xp, m, &plan, refs, x->run->seed, x->te.pixels, x->te.labels,
 			      n, &mc, err);
 	xbar_refs_destroy(refs);
 	if (rc) {
@@ -310,15 +318,15 @@ static int compare_infer(struct ctx *x, struct hif_compare *c, struct nd_err *er
 		goto out;
 	}
 	struct xbar_cost cost;
-	xbar_cost(x->xbar, m, &plan, &mc.counts, &cost);
+	xbar_cost(&xp, m, &plan, &mc.counts, &cost);
 	en_merge(&r->led, &cost.ledger);
 	double t_x = (double)n / cost.images_per_s;
 	r->time_s = (double)t_io * 1e-9 + t_x;
 	r->acc = mc.mean;
 	r->b_flash = fb;
 	r->b_link = test_bytes;
-	snprintf(r->note, sizeof r->note, "analog, %d chip instances: accuracy %.2f +- %.2f %%; %.1f TOPS/W",
-		 mc.chips, 100 * mc.mean, 100 * mc.sd, cost.tops_per_w);
+	snprintf(r->note, sizeof r->note, "analog%s, %d chip instances: accuracy %.2f +- %.2f %%; %.1f TOPS/W",
+		 x->cmp->xbar_noise ? " with variation + read noise" : ", ideal", mc.chips, 100 * mc.mean, 100 * mc.sd, cost.tops_per_w);
 	xbar_mc_free(&mc);
 out:
 	for (int i = 0; i < c->n; i++) {

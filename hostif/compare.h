@@ -38,6 +38,7 @@ struct hif_compare_params {
 	int which;                    /* enum hif_which */
 	double bnn_ops_per_64;        /* integer ops per 64 binary MACs */
 	char cache_dir[CFG_STR_MAX];  /* trained BNN models, keyed by config hash */
+	int xbar_noise;               /* crossbar row: device variation + read noise on */
 };
 extern const struct cfg_section hif_compare_section;
 
