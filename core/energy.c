@@ -64,8 +64,7 @@ double en_component_j(const struct energy_ledger *l, const char *component)
 	return s;
 }
 
-/* Components in order of first registration. */
-static int first_of(const struct energy_ledger *l, int i)
+int en_is_first_of_component(const struct energy_ledger *l, int i)
 {
 	for (int j = 0; j < i; j++)
 		if (!strcmp(l->e[j].component, l->e[i].component))
@@ -77,7 +76,7 @@ double en_total_j(const struct energy_ledger *l)
 {
 	double t = 0;
 	for (int i = 0; i < l->n; i++)
-		if (first_of(l, i))
+		if (en_is_first_of_component(l, i))
 			t += en_component_j(l, l->e[i].component);
 	return t;
 }
@@ -98,7 +97,7 @@ struct cJSON *en_to_json(const struct energy_ledger *l)
 	rep_add_dbl(o, "total", en_total_j(l));
 	cJSON *bc = cJSON_AddObjectToObject(o, "by_component");
 	for (int i = 0; i < l->n; i++)
-		if (first_of(l, i))
+		if (en_is_first_of_component(l, i))
 			rep_add_dbl(bc, l->e[i].component, en_component_j(l, l->e[i].component));
 	cJSON *ba = cJSON_AddArrayToObject(o, "by_action");
 	for (int i = 0; i < l->n; i++) {

@@ -59,6 +59,10 @@ static inline void en_set_time(struct energy_ledger *l, int h, uint64_t t_ns)
 	l->e[h].count = t_ns;
 }
 
+/* 1 if entry i is the first of its component (components are listed in
+ * order of first registration). */
+int en_is_first_of_component(const struct energy_ledger *l, int i);
+
 /* Energy of one entry in J. */
 double en_entry_j(const struct en_entry *e);
 /* Total of one component (fixed order); total of all. */

@@ -495,10 +495,7 @@ int hif_compare_write_files(const struct hif_compare *c, const char *dir, struct
 			    (unsigned long long)r->b_stack, (unsigned long long)r->b_host_dram,
 			    r->run_energy_j);
 		for (int k = 0; k < r->led.n; k++) {
-			int first = 1;
-			for (int j = 0; j < k; j++)
-				first &= strcmp(r->led.e[j].component, r->led.e[k].component) != 0;
-			if (first)
+			if (en_is_first_of_component(&r->led, k))
 				rep_csv_row(e, "%s,%s,%s,%.9g", r->workload, r->platform,
 					    r->led.e[k].component,
 					    en_component_j(&r->led, r->led.e[k].component));

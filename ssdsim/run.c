@@ -331,10 +331,7 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 	double tot = en_total_j(&r->led);
 	fprintf(out, "  energy %.6f J:", tot);
 	for (int i = 0; i < r->led.n; i++) {
-		int first = 1;
-		for (int j = 0; j < i; j++)
-			first &= strcmp(r->led.e[j].component, r->led.e[i].component) != 0;
-		if (first)
+		if (en_is_first_of_component(&r->led, i))
 			fprintf(out, " %s %.4g J", r->led.e[i].component,
 				en_component_j(&r->led, r->led.e[i].component));
 	}
