@@ -14,20 +14,6 @@
 #include "tests/common/tutil.h"
 #include "workloads/idx.h"
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *t = xmalloc((size_t)n + 1);
-	t[fread(t, 1, (size_t)n, f)] = '\0';
-	fclose(f);
-	return t;
-}
-
 static const cJSON *platform(const cJSON *plats, const char *wl, const char *name)
 {
 	const cJSON *p;
@@ -66,7 +52,7 @@ START_TEST(reduced_main_job)
 	ck_assert_msg(rc == 0, "%s", out);
 	char path[600];
 	snprintf(path, sizeof path, "%s/report.json", dir);
-	char *text = slurp(path);
+	char *text = tu_slurp(path);
 	ck_assert_ptr_nonnull(text);
 	cJSON *rep = cJSON_Parse(text);
 	free(text);

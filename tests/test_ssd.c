@@ -334,20 +334,6 @@ START_TEST(cli_trace_errors_exit_2)
 }
 END_TEST
 
-static char *slurp(const char *path)
-{
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *t = xmalloc((size_t)n + 1);
-	t[fread(t, 1, (size_t)n, f)] = '\0';
-	fclose(f);
-	return t;
-}
-
 START_TEST(same_seed_identical_report)
 {
 	char out[4096], a[512], c[512];
@@ -360,7 +346,7 @@ START_TEST(same_seed_identical_report)
 	char pa[600], pc[600];
 	snprintf(pa, sizeof pa, "%s/report.json", a);
 	snprintf(pc, sizeof pc, "%s/report.json", c);
-	char *ta = slurp(pa), *tc = slurp(pc);
+	char *ta = tu_slurp(pa), *tc = tu_slurp(pc);
 	ck_assert_ptr_nonnull(ta);
 	ck_assert_ptr_nonnull(tc);
 	/* Only the threads key differs: the simulation itself is identical. */
@@ -371,7 +357,7 @@ START_TEST(same_seed_identical_report)
 	ck_assert_ptr_nonnull(strstr(ta, "\"seed\":\t9"));
 	free(tc);
 	ck_assert_int_eq(tu_ndpsim(out, sizeof out, "%s --out %s", args, c), 0);
-	tc = slurp(pc);
+	tc = tu_slurp(pc);
 	ck_assert_str_eq(ta, tc);
 	free(ta);
 	free(tc);

@@ -78,3 +78,21 @@ const char *tu_write_file(const char *name, const char *text)
 	fclose(f);
 	return path;
 }
+
+char *tu_slurp(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return NULL;
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	char *t = malloc((size_t)(n < 0 ? 0 : n) + 1);
+	if (!t) {
+		fclose(f);
+		return NULL;
+	}
+	t[fread(t, 1, (size_t)(n < 0 ? 0 : n), f)] = '\0';
+	fclose(f);
+	return t;
+}

@@ -20,6 +20,8 @@ int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 /* Writes text to a file under tu_tmpdir(); returns the path (static). */
 const char *tu_write_file(const char *name, const char *text);
+/* Whole file as a NUL-terminated string (caller frees); NULL if unreadable. */
+char *tu_slurp(const char *path);
 /* Runs a suite in CK_NORMAL mode and returns the process exit code. */
 struct Suite;
 int tu_run_suite(struct Suite *s);
