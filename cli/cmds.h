@@ -5,6 +5,7 @@ int cmd_ssd(int argc, char **argv);
 int cmd_config(int argc, char **argv);
 int cmd_run(int argc, char **argv);
 int cmd_io(int argc, char **argv);
+int cmd_calibrate(int argc, char **argv);
 int cmd_xbar(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_plot(int argc, char **argv);

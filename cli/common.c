@@ -13,6 +13,7 @@
 const char cli_common_help[] =
 	"  --config FILE    JSON config applied over the built-in defaults\n"
 	"  --set KEY=VALUE  override one key (repeatable), e.g. --set ssd.channels=16\n"
+	"  --host-profile F a host profile written by `ndpsim calibrate` (applied after --config)\n"
 	"  --seed N         random seed (same as --set seed=N)\n"
 	"  --out DIR        write report.json, CSVs and plots to DIR\n"
 	"  --quiet          no progress and no table on stdout\n";
@@ -33,7 +34,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 		   struct nd_err *err)
 {
 	const char *a = argv[*i];
-	const char *names[] = { "--config", "--set", "--out", "--seed" };
+	const char *names[] = { "--config", "--set", "--out", "--seed", "--host-profile" };
 	for (size_t k = 0; k < ND_ARRAY_LEN(names); k++) {
 		size_t n = strlen(names[k]);
 		const char *val = NULL;
@@ -56,6 +57,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 			c->sets[c->nsets++] = val;
 			break;
 		case 2: c->out_dir = val; break;
+		case 4: c->host_profile = val; break;
 		case 3: {
 			char *end;
 			errno = 0;
@@ -84,6 +86,8 @@ int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	cfg_defaults(b);
 	int rc;
 	if (c->config_path && (rc = cfg_load_file(b, c->config_path, err)))
+		return rc;
+	if (c->host_profile && (rc = cfg_load_file(b, c->host_profile, err)))
 		return rc;
 	for (int i = 0; i < c->nsets; i++)
 		if ((rc = cfg_set(b, c->sets[i], err)))

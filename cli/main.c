@@ -18,6 +18,7 @@ static const struct cmd cmds[] = {
 	{ "ssd", cmd_ssd, "simulate the SSD on a synthetic workload or a block trace" },
 	{ "config", cmd_config, "print the resolved configuration (--dump: with units, ranges, sources)" },
 	{ "io", cmd_io, "read a file for real (io_uring / libaio / pread): MB/s, latency, crc32" },
+	{ "calibrate", cmd_calibrate, "measure this machine (I/O, DRAM, SGD FLOP/s) into a host profile; --validate" },
 	{ "xbar", cmd_xbar, "BNNs on ReRAM crossbars: train, eval, noise-sweep, gbo (accuracy, energy, TOPS/W)" },
 	{ "sweep", cmd_sweep, "what-if sweeps of any config keys, local cores or MPI, resumable" },
 	{ "train", cmd_train, "train LR / MLP in storage (sync, Downpour, EASGD) or on the host; --grid: the ISP-ML grid" },

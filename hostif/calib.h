@@ -24,13 +24,33 @@
  *    are the ones ihp.c charges: 2 x samples x (fwd + bwd MACs) +
  *    2 x n_params x (streams + 1).  threads = omp_get_max_threads() (1
  *    without OpenMP); gflops_per_core = FLOPs / step time / threads, so that
- *    cores x gflops_per_core reproduces the measured rate.
- *  - Validation: ihp_train() with the calibrated profile, train.epochs = 2
- *    and a page cache twice the data set predicts epoch 2 (all data in DRAM,
- *    compute and DRAM bound); the same minibatch SGD is then run for real
- *    (same streams, same steps, data in memory) and each epoch timed with
- *    CLOCK_MONOTONIC.  After two real epochs the parameters must equal the
- *    model's bit for bit: the computation timed is the one the model charged.
+ *    cores x gflops_per_core reproduces the measured rate.  The steps timed
+ *    are the last quarter of epoch 1; the three quarters before it train the
+ *    model untimed, and every repetition restarts from that model.  The
+ *    kernel skips zero inputs and zero ReLU outputs while the model charges
+ *    dense MACs, so the work per charged FLOP follows the data and, for an
+ *    MLP, the state of training: the first steps from the initial model are
+ *    not representative, and none of the steps timed here is one of the
+ *    epochs the validation times.
+ *  - Validation: the same minibatch SGD is run for real (same streams,
+ *    same steps, data in memory) for val_epochs epochs, each timed with
+ *    CLOCK_MONOTONIC, the first a warm-up; ihp_train() with the calibrated
+ *    profile, train.epochs = 2 and a page cache twice the data set predicts
+ *    epoch 2 (all data in DRAM: compute and DRAM bound).  After two real
+ *    epochs the parameters must equal the model's bit for bit: the
+ *    computation timed is the one the model charged.  When the calibration
+ *    is made for the validation, its repetitions alternate with the real
+ *    epochs: the speed of a shared VM drifts over seconds, and alternating
+ *    makes both sides sample the same drift (an A/B interleave).
+ *
+ * Busy machines.  Wall-clock figures are only as good as the machine is
+ * quiet: another process on the same cores stretches a parallel step by
+ * much more than its share (the step waits for the descheduled thread).
+ * Each SGD measurement therefore also reports cpu_share = process CPU time
+ * / (wall time x threads): near 1 when the threads had their cores (the
+ * OpenMP threads spin between regions), well below when they were
+ * preempted.  HIF_CALIB_QUIET_SHARE is the share below which a figure is
+ * flagged as taken on a busy machine.
  *
  * Functions return 0 or a negative errno with a message in *err.
  */
@@ -50,6 +70,7 @@ struct cJSON;
 
 #define HIF_CALIB_NBACKENDS 3
 #define HIF_CALIB_REPS_MAX 101
+#define HIF_CALIB_QUIET_SHARE 0.8
 
 struct hif_calib_opts {
 	const char *dir;        /* directory of the temporary file ("build"); borrowed */
@@ -59,6 +80,9 @@ struct hif_calib_opts {
 	int direct;             /* O_DIRECT (1) */
 	int reps;               /* repetitions of every measurement, median (5) */
 	uint32_t sgd_steps;     /* steps per SGD repetition, 0 = a quarter epoch (0) */
+	int sgd_at_end;         /* time the last sgd_steps steps of epoch 1, after
+				 * training through the others untimed (1); 0: the
+				 * first steps, from the initial model */
 	int val_epochs;         /* real epochs timed in the validation, >= 2 (3) */
 };
 
@@ -75,8 +99,9 @@ struct hif_calib_work {
 struct hif_calib_io {
 	char backend[8];        /* "uring", "aio", "sync" */
 	int status;             /* 0 measured, else the negative errno: skipped */
-	char note[256];         /* why it was skipped */
+	char note[768];         /* why it was skipped (an nd_err message) */
 	int direct;
+	unsigned qd;            /* most requests in flight (1 for sync) */
 	uint64_t bytes, requests;
 	double mb_s, iops;      /* median over reps */
 	double lat_mean_us, lat_p50_us, lat_p99_us, lat_max_us;   /* of the median rep */
@@ -85,7 +110,7 @@ struct hif_calib_io {
 
 struct hif_calib_sgd {
 	char model[16];         /* "lr" / "mlp" */
-	char hidden[64];
+	char hidden[CFG_STR_MAX];
 	int streams;            /* gradient calls per step */
 	int stream_batch;       /* samples per call */
 	int batch;              /* samples per step: ihp_batch() */
@@ -93,17 +118,23 @@ struct hif_calib_sgd {
 	size_t n_params;
 	uint64_t macs_fwd, macs_bwd;
 	uint32_t steps;         /* steps per repetition */
+	uint32_t first_step;    /* its first step (0-based, in epoch 1) */
+	uint32_t epoch_steps;   /* steps per epoch */
 	double flops;           /* FLOPs of one repetition, as ihp.c charges them */
 	double rep_s;           /* median wall time of a repetition (whole step) */
 	double kernel_s;        /* median of its grad + average + update part */
 	double gflops;          /* flops / rep_s / 1e9 */
 	double gflops_per_core; /* gflops / threads */
 	double kernel_gflops;   /* flops / kernel_s / 1e9 (without sample assembly) */
+	double rep_min_s, rep_max_s;
+	double cpu_share;       /* process CPU time / (wall time x threads) over the reps */
 };
 
 struct hif_calib {
 	struct hif_calib_io io[HIF_CALIB_NBACKENDS];
 	int io_done;            /* the I/O part ran */
+	uint64_t io_file_bytes; /* its file and block size */
+	size_t io_bs_bytes;
 	int io_sw_from;         /* index of the backend io_sw_ns comes from, -1 none */
 	uint64_t io_sw_ns;
 	double dram_gb_s;       /* 0 if not measured */
@@ -115,7 +146,9 @@ struct hif_calib {
 };
 
 struct hif_calib_valid {
-	int threads;
+	int threads;                /* OpenMP threads of the real epochs */
+	int cores;                  /* host.cores and ... */
+	double gflops_per_core;     /* ... host.gflops_per_core of the prediction */
 	uint64_t samples;           /* per epoch */
 	uint32_t steps;             /* per epoch */
 	double flops;               /* FLOPs the model charges for one epoch */
@@ -126,6 +159,7 @@ struct hif_calib_valid {
 	double meas_median_s;       /* median over epochs 2.. (1-based) */
 	double ratio;               /* pred_s / meas_median_s */
 	int same_params;            /* real params after 2 epochs == model's */
+	double cpu_share;           /* process CPU time / (wall x threads), epochs 2.. */
 };
 
 /* Fills o with the defaults shown above. */
@@ -164,12 +198,17 @@ struct cJSON *hif_calib_profile_json(const struct hif_calib *c);
 struct cJSON *hif_calib_measurements_json(const struct hif_calib *c,
 					  const struct hif_calib_valid *v);
 
-/* Predicts one in-host epoch with ihp_train() under `host` (normally the
- * calibrated profile) and times o->val_epochs real epochs of the same
- * computation.  Returns 0 or -EINVAL with err set. */
+/* Times o->val_epochs real epochs of the in-host SGD (epoch 1 a warm-up)
+ * and predicts epoch 2 with ihp_train() under `host`.  When c is not NULL
+ * the SGD step is calibrated as by hif_calib_sgd(), its repetitions
+ * alternating with the real epochs (so that both sample the same state of
+ * a shared machine), and the prediction uses `host` with the calibrated
+ * values applied (hif_calib_apply); c->sgd is filled.  With c NULL, `host`
+ * is used as it is (e.g. a profile loaded from a file).  Returns 0 or
+ * -EINVAL with err set. */
 int hif_calib_validate(const struct hif_calib_opts *o, const struct hif_calib_work *w,
-		       const struct ihp_params *host, struct hif_calib_valid *v,
-		       struct nd_err *err);
+		       const struct ihp_params *host, struct hif_calib *c,
+		       struct hif_calib_valid *v, struct nd_err *err);
 
 /* Median of n values (n >= 1); sorts v in place. */
 double hif_calib_median(double *v, int n);
