@@ -84,7 +84,7 @@ deps:
 	fi
 
 deps-mpi:
-	@$(MAKE) --no-print-directory deps DEB_PKGS="libopenmpi-dev openmpi-bin"
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) libopenmpi-dev openmpi-bin"
 
 $(BUILD)/%.o: %.c | $(MPI_DEPS)
 	@mkdir -p $(dir $@)
