@@ -43,6 +43,10 @@ extern const char cli_common_help[];
 int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	     struct nd_err *err);
 
+/* "128k" -> 131072: k, m, g (either case, optionally followed by B or iB)
+ * are powers of 1024.  Returns 0, -EINVAL (not a size) or -ERANGE. */
+int cli_parse_size(const char *s, uint64_t *out);
+
 /* Prints "ndpsim: <msg>" to stderr and returns the exit code for err. */
 int cli_error(const struct nd_err *err);
 

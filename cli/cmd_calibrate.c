@@ -60,32 +60,6 @@ static const char help[] =
 	"Exit status: 0 ok (whatever the ratio), 1 a measurement failed, 2 bad usage\n"
 	"or input (e.g. no Fashion-MNIST: install dataset-fashion-mnist or use --no-sgd).\n";
 
-/* "64M" -> 67108864; k, m, g (either case, optionally with B or iB) are
- * powers of 1024.  Returns 0 or -EINVAL. */
-static int parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s || errno == ERANGE)
-		return -EINVAL;
-	unsigned shift = 0;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: break;
-	}
-	if (shift && (!strcmp(end, "B") || !strcmp(end, "iB")))
-		end += strlen(end);
-	if (*end || v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
-}
-
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
 	char *end;
@@ -287,13 +261,13 @@ int cmd_calibrate(int argc, char **argv)
 			case 0: out = val; break;
 			case 1: o.dir = val; break;
 			case 2:
-				if (parse_size(val, &sz) || sz == 0)
+				if (cli_parse_size(val, &sz) || sz == 0)
 					return cli_usage_error("calibrate", "--size '%s': expected a "
 							       "size such as 16M, 64M or 1G", val);
 				o.file_bytes = sz;
 				break;
 			case 3:
-				if (parse_size(val, &sz) || sz == 0 || sz > HIF_IO_BS_MAX_BYTES)
+				if (cli_parse_size(val, &sz) || sz == 0 || sz > HIF_IO_BS_MAX_BYTES)
 					return cli_usage_error("calibrate", "--bs '%s': expected a "
 							       "size from 1 to 64M such as 4k or 128K", val);
 				o.bs_bytes = (size_t)sz;

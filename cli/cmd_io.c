@@ -38,36 +38,6 @@ static const char io_help[] =
 	"\n"
 	"Exit status: 0 ok, 1 the read failed or the checksum differs, 2 bad usage.\n";
 
-/* "128k" -> 131072.  Suffixes k, m, g (either case, optionally followed by
- * "B" or "iB") are powers of 1024.  Returns 0 or -EINVAL / -ERANGE. */
-static int parse_size(const char *s, size_t *out)
-{
-	char *end;
-	if (!*s || *s == '-' || *s == '+')
-		return -EINVAL;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 10);
-	if (end == s)
-		return -EINVAL;
-	if (errno == ERANGE)
-		return -ERANGE;
-	unsigned shift = 0;
-	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	default: break;
-	}
-	if (shift && (!strcmp(end, "B") || !strcmp(end, "iB")))
-		end += strlen(end);
-	if (*end)
-		return -EINVAL;
-	if (v > (SIZE_MAX >> shift))
-		return -ERANGE;
-	*out = (size_t)(v << shift);
-	return 0;
-}
-
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 {
 	char *end;
@@ -220,10 +190,11 @@ int cmd_io(int argc, char **argv)
 						"unknown backend '%s' (expected uring, aio or sync)", v);
 				o.backend = v;
 			} else if (!strcmp(name, "--bs")) {
-				if (parse_size(v, &o.bs_bytes) < 0 || o.bs_bytes == 0 ||
-				    o.bs_bytes > HIF_IO_BS_MAX_BYTES)
+				uint64_t bs;
+				if (cli_parse_size(v, &bs) < 0 || bs == 0 || bs > HIF_IO_BS_MAX_BYTES)
 					return cli_usage_error("io",
 						"--bs '%s': expected a size from 1 to 64M such as 4096, 4k, 128K or 1M", v);
+				o.bs_bytes = (size_t)bs;
 			} else if (!strcmp(name, "--qd")) {
 				unsigned long qd;
 				if (parse_uint(v, HIF_IO_QD_MAX, &qd) < 0 || qd == 0)
