@@ -83,7 +83,7 @@ static void note(const struct ctx *x, const char *what)
 
 /* ------------------------------------------------------------- training */
 
-static void from_result(struct hif_row *row, const struct ndp_result *r, double target)
+static void from_result(struct hif_row *row, const struct ndp_result *r)
 {
 	row->acc = r->final_acc;
 	row->target_reached = r->target_reached;
@@ -103,7 +103,6 @@ static void from_result(struct hif_row *row, const struct ndp_result *r, double 
 	row->curve = xmalloc((size_t)(r->npt ? r->npt : 1) * sizeof *row->curve);
 	memcpy(row->curve, r->pt, (size_t)r->npt * sizeof *r->pt);
 	row->ncurve = r->npt;
-	(void)target;
 }
 
 static int compare_train(struct ctx *x, struct hif_compare *c, struct nd_err *err)
@@ -119,7 +118,7 @@ static int compare_train(struct ctx *x, struct hif_compare *c, struct nd_err *er
 				   .progress = x->progress };
 	if ((rc = ihp_train(&ho, &rh, err)))
 		goto out;
-	from_result(new_row(c, "train", "host"), &rh, x->train->target_acc);
+	from_result(new_row(c, "train", "host"), &rh);
 
 	note(x, "training in storage (channel units + master)");
 	struct ndp_run_opts so = { .train = x->train, .ndp = x->ndp, .ssd = x->ssd,
@@ -128,22 +127,22 @@ static int compare_train(struct ctx *x, struct hif_compare *c, struct nd_err *er
 	if ((rc = ndp_train(&so, &rs, err)))
 		goto out;
 	struct hif_row *r = new_row(c, "train", "storage");
-	from_result(r, &rs, x->train->target_acc);
+	from_result(r, &rs);
 	r->b_internal = rs.bus_bytes;
 	snprintf(r->note, sizeof r->note, "%s SGD on %d channel units", rs.algo, rs.channels);
 
 	note(x, "training in memory (near-DRAM stack)");
-	const char *bound = "";
+	struct hif_mem_extra mx = { "", 0 };
 	struct hif_mem_opts mo = { .ndram = x->ndram, .ssd = x->ssd, .train = x->train,
 				   .host = x->host, .host_result = &rh, .n_train = x->tr.n,
 				   .n_test = x->te.n, .seed = x->run->seed };
-	if ((rc = hif_mem_train(&mo, &rm, &bound, err)))
+	if ((rc = hif_mem_train(&mo, &rm, &mx, err)))
 		goto out;
 	r = new_row(c, "train", "memory: near-DRAM");
-	from_result(r, &rm, x->train->target_acc);
-	r->b_stack = rm.bus_bytes;
-	r->bound = bound;
-	snprintf(r->note, sizeof r->note, "host's SGD trajectory re-timed; epoch %s-bound", bound);
+	from_result(r, &rm);
+	r->b_stack = mx.stack_bytes;
+	r->bound = mx.bound;
+	snprintf(r->note, sizeof r->note, "host's SGD trajectory re-timed; epoch %s-bound", mx.bound);
 
 	r = new_row(c, "train", "memory: ReRAM crossbar");
 	r->supported = 0;
@@ -164,24 +163,10 @@ static int ssd_read_cost(const struct ctx *x, uint64_t bytes, int internal,
 			 struct energy_ledger *led, uint64_t *t_ns, uint64_t *flash_bytes,
 			 struct nd_err *err)
 {
-	struct ssd_params p = *x->ssd;
-	p.verify = 0;
-	struct wl_params w;
-	memset(&w, 0, sizeof w);
-	w.pattern = WL_SEQ;
-	w.read_ratio = 1;
-	w.bs_bytes = 131072;
-	w.qd = internal ? 8 * p.channels : 32;
-	w.count = nd_div_ceil(bytes, (uint64_t)w.bs_bytes);
-	w.trace_scale = 1;
-	double cap = (double)p.channels * p.ways * p.dies * p.planes * p.blocks * p.pages *
-		     p.page_bytes / (1.0 + p.op);
-	w.range_frac = fmin(1.0, (double)w.count * w.bs_bytes / cap * 1.02);
-	p.pre_fill = w.range_frac;
-	p.pre_overwrite = 0;
-	struct ssd_run_opts o = { .ssd = &p, .wl = &w, .seed = x->run->seed, .internal = internal };
+	/* In storage every channel's unit keeps reads in flight. */
+	int qd = internal ? 8 * x->ssd->channels : 32;
 	struct ssd_run_result r;
-	int rc = ssd_run(&o, &r, err);
+	int rc = ssd_run_read_window(x->ssd, bytes, internal, qd, x->run->seed, &r, err);
 	if (!rc) {
 		en_merge(led, &r.led);
 		*t_ns = r.t_drain_ns;

@@ -8,33 +8,8 @@
 #include "ssdsim/run.h"
 #include "workloads/model.h"
 
-/* Simulates reading `bytes` of data set from the SSD over the host path. */
-static int load_cost(const struct ssd_params *sp, uint64_t bytes, uint64_t seed,
-		     struct ssd_run_result *res, struct nd_err *err)
-{
-	struct ssd_params p = *sp;
-	p.verify = 0;
-	struct wl_params w;
-	memset(&w, 0, sizeof w);
-	w.pattern = WL_SEQ;
-	w.read_ratio = 1.0;
-	w.bs_bytes = 131072;
-	w.qd = 32;
-	w.count = nd_div_ceil(bytes, (uint64_t)w.bs_bytes);
-	w.trace_scale = 1.0;
-	/* The data set sits at the start of the drive, as ndp_layout_place
-	 * puts it; fill exactly that window first. */
-	double cap = (double)p.channels * p.ways * p.dies * p.planes * p.blocks *
-		     p.pages * p.page_bytes / (1.0 + p.op);
-	w.range_frac = fmin(1.0, ((double)w.count * w.bs_bytes) / cap * 1.02);
-	p.pre_fill = w.range_frac;
-	p.pre_overwrite = 0;
-	struct ssd_run_opts o = { .ssd = &p, .wl = &w, .seed = seed };
-	return ssd_run(&o, res, err);
-}
-
 int hif_mem_train(const struct hif_mem_opts *o, struct ndp_result *r,
-		  const char **bound, struct nd_err *err)
+		  struct hif_mem_extra *extra, struct nd_err *err)
 {
 	memset(r, 0, sizeof *r);
 	const struct ndp_result *h = o->host_result;
@@ -66,11 +41,13 @@ int hif_mem_train(const struct hif_mem_opts *o, struct ndp_result *r,
 	ndram_register(np, &ep_led);
 	struct ndram_cost c;
 	ndram_run(np, &ep, &ep_led, &c);
-	*bound = c.bound;
+	extra->bound = c.bound;
 
 	/* The trip from the SSD, simulated. */
 	struct ssd_run_result lr;
-	rc = load_cost(o->ssd, data_bytes, o->seed, &lr, err);
+	/* The data set sits at the start of the drive, as ndp_layout_place
+	 * puts it. */
+	rc = ssd_run_read_window(o->ssd, data_bytes, 0, 32, o->seed, &lr, err);
 	if (rc) {
 		ssd_run_result_free(&lr);
 		return rc;
@@ -125,7 +102,7 @@ int hif_mem_train(const struct hif_mem_opts *o, struct ndp_result *r,
 	r->st.channel_bytes *= loads;
 	r->host_link_bytes = data_bytes * loads;
 	r->host_dram_bytes = 0;
-	r->bus_bytes = ep.stack_bytes * n_epochs;   /* in-stack DRAM traffic */
+	extra->stack_bytes = ep.stack_bytes * n_epochs;
 	ndp_result_target(r, o->train->target_acc);
 	ssd_run_result_free(&lr);
 	return 0;

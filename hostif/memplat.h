@@ -38,10 +38,16 @@ struct hif_mem_opts {
 	uint64_t seed;
 };
 
+/* What the stack adds to an ndp_result. */
+struct hif_mem_extra {
+	const char *bound;        /* slowest stage of an epoch (ndram_cost.bound) */
+	uint64_t stack_bytes;     /* DRAM traffic inside the stack, whole run */
+};
+
 /* Fills r (where = "memory") with the re-timed trajectory, energy by
- * component and bytes moved.  Returns 0 or -EINVAL.  Free r with
- * ndp_result_free(). */
+ * component and bytes moved, and extra with what ndp_result has no field
+ * for.  Returns 0 or -EINVAL.  Free r with ndp_result_free(). */
 int hif_mem_train(const struct hif_mem_opts *o, struct ndp_result *r,
-		  const char **bound, struct nd_err *err);
+		  struct hif_mem_extra *extra, struct nd_err *err);
 
 #endif

@@ -2,6 +2,7 @@
 
 #include <cJSON.h>
 #include <errno.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -204,6 +205,30 @@ out:
 		free(d.chunks[i]);
 	free(d.chunks);
 	return rc;
+}
+
+int ssd_run_read_window(const struct ssd_params *sp, uint64_t bytes, int internal,
+			int qd, uint64_t seed, struct ssd_run_result *r,
+			struct nd_err *err)
+{
+	struct ssd_params p = *sp;
+	p.verify = 0;
+	struct wl_params w;
+	memset(&w, 0, sizeof w);
+	w.pattern = WL_SEQ;
+	w.read_ratio = 1.0;
+	w.bs_bytes = 131072;
+	w.qd = qd;
+	w.count = nd_div_ceil(bytes, (uint64_t)w.bs_bytes);
+	w.trace_scale = 1.0;
+	/* Fill exactly the window read (2 % slack for the FTL's reserve). */
+	double cap = (double)p.channels * p.ways * p.dies * p.planes * p.blocks *
+		     p.pages * p.page_bytes / (1.0 + p.op);
+	w.range_frac = fmin(1.0, (double)w.count * w.bs_bytes / cap * 1.02);
+	p.pre_fill = w.range_frac;
+	p.pre_overwrite = 0;
+	struct ssd_run_opts o = { .ssd = &p, .wl = &w, .seed = seed, .internal = internal };
+	return ssd_run(&o, r, err);
 }
 
 void ssd_run_result_free(struct ssd_run_result *r)

@@ -48,6 +48,14 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *r,
 	    struct nd_err *err);
 void ssd_run_result_free(struct ssd_run_result *r);
 
+/* Reads the first `bytes` of a drive that holds them (filled functionally
+ * first), sequentially in 128 KiB requests at queue depth qd, over the host
+ * path or (internal) the in-storage path: what it costs a platform to fetch
+ * a data set stored at the start of the drive.  As ssd_run(). */
+int ssd_run_read_window(const struct ssd_params *sp, uint64_t bytes, int internal,
+			int qd, uint64_t seed, struct ssd_run_result *r,
+			struct nd_err *err);
+
 /* metrics object of report.json (stable keys, documented in README). */
 struct cJSON *ssd_run_metrics(const struct ssd_run_result *r);
 /* The human table. */
