@@ -31,7 +31,6 @@ struct fop {
 	struct fop *next;
 	ssd *s;
 	uint8_t kind;
-	uint8_t gc;           /* part of garbage collection */
 	uint16_t npages;
 	uint32_t die;
 	uint32_t xfer_bytes;
@@ -262,12 +261,11 @@ static void place(ssd *s, uint32_t lpn, uint32_t pua, uint32_t ver)
 static void die_enqueue(ssd *s, struct fop *f, int read_q);
 static void die_kick(ssd *s, uint32_t di);
 
-static struct fop *new_op(ssd *s, int kind, uint32_t die, int gc)
+static struct fop *new_op(ssd *s, int kind, uint32_t die)
 {
 	struct fop *f = fop_get(s);
 	f->kind = (uint8_t)kind;
 	f->die = die;
-	f->gc = (uint8_t)gc;
 	return f;
 }
 
@@ -348,9 +346,24 @@ static void erase_block(ssd *s, uint32_t b)
 	s->pl[plane].free_blk[s->pl[plane].nfree++] = b % (uint32_t)s->p.blocks;
 	s->st.flash_erases++;
 	if (s->timed) {
-		struct fop *f = new_op(s, OP_ERASE, plane_die(s, plane), 1);
+		struct fop *f = new_op(s, OP_ERASE, plane_die(s, plane));
 		die_enqueue(s, f, 0);
 	}
+}
+
+/* Programs one GC destination page holding `filled` units (the rest is
+ * padding): statistics always, a flash operation when timed. */
+static void gc_program_page(ssd *s, uint32_t die, uint32_t filled)
+{
+	s->st.pad_units += s->upp - filled;
+	s->st.prog_units_written += s->upp;
+	s->st.flash_prog_pages++;
+	if (!s->timed)
+		return;
+	struct fop *w = new_op(s, OP_PROG, die);
+	w->npages = 1;
+	w->xfer_bytes = (uint32_t)s->p.page_bytes;
+	die_enqueue(s, w, 0);
 }
 
 /* Collects garbage in one plane until it has more than the threshold of
@@ -379,7 +392,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 			s->st.flash_read_pages++;
 			if (s->timed) {
 				/* Read the page; only its valid units cross the channel. */
-				struct fop *r = new_op(s, OP_READ, die, 1);
+				struct fop *r = new_op(s, OP_READ, die);
 				r->npages = 1;
 				r->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
 				die_enqueue(s, r, 0);
@@ -406,29 +419,13 @@ static void gc_plane(ssd *s, uint32_t plane)
 				dst_fill++;
 				s->st.gc_units_moved++;
 				if (dst_fill == s->upp) {
-					if (s->timed) {
-						struct fop *w = new_op(s, OP_PROG, die, 1);
-						w->npages = 1;
-						w->xfer_bytes = (uint32_t)s->p.page_bytes;
-						die_enqueue(s, w, 0);
-					}
-					s->st.flash_prog_pages++;
-					s->st.prog_units_written += s->upp;
+					gc_program_page(s, die, dst_fill);
 					dst_page = NONE;
 				}
 			}
 		}
-		if (dst_page != NONE) {
-			s->st.pad_units += s->upp - dst_fill;
-			s->st.prog_units_written += s->upp;
-			s->st.flash_prog_pages++;
-			if (s->timed) {
-				struct fop *w = new_op(s, OP_PROG, die, 1);
-				w->npages = 1;
-				w->xfer_bytes = (uint32_t)s->p.page_bytes;
-				die_enqueue(s, w, 0);
-			}
-		}
+		if (dst_page != NONE)
+			gc_program_page(s, die, dst_fill);
 		ND_ASSERT(s->blk[v].valid == 0);
 		erase_block(s, v);
 	}
@@ -482,7 +479,7 @@ static struct fop *program_units(ssd *s, const uint32_t *lpns, const uint32_t *v
 	s->st.prog_units_written += pages * s->upp;
 	if (!s->timed)
 		return NULL;
-	struct fop *f = new_op(s, OP_PROG, die, 0);
+	struct fop *f = new_op(s, OP_PROG, die);
 	f->npages = (uint16_t)pages;
 	f->xfer_bytes = pages * (uint32_t)s->p.page_bytes;
 	return f;
@@ -836,7 +833,7 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 					die_enqueue(s, ops[k], 1);
 				nops = 0;
 			}
-			f = new_op(s, OP_READ, die, 0);
+			f = new_op(s, OP_READ, die);
 			f->req = r;
 			f->ids[f->npages++] = page;
 			s->st.flash_read_pages++;
