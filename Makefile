@@ -5,6 +5,7 @@
 #   make bench      benchmarks (bench/README.md records the figures)
 #   make WERROR=1   warnings are errors (CI)     make OPENMP=0   no OpenMP
 #   make MPI=1      build with mpicc into build-mpi/ (ndpsim sweep under mpirun)
+#   make CC=clang   the same with clang into build-clang/ (CI builds both)
 
 CC      ?= cc
 OPENMP  ?= 1
@@ -25,8 +26,14 @@ LDLIBS  := $(shell pkg-config --libs libcjson liburing 2>/dev/null || echo -lcjs
 CHECK_LIBS := $(shell pkg-config --libs check 2>/dev/null || echo -lcheck -lsubunit -lrt -lm)
 
 BUILD := build
+# CC=clang: a second compiler with the same warnings, in build-clang/
+# (make deps then also installs clang and LLVM's OpenMP runtime).
+ifneq ($(findstring clang,$(CC)),)
+  BUILD := build-clang
+  DEB_PKGS += clang libomp-dev
+endif
 ifeq ($(SANITIZE),1)
-  BUILD := build-san
+  BUILD := $(BUILD)-san
   CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
   LDFLAGS += -fsanitize=address,undefined
 endif
@@ -115,6 +122,6 @@ bench: deps $(BIN) $(BENCH_BIN)
 	@for b in $(BENCH_BIN); do $$b || exit 1; done
 
 clean:
-	rm -rf build build-san build-mpi build-san-mpi ndpsim
+	rm -rf build build-san build-mpi build-san-mpi build-clang build-clang-san build-clang-mpi ndpsim
 
 -include $(LIB_OBJ:.o=.d) $(CLI_OBJ:.o=.d) $(TEST_BIN:=.d) $(BENCH_BIN:=.d) $(TEST_COMMON_OBJ:.o=.d)

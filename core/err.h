@@ -23,7 +23,8 @@ struct nd_err {
  * e may be NULL (the message is dropped). */
 int nd_errf(struct nd_err *e, int code, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
-int nd_verrf(struct nd_err *e, int code, const char *fmt, va_list ap);
+int nd_verrf(struct nd_err *e, int code, const char *fmt, va_list ap)
+	__attribute__((format(printf, 3, 0)));
 
 /* Prepends "prefix: " to an existing message (e.g. a file name). */
 void nd_err_prefix(struct nd_err *e, const char *fmt, ...)

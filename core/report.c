@@ -121,6 +121,8 @@ struct rep_csv {
 };
 
 static void csv_append(struct rep_csv *c, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static void csv_append(struct rep_csv *c, const char *fmt, va_list ap)
 {
 	for (;;) {
 		va_list cp;
@@ -138,6 +140,8 @@ static void csv_append(struct rep_csv *c, const char *fmt, va_list ap)
 	}
 }
 
+static void csv_appendf(struct rep_csv *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 static void csv_appendf(struct rep_csv *c, const char *fmt, ...)
 {
 	va_list ap;

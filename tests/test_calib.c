@@ -248,7 +248,7 @@ END_TEST
 START_TEST(host_model_predicts_a_real_epoch_within_25_percent)
 {
 	if (!have_data) {
-		tu_skip("Fashion-MNIST not installed (dataset-fashion-mnist)");
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
 		return;
 	}
 	struct cfg_bundle b;
@@ -377,7 +377,7 @@ START_TEST(cli_calibrate)
 	ck_assert_msg(rc == 0, "%s", out);
 	ck_assert(strstr(out, "\"io_sw_ns\""));
 	if (!have_data) {
-		tu_skip("Fashion-MNIST not installed: calibrate --validate and train not run");
+		tu_skip_need("dataset", "Fashion-MNIST not installed: calibrate --validate and train not run");
 		return;
 	}
 	ck_assert(strstr(out, "\"gflops_per_core\""));

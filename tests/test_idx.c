@@ -149,7 +149,7 @@ START_TEST(test_fmnist_real)
 	char probe[1024];
 	snprintf(probe, sizeof probe, "%s/train-labels-idx1-ubyte.gz", dir);
 	if (access(probe, R_OK) != 0) {
-		tu_skip("Fashion-MNIST not installed (dataset-fashion-mnist)");
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
 		return;
 	}
 	check_split(dir, 1, 60000);

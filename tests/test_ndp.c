@@ -97,7 +97,7 @@ static void one_thread(void)
 #define NEED_DATA()                                                          \
 	do {                                                                 \
 		if (!have_data) {                                            \
-			tu_skip("Fashion-MNIST not installed (dataset-fashion-mnist)"); \
+			tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)"); \
 			return;                                              \
 		}                                                            \
 	} while (0)

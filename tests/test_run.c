@@ -39,7 +39,7 @@ START_TEST(reduced_main_job)
 	char probe[512];
 	snprintf(probe, sizeof probe, "%s/t10k-images-idx3-ubyte.gz", wl_fmnist_default_dir());
 	if (access(probe, R_OK)) {
-		tu_skip("Fashion-MNIST not installed");
+		tu_skip_need("dataset", "Fashion-MNIST not installed");
 		return;
 	}
 	char dir[512], out[8192];

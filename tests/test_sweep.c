@@ -470,7 +470,7 @@ START_TEST(mpi_matches_local)
 {
 	const char *mb = mpi_bin();
 	if (!mb || system("command -v mpirun >/dev/null 2>&1")) {
-		tu_skip("mpi_matches_local: no ndpsim built with MPI (make MPI=1) or no mpirun");
+		tu_skip_need("mpi", "mpi_matches_local: no ndpsim built with MPI (make MPI=1) or no mpirun");
 		return;
 	}
 	const char *g = tu_write_file("gm.json",
@@ -533,7 +533,7 @@ START_TEST(plot_png_svg)
 	ck_assert(!strncmp(l[6], "greedy,8,8,", 11));
 	free_lines(l, n);
 	if (strstr(out, "gnuplot not installed")) {
-		tu_skip("plot_png_svg: gnuplot not installed (PNG/SVG not checked)");
+		tu_skip_need("gnuplot", "plot_png_svg: gnuplot not installed (PNG/SVG not checked)");
 	} else {
 		struct stat st;
 		snprintf(p, sizeof p, "%s/plots/read.lat_ns.p99-vs-ssd.channels-by-ssd.ftl.gc_policy.png", d);

@@ -94,7 +94,7 @@ static double mc_acc(const struct xbar_params *p, const struct bnn_model *m,
 	return a;
 }
 
-#define NEED_DATA() do { if (!data()) { tu_skip("Fashion-MNIST not installed (dataset-fashion-mnist)"); return; } } while (0)
+#define NEED_DATA() do { if (!data()) { tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)"); return; } } while (0)
 
 /* 1. Noise off, unbounded converter: same prediction as the digital BNN for
  * every one of the 10,000 test images (128x128 tiles and the seed tile with

@@ -11,8 +11,17 @@ const char *tu_shared_dir(void);
 /* A scratch directory under build/ (created on first use; real disk, so
  * O_DIRECT works). Returns a static string. */
 const char *tu_tmpdir(void);
-/* Prints "skip: <why>" (counted by tests/run-all.sh). */
+/* Marks the running test case as skipped: prints "skip: <why>" and records
+ * the case (Check runs each case in a child process of its own, CK_FORK), so
+ * that tu_run_suite() counts skipped cases apart from passed ones and
+ * tests/run-all.sh prints them as skipped.  The caller returns from the case
+ * right after.  A case that calls it several times is one skipped case. */
 void tu_skip(const char *why);
+/* The same for a case that needs something `make deps` installs (need is a
+ * word: "dataset", "mpi", "gnuplot").  When that word is listed in
+ * $NDPSIM_REQUIRE (CI sets it), the case fails instead of skipping: a suite
+ * that must run here may not skip. */
+void tu_skip_need(const char *need, const char *why);
 /* Runs `ndpsim ARGS` ($NDPSIM_BIN or build/ndpsim) through the shell with
  * stderr merged into stdout; stores up to n-1 bytes of output in out and
  * returns the exit code (-1 if it did not exit normally). */
@@ -22,7 +31,9 @@ int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
 const char *tu_write_file(const char *name, const char *text);
 /* Whole file as a NUL-terminated string (caller frees); NULL if unreadable. */
 char *tu_slurp(const char *path);
-/* Runs a suite in CK_NORMAL mode and returns the process exit code. */
+/* Runs a suite in CK_NORMAL mode and returns the process exit code: 0 when
+ * every case passed, 1 when one failed, 77 when every case skipped (the
+ * automake / liburing convention).  Prints "tutil: N cases, N skipped". */
 struct Suite;
 int tu_run_suite(struct Suite *s);
 

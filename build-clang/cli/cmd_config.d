@@ -1,0 +1,14 @@
+build-clang/cli/cmd_config.o: cli/cmd_config.c /usr/include/cjson/cJSON.h \
+  cli/cli.h core/cfg.h core/err.h cli/cmds.h cli/registry.h
+
+/usr/include/cjson/cJSON.h:
+
+cli/cli.h:
+
+core/cfg.h:
+
+core/err.h:
+
+cli/cmds.h:
+
+cli/registry.h:

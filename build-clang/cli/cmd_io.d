@@ -1,0 +1,16 @@
+build-clang/cli/cmd_io.o: cli/cmd_io.c cli/cli.h core/cfg.h core/err.h \
+  cli/cmds.h core/hist.h core/util.h hostif/io.h
+
+cli/cli.h:
+
+core/cfg.h:
+
+core/err.h:
+
+cli/cmds.h:
+
+core/hist.h:
+
+core/util.h:
+
+hostif/io.h:

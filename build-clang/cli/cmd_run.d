@@ -1,0 +1,41 @@
+build-clang/cli/cmd_run.o: cli/cmd_run.c /usr/include/cjson/cJSON.h \
+  analog/xbar.h core/cfg.h core/err.h core/energy.h workloads/bnn.h \
+  workloads/idx.h cli/cli.h cli/cmds.h core/report.h hostif/compare.h \
+  ndp/train.h ssdsim/ssd.h core/evq.h workloads/model.h hostif/ndram.h \
+  ndp/ihp.h ndp/ndp.h
+
+/usr/include/cjson/cJSON.h:
+
+analog/xbar.h:
+
+core/cfg.h:
+
+core/err.h:
+
+core/energy.h:
+
+workloads/bnn.h:
+
+workloads/idx.h:
+
+cli/cli.h:
+
+cli/cmds.h:
+
+core/report.h:
+
+hostif/compare.h:
+
+ndp/train.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+workloads/model.h:
+
+hostif/ndram.h:
+
+ndp/ihp.h:
+
+ndp/ndp.h:

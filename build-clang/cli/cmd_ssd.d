@@ -1,0 +1,32 @@
+build-clang/cli/cmd_ssd.o: cli/cmd_ssd.c /usr/include/cjson/cJSON.h \
+  cli/cli.h core/cfg.h core/err.h cli/cmds.h core/report.h ssdsim/run.h \
+  core/energy.h core/hist.h ssdsim/ssd.h core/evq.h workloads/synth.h \
+  core/rng.h workloads/trace.h
+
+/usr/include/cjson/cJSON.h:
+
+cli/cli.h:
+
+core/cfg.h:
+
+core/err.h:
+
+cli/cmds.h:
+
+core/report.h:
+
+ssdsim/run.h:
+
+core/energy.h:
+
+core/hist.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+workloads/synth.h:
+
+core/rng.h:
+
+workloads/trace.h:

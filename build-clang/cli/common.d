@@ -1,0 +1,10 @@
+build-clang/cli/common.o: cli/common.c cli/cli.h core/cfg.h core/err.h \
+  core/util.h
+
+cli/cli.h:
+
+core/cfg.h:
+
+core/err.h:
+
+core/util.h:

@@ -1,0 +1,47 @@
+build-clang/cli/registry.o: cli/registry.c cli/registry.h core/cfg.h \
+  core/err.h analog/gbo.h analog/xbar.h core/energy.h workloads/bnn.h \
+  workloads/idx.h cli/cli.h core/util.h hostif/compare.h ndp/train.h \
+  ssdsim/ssd.h core/evq.h workloads/model.h hostif/ndram.h ndp/ihp.h \
+  ndp/ndp.h workloads/synth.h core/rng.h workloads/trace.h
+
+cli/registry.h:
+
+core/cfg.h:
+
+core/err.h:
+
+analog/gbo.h:
+
+analog/xbar.h:
+
+core/energy.h:
+
+workloads/bnn.h:
+
+workloads/idx.h:
+
+cli/cli.h:
+
+core/util.h:
+
+hostif/compare.h:
+
+ndp/train.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+workloads/model.h:
+
+hostif/ndram.h:
+
+ndp/ihp.h:
+
+ndp/ndp.h:
+
+workloads/synth.h:
+
+core/rng.h:
+
+workloads/trace.h:

@@ -1,0 +1,54 @@
+build-clang/cli/sweep.o: cli/sweep.c cli/sweep.h core/cfg.h core/err.h \
+  /usr/include/cjson/cJSON.h analog/gbo.h analog/xbar.h core/energy.h \
+  workloads/bnn.h workloads/idx.h cli/cli.h cli/cmds.h cli/registry.h \
+  core/util.h hostif/compare.h ndp/train.h ssdsim/ssd.h core/evq.h \
+  workloads/model.h hostif/ndram.h ndp/ihp.h ndp/ndp.h workloads/synth.h \
+  core/rng.h workloads/trace.h
+
+cli/sweep.h:
+
+core/cfg.h:
+
+core/err.h:
+
+/usr/include/cjson/cJSON.h:
+
+analog/gbo.h:
+
+analog/xbar.h:
+
+core/energy.h:
+
+workloads/bnn.h:
+
+workloads/idx.h:
+
+cli/cli.h:
+
+cli/cmds.h:
+
+cli/registry.h:
+
+core/util.h:
+
+hostif/compare.h:
+
+ndp/train.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+workloads/model.h:
+
+hostif/ndram.h:
+
+ndp/ihp.h:
+
+ndp/ndp.h:
+
+workloads/synth.h:
+
+core/rng.h:
+
+workloads/trace.h:

@@ -1,0 +1,3 @@
+build-clang/core/hist.o: core/hist.c core/hist.h
+
+core/hist.h:

@@ -1,0 +1,3 @@
+build-clang/core/rng.o: core/rng.c core/rng.h
+
+core/rng.h:

@@ -1,0 +1,3 @@
+build-clang/core/util.o: core/util.c core/util.h
+
+core/util.h:

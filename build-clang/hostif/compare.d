@@ -1,0 +1,57 @@
+build-clang/hostif/compare.o: hostif/compare.c hostif/compare.h \
+  core/cfg.h core/err.h core/energy.h ndp/train.h ssdsim/ssd.h \
+  core/evq.h workloads/idx.h workloads/model.h \
+  /usr/include/cjson/cJSON.h analog/xbar.h workloads/bnn.h cli/cli.h \
+  core/progress.h core/report.h core/util.h hostif/memplat.h \
+  hostif/ndram.h ndp/ihp.h ndp/ndp.h ssdsim/run.h core/hist.h \
+  workloads/synth.h core/rng.h workloads/trace.h
+
+hostif/compare.h:
+
+core/cfg.h:
+
+core/err.h:
+
+core/energy.h:
+
+ndp/train.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+workloads/idx.h:
+
+workloads/model.h:
+
+/usr/include/cjson/cJSON.h:
+
+analog/xbar.h:
+
+workloads/bnn.h:
+
+cli/cli.h:
+
+core/progress.h:
+
+core/report.h:
+
+core/util.h:
+
+hostif/memplat.h:
+
+hostif/ndram.h:
+
+ndp/ihp.h:
+
+ndp/ndp.h:
+
+ssdsim/run.h:
+
+core/hist.h:
+
+workloads/synth.h:
+
+core/rng.h:
+
+workloads/trace.h:

@@ -1,0 +1,12 @@
+build-clang/hostif/ndram.o: hostif/ndram.c hostif/ndram.h core/cfg.h \
+  core/err.h core/energy.h core/util.h
+
+hostif/ndram.h:
+
+core/cfg.h:
+
+core/err.h:
+
+core/energy.h:
+
+core/util.h:

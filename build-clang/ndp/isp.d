@@ -1,0 +1,25 @@
+build-clang/ndp/isp.o: ndp/isp.c ndp/ndp.h core/cfg.h core/err.h \
+  ndp/train.h core/energy.h ssdsim/ssd.h core/evq.h workloads/idx.h \
+  workloads/model.h core/progress.h core/util.h
+
+ndp/ndp.h:
+
+core/cfg.h:
+
+core/err.h:
+
+ndp/train.h:
+
+core/energy.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+workloads/idx.h:
+
+workloads/model.h:
+
+core/progress.h:
+
+core/util.h:

@@ -1,0 +1,14 @@
+build-clang/ssdsim/params.o: ssdsim/params.c core/util.h ssdsim/ssd.h \
+  core/cfg.h core/err.h core/energy.h core/evq.h
+
+core/util.h:
+
+ssdsim/ssd.h:
+
+core/cfg.h:
+
+core/err.h:
+
+core/energy.h:
+
+core/evq.h:

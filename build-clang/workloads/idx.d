@@ -1,0 +1,8 @@
+build-clang/workloads/idx.o: workloads/idx.c workloads/idx.h core/err.h \
+  core/util.h
+
+workloads/idx.h:
+
+core/err.h:
+
+core/util.h:

@@ -1,0 +1,8 @@
+build-clang/workloads/trace.o: workloads/trace.c workloads/trace.h \
+  core/err.h core/util.h
+
+workloads/trace.h:
+
+core/err.h:
+
+core/util.h:
