@@ -169,6 +169,16 @@ static int has_prefix(const struct cfg_section *sec, const char *prefix)
 	return 0;
 }
 
+/* cJSON keeps every member of an object, duplicates included: a key given
+ * twice would silently take its last value. */
+static int dup_before(const cJSON *obj, const cJSON *it)
+{
+	for (const cJSON *o = obj->child; o && o != it; o = o->next)
+		if (!strcmp(o->string, it->string))
+			return 1;
+	return 0;
+}
+
 static int walk(const struct cfg_bundle *b, size_t s, const cJSON *obj,
 		const char *prefix, const char *src, struct nd_err *err)
 {
@@ -183,6 +193,8 @@ static int walk(const struct cfg_bundle *b, size_t s, const cJSON *obj,
 			snprintf(where, sizeof where, "%s: %s.%s", src, sec->name, key);
 		else
 			snprintf(where, sizeof where, "%s: %s", src, key);
+		if (dup_before(obj, it))
+			return nd_errf(err, -EINVAL, "%s: duplicate key", where);
 		if (!strcmp(it->string, "description") && cJSON_IsString(it))
 			continue;
 		const struct cfg_key *k = find_in(sec, key);
@@ -217,6 +229,9 @@ int cfg_apply_json(const struct cfg_bundle *b, const cJSON *doc,
 		if (!b->sec[s]->name[0])
 			root = s;
 	for (const cJSON *it = doc->child; it; it = it->next) {
+		if (dup_before(doc, it))
+			return nd_errf(err, -EINVAL, "%s: %s: duplicate key", src,
+				       it->string);
 		if (!strcmp(it->string, "description") && cJSON_IsString(it))
 			continue;
 		size_t s;
@@ -256,9 +271,34 @@ static int line_of(const char *text, const char *pos)
 	return line;
 }
 
+/* cJSON decodes "\u0000" into a NUL that silently cuts the string short;
+ * finds such an escape inside a string literal (NULL if there is none). */
+static const char *find_nul_escape(const char *text)
+{
+	int in_str = 0;
+	for (const char *p = text; *p; p++) {
+		if (!in_str) {
+			in_str = *p == '"';
+			continue;
+		}
+		if (*p == '"') {
+			in_str = 0;
+		} else if (*p == '\\' && p[1]) {
+			if (p[1] == 'u' && !strncmp(p + 2, "0000", 4))
+				return p;
+			p++;   /* the escaped character */
+		}
+	}
+	return NULL;
+}
+
 int cfg_apply_text(const struct cfg_bundle *b, const char *text,
 		   const char *src, struct nd_err *err)
 {
+	const char *nul = find_nul_escape(text);
+	if (nul)
+		return nd_errf(err, -EINVAL, "%s:%d: a string contains \\u0000 (NUL)",
+			       src, line_of(text, nul));
 	const char *end = NULL;
 	cJSON *doc = cJSON_ParseWithOpts(text, &end, 1);
 	if (!doc) {
@@ -332,11 +372,41 @@ const struct cfg_key *cfg_find(const struct cfg_bundle *b, const char *path,
 	return NULL;
 }
 
+/* The JSON number grammar (what a config file accepts): strtod alone would
+ * also take hex ("0x10"), "inf", "nan" and leading blanks. */
+static int is_json_number(const char *v)
+{
+	const char *p = v;
+	if (*p == '-' || *p == '+')
+		p++;
+	if (*p < '0' || *p > '9')
+		return 0;
+	while (*p >= '0' && *p <= '9')
+		p++;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'e' || *p == 'E') {
+		p++;
+		if (*p == '-' || *p == '+')
+			p++;
+		if (*p < '0' || *p > '9')
+			return 0;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	return *p == '\0';
+}
+
 static int parse_bool(const char *v, int *out)
 {
-	if (!strcmp(v, "true") || !strcmp(v, "1") || !strcmp(v, "yes") || !strcmp(v, "on"))
+	if (!strcmp(v, "true") || !strcmp(v, "1"))
 		*out = 1;
-	else if (!strcmp(v, "false") || !strcmp(v, "0") || !strcmp(v, "no") || !strcmp(v, "off"))
+	else if (!strcmp(v, "false") || !strcmp(v, "0"))
 		*out = 0;
 	else
 		return -1;
@@ -370,7 +440,7 @@ int cfg_set(const struct cfg_bundle *b, const char *assignment,
 		char *end;
 		errno = 0;
 		double v = strtod(val, &end);
-		if (end == val || *end || errno)
+		if (end == val || *end || errno || !is_json_number(val))
 			return nd_errf(err, -EINVAL, "%s: \"%s\" is not a number",
 				       where, val);
 		return store_num(k, b->params[s], v, where, err);

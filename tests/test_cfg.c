@@ -113,6 +113,49 @@ START_TEST(set_overrides)
 }
 END_TEST
 
+/* Inputs that a lenient parser would take silently are refused, each with
+ * the path: duplicate keys (cJSON keeps both; the last would win), a NUL
+ * escape that cuts a string short, hex / inf / blank-padded numbers and
+ * yes/on booleans in --set. */
+START_TEST(strict_input_forms)
+{
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(apply("{\"ssd\": {\"channels\": 4, \"channels\": 16}}", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "t.json: ssd.channels: duplicate key"), "%s", err.msg);
+	ck_assert_int_eq(apply("{\"ssd\": {\"nand\": {\"t_read_ns\": 1}, \"nand\": {\"t_prog_ns\": 2}}}", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "ssd.nand: duplicate key"), "%s", err.msg);
+	ck_assert_int_eq(apply("{\"seed\": 1, \"seed\": 2}", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "t.json: seed: duplicate key"), "%s", err.msg);
+	ck_assert_int_eq(apply("{\"ssd\": {}, \"ssd\": {}}", &err), -EINVAL);
+	ck_assert_int_eq(apply("{\n\"ssd\": {\"ftl\": {\"alloc_order\": \"CW\\u0000DP\"}}}", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "t.json:2: a string contains"), "%s", err.msg);
+	/* an escaped backslash followed by u0000 is not a NUL escape: the
+	 * string is then simply a bad alloc order */
+	ck_assert_int_eq(apply("{\"ssd\": {\"ftl\": {\"alloc_order\": \"\\\\u0000\"}}}", &err), -EINVAL);
+	ck_assert_msg(strstr(err.msg, "alloc_order"), "%s", err.msg);
+	const char *bad_num[] = { "0x10", "inf", "nan", " 4", "4 ", "1e", ".5", "4.", "" };
+	for (size_t i = 0; i < sizeof bad_num / sizeof bad_num[0]; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "ssd.channels=%s", bad_num[i]);
+		ck_assert_msg(cfg_set(&b, a, &err) == -EINVAL, "accepted %s", a);
+		ck_assert_msg(strstr(err.msg, "--set ssd.channels"), "%s", err.msg);
+	}
+	ck_assert_int_eq(cfg_set(&b, "ssd.channels=-4", &err), -EINVAL);   /* range */
+	ck_assert_int_eq(cfg_set(&b, "ssd.channels=+4", &err), 0);
+	ck_assert_int_eq(sp.channels, 4);
+	const char *bad_bool[] = { "yes", "on", "no", "off", "TRUE", "2" };
+	for (size_t i = 0; i < sizeof bad_bool / sizeof bad_bool[0]; i++) {
+		char a[64];
+		snprintf(a, sizeof a, "ssd.nand.multiplane=%s", bad_bool[i]);
+		ck_assert_msg(cfg_set(&b, a, &err) == -EINVAL, "accepted %s", a);
+	}
+	ck_assert_int_eq(cfg_set(&b, "ssd.nand.multiplane=0", &err), 0);
+	ck_assert_int_eq(sp.multiplane, 0);
+	ck_assert_int_eq(cfg_set(&b, "ssd.nand.multiplane=true", &err), 0);
+	ck_assert_int_eq(sp.multiplane, 1);
+}
+END_TEST
+
 START_TEST(resolved_json_roundtrip)
 {
 	struct nd_err err = { 0 };
@@ -221,6 +264,7 @@ int main(void)
 	tcase_add_test(tc, errors_name_json_path);
 	tcase_add_test(tc, malformed_json_names_line);
 	tcase_add_test(tc, set_overrides);
+	tcase_add_test(tc, strict_input_forms);
 	tcase_add_test(tc, resolved_json_roundtrip);
 	tcase_add_test(tc, default_json_matches_builtin);
 	tcase_add_test(tc, cli_bad_input_exit_2);
