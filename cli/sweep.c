@@ -13,6 +13,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/registry.h"
+#include "core/file.h"
 #include "core/util.h"
 #include "hostif/compare.h"
 #include "hostif/ndram.h"
@@ -111,6 +112,8 @@ int sweep_hash_parse(const char *hex, uint64_t *out)
 	*out = h;
 	return 0;
 }
+
+#define SWEEP_GRID_MAX_BYTES (16 << 20)
 
 /* Reads a whole file (fd >= 0: from offset 0 of fd).  *missing is set when
  * path does not exist. */
@@ -633,7 +636,11 @@ int sweep_grid_load(const char *path, const char *base,
 	g->src = xstrdup(path);
 	char *text;
 	size_t len;
-	int rc = slurp(path, -1, &text, &len, NULL, err);
+	/* a grid is a few kB; the cap stops /dev/zero-like input early */
+	int rc = nd_read_file(path, SWEEP_GRID_MAX_BYTES, &text, &len, err);
+	if (rc == -EFBIG)
+		return nd_errf(err, -EINVAL, "%s: grid larger than %d MiB", path,
+			       SWEEP_GRID_MAX_BYTES >> 20);
 	if (rc)
 		return rc;
 	if (strlen(text) != len) {

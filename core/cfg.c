@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/file.h"
 #include "core/util.h"
 
 void cfg_bundle_add(struct cfg_bundle *b, const struct cfg_section *sec,
@@ -314,35 +315,14 @@ int cfg_apply_text(const struct cfg_bundle *b, const char *text,
 int cfg_load_file(const struct cfg_bundle *b, const char *path,
 		  struct nd_err *err)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return nd_errf(err, errno == ENOENT ? -ENOENT : -EIO, "%s: %s",
-			       path, strerror(errno));
-	size_t cap = 4096, n = 0;
-	char *buf = xmalloc(cap);
-	for (;;) {
-		if (n + 1 >= cap) {
-			if (cap > (64u << 20)) {
-				fclose(f);
-				free(buf);
-				return nd_errf(err, -EINVAL, "%s: config larger than 64 MiB",
-					       path);
-			}
-			cap *= 2;
-			buf = xrealloc(buf, cap);
-		}
-		size_t r = fread(buf + n, 1, cap - n - 1, f);
-		n += r;
-		if (r == 0)
-			break;
-	}
-	int bad = ferror(f);
-	fclose(f);
-	buf[n] = '\0';
-	int rc;
-	if (bad)
-		rc = nd_errf(err, -EIO, "%s: read error", path);
-	else if (strlen(buf) != n)
+	char *buf;
+	size_t n;
+	int rc = nd_read_file(path, 64u << 20, &buf, &n, err);
+	if (rc == -EFBIG)
+		return nd_errf(err, -EINVAL, "%s: config larger than 64 MiB", path);
+	if (rc)
+		return rc;
+	if (strlen(buf) != n)
 		rc = nd_errf(err, -EINVAL, "%s: contains a NUL byte", path);
 	else
 		rc = cfg_apply_text(b, buf, path, err);

@@ -23,6 +23,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/file.h"
 #include "core/util.h"
 
 /* All buffers together may not exceed this: qd and bs are user input, and a
@@ -399,13 +400,10 @@ int hif_io_open(const char *path, const struct hif_io_opts *o,
 	r->do_crc = o->crc;
 	r->bs_bytes = o->bs_bytes;
 
-	r->fd = open(path, O_RDONLY | O_CLOEXEC | (o->direct ? O_DIRECT : 0));
+	/* refuses FIFOs and devices without blocking in open() */
+	r->fd = nd_open_regular(path, o->direct ? O_DIRECT : 0, err);
 	if (r->fd < 0) {
-		ret = -errno;
-		if (ret == -EINVAL && o->direct)
-			nd_errf(err, ret, "%s: the file system does not support O_DIRECT", path);
-		else
-			nd_errf(err, ret, "%s: %s", path, strerror(-ret));
+		ret = r->fd;
 		goto out;
 	}
 	struct stat st;

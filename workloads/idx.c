@@ -15,8 +15,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <zlib.h>
 
+#include "core/file.h"
 #include "core/util.h"
 
 #define IDX_MAGIC_IMAGES 0x00000803u /* unsigned byte, 3 dimensions */
@@ -139,15 +141,16 @@ static int idx_load(const char *path, uint32_t magic_want, unsigned ndims,
 	int rc = 0;
 
 	ND_ASSERT(ndims >= 1 && ndims <= 3);
+	int fd = nd_open_regular(path, 0, err);   /* no FIFOs, no devices */
+	if (fd < 0)
+		return fd;
 	errno = 0;
-	gzFile gz = gzopen(path, "rb");
+	gzFile gz = gzdopen(fd, "rb");
 	if (!gz) {
 		int e = errno;
-		if (e == ENOENT)
-			return nd_errf(err, -ENOENT, "%s: %s", path,
-				       strerror(e));
+		close(fd);
 		return nd_errf(err, e ? -e : -EIO, "%s: cannot open: %s", path,
-			       e ? strerror(e) : "gzopen failed");
+			       e ? strerror(e) : "gzdopen failed");
 	}
 	gzbuffer(gz, 1u << 17);
 

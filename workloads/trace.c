@@ -21,7 +21,13 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/file.h"
 #include "core/util.h"
+
+/* Longest trace line accepted: real disksim / blkparse / MSR lines are under
+ * 200 bytes; a newline-free file (/dev/zero, a binary) stops here with its
+ * line number instead of being read whole. */
+#define WL_TRACE_LINE_MAX 65536
 
 #define SECTOR_BYTES 512u
 
@@ -465,7 +471,7 @@ static int read_lines(struct reader *r, FILE *fp, line_fn fn)
 	size_t line_cap = 0;
 	ssize_t len;
 	int rc = 0;
-	while ((len = getline(&line, &line_cap, fp)) >= 0) {
+	while ((len = nd_getline_max(&line, &line_cap, fp, WL_TRACE_LINE_MAX)) >= 0) {
 		r->line++;
 		if ((size_t)len != strlen(line)) {
 			rc = bad(r, "contains a NUL byte (binary file?)");
@@ -480,6 +486,10 @@ static int read_lines(struct reader *r, FILE *fp, line_fn fn)
 			continue;
 		if ((rc = fn(r, line)) < 0)
 			break;
+	}
+	if (len == -E2BIG) {
+		r->line++;
+		rc = bad(r, "line longer than %d bytes (not a trace?)", WL_TRACE_LINE_MAX);
 	}
 	if (rc == 0 && ferror(fp))
 		rc = nd_errf(r->err, -EIO, "%s: read error: %s", r->path,
@@ -507,12 +517,9 @@ int wl_trace_load(const char *path, enum wl_trace_fmt fmt,
 		.t_unit_ns = fmt == WL_TRACE_MSR ? 100 : 1,
 	};
 	int rc = 0;
-	FILE *fp = fopen(path, "r");
-	if (!fp) {
-		int e = errno;
-		return nd_errf(err, e == ENOENT ? -ENOENT : -EIO, "%s: %s",
-			       path, strerror(e));
-	}
+	FILE *fp = nd_fopen_regular(path, &rc, err);
+	if (!fp)
+		return rc;
 	if ((rc = read_lines(&r, fp, fns[fmt])) < 0)
 		goto out;
 	if (r.n == 0) {
