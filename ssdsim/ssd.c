@@ -47,6 +47,7 @@ struct die {
 	uint64_t busy_ns;
 	uint32_t chan;
 	uint32_t load;                   /* ops queued or running */
+	uint32_t next_plane;             /* first plane of the next partial program */
 };
 
 struct chan {
@@ -126,6 +127,8 @@ struct ssd {
 
 	struct ssd_stats st;
 	int timed;                  /* 0 while preconditioning */
+	int failed;                 /* out of space: no placement from now on */
+	char fail_msg[256];
 
 	/* energy handles */
 	int e_read, e_prog, e_erase, e_chan, e_dram, e_link;
@@ -294,13 +297,41 @@ static uint32_t pick_victim(ssd *s, uint32_t plane)
 	return best;
 }
 
+/* The drive ran out of space (a plane holds more valid data than it can
+ * collect around): remember the first reason; from now on nothing is placed,
+ * requests still complete, and ssd_status() reports the failure. */
+static void ssd_fail(ssd *s, uint32_t plane, const char *what)
+{
+	if (s->failed)
+		return;
+	s->failed = 1;
+	uint64_t valid = 0;
+	for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++)
+		valid += s->blk[plane * (uint32_t)s->p.blocks + i].valid;
+	snprintf(s->fail_msg, sizeof s->fail_msg,
+		 "ssd: plane %u %s after %llu host write units: it holds %llu valid units of "
+		 "%llu (%.1f %% of the plane; the logical space is %.1f %% of the physical); "
+		 "raise ssd.ftl.op", plane, what, (unsigned long long)s->st.host_write_units,
+		 (unsigned long long)valid,
+		 (unsigned long long)s->p.blocks * s->units_per_block,
+		 100.0 * (double)valid / ((double)s->p.blocks * s->units_per_block),
+		 100.0 * (double)s->n_lpn / (double)s->n_units_phys);
+}
+
+int ssd_status(const ssd *s, struct nd_err *err)
+{
+	if (!s->failed)
+		return 0;
+	return nd_errf(err, -ENOSPC, "%s", s->fail_msg);
+}
+
+/* Opens a free block of the plane; NONE (and the drive fails) if none. */
 static uint32_t take_free_block(ssd *s, uint32_t plane)
 {
 	struct plane *pl = &s->pl[plane];
 	if (pl->nfree == 0) {
-		fprintf(stderr, "ndpsim: ssd: plane %u has no free block: the logical "
-			"space is over-committed (raise ssd.ftl.op)\n", plane);
-		abort();
+		ssd_fail(s, plane, "has no free block");
+		return NONE;
 	}
 	uint32_t b = plane * (uint32_t)s->p.blocks + pl->free_blk[--pl->nfree];
 	s->blk[b].state = BLK_OPEN;
@@ -323,6 +354,8 @@ static uint32_t alloc_page(ssd *s, uint32_t plane, int who)
 		if (who == ACT_HOST && pl->nfree <= (uint32_t)s->p.gc_threshold_blocks)
 			gc_plane(s, plane);
 		b = take_free_block(s, plane);
+		if (b == NONE)
+			return NONE;
 		pl->active[who] = b;
 	}
 	struct block *bk = &s->blk[b];
@@ -373,12 +406,12 @@ static void gc_plane(ssd *s, uint32_t plane)
 {
 	uint32_t die = plane_die(s, plane);
 	uint32_t guard = (uint32_t)s->p.blocks;
-	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard--) {
+	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard-- &&
+	       !s->failed) {
 		uint32_t v = pick_victim(s, plane);
 		if (v == NONE) {
-			fprintf(stderr, "ndpsim: ssd: garbage collection found no "
-				"reclaimable block in plane %u (raise ssd.ftl.op)\n", plane);
-			abort();
+			ssd_fail(s, plane, "has no block that garbage collection can reclaim");
+			return;
 		}
 		s->st.gc_count++;
 		uint32_t dst_page = NONE, dst_fill = 0;
@@ -405,6 +438,8 @@ static void gc_plane(ssd *s, uint32_t plane)
 				if (dst_page == NONE) {
 					dst_page = alloc_page(s, plane, ACT_GC);
 					dst_fill = 0;
+					if (dst_page == NONE)
+						return;  /* failed; the victim keeps the rest */
 				}
 				uint32_t dst = dst_page * s->upp + dst_fill;
 				/* Relocation: the old location is this victim unit, so
@@ -455,7 +490,11 @@ static uint32_t next_target(ssd *s)
 }
 
 /* Places up to prog_units units (lpns[i] with versions vers[i]) in one
- * program operation on the next target; returns the op (NULL untimed). */
+ * program operation on the next target; returns the op (NULL untimed).
+ * With multi-plane programs the target is a die: a full program takes one
+ * page in every plane from plane 0; a partial one (write-through, the
+ * padded last flush) takes as many planes as it needs starting at the die's
+ * rotating cursor, so one-page programs do not all land in plane 0. */
 static struct fop *program_units(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 				 uint32_t n)
 {
@@ -463,8 +502,15 @@ static struct fop *program_units(ssd *s, const uint32_t *lpns, const uint32_t *v
 	uint32_t die = plane_die(s, target);
 	uint32_t nplanes = s->p.multiplane ? (uint32_t)s->p.planes : 1;
 	uint32_t used = 0, pages = 0;
-	for (uint32_t k = 0; k < nplanes && used < n; k++) {
-		uint32_t page = alloc_page(s, target + k, ACT_HOST);
+	uint32_t need = (n + s->upp - 1) / s->upp, first = 0;
+	if (nplanes > 1 && need < nplanes) {
+		first = s->die[die].next_plane;
+		s->die[die].next_plane = (first + need) % nplanes;
+	}
+	for (uint32_t k = 0; k < nplanes && used < n && !s->failed; k++) {
+		uint32_t page = alloc_page(s, target + (first + k) % nplanes, ACT_HOST);
+		if (page == NONE)
+			break;
 		pages++;
 		for (uint32_t j = 0; j < s->upp; j++) {
 			if (used < n) {
@@ -1071,6 +1117,11 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 
 	s->timed = 1;
 	precondition(s);
+	if (s->failed) {
+		int rc = ssd_status(s, err);
+		ssd_destroy(s);
+		return rc;
+	}
 	ssd_reset_stats(s);
 	*out = s;
 	return 0;

@@ -120,7 +120,8 @@ struct ssd_req {
 
 /* Creates the drive.  q and led are borrowed and must outlive the drive.
  * Preconditioning from the parameters is done here.  Returns 0 or -EINVAL
- * (impossible geometry) / -ENOMEM with err set. */
+ * (impossible geometry) / -ENOSPC (preconditioning ran out of space, see
+ * ssd_status) with err set. */
 int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	       uint64_t seed, ssd **out, struct nd_err *err);
 void ssd_destroy(ssd *s);
@@ -140,6 +141,13 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n);
 /* Channel (0..channels-1) that holds a logical unit now, -1 if unmapped or
  * buffered only. */
 int ssd_unit_channel(const ssd *s, uint64_t unit);
+
+/* 0 while the drive works; -ENOSPC with err set once a plane ran out of
+ * space (more valid data than garbage collection can make room around: the
+ * over-provisioning is too small for this workload).  After a failure no
+ * more data is placed, requests still complete so the event loop ends, and
+ * every result of the run is void: callers check this after a run. */
+int ssd_status(const ssd *s, struct nd_err *err);
 
 /* Writes every buffered unit to flash (partial pages padded) and runs the
  * event queue until the drive is idle. */
