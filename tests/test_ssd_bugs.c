@@ -16,6 +16,7 @@
 #include "core/cfg.h"
 #include "core/util.h"
 #include "ssdsim/run.h"
+#include "tests/common/tu_ssd.h"
 #include "tests/common/tutil.h"
 
 static struct run_params run;
@@ -24,15 +25,7 @@ static struct wl_params wp;
 
 static void load(const char *const *sets)
 {
-	struct nd_err err = { 0 };
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &run_section, &run);
-	cfg_bundle_add(&b, &ssd_section, &sp);
-	cfg_bundle_add(&b, &wl_section, &wp);
-	cfg_defaults(&b);
-	for (int i = 0; sets && sets[i]; i++)
-		ck_assert_msg(cfg_set(&b, sets[i], &err) == 0, "%s", err.msg);
-	ck_assert_msg(cfg_validate(&b, &err) == 0, "%s", err.msg);
+	tu_ssd_load(NULL, sets, &run, &sp, &wp);
 }
 
 START_TEST(write_through_multiplane_spreads_planes)
