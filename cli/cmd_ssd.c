@@ -12,7 +12,7 @@
 
 static const char help[] =
 	"usage: ndpsim ssd [--config FILE] [--set KEY=VALUE]... [--trace FILE --format disksim|blkparse|msr]\n"
-	"                  [--verify] [--out DIR] [--seed N] [--quiet]\n"
+	"                  [--verify] [--no-plot] [--out DIR] [--seed N] [--quiet]\n"
 	"Simulates the SSD of the config on its synthetic workload (keys under workload.,\n"
 	"e.g. --set workload.count=1e6 --set workload.qd=32 --set workload.read_ratio=0.7)\n"
 	"or replays a block trace.  Writes report.json, latency CSVs, utilization.csv and\n"
@@ -20,6 +20,7 @@ static const char help[] =
 	"  --trace FILE     replay a trace (at its own times unless workload.replay=closed)\n"
 	"  --format F       trace format: disksim (MQSim/SSDsim ASCII), blkparse, msr\n"
 	"  --verify         check at the end that every written unit maps to its latest version\n"
+	"  --no-plot        write the gnuplot script but do not run gnuplot\n"
 	"%s";
 
 int cmd_ssd(int argc, char **argv)
@@ -33,6 +34,11 @@ int cmd_ssd(int argc, char **argv)
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
 			printf(help, cli_common_help);
 			return 0;
+		}
+		if (!strcmp(a, "--no-plot")) {
+			rep_set_plots(0);
+			i++;
+			continue;
 		}
 		if (!strcmp(a, "--verify")) {
 			verify = 1;

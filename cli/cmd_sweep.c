@@ -422,6 +422,7 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 #else
 	(void)threads;
 #endif
+	rep_set_plots(0);   /* per-point figures cost a gnuplot run each; plot the sweep instead */
 	int argc;
 	char **argv = sweep_point_argv(&s->g, i, s->c.config_path, dir, &argc);
 	int rc = s->g.cmd->fn(argc, argv);

@@ -201,6 +201,13 @@ static int have_gnuplot(void)
 	return found;
 }
 
+static int plots_on = 1;
+
+void rep_set_plots(int on)
+{
+	plots_on = on;
+}
+
 int rep_gnuplot(const char *dir, const char *name, const char *script,
 		struct nd_err *err)
 {
@@ -213,7 +220,7 @@ int rep_gnuplot(const char *dir, const char *name, const char *script,
 	rc = rep_write_atomic(gp, script, strlen(script), err);
 	if (rc)
 		return rc;
-	if (!have_gnuplot())
+	if (!plots_on || !have_gnuplot())
 		return 1;
 	pid_t pid = fork();
 	if (pid < 0)

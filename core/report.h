@@ -48,6 +48,9 @@ void rep_csv_free(struct rep_csv *c);
  * missing (not an error), -errno on failure. */
 int rep_gnuplot(const char *dir, const char *name, const char *script,
 		struct nd_err *err);
+/* rep_set_plots(0): from now on rep_gnuplot() writes the script but does not
+ * run gnuplot (returns 1): `--no-plot`, and every sweep point. */
+void rep_set_plots(int on);
 
 /* JSON number helpers that keep integers integral in the output. */
 void rep_add_u64(struct cJSON *obj, const char *key, uint64_t v);

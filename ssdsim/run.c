@@ -178,6 +178,8 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 	ND_ASSERT(d.outstanding == 0);
 	/* Flush the write buffer so WAF and the mapping cover every write. */
 	ssd_drain(d.s);
+	if ((rc = ssd_status(d.s, err)))
+		goto out;
 	res->t_drain_ns = evq_now(d.q);
 	ssd_account_static(d.s, res->t_drain_ns);
 	ssd_get_stats(d.s, &res->st);

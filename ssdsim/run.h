@@ -43,7 +43,8 @@ struct ssd_run_result {
 };
 
 /* Runs the workload to completion.  Returns 0, -EINVAL for impossible
- * parameters, or -EBADMSG when verification fails (err says how). */
+ * parameters, -ENOSPC when the drive ran out of space (see ssd_status), or
+ * -EBADMSG when verification fails (err says how). */
 int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *r,
 	    struct nd_err *err);
 void ssd_run_result_free(struct ssd_run_result *r);

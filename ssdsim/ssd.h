@@ -96,18 +96,9 @@ enum ssd_path {
 	SSD_PATH_INTERNAL, /* in-storage consumer: flash -> channel only */
 };
 
-/* A request.  The caller owns the memory and keeps it alive until done() is
- * called; fields after "private" belong to the SSD. */
-struct ssd_req {
-	uint64_t off_bytes;
-	uint32_t len_bytes;
-	uint8_t is_write;
-	uint8_t path;          /* enum ssd_path */
-	ssd_done_fn done;
-	void *arg;
-	uint64_t t_submit_ns;  /* set by ssd_submit */
-	uint64_t t_done_ns;    /* set before done() */
-	/* private */
+/* The SSD's bookkeeping inside a request: set up by ssd_submit(), never to
+ * be read or written by callers. */
+struct ssd_req_priv {
 	struct evq_event ev;
 	ssd *owner;
 	uint8_t stage;
@@ -118,9 +109,28 @@ struct ssd_req {
 	uint64_t t_data_ns;
 };
 
+/* A request.  The caller owns the memory, fills the fields up to t_done_ns
+ * and keeps it alive until done() is called. */
+struct ssd_req {
+	uint64_t off_bytes;
+	uint32_t len_bytes;
+	uint8_t is_write;
+	uint8_t path;          /* enum ssd_path */
+	ssd_done_fn done;
+	void *arg;
+	uint64_t t_submit_ns;  /* set by ssd_submit */
+	uint64_t t_done_ns;    /* set before done() */
+	struct ssd_req_priv priv;   /* the SSD's; do not touch */
+};
+
 /* Creates the drive.  q and led are borrowed and must outlive the drive.
+ * q may be NULL: an FTL-only drive (no timing, no events; ssd_submit()
+ * refuses) for placing data and preconditioning: ssd_write_functional(),
+ * ssd_unit_channel(), ssd_get_stats(), ssd_verify() work as on a timed
+ * drive.  led may be NULL (the drive keeps a ledger of its own).
  * Preconditioning from the parameters is done here.  Returns 0 or -EINVAL
- * (impossible geometry) / -ENOMEM with err set. */
+ * (impossible geometry) / -ENOSPC (preconditioning ran out of space, see
+ * ssd_status) with err set. */
 int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	       uint64_t seed, ssd **out, struct nd_err *err);
 void ssd_destroy(ssd *s);
@@ -130,7 +140,7 @@ uint64_t ssd_capacity_bytes(const ssd *s);
 uint32_t ssd_unit_bytes(const ssd *s);
 
 /* Submits at the current simulated time.  Offsets beyond the capacity wrap.
- * Returns 0 or -EINVAL for a zero-length request. */
+ * Returns 0 or -EINVAL for a zero-length request or an FTL-only drive. */
 int ssd_submit(ssd *s, struct ssd_req *r);
 
 /* Writes map units [first, first + n) functionally (no time, no events), as
@@ -140,6 +150,13 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n);
 /* Channel (0..channels-1) that holds a logical unit now, -1 if unmapped or
  * buffered only. */
 int ssd_unit_channel(const ssd *s, uint64_t unit);
+
+/* 0 while the drive works; -ENOSPC with err set once a plane ran out of
+ * space (more valid data than garbage collection can make room around: the
+ * over-provisioning is too small for this workload).  After a failure no
+ * more data is placed, requests still complete so the event loop ends, and
+ * every result of the run is void: callers check this after a run. */
+int ssd_status(const ssd *s, struct nd_err *err);
 
 /* Writes every buffered unit to flash (partial pages padded) and runs the
  * event queue until the drive is idle. */

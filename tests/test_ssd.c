@@ -14,26 +14,16 @@
 #include "core/cfg.h"
 #include "core/util.h"
 #include "ssdsim/run.h"
+#include "tests/common/tu_ssd.h"
 #include "tests/common/tutil.h"
 
 static struct run_params run;
 static struct ssd_params sp;
 static struct wl_params wp;
-static struct cfg_bundle b;
 
 static void load(const char *preset, const char *const *sets)
 {
-	struct nd_err err = { 0 };
-	memset(&b, 0, sizeof b);
-	cfg_bundle_add(&b, &run_section, &run);
-	cfg_bundle_add(&b, &ssd_section, &sp);
-	cfg_bundle_add(&b, &wl_section, &wp);
-	cfg_defaults(&b);
-	if (preset)
-		ck_assert_msg(cfg_load_file(&b, preset, &err) == 0, "%s", err.msg);
-	for (int i = 0; sets && sets[i]; i++)
-		ck_assert_msg(cfg_set(&b, sets[i], &err) == 0, "%s", err.msg);
-	ck_assert_msg(cfg_validate(&b, &err) == 0, "%s", err.msg);
+	tu_ssd_load(preset, sets, &run, &sp, &wp);
 }
 
 /* ------------------------------------------------ exact idle latencies */

@@ -1,0 +1,16 @@
+/*
+ * tu_ssd.h — config loading shared by the ssdsim test programs.
+ */
+#ifndef ND_TU_SSD_H
+#define ND_TU_SSD_H
+
+#include "cli/cli.h"
+#include "ssdsim/ssd.h"
+#include "workloads/synth.h"
+
+/* Built-in defaults, then preset (NULL: none), then each "key=value" of the
+ * NULL-terminated sets, then validation; a failure fails the test. */
+void tu_ssd_load(const char *preset, const char *const *sets, struct run_params *run,
+		 struct ssd_params *sp, struct wl_params *wp);
+
+#endif
