@@ -57,8 +57,14 @@ static void remove_stale(const char *dir, const char *base)
 		if (strncmp(e->d_name, base, bl) || (strncmp(e->d_name + bl, ".new.", 5) &&
 						     strncmp(e->d_name + bl, ".old.", 5)))
 			continue;
-		char p[8300];
+		char p[8300], fin[8300];
 		snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+		snprintf(fin, sizeof fin, "%s/%s", dir, base);
+		struct stat st;
+		/* killed between the two renames of the fallback: the old set is
+		 * the current one, put it back */
+		if (!strncmp(e->d_name + bl, ".old.", 5) && stat(fin, &st) && !rename(p, fin))
+			continue;
 		rep_rmtree(p);
 	}
 	closedir(d);
@@ -134,8 +140,8 @@ int rep_outdir_commit(struct rep_outdir *o, struct nd_err *err)
 			rep_rmtree(o->stage);   /* now the old set */
 		} else if (errno == EINVAL || errno == ENOSYS) {
 			/* a file system without the swap: two renames; a kill between
-			 * them leaves the old set as <out>.old.<pid> (found and named by
-			 * the next run's message) */
+			 * them leaves the old set as <out>.old.<pid>, which the next
+			 * run's begin puts back */
 			char old[4200];
 			snprintf(old, sizeof old, "%s.old.%ld", o->final, (long)getpid());
 			if (rename(o->final, old) || rename(o->stage, o->final)) {
