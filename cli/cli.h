@@ -15,6 +15,7 @@
 
 #include "core/cfg.h"
 #include "core/err.h"
+#include "hostif/runparams.h"
 
 #define CLI_MAX_SETS 128
 
@@ -54,12 +55,7 @@ int cli_error(const struct nd_err *err);
 int cli_usage_error(const char *sub, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The top-level section: seed and OpenMP threads (shared by all runs). */
-struct run_params {
-	uint64_t seed;
-	int threads;       /* 0 = OpenMP default */
-};
-extern const struct cfg_section run_section;
+/* The top-level section (seed, threads) lives in hostif/runparams.h. */
 
 /* Applies run_params (omp_set_num_threads) before work starts. */
 void cli_apply_run(const struct run_params *r);

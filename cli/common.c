@@ -4,9 +4,6 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
 
 #include "core/util.h"
 
@@ -17,18 +14,6 @@ const char cli_common_help[] =
 	"  --seed N         random seed (same as --set seed=N)\n"
 	"  --out DIR        write report.json, CSVs and plots to DIR\n"
 	"  --quiet          no progress and no table on stdout\n";
-
-static const struct cfg_key run_keys[] = {
-	{ "seed", CFG_U64, offsetof(struct run_params, seed), "-", 1, 0, 9007199254740991.0,
-	  NULL, NULL, "master random seed; every stream (workload, noise, sampling) derives from it" },
-	{ "threads", CFG_INT, offsetof(struct run_params, threads), "threads", 0, 0, 1024,
-	  NULL, NULL, "OpenMP threads for heavy handlers (0 = OpenMP default); results do not depend on it" },
-	CFG_END
-};
-
-const struct cfg_section run_section = {
-	"", run_keys, sizeof(struct run_params), NULL
-};
 
 int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 		   struct nd_err *err)
@@ -120,12 +105,7 @@ int cli_usage_error(const char *sub, const char *fmt, ...)
 
 void cli_apply_run(const struct run_params *r)
 {
-#ifdef _OPENMP
-	if (r->threads > 0)
-		omp_set_num_threads(r->threads);
-#else
-	(void)r;
-#endif
+	hif_run_apply(r);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)
