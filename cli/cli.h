@@ -21,7 +21,8 @@
 
 struct cli_common {
 	const char *config_path;          /* --config F */
-	const char *host_profile;         /* --host-profile F (applied after --config) */
+	const char *host_preset;          /* --host NAME: configs/hosts/NAME.json (after --config) */
+	const char *host_profile;         /* --host-profile F (applied after --host) */
 	const char *sets[CLI_MAX_SETS];   /* --set k=v, in order */
 	int nsets;
 	const char *out_dir;              /* --out DIR */
@@ -39,7 +40,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 /* Text for --help listing the common options. */
 extern const char cli_common_help[];
 
-/* Defaults, then --config, then --host-profile, then each --set / --seed,
+/* Defaults, then --config, then --host, then --host-profile, then each --set / --seed,
  * then validation. */
 int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	     struct nd_err *err);

@@ -4,13 +4,15 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/util.h"
 
 const char cli_common_help[] =
 	"  --config FILE    JSON config applied over the built-in defaults\n"
 	"  --set KEY=VALUE  override one key (repeatable), e.g. --set ssd.channels=16\n"
-	"  --host-profile F a host profile written by `ndpsim calibrate` (applied after --config)\n"
+	"  --host NAME      a host preset, configs/hosts/NAME.json (server, laptop; applied after --config)\n"
+	"  --host-profile F a host profile written by `ndpsim calibrate` (applied after --host)\n"
 	"  --seed N         random seed (same as --set seed=N)\n"
 	"  --out DIR        write report.json, CSVs and plots to DIR\n"
 	"  --quiet          no progress and no table on stdout\n";
@@ -19,7 +21,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 		   struct nd_err *err)
 {
 	const char *a = argv[*i];
-	const char *names[] = { "--config", "--set", "--out", "--seed", "--host-profile" };
+	const char *names[] = { "--config", "--set", "--out", "--seed", "--host-profile", "--host" };
 	for (size_t k = 0; k < ND_ARRAY_LEN(names); k++) {
 		size_t n = strlen(names[k]);
 		const char *val = NULL;
@@ -43,6 +45,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 			break;
 		case 2: c->out_dir = val; break;
 		case 4: c->host_profile = val; break;
+		case 5: c->host_preset = val; break;
 		case 3: {
 			char *end;
 			errno = 0;
@@ -72,6 +75,19 @@ int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	int rc;
 	if (c->config_path && (rc = cfg_load_file(b, c->config_path, err)))
 		return rc;
+	if (c->host_preset) {
+		const char *n = c->host_preset;
+		int ok = *n != '\0';
+		for (const char *q = n; *q; q++)
+			ok &= (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' || *q == '_';
+		char path[300];
+		snprintf(path, sizeof path, "configs/hosts/%.200s.json", n);
+		if (!ok || access(path, R_OK))
+			return nd_errf(err, -EINVAL, "%s: no such host preset (--host %s; the presets are the "
+				       "files in configs/hosts/, e.g. server, laptop)", path, n);
+		if ((rc = cfg_load_file(b, path, err)))
+			return rc;
+	}
 	if (c->host_profile && (rc = cfg_load_file(b, c->host_profile, err)))
 		return rc;
 	for (int i = 0; i < c->nsets; i++)

@@ -17,9 +17,9 @@
 /* The default host is configs/hosts/server.json (that file carries the
  * sources; tests/test_plat.c checks the two agree). */
 #define HOST_SERVER_CORES 20
-#define HOST_SERVER_GFLOPS_LR 1.6
-#define HOST_SERVER_GFLOPS_MLP 3.0
-#define HOST_SERVER_BNN_GOPS 1.0
+#define HOST_SERVER_GFLOPS_LR 1.49
+#define HOST_SERVER_GFLOPS_MLP 7.37
+#define HOST_SERVER_BNN_GOPS 0.52
 
 #define NONE UINT32_MAX
 
@@ -32,7 +32,7 @@ static const struct cfg_key ihp_keys[] = {
 	  "CPU cores running the kernels (default = configs/hosts/server.json: Xeon Gold 6248, 20 cores, Intel ARK)" },
 	{ "gflops_lr", CFG_DBL, O(gflops_lr), "GFLOP/s", HOST_SERVER_GFLOPS_LR, 0.001, 1e5, NULL, NULL,
 	  "sustained GFLOP/s per core of the LR SGD step, FLOPs as workloads/sgd.h counts them (server.json: "
-	  "measured with ndpsim calibrate on the project's 2.3 GHz Xeon vCPU, scaled by base clock 2.5/2.3)" },
+	  "1.373 measured with ndpsim calibrate on the project's 2.3 GHz Xeon vCPU, x base clock 2.5/2.3)" },
 	{ "gflops_mlp", CFG_DBL, O(gflops_mlp), "GFLOP/s", HOST_SERVER_GFLOPS_MLP, 0.001, 1e5, NULL, NULL,
 	  "sustained GFLOP/s per core of the MLP SGD step (server.json: measured as gflops_lr, scaled by clock)" },
 	{ "bnn_gops", CFG_DBL, O(bnn_gops), "Gword-op/s", HOST_SERVER_BNN_GOPS, 0.001, 1e5, NULL, NULL,
@@ -51,11 +51,11 @@ static const struct cfg_key ihp_keys[] = {
 	  "stays idle (the default: a server does not suspend under a running job)" },
 	{ "wake_ns", CFG_U64, O(wake_ns), "ns", 0, 0, 1e12, NULL, NULL,
 	  "time to wake from the sleep state before the result is read (needed when sleep_w >= 0)" },
-	{ "dram_idle_w", CFG_DBL, O(dram_idle_w), "W", 10, 0, 1e4, NULL, NULL,
+	{ "dram_idle_w", CFG_DBL, O(dram_idle_w), "W", 9, 0, 1e4, NULL, NULL,
 	  "host DRAM background power (standby + refresh) for every platform's whole wall time (server.json: "
-	  "8 DDR4 RDIMMs at ~1.25 W background each, estimate from Micron DDR4 IDD2N/IDD3N currents)" },
-	{ "dram_gb_s", CFG_DBL, O(dram_gb_s), "GB/s", 25.6, 0.001, 1e5, NULL, NULL,
-	  "host DRAM bandwidth (energy.md: DDR4-3200, 25.6 GB/s per channel, JEDEC)" },
+	  "assumption, 6 DDR4 RDIMMs at ~1.5 W each; no measured source)" },
+	{ "dram_gb_s", CFG_DBL, O(dram_gb_s), "GB/s", 140.8, 0.001, 1e5, NULL, NULL,
+	  "host DRAM bandwidth (server.json: 6 channels of DDR4-2933 at 23.5 GB/s, JEDEC; Intel ARK for the Gold 6248)" },
 	{ "dram_pj_bit", CFG_DBL, O(dram_pj_bit), "pJ/bit", 15, 0, 1e4, NULL, NULL,
 	  "host DRAM energy per bit (energy.md: DDR4 streaming ~15 pJ/bit, DRAMPower-derived)" },
 	{ "page_cache_mib", CFG_DBL, O(page_cache_mib), "MiB", 16384, 0, 1e9, NULL, NULL,
