@@ -12,6 +12,13 @@
  * The simulated epoch includes creating the drive, placing the data set,
  * the event loop, the SSD model, and the curve's initial-model evaluation.
  * The two final models must agree bit for bit (exit 1 otherwise).
+ *
+ * Then the in-host epoch (ihp_train, the default host with the page cache
+ * holding the data set, one epoch, one evaluation) and the host's digital
+ * BNN kernel (bnn_predict of the default 784-512-512-10 network, trained on
+ * 2,000 images for one epoch, over the 10,000 test images, one thread):
+ *   bench ihp_epoch_sim_s <value> s
+ *   bench bnn_predict_gops <value> Gword-op/s    (bnn_dp_host_word_ops / s)
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,7 +29,10 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
+#include "hostif/host.h"
 #include "ndp/ndp.h"
+#include "workloads/bnn.h"
+#include "workloads/bnn_dp.h"
 
 #define MAX_RUNS 15
 
@@ -37,6 +47,8 @@ struct cfg {
 	struct ssd_params ssd;
 	struct ndp_train_params train;
 	struct ndp_params ndp;
+	struct ihp_params host;
+	struct bnn_params bnn;
 };
 
 static int cmp_dbl(const void *a, const void *b)
@@ -153,6 +165,8 @@ int main(int argc, char **argv)
 	cfg_bundle_add(&b, &ssd_section, &c.ssd);
 	cfg_bundle_add(&b, &ndp_train_section, &c.train);
 	cfg_bundle_add(&b, &ndp_section, &c.ndp);
+	cfg_bundle_add(&b, &ihp_section, &c.host);
+	cfg_bundle_add(&b, &bnn_section, &c.bnn);
 	cfg_defaults(&b);
 	const char *sets[] = { "ssd.blocks=64", "ssd.channels=8", "ndp.algo=sync",
 			       "train.model=lr", "train.epochs=1", "train.evals_per_epoch=1",
@@ -201,6 +215,42 @@ int main(int argc, char **argv)
 	printf("bench ndp_epoch_sim_s %.3f s\n", sim);
 	printf("bench ndp_epoch_plain_s %.3f s\n", plain);
 	printf("bench ndp_sim_overhead_pct %.1f %%\n", 100.0 * (sim / plain - 1.0));
+
+	double th[MAX_RUNS];
+	for (int k = 0; k < runs; k++) {
+		struct ihp_run_opts o = { .train = &c.train, .host = &c.host, .ssd = &c.ssd,
+					  .train_set = &tr, .test_set = &te, .seed = c.run.seed };
+		struct ndp_result r;
+		double t0 = nd_wall_s();
+		if (ihp_train(&o, &r, &err)) {
+			fprintf(stderr, "bench_ndp: %s\n", err.msg);
+			return 1;
+		}
+		th[k] = nd_wall_s() - t0;
+		ndp_result_free(&r);
+	}
+	qsort(th, (size_t)runs, sizeof *th, cmp_dbl);
+	printf("bench ihp_epoch_sim_s %.3f s\n", th[runs / 2]);
+
+	struct bnn_model *m = NULL;
+	c.bnn.train_n = 2000;
+	c.bnn.epochs = 1;
+	if (bnn_train(&c.bnn, c.run.seed, &tr, NULL, NULL, NULL, &m, &err)) {
+		fprintf(stderr, "bench_ndp: %s\n", err.msg);
+		return 1;
+	}
+	double tb[MAX_RUNS];
+	for (int k = 0; k < runs; k++) {
+		double t0 = nd_wall_s();
+		long ok = bnn_predict(m, te.pixels, te.n, te.labels, NULL);
+		tb[k] = nd_wall_s() - t0;
+		if (ok < 0)
+			rc = 1;
+	}
+	qsort(tb, (size_t)runs, sizeof *tb, cmp_dbl);
+	printf("bench bnn_predict_gops %.3f Gword-op/s\n",
+	       (double)bnn_dp_host_word_ops(m) * te.n / tb[runs / 2] * 1e-9);
+	bnn_model_free(m);
 	wl_dataset_free(&tr);
 	wl_dataset_free(&te);
 	return rc;

@@ -15,12 +15,14 @@
 
 #include "core/cfg.h"
 #include "core/err.h"
+#include "hostif/runparams.h"
 
 #define CLI_MAX_SETS 128
 
 struct cli_common {
 	const char *config_path;          /* --config F */
-	const char *host_profile;         /* --host-profile F (applied after --config) */
+	const char *host_preset;          /* --host NAME: configs/hosts/NAME.json (after --config) */
+	const char *host_profile;         /* --host-profile F (applied after --host) */
 	const char *sets[CLI_MAX_SETS];   /* --set k=v, in order */
 	int nsets;
 	const char *out_dir;              /* --out DIR */
@@ -38,7 +40,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 /* Text for --help listing the common options. */
 extern const char cli_common_help[];
 
-/* Defaults, then --config, then --host-profile, then each --set / --seed,
+/* Defaults, then --config, then --host, then --host-profile, then each --set / --seed,
  * then validation. */
 int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	     struct nd_err *err);
@@ -54,12 +56,7 @@ int cli_error(const struct nd_err *err);
 int cli_usage_error(const char *sub, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
-/* The top-level section: seed and OpenMP threads (shared by all runs). */
-struct run_params {
-	uint64_t seed;
-	int threads;       /* 0 = OpenMP default */
-};
-extern const struct cfg_section run_section;
+/* The top-level section (seed, threads) lives in hostif/runparams.h. */
 
 /* Applies run_params (omp_set_num_threads) before work starts. */
 void cli_apply_run(const struct run_params *r);

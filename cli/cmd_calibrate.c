@@ -26,7 +26,7 @@ static const char help[] =
 	"                        [--config FILE] [--set KEY=VALUE]... [--seed N] [--quiet]\n"
 	"\n"
 	"Measures this machine for the host model and writes a host profile, a config\n"
-	"fragment ({\"host\": {\"cores\", \"gflops_per_core\", \"io_sw_ns\", \"dram_gb_s\"}}) that\n"
+	"fragment ({\"host\": {\"cores\", \"gflops_lr\" or \"gflops_mlp\", \"io_sw_ns\", \"dram_gb_s\"}}) that\n"
 	"`ndpsim train --where host` and `ndpsim run` take with --config FILE.\n"
 	"  I/O   a temporary file under DIR is read through io_uring, libaio and pread\n"
 	"        (O_DIRECT, no fallback: a backend the kernel forbids is reported as\n"
@@ -35,7 +35,7 @@ static const char help[] =
 	"  DRAM  memcpy bandwidth, host.dram_gb_s (bytes read + written)\n"
 	"  SGD   the in-host training step of the configured train.model exactly as\n"
 	"        the host model runs it, on Fashion-MNIST; FLOPs counted as the model\n"
-	"        charges them; host.cores = OpenMP threads, host.gflops_per_core =\n"
+	"        charges them; host.cores = OpenMP threads, host.gflops_lr (or _mlp) =\n"
 	"        FLOP/s / threads\n"
 	"Every figure is the median of --reps repetitions.  The raw numbers go to\n"
 	"FILE with .json replaced by .measurements.json.\n"
@@ -47,7 +47,7 @@ static const char help[] =
 	"  --buffered       no O_DIRECT (then the page cache serves the repetitions)\n"
 	"  --reps N         repetitions per measurement, 1..101 (5)\n"
 	"  --no-io          skip the I/O measurement (no host.io_sw_ns)\n"
-	"  --no-sgd         skip the SGD measurement (no host.cores / gflops_per_core)\n"
+	"  --no-sgd         skip the SGD measurement (no host.cores / gflops_lr)\n"
 	"  --validate       then predict one in-host epoch with the calibrated profile\n"
 	"                   (ndp/ihp.h, epoch 2 of 2, data cached in DRAM) and time the\n"
 	"                   same computation for real; prints both and their ratio\n"
@@ -176,7 +176,7 @@ static void print_profile(const char *path, const struct hif_calib *c,
 	printf("profile: %s  (", path);
 	const char *sep = "";
 	if (c->sgd_done) {
-		printf("host.cores %d, host.gflops_per_core %.4g", h->cores, h->gflops_per_core);
+		printf("host.cores %d, host.gflops_lr %.4g, gflops_mlp %.4g", h->cores, h->gflops_lr, h->gflops_mlp);
 		sep = ", ";
 	}
 	if (c->io_done && c->io_sw_from >= 0) {
@@ -191,7 +191,7 @@ static void print_profile(const char *path, const struct hif_calib *c,
 static void print_valid(const struct hif_calib_valid *v)
 {
 	printf("validation: one in-host epoch, %llu samples in %u steps, %.4g FLOP,\n"
-	       "  host.cores %d x host.gflops_per_core %.4g, %d thread%s for real\n",
+	       "  host.cores %d x host.gflops %.4g, %d thread%s for real\n",
 	       (unsigned long long)v->samples, v->steps, v->flops, v->cores,
 	       v->gflops_per_core, v->threads, v->threads == 1 ? "" : "s");
 	printf("  predicted  %.4f s  (ihp model, epoch 2 of 2, data in the page cache;"

@@ -9,7 +9,7 @@
 #include "core/report.h"
 #include "hostif/compare.h"
 #include "hostif/ndram.h"
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 #include "ndp/ndp.h"
 #include "workloads/bnn.h"
 

@@ -14,7 +14,7 @@
 #include "cli/cmds.h"
 #include "core/report.h"
 #include "core/util.h"
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 #include "ndp/ndp.h"
 
 static const char help[] =

@@ -4,37 +4,24 @@
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#ifdef _OPENMP
-#include <omp.h>
-#endif
+#include <unistd.h>
 
 #include "core/util.h"
 
 const char cli_common_help[] =
 	"  --config FILE    JSON config applied over the built-in defaults\n"
 	"  --set KEY=VALUE  override one key (repeatable), e.g. --set ssd.channels=16\n"
-	"  --host-profile F a host profile written by `ndpsim calibrate` (applied after --config)\n"
+	"  --host NAME      a host preset, configs/hosts/NAME.json (server, laptop; applied after --config)\n"
+	"  --host-profile F a host profile written by `ndpsim calibrate` (applied after --host)\n"
 	"  --seed N         random seed (same as --set seed=N)\n"
 	"  --out DIR        write report.json, CSVs and plots to DIR\n"
 	"  --quiet          no progress and no table on stdout\n";
-
-static const struct cfg_key run_keys[] = {
-	{ "seed", CFG_U64, offsetof(struct run_params, seed), "-", 1, 0, 9007199254740991.0,
-	  NULL, NULL, "master random seed; every stream (workload, noise, sampling) derives from it" },
-	{ "threads", CFG_INT, offsetof(struct run_params, threads), "threads", 0, 0, 1024,
-	  NULL, NULL, "OpenMP threads for heavy handlers (0 = OpenMP default); results do not depend on it" },
-	CFG_END
-};
-
-const struct cfg_section run_section = {
-	"", run_keys, sizeof(struct run_params), NULL
-};
 
 int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 		   struct nd_err *err)
 {
 	const char *a = argv[*i];
-	const char *names[] = { "--config", "--set", "--out", "--seed", "--host-profile" };
+	const char *names[] = { "--config", "--set", "--out", "--seed", "--host-profile", "--host" };
 	for (size_t k = 0; k < ND_ARRAY_LEN(names); k++) {
 		size_t n = strlen(names[k]);
 		const char *val = NULL;
@@ -58,6 +45,7 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 			break;
 		case 2: c->out_dir = val; break;
 		case 4: c->host_profile = val; break;
+		case 5: c->host_preset = val; break;
 		case 3: {
 			char *end;
 			errno = 0;
@@ -87,6 +75,19 @@ int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	int rc;
 	if (c->config_path && (rc = cfg_load_file(b, c->config_path, err)))
 		return rc;
+	if (c->host_preset) {
+		const char *n = c->host_preset;
+		int ok = *n != '\0';
+		for (const char *q = n; *q; q++)
+			ok &= (*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == '-' || *q == '_';
+		char path[300];
+		snprintf(path, sizeof path, "configs/hosts/%.200s.json", n);
+		if (!ok || access(path, R_OK))
+			return nd_errf(err, -EINVAL, "%s: no such host preset (--host %s; the presets are the "
+				       "files in configs/hosts/, e.g. server, laptop)", path, n);
+		if ((rc = cfg_load_file(b, path, err)))
+			return rc;
+	}
 	if (c->host_profile && (rc = cfg_load_file(b, c->host_profile, err)))
 		return rc;
 	for (int i = 0; i < c->nsets; i++)
@@ -120,12 +121,7 @@ int cli_usage_error(const char *sub, const char *fmt, ...)
 
 void cli_apply_run(const struct run_params *r)
 {
-#ifdef _OPENMP
-	if (r->threads > 0)
-		omp_set_num_threads(r->threads);
-#else
-	(void)r;
-#endif
+	hif_run_apply(r);
 }
 
 int cli_parse_size(const char *s, uint64_t *out)

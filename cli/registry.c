@@ -8,7 +8,7 @@
 #include "core/util.h"
 #include "hostif/compare.h"
 #include "hostif/ndram.h"
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 #include "ndp/ndp.h"
 #include "ssdsim/ssd.h"
 #include "workloads/bnn.h"

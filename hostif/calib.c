@@ -24,6 +24,7 @@
 #include "core/evq.h"
 #include "core/report.h"
 #include "core/util.h"
+#include "workloads/sgd.h"
 #include "core/version.h"
 #include "hostif/io.h"
 
@@ -354,6 +355,7 @@ struct replica {
 	float *params, *grad, *sum, *x;
 	uint8_t *y;
 	struct wl_mlp_ws *ws;
+	struct wl_sgd sgd;         /* the shared step, as the host runs it */
 	double flops;              /* charged by the steps run so far */
 	uint64_t samples;
 	double asm_s;              /* wall time of the sample assembly */
@@ -428,7 +430,8 @@ out:
 	R->x = xmalloc((size_t)R->b * 784 * sizeof *R->x);
 	R->y = xmalloc((size_t)R->b);
 	R->ws = wl_mlp_ws_create(&R->m, R->b);
-	wl_mlp_init(&R->m, R->params, w->seed);
+	wl_sgd_init(&R->sgd, &R->m, hp->zero_skip, NULL, w->seed);
+	wl_sgd_init_params(&R->sgd, R->params, w->seed);
 	return 0;
 }
 
@@ -441,7 +444,7 @@ static void replica_epoch(struct replica *R, int epoch)
 /* Step k of the current epoch: h_try_start() of ihp.c. */
 static void replica_step(struct replica *R, uint32_t k, int epoch)
 {
-	size_t np = R->np;
+	struct wl_sgd_count cnt = { 0 };
 	int part = 0;
 	uint64_t n_all = 0;
 	for (int g = 0; g < R->G; g++) {
@@ -456,24 +459,14 @@ static void replica_step(struct replica *R, uint32_t k, int epoch)
 			wl_sample_x(R->w->train_set, ndp_stream_slot(st, s0 + (uint64_t)i), &R->aug,
 				    R->x + (size_t)i * 784, &R->y[i]);
 		R->asm_s += now_s() - t0;
-		wl_mlp_grad(&R->m, R->params, R->x, R->y, n, R->grad, R->ws);
-		if (!part) {
-			memcpy(R->sum, R->grad, np * sizeof *R->sum);
-		} else {
-			float *restrict a = R->sum;
-			const float *restrict b = R->grad;
-			for (size_t j = 0; j < np; j++)
-				a[j] += b[j];
-		}
+		wl_sgd_grad(&R->sgd, R->params, R->x, R->y, n, R->grad, R->ws, &cnt);
+		wl_sgd_sum(&R->sgd, R->sum, R->grad, !part, &cnt);
 		part++;
 		n_all += (uint64_t)n;
 	}
-	float inv = 1.0f / (float)part;
-	for (size_t j = 0; j < np; j++)
-		R->sum[j] *= inv;
-	wl_sgd_step(R->params, R->sum, ndp_lr(R->w->train, epoch, (double)n_all), np);
-	R->flops += 2.0 * (double)n_all * (double)(wl_mlp_macs_fwd(&R->m) + wl_mlp_macs_bwd(&R->m)) +
-		    2.0 * (double)np * (double)(part + 1);
+	wl_sgd_mean(&R->sgd, R->sum, part, &cnt);
+	wl_sgd_update(&R->sgd, R->params, R->sum, ndp_lr(R->w->train, epoch, (double)n_all), &cnt);
+	R->flops += wl_sgd_flops(&cnt);
 	R->samples += n_all;
 }
 
@@ -588,7 +581,10 @@ void hif_calib_apply(const struct hif_calib *c, struct ihp_params *host)
 {
 	if (c->sgd_done) {
 		host->cores = c->sgd.threads;
-		host->gflops_per_core = c->sgd.gflops_per_core;
+		if (!strcmp(c->sgd.model, "mlp"))
+			host->gflops_mlp = c->sgd.gflops_per_core;
+		else
+			host->gflops_lr = c->sgd.gflops_per_core;
 	}
 	if (c->io_done && c->io_sw_from >= 0)
 		host->io_sw_ns = c->io_sw_ns;
@@ -621,11 +617,12 @@ struct cJSON *hif_calib_profile_json(const struct hif_calib *c)
 	if (c->sgd_done) {
 		const struct hif_calib_sgd *s = &c->sgd;
 		off += (size_t)snprintf(d + off, sizeof d - off,
-			"cores = OpenMP threads of the SGD kernel; gflops_per_core = FLOPs charged by "
-			"ihp.c (2 x samples x %llu MACs + 2 x %zu params x (streams + 1)) / wall time of "
-			"the in-host SGD step (sample assembly + wl_mlp_grad + average + wl_sgd_step) / "
-			"threads, %s, %d x %d samples per step, median of %d x steps %u-%u of "
+			"cores = OpenMP threads of the SGD kernel; gflops_%s = FLOPs counted by the "
+			"shared step of workloads/sgd.h (2 x MACs executed, dense %llu per sample, + "
+			"%zu params x (streams + 2)) / wall time of the in-host SGD step (sample "
+			"assembly + the shared step) / threads, %s, %d x %d samples per step, median of %d x steps %u-%u of "
 			"epoch 1 on Fashion-MNIST: %.3f GFLOP/s on %d threads. ",
+			!strcmp(s->model, "mlp") ? "mlp" : "lr",
 			(unsigned long long)(s->macs_fwd + s->macs_bwd), s->n_params,
 			model_desc(s, md, sizeof md), s->streams, s->stream_batch, c->reps,
 			s->first_step + 1, s->first_step + s->steps, s->gflops, s->threads);
@@ -650,7 +647,8 @@ struct cJSON *hif_calib_profile_json(const struct hif_calib *c)
 	cJSON_AddStringToObject(h, "description", d);
 	if (c->sgd_done) {
 		cJSON_AddItemToObject(h, "cores", rep_num(c->sgd.threads));
-		cJSON_AddItemToObject(h, "gflops_per_core", rep_num(c->sgd.gflops_per_core));
+		cJSON_AddItemToObject(h, !strcmp(c->sgd.model, "mlp") ? "gflops_mlp" : "gflops_lr",
+				      rep_num(c->sgd.gflops_per_core));
 	}
 	if (c->io_done && c->io_sw_from >= 0)
 		cJSON_AddItemToObject(h, "io_sw_ns", rep_num((double)c->io_sw_ns));
@@ -832,7 +830,7 @@ int hif_calib_validate(const struct hif_calib_opts *o, const struct hif_calib_wo
 	}
 	hp.page_cache_ratio = 2.0;
 	v->cores = hp.cores;
-	v->gflops_per_core = hp.gflops_per_core;
+	v->gflops_per_core = ihp_gflops(&hp, &tp);
 	struct ihp_run_opts io = {
 		.train = &tp, .host = &hp, .ssd = w->ssd, .train_set = w->train_set,
 		.test_set = w->test_set, .seed = w->seed, .progress = 0,

@@ -61,7 +61,7 @@
 #include <stdint.h>
 
 #include "core/err.h"
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 #include "ndp/train.h"
 #include "ssdsim/ssd.h"
 #include "workloads/idx.h"

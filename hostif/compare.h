@@ -2,25 +2,22 @@
  * compare.h — host vs storage vs memory on the same workload: the main job
  * (`ndpsim run`).
  *
- * train: logistic regression / MLP on Fashion-MNIST to the target accuracy
- *   - host:    in-host SGD over the page cache and PCIe (ndp/ihp.h)
- *   - storage: in-storage SGD on the channel units (ndp/ndp.h)
- *   - memory, near-DRAM: the host's SGD re-timed on a TETRIS-style stack,
- *     after the data set arrives from the SSD (hostif/memplat.h)
- *   - memory, ReRAM crossbar: not supported (it runs binarized inference
- *     only); the table says so instead of inventing a number.
- * infer: the binarized network of the "bnn" section on the 10,000 test
- *   images.  Host, storage and near-DRAM run it digitally (exact bit-packed
- *   XNOR/popcount: every platform gets the same, real accuracy); the
- *   crossbar runs it in analog with its sampled noise (analog/xbar.h).  The
- *   test set comes from the SSD in every case: over PCIe for the host and
- *   the memory platforms, over the internal channels for storage.
+ * The comparison iterates a table of platforms (hostif/platform.h; one file
+ * each: plat_host.c, plat_storage.c, plat_ndram.c, plat_xbar.c) and does no
+ * per-platform arithmetic: each platform trains / infers with its own value
+ * and cost path, and platform.c applies one system boundary to all of them.
  *
- * Digital BNN cost (all three digital platforms alike): a 64-bit XNOR, a
- * POPCNT and an ADD cover 64 binary MACs, so ops = MACs x 3 / 64
- * (compare.bnn_ops_per_64_macs), executed at the platform's op rate (host:
- * cores x FLOP/s per core; storage: units x MACs per cycle x clock; stack:
- * PEs x clock x utilisation), with the platform's energy per op.
+ * train: logistic regression / MLP on Fashion-MNIST (train.*), every epoch
+ *   of train.epochs; time and energy to train.target_acc read off each
+ *   platform's own accuracy curve.
+ * infer: the binarized network of the "bnn" section (trained once, kept in
+ *   compare.cache_dir) on the test set; each platform classifies with its
+ *   own code and datapath (host: bnn_predict; storage / near-DRAM: bnn_dp on
+ *   their word width and accumulator; crossbar: analog with noise).
+ *
+ * Every row carries system and marginal energy (platform.h) over its wall
+ * time; the verdict names the winner under time, system and marginal energy
+ * and says when the energy views disagree.
  */
 #ifndef ND_HIF_COMPARE_H
 #define ND_HIF_COMPARE_H
@@ -30,13 +27,13 @@
 
 #include "core/cfg.h"
 #include "core/energy.h"
+#include "hostif/platform.h"
 #include "ndp/train.h"
 
 enum hif_which { HIF_BOTH, HIF_TRAIN, HIF_INFER };
 
 struct hif_compare_params {
 	int which;                    /* enum hif_which */
-	double bnn_ops_per_64;        /* integer ops per 64 binary MACs */
 	char cache_dir[CFG_STR_MAX];  /* trained BNN models, keyed by config hash */
 	int xbar_noise;               /* crossbar row: device variation + read noise on */
 };
@@ -44,19 +41,8 @@ extern const struct cfg_section hif_compare_section;
 
 struct hif_row {
 	char workload[8];             /* "train" / "infer" */
-	char platform[32];
-	int supported;
-	char note[200];
-	double time_s;                /* train: to target (or end); infer: whole test set */
-	double energy_j;              /* same span as time_s */
-	int target_reached;
-	double acc;                   /* final test accuracy */
-	double run_time_s, run_energy_j;  /* whole run; run_energy_j = ledger total */
-	struct energy_ledger led;     /* whole run */
-	uint64_t b_flash, b_link, b_host_dram, b_stack, b_internal;
-	const char *bound;
-	struct ndp_point *curve;      /* train: accuracy vs time (owned) */
-	int ncurve;
+	const char *platform;
+	struct hif_result res;
 };
 
 struct hif_compare {

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "core/util.h"
+#include "workloads/sgd.h"
 
 #define O(f) offsetof(struct ndram_params, f)
 
@@ -44,16 +45,44 @@ static const struct cfg_key ndram_keys[] = {
 	  "static energy per vault per cycle (TETRIS nn_dataflow)" },
 	{ "rf_per_mac", CFG_INT, O(rf_per_mac), "accesses", 3, 0, 16, NULL, NULL,
 	  "register-file accesses per MAC (2 operand reads + 1 partial-sum update, row-stationary PE)" },
+	{ "zero_skip", CFG_BOOL, O(zero_skip), "-", 1, 0, 1, NULL, NULL,
+	  "PEs skip zero operands and are charged the MACs they execute (Eyeriss-style zero gating); same default as host.zero_skip" },
+	{ "format", CFG_ENUM, O(format), "-", WL_NUM_FIXED, 0, 0, NULL, wl_num_names,
+	  "number format the PEs train in (TETRIS PEs are 16-bit fixed point)" },
+	{ "int_bits", CFG_INT, O(int_bits), "bits", 3, 0, 31, NULL, NULL,
+	  "integer bits m of Qm.n, sign excluded (Q3.12: 16-bit words as the TETRIS PEs)" },
+	{ "frac_bits", CFG_INT, O(frac_bits), "bits", 12, 0, 31, NULL, NULL,
+	  "fraction bits n of Qm.n" },
+	{ "rounding", CFG_ENUM, O(rounding), "-", WL_ROUND_STOCHASTIC, 0, 0, NULL, wl_round_names,
+	  "rounding of every stored weight (stochastic: Gupta et al. ICML 2015, 16-bit fixed-point training)" },
+	{ "word_bits", CFG_INT, O(word_bits), "bits", 16, 8, 64, NULL, NULL,
+	  "PE datapath width for digital BNN inference (TETRIS: 16-bit PEs)" },
+	{ "word_ops_per_cycle", CFG_DBL, O(word_ops_per_cycle), "word-op/cycle", 1, 0.001, 64, NULL, NULL,
+	  "XNOR+popcount+accumulate of one word per PE per cycle (assumption: the 16-bit MAC slot does one)" },
+	{ "acc_bits", CFG_INT, O(acc_bits), "bits", 16, 2, 64, NULL, NULL,
+	  "PE accumulator width, sums saturate (16-bit PE register)" },
 	CFG_END
 };
 
+static int ndram_check(const void *params, struct nd_err *err)
+{
+	const struct ndram_params *p = params;
+	struct wl_numfmt f = { p->format, p->int_bits, p->frac_bits, p->rounding };
+	return wl_numfmt_check(&f, "ndram", err);
+}
+
 const struct cfg_section ndram_section = {
-	"ndram", ndram_keys, sizeof(struct ndram_params), NULL
+	"ndram", ndram_keys, sizeof(struct ndram_params), ndram_check
 };
 
 double ndram_peak_macs(const struct ndram_params *p)
 {
 	return (double)p->vaults * p->pe_rows * p->pe_cols * p->clock_mhz * 1e6;
+}
+
+double ndram_static_w(const struct ndram_params *p)
+{
+	return p->vaults * p->static_pj_cycle * 1e-12 * p->clock_mhz * 1e6;
 }
 
 uint64_t ndram_capacity_bytes(const struct ndram_params *p)
@@ -110,6 +139,8 @@ void ndram_run(const struct ndram_params *p, const struct ndram_job *job,
 	en_add(led, h, job->stack_bytes);
 	h = en_action(led, "ndram", "link_byte", p->e_offchip_pj_bit * 8e-12);
 	en_add(led, h, job->offchip_bytes);
+	if (job->static_by_caller)
+		return;
 	h = en_action(led, "ndram", "static_vault_cycle", p->static_pj_cycle * 1e-12);
 	uint64_t cycles = (uint64_t)((double)c->t_ns * 1e-9 * p->clock_mhz * 1e6);
 	en_add(led, h, cycles * (uint64_t)p->vaults);

@@ -37,6 +37,11 @@ struct ndram_params {
 	double e_instack_pj_bit, e_offchip_pj_bit;
 	double static_pj_cycle;   /* per vault */
 	int rf_per_mac;           /* register-file accesses per MAC */
+	int zero_skip;            /* PEs skip zero operands (costed so) */
+	int format, int_bits, frac_bits, rounding;   /* training format, workloads/sgd.h */
+	int word_bits;            /* PE datapath width (digital BNN) */
+	double word_ops_per_cycle;/* XNOR+popcount word-ops per PE per cycle */
+	int acc_bits;             /* PE accumulator width, saturating */
 };
 
 extern const struct cfg_section ndram_section;
@@ -48,6 +53,7 @@ struct ndram_job {
 	uint64_t buf_words;       /* 16-bit words through the global buffers */
 	uint64_t noc_words;       /* 16-bit words crossing between vaults */
 	uint64_t offchip_bytes;   /* bytes crossing the host <-> stack link */
+	int static_by_caller;     /* 1: the caller charges static power over its own span */
 };
 
 struct ndram_cost {
@@ -62,6 +68,8 @@ void ndram_register(const struct ndram_params *p, struct energy_ledger *led);
  * energy is charged for the job's time on every vault. */
 void ndram_run(const struct ndram_params *p, const struct ndram_job *job,
 	       struct energy_ledger *led, struct ndram_cost *out);
+/* Static power of the whole stack (every vault), W. */
+double ndram_static_w(const struct ndram_params *p);
 /* Peak MACs per second and capacity in bytes, for reports. */
 double ndram_peak_macs(const struct ndram_params *p);
 uint64_t ndram_capacity_bytes(const struct ndram_params *p);

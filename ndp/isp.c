@@ -21,6 +21,7 @@
 #include "core/evq.h"
 #include "core/progress.h"
 #include "core/util.h"
+#include "workloads/sgd.h"
 
 #ifdef _OPENMP
 #define ISP_SIMD _Pragma("omp simd")
@@ -98,6 +99,7 @@ struct isp {
 	uint64_t pt_samples;        /* samples_applied at the last point */
 	struct ndp_layout L;
 	struct wl_mlp m;
+	struct wl_sgd sgd;        /* the shared step in the units' format */
 	struct wl_aug aug;
 	int P;
 	struct worker *w;
@@ -105,7 +107,6 @@ struct isp {
 	float *msum;
 	size_t n;                 /* parameters */
 	uint64_t pbytes;          /* model bytes */
-	uint64_t macs_fwd, macs_bwd;
 	double unit_macs_per_ns, master_ops_per_ns, bus_bps, dram_bps;
 	uint64_t master_free, bus_free, dram_free, master_busy;
 	uint64_t master_spill;    /* SSD-DRAM traffic per master operation */
@@ -310,10 +311,11 @@ static void w_try_start(struct worker *w)
 	 * and the step's update (that needs this unit's gradient), so the unit
 	 * computes on it directly instead of on a copy. */
 	const float *model = I->np->algo == NDP_SYNC ? I->mp : w->params;
-	w->cur_loss = wl_mlp_grad(&I->m, model, w->x, w->y, n, w->grad, w->ws);
+	struct wl_sgd_count cnt = { 0 };
+	w->cur_loss = wl_sgd_grad(&I->sgd, model, w->x, w->y, n, w->grad, w->ws, &cnt);
 	w->cur_n = (uint32_t)n;
 	w->cur_epoch = w->epoch;
-	uint64_t macs = (uint64_t)n * (I->macs_fwd + I->macs_bwd);
+	uint64_t macs = cnt.macs;
 	if (I->np->algo == NDP_DOWNPOUR)
 		macs += 2 * I->n;           /* accumulate + local step */
 	else if (I->np->algo == NDP_EASGD)
@@ -387,7 +389,7 @@ static void on_compute(evq *q, struct evq_event *ev)
 		add_vec(w->acc, w->grad, I->n);
 		w->acc_steps++;
 		w->acc_samples += w->cur_n;
-		wl_sgd_step(w->params, w->grad, lr, I->n);
+		wl_sgd_update(&I->sgd, w->params, w->grad, lr, NULL);
 		w->steps++;
 		if (w->steps % (uint64_t)I->np->n_push == 0 || w->done)
 			w->pending_push = 1;
@@ -396,7 +398,7 @@ static void on_compute(evq *q, struct evq_event *ev)
 		dp_flush(w);
 		break;
 	default:
-		wl_sgd_step(w->params, w->grad, lr, I->n);
+		wl_sgd_update(&I->sgd, w->params, w->grad, lr, NULL);
 		w->steps++;
 		I->samples_applied += w->cur_n;
 		maybe_eval(I, now);
@@ -435,18 +437,12 @@ static void sync_update(struct isp *I)
 		struct worker *w = &I->w[i];
 		if (!sync_participates(w, k))
 			continue;
-		if (first)
-			memcpy(I->msum, w->grad, I->n * sizeof *I->msum);
-		else
-			add_vec(I->msum, w->grad, I->n);
+		wl_sgd_sum(&I->sgd, I->msum, w->grad, first, NULL);
 		first = 0;
 		samples += w->cur_n;
 	}
-	float inv = 1.0f / (float)I->part_n;
-	ISP_SIMD
-	for (size_t j = 0; j < I->n; j++)
-		I->msum[j] *= inv;
-	wl_sgd_step(I->mp, I->msum, ndp_lr(I->tp, epoch, (double)samples), I->n);
+	wl_sgd_mean(&I->sgd, I->msum, I->part_n, NULL);
+	wl_sgd_update(&I->sgd, I->mp, I->msum, ndp_lr(I->tp, epoch, (double)samples), NULL);
 	uint64_t t = master_do(I, 2 * I->n);
 	I->samples_applied += samples;
 	if (k == I->S - 1)
@@ -488,7 +484,7 @@ static void on_msg(evq *q, struct evq_event *ev)
 		return;
 	case M_PUSH: {
 		uint64_t t = master_do(I, I->n);
-		wl_sgd_step(I->mp, m->buf, m->lr, I->n);
+		wl_sgd_update(&I->sgd, I->mp, m->buf, m->lr, NULL);
 		m->busy = 0;
 		I->samples_applied += m->samples;
 		maybe_eval(I, t);
@@ -600,14 +596,15 @@ static void inf_step(struct worker *w)
 		wl_sample_x(I->o->test_set, c->slot + (uint64_t)k, NULL, w->x + (size_t)k * 784,
 			    &w->y[k]);
 	int done = 0;
+	uint64_t macs = 0;
 	while (done < n) {
 		int b = n - done < I->tp->batch ? n - done : I->tp->batch;
 		w->inf_correct += (uint64_t)wl_mlp_predict(&I->m, w->params,
 							   w->x + (size_t)done * 784, w->y + done,
 							   b, NULL, w->ws);
+		macs += wl_sgd_infer_macs(&I->sgd, w->x + (size_t)done * 784, b, w->ws);
 		done += b;
 	}
-	uint64_t macs = (uint64_t)n * I->macs_fwd;
 	uint64_t now = evq_now(I->q);
 	uint64_t end = now + ops_ns(macs, I->unit_macs_per_ns);
 	en_add(I->led, I->e_mac, macs);
@@ -745,8 +742,9 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 	I->n = I->m.n_params;
 	r->n_params = I->n;
 	I->pbytes = (uint64_t)I->n * sizeof(float);
-	I->macs_fwd = wl_mlp_macs_fwd(&I->m);
-	I->macs_bwd = wl_mlp_macs_bwd(&I->m);
+	struct wl_numfmt fmt = { np->unit_format, np->unit_int_bits, np->unit_frac_bits,
+				 np->unit_rounding };
+	wl_sgd_init(&I->sgd, &I->m, np->unit_zero_skip, &fmt, o->seed);
 	I->aug = (struct wl_aug){ o->seed, tp->aug_shift, (float)tp->aug_noise };
 
 	en_init(&I->led_work);
@@ -783,7 +781,7 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 
 	I->mp = xmalloc(I->n * sizeof *I->mp);
 	I->msum = xmalloc(I->n * sizeof *I->msum);
-	wl_mlp_init(&I->m, I->mp, o->seed);
+	wl_sgd_init_params(&I->sgd, I->mp, o->seed);
 	I->w = xcalloc((size_t)I->P, sizeof *I->w);
 	I->S = 0;
 	for (int i = 0; i < I->P; i++) {

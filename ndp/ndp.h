@@ -12,7 +12,8 @@
  * bus (bandwidth, per-message latency, energy per bit).  The master is one
  * FIFO server (clock, MACs per cycle, its own SRAM / DRAM spill).
  *
- * Value path.  Real float32 gradients on the real samples those chunks hold,
+ * Value path.  Real gradients (the shared step of workloads/sgd.h, fp32 by
+ * default, fixed point with ndp.unit.format = fixed) on the real samples those chunks hold,
  * applied in the order the cost path delivers them:
  *  - sync: each unit computes a gradient with the broadcast model; the master
  *    waits for every unit that still has data in the epoch, averages (sum in
@@ -56,6 +57,12 @@ struct ndp_params {
 	double unit_mac_pj;
 	double unit_sram_pj_byte;
 	double unit_static_w;
+	int unit_zero_skip;           /* units skip zero operands (costed so) */
+	int unit_format, unit_int_bits, unit_frac_bits, unit_rounding;  /* workloads/sgd.h */
+	int unit_word_bits;           /* integer datapath width (digital BNN) */
+	double unit_word_ops_per_cycle;
+	double unit_int_op_pj;
+	int unit_acc_bits;            /* popcount accumulator width, saturating */
 	int unit_read_ahead;          /* minibatches read ahead of the one computing */
 	/* master */
 	double master_clock_mhz;

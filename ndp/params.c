@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 #include "ndp/ndp.h"
+#include "workloads/sgd.h"
 
 #define O(f) offsetof(struct ndp_params, f)
 
@@ -27,6 +28,24 @@ static const struct cfg_key ndp_keys[] = {
 	  "unit SRAM energy per byte accessed, one 4-byte operand per MAC plus page data (energy.md: Horowitz, 32 KB SRAM 20 pJ per 64 bits)" },
 	{ "unit.static_w", CFG_DBL, O(unit_static_w), "W", 0.1, 0, 1e3, NULL, NULL,
 	  "static power per unit over the whole run (energy.md: Cortex-R5-class core ~0.1 W)" },
+	{ "unit.zero_skip", CFG_BOOL, O(unit_zero_skip), "-", 1, 0, 1, NULL, NULL,
+	  "units skip zero operands (zero pixels, ReLU zeros) and are charged the MACs they execute; same default as host.zero_skip and ndram.zero_skip" },
+	{ "unit.format", CFG_ENUM, O(unit_format), "-", WL_NUM_FP32, 0, 0, NULL, wl_num_names,
+	  "number format the units train in: fp32 (a Cortex-R5F FPU) or fixed (Qm.n, unit.int_bits / unit.frac_bits)" },
+	{ "unit.int_bits", CFG_INT, O(unit_int_bits), "bits", 3, 0, 31, NULL, NULL,
+	  "format = fixed: integer bits m of Qm.n, sign excluded (Q3.12 = 16-bit, Gupta et al. ICML 2015)" },
+	{ "unit.frac_bits", CFG_INT, O(unit_frac_bits), "bits", 12, 0, 31, NULL, NULL,
+	  "format = fixed: fraction bits n of Qm.n" },
+	{ "unit.rounding", CFG_ENUM, O(unit_rounding), "-", WL_ROUND_STOCHASTIC, 0, 0, NULL, wl_round_names,
+	  "format = fixed: rounding of every stored weight (stochastic: Gupta et al. 2015 train 16-bit fixed point at fp32 accuracy with it)" },
+	{ "unit.word_bits", CFG_INT, O(unit_word_bits), "bits", 32, 8, 64, NULL, NULL,
+	  "integer datapath width for digital BNN inference (Cortex-R5: 32-bit, Arm R5 TRM)" },
+	{ "unit.word_ops_per_cycle", CFG_DBL, O(unit_word_ops_per_cycle), "word-op/cycle", 0.07, 0.001, 64, NULL, NULL,
+	  "AND+popcount+add word-ops per cycle (assumption: ARMv7-R has no popcount instruction, a SWAR popcount is ~12 instructions, + AND + ADD at ~1 instruction per cycle)" },
+	{ "unit.int_op_pj", CFG_DBL, O(unit_int_op_pj), "pJ", 0.1, 0, 1e6, NULL, NULL,
+	  "energy per 32-bit integer operation (energy.md: Horowitz ISSCC'14, 45 nm, 32-bit add 0.1 pJ); a BNN word-op costs ops x this + one word from SRAM" },
+	{ "unit.acc_bits", CFG_INT, O(unit_acc_bits), "bits", 32, 2, 64, NULL, NULL,
+	  "popcount accumulator width; sums saturate (32-bit register)" },
 	{ "unit.read_ahead", CFG_INT, O(unit_read_ahead), "minibatches", 2, 0, 64, NULL, NULL,
 	  "minibatches of pages read ahead of the one being computed (assumption: double buffering plus one)" },
 	{ "master.clock_mhz", CFG_DBL, O(master_clock_mhz), "MHz", 400, 1, 1e5, NULL, NULL,
@@ -62,6 +81,13 @@ static const struct cfg_key ndp_keys[] = {
 	CFG_END
 };
 
+static int ndp_check(const void *params, struct nd_err *err)
+{
+	const struct ndp_params *p = params;
+	struct wl_numfmt f = { p->unit_format, p->unit_int_bits, p->unit_frac_bits, p->unit_rounding };
+	return wl_numfmt_check(&f, "ndp.unit", err);
+}
+
 const struct cfg_section ndp_section = {
-	"ndp", ndp_keys, sizeof(struct ndp_params), NULL
+	"ndp", ndp_keys, sizeof(struct ndp_params), ndp_check
 };

@@ -12,6 +12,7 @@
 
 #include "core/report.h"
 #include "core/rng.h"
+#include "core/evq.h"
 #include "core/util.h"
 
 #define O(f) offsetof(struct ndp_train_params, f)
@@ -421,4 +422,112 @@ int ndp_result_write_curve(const struct ndp_result *r, const char *dir,
 	int rc = rep_csv_write(c, dir, name, err);
 	rep_csv_free(c);
 	return rc;
+}
+
+/* --------------------------------------------------------------- replay */
+
+int ndp_layout_plan(struct ndp_layout *L, const struct ssd_params *sp, uint32_t n_train,
+		    int amplify, uint64_t seed, struct nd_err *err)
+{
+	memset(L, 0, sizeof *L);
+	evq *q = NULL;
+	ssd *s = NULL;
+	struct energy_ledger *led = xmalloc(sizeof *led);
+	en_init(led);
+	int rc = evq_create(64, &q);
+	if (rc) {
+		nd_errf(err, rc, "cannot create an event queue");
+		goto out;
+	}
+	if ((rc = ssd_create(sp, q, led, seed, &s, err)))
+		goto out;
+	rc = ndp_layout_place(L, s, sp, n_train, amplify, 0, err);
+out:
+	ssd_destroy(s);
+	evq_destroy(q);
+	free(led);
+	return rc;
+}
+
+int ndp_replay_init(struct ndp_replay *R, const struct ndp_train_params *tp,
+		    const struct ssd_params *sp, const struct wl_dataset *train, int zero_skip,
+		    const struct wl_numfmt *fmt, uint64_t seed, struct nd_err *err)
+{
+	memset(R, 0, sizeof *R);
+	R->tp = tp;
+	R->train = train;
+	int rc = ndp_model_setup(tp, &R->m, err);
+	if (!rc)
+		rc = ndp_layout_plan(&R->L, sp, train->n, tp->amplify, seed, err);
+	if (rc) {
+		ndp_layout_free(&R->L);
+		return rc;
+	}
+	wl_sgd_init(&R->sgd, &R->m, zero_skip, fmt, seed);
+	R->aug = (struct wl_aug){ seed, tp->aug_shift, (float)tp->aug_noise };
+	R->G = sp->channels;
+	R->b = tp->batch;
+	R->st = xcalloc((size_t)R->G, sizeof *R->st);
+	for (int g = 0; g < R->G; g++) {
+		ndp_stream_init(&R->st[g], &R->L, g, R->b, seed);
+		if (R->st[g].n_batches > R->S)
+			R->S = R->st[g].n_batches;
+	}
+	size_t np = R->m.n_params;
+	R->params = xmalloc(np * sizeof *R->params);
+	R->grad = xmalloc(np * sizeof *R->grad);
+	R->sum = xmalloc(np * sizeof *R->sum);
+	R->x = xmalloc((size_t)R->b * 784 * sizeof *R->x);
+	R->y = xmalloc((size_t)R->b);
+	R->ws = wl_mlp_ws_create(&R->m, R->b);
+	wl_sgd_init_params(&R->sgd, R->params, seed);
+	return 0;
+}
+
+void ndp_replay_free(struct ndp_replay *R)
+{
+	for (int g = 0; R->st && g < R->G; g++)
+		ndp_stream_fini(&R->st[g]);
+	free(R->st);
+	free(R->params);
+	free(R->grad);
+	free(R->sum);
+	free(R->x);
+	free(R->y);
+	wl_mlp_ws_destroy(R->ws);
+	ndp_layout_free(&R->L);
+	memset(R, 0, sizeof *R);
+}
+
+void ndp_replay_epoch(struct ndp_replay *R, int epoch)
+{
+	for (int g = 0; g < R->G; g++)
+		ndp_stream_epoch(&R->st[g], epoch);
+}
+
+uint64_t ndp_replay_step(struct ndp_replay *R, uint32_t k, int epoch, double *loss,
+			 struct wl_sgd_count *c)
+{
+	int part = 0;
+	uint64_t n_all = 0;
+	for (int g = 0; g < R->G; g++) {
+		const struct ndp_stream *st = &R->st[g];
+		if (st->n_batches <= k)
+			continue;
+		uint64_t s0, s1;
+		ndp_stream_batch(st, k, &s0, &s1);
+		int n = (int)(s1 - s0);
+		for (int i = 0; i < n; i++)
+			wl_sample_x(R->train, ndp_stream_slot(st, s0 + (uint64_t)i), &R->aug,
+				    R->x + (size_t)i * 784, &R->y[i]);
+		*loss += wl_sgd_grad(&R->sgd, R->params, R->x, R->y, n, R->grad, R->ws, c);
+		wl_sgd_sum(&R->sgd, R->sum, R->grad, !part, c);
+		part++;
+		n_all += (uint64_t)n;
+	}
+	if (part) {
+		wl_sgd_mean(&R->sgd, R->sum, part, c);
+		wl_sgd_update(&R->sgd, R->params, R->sum, ndp_lr(R->tp, epoch, (double)n_all), c);
+	}
+	return n_all;
 }

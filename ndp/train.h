@@ -35,6 +35,7 @@
 #include "ssdsim/ssd.h"
 #include "workloads/idx.h"
 #include "workloads/model.h"
+#include "workloads/sgd.h"
 
 enum ndp_model_kind { NDP_MODEL_LR, NDP_MODEL_MLP };
 
@@ -137,6 +138,43 @@ void ndp_stream_batch(const struct ndp_stream *st, uint32_t k, uint64_t *s0,
 uint32_t ndp_stream_pos(const struct ndp_stream *st, uint64_t i);
 /* Storage slot of sample i of the epoch. */
 uint64_t ndp_stream_slot(const struct ndp_stream *st, uint64_t i);
+
+/* --------------------------------------------------------------- replay */
+
+/* Plain minibatch SGD in the host's channel order (step k = minibatch k of
+ * every channel's stream, the mean of the per-channel gradients; the
+ * arithmetic of sync ISP) without a simulator around it, through the shared
+ * step of workloads/sgd.h in a given format: the value path of a platform
+ * whose cost path is analytical (near-DRAM). */
+struct ndp_replay {
+	const struct ndp_train_params *tp;
+	const struct wl_dataset *train;
+	struct ndp_layout L;
+	struct wl_mlp m;
+	struct wl_sgd sgd;
+	struct wl_aug aug;
+	int G, b;
+	struct ndp_stream *st;
+	uint32_t S;                  /* steps per epoch */
+	float *params, *grad, *sum, *x;
+	uint8_t *y;
+	struct wl_mlp_ws *ws;
+};
+
+/* Lays the data set out as a fresh drive of sp would (ndp_layout_place on a
+ * temporary drive).  Returns 0 or -EINVAL. */
+int ndp_layout_plan(struct ndp_layout *L, const struct ssd_params *sp, uint32_t n_train,
+		    int amplify, uint64_t seed, struct nd_err *err);
+
+int ndp_replay_init(struct ndp_replay *R, const struct ndp_train_params *tp,
+		    const struct ssd_params *sp, const struct wl_dataset *train, int zero_skip,
+		    const struct wl_numfmt *fmt, uint64_t seed, struct nd_err *err);
+void ndp_replay_free(struct ndp_replay *R);
+void ndp_replay_epoch(struct ndp_replay *R, int epoch);
+/* Step k of the current epoch (k < R->S): returns the samples it used, adds
+ * the summed loss to *loss and the executed work to c. */
+uint64_t ndp_replay_step(struct ndp_replay *R, uint32_t k, int epoch, double *loss,
+			 struct wl_sgd_count *c);
 
 /* --------------------------------------------------------------- result */
 

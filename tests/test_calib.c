@@ -36,7 +36,7 @@
 #include "core/util.h"
 #include "hostif/calib.h"
 #include "hostif/io.h"
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 #include "ndp/train.h"
 #include "tests/common/tutil.h"
 
@@ -205,7 +205,7 @@ START_TEST(profile_is_a_valid_config)
 	ck_assert_msg(cfg_validate(&b, &e) == 0, "%s", e.msg);
 	const struct ihp_params *h = params_of(&b, &ihp_section);
 	ck_assert_int_eq(h->cores, 2);
-	ck_assert(h->gflops_per_core == 4.321);
+	ck_assert(h->gflops_lr == 4.321);
 	ck_assert_uint_eq(h->io_sw_ns, 12345);
 	ck_assert(h->dram_gb_s == 19.5);
 
@@ -214,7 +214,7 @@ START_TEST(profile_is_a_valid_config)
 	applied = *(const struct ihp_params *)params_of(&b, &ihp_section);
 	hif_calib_apply(c, &applied);
 	ck_assert_int_eq(applied.cores, 2);
-	ck_assert(applied.gflops_per_core == 4.321);
+	ck_assert(applied.gflops_lr == 4.321);
 	ck_assert_uint_eq(applied.io_sw_ns, 12345);
 	ck_assert(applied.dram_gb_s == 19.5);
 
@@ -301,13 +301,13 @@ START_TEST(host_model_predicts_a_real_epoch_within_25_percent)
 		hif_calib_apply(c, &cal);
 		ck_assert_int_eq(cal.cores, c->sgd.threads);
 		ck_assert_int_eq(v->cores, cal.cores);
-		ck_assert(v->gflops_per_core == cal.gflops_per_core);
+		ck_assert(v->gflops_per_core == cal.gflops_lr);
 		n++;
 		ck_assert_msg(v->same_params, "the real epochs did not compute the model's parameters");
 		ck_assert_uint_eq(v->samples, tr.n);
 		ck_assert(v->pred_s > 0 && v->meas_median_s > 0);
 		/* The prediction is compute bound: FLOPs / (cores x FLOP/s). */
-		double compute_s = v->flops / (cal.cores * cal.gflops_per_core * 1e9);
+		double compute_s = v->flops / (cal.cores * cal.gflops_lr * 1e9);
 		ck_assert_msg(fabs(v->pred_s / compute_s - 1) < 0.01, "pred %g s, FLOPs/rate %g s",
 			      v->pred_s, compute_s);
 		int quiet = v->cpu_share >= HIF_CALIB_QUIET_SHARE &&
@@ -380,7 +380,7 @@ START_TEST(cli_calibrate)
 		tu_skip_need("dataset", "Fashion-MNIST not installed: calibrate --validate and train not run");
 		return;
 	}
-	ck_assert(strstr(out, "\"gflops_per_core\""));
+	ck_assert(strstr(out, "\"gflops_lr\""));
 	/* ... and the host model takes it. */
 	rc = tu_ndpsim(out, sizeof out, "train --where host --config %s --set train.epochs=1 --set threads=1 "
 		       "--out %s/cli-train --quiet", prof, tu_tmpdir());

@@ -225,14 +225,14 @@ START_TEST(cli_bad_input_exit_2)
 	ck_assert_ptr_nonnull(strstr(out, "MQSim default: 75 us"));
 
 	/* --host-profile applies after --config and before --set. */
-	const char *base = tu_write_file("base.json", "{\"host\": {\"gflops_per_core\": 1.5, \"cores\": 8}}");
+	const char *base = tu_write_file("base.json", "{\"host\": {\"gflops_lr\": 1.5, \"cores\": 8}}");
 	char basep[512];
 	snprintf(basep, sizeof basep, "%s", base);
-	const char *prof = tu_write_file("prof.json", "{\"host\": {\"gflops_per_core\": 4.25}}");
+	const char *prof = tu_write_file("prof.json", "{\"host\": {\"gflops_lr\": 4.25}}");
 	rc = tu_ndpsim(out, sizeof out, "config --config %s --host-profile %s --set host.cores=3",
 		       basep, prof);
 	ck_assert_msg(rc == 0, "%s", out);
-	ck_assert_ptr_nonnull(strstr(out, "\"gflops_per_core\":\t4.25"));
+	ck_assert_ptr_nonnull(strstr(out, "\"gflops_lr\":\t4.25"));
 	ck_assert_ptr_nonnull(strstr(out, "\"cores\":\t3"));
 	ck_assert_int_eq(tu_ndpsim(out, sizeof out, "config --host-profile /nonexistent.json"), 2);
 

@@ -26,7 +26,7 @@
 
 #include "cli/cli.h"
 #include "core/util.h"
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 #include "ndp/ndp.h"
 #include "tests/common/tutil.h"
 

@@ -58,6 +58,16 @@ void wl_mlp_init(const struct wl_mlp *m, float *params, uint64_t seed);
 uint64_t wl_mlp_macs_fwd(const struct wl_mlp *m);
 uint64_t wl_mlp_macs_bwd(const struct wl_mlp *m);
 
+struct wl_mlp_ws;
+
+/* MACs the last wl_mlp_grad / wl_mlp_loss / wl_mlp_predict over these n
+ * samples executed with its zero skipping: per layer, nonzero inputs x
+ * outputs for the forward pass, and (bwd) as many again for the weight
+ * gradient plus, above layer 0, the error back-propagation (which skips
+ * inactive ReLUs, the same zeros).  ws must hold that pass's activations. */
+uint64_t wl_mlp_macs_executed(const struct wl_mlp *m, const float *x, int n,
+			      const struct wl_mlp_ws *ws, int bwd);
+
 /* Scratch space for batches of up to max_batch samples. */
 struct wl_mlp_ws;
 struct wl_mlp_ws *wl_mlp_ws_create(const struct wl_mlp *m, int max_batch);

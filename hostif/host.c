@@ -1,8 +1,8 @@
 /*
- * ihp.c — in-host training on data read from the simulated SSD through an
+ * host.c — the host section and in-host training on data read from the simulated SSD through an
  * LRU page cache.  See ihp.h.
  */
-#include "ndp/ihp.h"
+#include "hostif/host.h"
 
 #include <errno.h>
 #include <math.h>
@@ -12,12 +12,14 @@
 #include "core/evq.h"
 #include "core/progress.h"
 #include "core/util.h"
+#include "workloads/sgd.h"
 
-#ifdef _OPENMP
-#define IHP_SIMD _Pragma("omp simd")
-#else
-#define IHP_SIMD
-#endif
+/* The default host is configs/hosts/server.json (that file carries the
+ * sources; tests/test_plat.c checks the two agree). */
+#define HOST_SERVER_CORES 20
+#define HOST_SERVER_GFLOPS_LR 1.49
+#define HOST_SERVER_GFLOPS_MLP 7.37
+#define HOST_SERVER_BNN_GOPS 0.52
 
 #define NONE UINT32_MAX
 
@@ -26,16 +28,34 @@
 static const char *const order_names[] = { "channels", "shuffle", NULL };
 
 static const struct cfg_key ihp_keys[] = {
-	{ "cores", CFG_INT, O(cores), "cores", 2, 1, 1024, NULL, NULL,
-	  "CPU cores running the SGD kernel (the 2-core machine on which energy.md measured it)" },
-	{ "gflops_per_core", CFG_DBL, O(gflops_per_core), "GFLOP/s", 3.0, 0.001, 1e5, NULL, NULL,
-	  "sustained FLOP/s per core on this kernel (energy.md: ~3 GFLOP/s measured for dense LR SGD on one core)" },
+	{ "cores", CFG_INT, O(cores), "cores", HOST_SERVER_CORES, 1, 1024, NULL, NULL,
+	  "CPU cores running the kernels (default = configs/hosts/server.json: Xeon Gold 6248, 20 cores, Intel ARK)" },
+	{ "gflops_lr", CFG_DBL, O(gflops_lr), "GFLOP/s", HOST_SERVER_GFLOPS_LR, 0.001, 1e5, NULL, NULL,
+	  "sustained GFLOP/s per core of the LR SGD step, FLOPs as workloads/sgd.h counts them (server.json: "
+	  "1.373 measured with ndpsim calibrate on the project's 2.3 GHz Xeon vCPU, x base clock 2.5/2.3)" },
+	{ "gflops_mlp", CFG_DBL, O(gflops_mlp), "GFLOP/s", HOST_SERVER_GFLOPS_MLP, 0.001, 1e5, NULL, NULL,
+	  "sustained GFLOP/s per core of the MLP SGD step (server.json: measured as gflops_lr, scaled by clock)" },
+	{ "bnn_gops", CFG_DBL, O(bnn_gops), "Gword-op/s", HOST_SERVER_BNN_GOPS, 0.001, 1e5, NULL, NULL,
+	  "billions of 64-bit XNOR+popcount word-ops per second per core in bnn_predict (server.json: "
+	  "bench_ndp bnn_predict on the project's vCPU, scaled by clock)" },
+	{ "zero_skip", CFG_BOOL, O(zero_skip), "-", 1, 0, 1, NULL, NULL,
+	  "the host kernel skips zero operands (workloads/model.c does); costed as executed MACs. One default "
+	  "for every datapath that can skip (ndp.unit.zero_skip, ndram.zero_skip)" },
 	{ "p_active_w", CFG_DBL, O(p_active_w), "W", 150, 0, 1e5, NULL, NULL,
-	  "CPU package power while computing (energy.md: Xeon Scalable class, ~150 W)" },
+	  "CPU package power with every core computing (server.json: Xeon Gold 6248 TDP 150 W, Intel ARK)" },
 	{ "p_idle_w", CFG_DBL, O(p_idle_w), "W", 55, 0, 1e5, NULL, NULL,
-	  "CPU package power when idle, charged for the whole run (energy.md: ~55 W)" },
-	{ "dram_gb_s", CFG_DBL, O(dram_gb_s), "GB/s", 25.6, 0.001, 1e5, NULL, NULL,
-	  "host DRAM bandwidth (energy.md: DDR4-3200, 25.6 GB/s per channel, JEDEC)" },
+	  "CPU package power when idle, on for every platform's whole wall time (energy.md: server socket idle "
+	  "30-60 W, ~55 W for the Xeon Scalable class)" },
+	{ "sleep_w", CFG_DBL, O(sleep_w), "W", -1, -1, 1e5, NULL, NULL,
+	  "package power in a sleep state entered while an offloaded job runs; -1 = no sleep state, the host "
+	  "stays idle (the default: a server does not suspend under a running job)" },
+	{ "wake_ns", CFG_U64, O(wake_ns), "ns", 0, 0, 1e12, NULL, NULL,
+	  "time to wake from the sleep state before the result is read (needed when sleep_w >= 0)" },
+	{ "dram_idle_w", CFG_DBL, O(dram_idle_w), "W", 9, 0, 1e4, NULL, NULL,
+	  "host DRAM background power (standby + refresh) for every platform's whole wall time (server.json: "
+	  "assumption, 6 DDR4 RDIMMs at ~1.5 W each; no measured source)" },
+	{ "dram_gb_s", CFG_DBL, O(dram_gb_s), "GB/s", 140.8, 0.001, 1e5, NULL, NULL,
+	  "host DRAM bandwidth (server.json: 6 channels of DDR4-2933 at 23.5 GB/s, JEDEC; Intel ARK for the Gold 6248)" },
 	{ "dram_pj_bit", CFG_DBL, O(dram_pj_bit), "pJ/bit", 15, 0, 1e4, NULL, NULL,
 	  "host DRAM energy per bit (energy.md: DDR4 streaming ~15 pJ/bit, DRAMPower-derived)" },
 	{ "page_cache_mib", CFG_DBL, O(page_cache_mib), "MiB", 16384, 0, 1e9, NULL, NULL,
@@ -53,9 +73,26 @@ static const struct cfg_key ihp_keys[] = {
 	CFG_END
 };
 
+static int ihp_check(const void *params, struct nd_err *err)
+{
+	const struct ihp_params *h = params;
+	if (h->sleep_w >= 0 && h->wake_ns == 0)
+		return nd_errf(err, -EINVAL, "host.wake_ns: a sleep state (host.sleep_w = %g W) needs a "
+			       "wake time > 0", h->sleep_w);
+	if (h->p_active_w < h->p_idle_w)
+		return nd_errf(err, -EINVAL, "host.p_active_w: %g W is below host.p_idle_w (%g W)",
+			       h->p_active_w, h->p_idle_w);
+	return 0;
+}
+
 const struct cfg_section ihp_section = {
-	"host", ihp_keys, sizeof(struct ihp_params), NULL
+	"host", ihp_keys, sizeof(struct ihp_params), ihp_check
 };
+
+double ihp_gflops(const struct ihp_params *h, const struct ndp_train_params *tp)
+{
+	return tp->model == NDP_MODEL_MLP ? h->gflops_mlp : h->gflops_lr;
+}
 
 int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
 	      const struct ssd_params *sp)
@@ -112,7 +149,7 @@ struct ihp {
 	int maxb;
 	uint32_t cur_n;
 	double cur_loss;
-	uint64_t macs_fwd, macs_bwd;
+	struct wl_sgd sgd;
 	double flops_per_ns, dram_bps;
 	uint64_t samples_applied, eval_every, next_eval, pt_samples;
 	double loss_sum;
@@ -387,10 +424,10 @@ static void h_try_start(struct ihp *H)
 		if (h->st.n_batches > k && h->ready_prefix <= need_pos(h, k))
 			return;
 	}
-	size_t np = H->m.n_params;
 	int part = 0;
 	uint64_t n_all = 0;
 	double loss = 0;
+	struct wl_sgd_count cnt = { 0 };
 	for (int g = 0; g < H->G; g++) {
 		const struct hstream *h = &H->hs[g];
 		if (h->st.n_batches <= k)
@@ -401,28 +438,16 @@ static void h_try_start(struct ihp *H)
 		for (int i = 0; i < n; i++)
 			wl_sample_x(H->o->train_set, ndp_stream_slot(&h->st, s0 + (uint64_t)i), &H->aug,
 				    H->x + (size_t)i * 784, &H->y[i]);
-		loss += wl_mlp_grad(&H->m, H->params, H->x, H->y, n, H->grad, H->ws);
-		if (!part) {
-			memcpy(H->sum, H->grad, np * sizeof *H->sum);
-		} else {
-			float *restrict a = H->sum;
-			const float *restrict b = H->grad;
-			IHP_SIMD
-			for (size_t j = 0; j < np; j++)
-				a[j] += b[j];
-		}
+		loss += wl_sgd_grad(&H->sgd, H->params, H->x, H->y, n, H->grad, H->ws, &cnt);
+		wl_sgd_sum(&H->sgd, H->sum, H->grad, !part, &cnt);
 		part++;
 		n_all += (uint64_t)n;
 	}
-	float inv = 1.0f / (float)part;
-	IHP_SIMD
-	for (size_t j = 0; j < np; j++)
-		H->sum[j] *= inv;
-	wl_sgd_step(H->params, H->sum, ndp_lr(H->tp, H->epoch, (double)n_all), np);
+	wl_sgd_mean(&H->sgd, H->sum, part, &cnt);
+	wl_sgd_update(&H->sgd, H->params, H->sum, ndp_lr(H->tp, H->epoch, (double)n_all), &cnt);
 	H->cur_loss = loss;
 	H->cur_n = (uint32_t)n_all;
-	double flops = 2.0 * (double)n_all * (double)(H->macs_fwd + H->macs_bwd) +
-		       2.0 * (double)np * (double)(part + 1);
+	double flops = wl_sgd_flops(&cnt);
 	/* The loader copies each sample from the page cache into the batch. */
 	uint64_t dram = 2ull * n_all * H->L.sample_bytes;
 	uint64_t t_cpu = (uint64_t)ceil(flops / H->flops_per_ns);
@@ -463,10 +488,9 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	if (rc)
 		return rc;
 	r->n_params = H->m.n_params;
-	H->macs_fwd = wl_mlp_macs_fwd(&H->m);
-	H->macs_bwd = wl_mlp_macs_bwd(&H->m);
+	wl_sgd_init(&H->sgd, &H->m, hp->zero_skip, NULL, o->seed);
 	H->aug = (struct wl_aug){ o->seed, tp->aug_shift, (float)tp->aug_noise };
-	H->flops_per_ns = hp->cores * hp->gflops_per_core;
+	H->flops_per_ns = hp->cores * ihp_gflops(hp, tp);
 	H->dram_bps = hp->dram_gb_s * 1e9;
 
 	en_init(&r->led);
@@ -540,7 +564,7 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	H->x = xmalloc((size_t)b * 784 * sizeof *H->x);
 	H->y = xmalloc((size_t)b);
 	H->ws = wl_mlp_ws_create(&H->m, b);
-	wl_mlp_init(&H->m, H->params, o->seed);
+	wl_sgd_init_params(&H->sgd, H->params, o->seed);
 	H->eval_every = nd_max_u64(1, H->L.n_slots / (uint64_t)tp->evals_per_epoch);
 	H->next_eval = H->eval_every;
 	if (o->progress)

@@ -1,6 +1,11 @@
 /*
- * ihp.h — in-host processing (IHP): the baseline against which in-storage
- * training is judged, and the host model the three-way comparison reuses.
+ * host.h — the host machine (section "host") and in-host processing (IHP):
+ * the baseline against which in-storage training is judged.  (Moved from
+ * ndp/ihp.h; the ihp_ names stay so that callers need not change.)
+ *
+ * One machine: cores, per-core kernel rates (host.gflops_lr, gflops_mlp,
+ * bnn_gops) and package power come from one CPU (the files in configs/hosts/ are
+ * cited presets; the defaults are configs/hosts/server.json's).
  *
  * The host trains with minibatch SGD (one sequential worker, same model,
  * same learning-rate rule, same data layout as ndp.h) on data read from the
@@ -19,7 +24,9 @@
  *    path (serialised on one core) and then crosses ssdsim's host path:
  *    link command latency, controller firmware, flash, link transfer;
  *  - the CPU computes a minibatch in max(FLOPs / (cores x FLOP/s per core),
- *    DRAM bytes / DRAM bandwidth) (a roofline), FLOPs = 2 x dense MACs;
+ *    DRAM bytes / DRAM bandwidth) (a roofline); the step is the shared one
+ *    of workloads/sgd.h and FLOPs are its count (2 x MACs executed, zero
+ *    operands skipped when host.zero_skip, + element-wise ops);
  *  - energy: CPU idle power x time + (active - idle) x busy time, DRAM
  *    pJ/bit x bytes (DMA of every read, the copy of every sample into the
  *    batch), plus everything the SSD and link charge.
@@ -40,8 +47,14 @@
 /* Section "host". */
 struct ihp_params {
 	int cores;
-	double gflops_per_core;
+	double gflops_lr;          /* GFLOP/s per core, LR SGD step */
+	double gflops_mlp;         /* GFLOP/s per core, MLP SGD step */
+	double bnn_gops;           /* 1e9 64-bit XNOR+popcount word-ops/s per core */
+	int zero_skip;             /* the kernel skips zero operands (costed so) */
 	double p_active_w, p_idle_w;
+	double sleep_w;            /* < 0: no sleep state (stays idle while offloaded) */
+	uint64_t wake_ns;
+	double dram_idle_w;        /* DRAM background power */
 	double dram_gb_s;
 	double dram_pj_bit;
 	double page_cache_mib;     /* absolute size ... */
@@ -63,6 +76,9 @@ struct ihp_run_opts {
 	uint64_t seed;
 	int progress;
 };
+
+/* Per-core GFLOP/s of the configured model's SGD step. */
+double ihp_gflops(const struct ihp_params *h, const struct ndp_train_params *tp);
 
 /* Samples per host SGD step under these parameters: train.batch x
  * ssd.channels for order = channels; host.batch (0: the same) for

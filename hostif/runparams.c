@@ -1,0 +1,28 @@
+#include "hostif/runparams.h"
+
+#include <stddef.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+static const struct cfg_key run_keys[] = {
+	{ "seed", CFG_U64, offsetof(struct run_params, seed), "-", 1, 0, 9007199254740991.0,
+	  NULL, NULL, "master random seed; every stream (workload, noise, sampling) derives from it" },
+	{ "threads", CFG_INT, offsetof(struct run_params, threads), "threads", 0, 0, 1024,
+	  NULL, NULL, "OpenMP threads for heavy handlers (0 = OpenMP default); results do not depend on it" },
+	CFG_END
+};
+
+const struct cfg_section run_section = {
+	"", run_keys, sizeof(struct run_params), NULL
+};
+
+void hif_run_apply(const struct run_params *r)
+{
+#ifdef _OPENMP
+	if (r->threads > 0)
+		omp_set_num_threads(r->threads);
+#else
+	(void)r;
+#endif
+}
