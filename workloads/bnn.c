@@ -424,7 +424,10 @@ out:
 
 struct tl {
 	int n, m;
-	float *w, *wb, *wbt;            /* latent m*n; sign(w) m*n and n*m */
+	float *w, *wb;                  /* latent m*n; sign(w) m*n */
+	uint64_t *wbits;                /* sign(w) >= 0 packed, m * words */
+	uint64_t *wbitsT;               /* the same, word-major: words * m */
+	int words;
 	float *gam, *bet;
 	float *mw, *vw, *mg, *vg, *mb, *vb;
 	float *dw, *dg, *db;
@@ -450,7 +453,10 @@ static void tl_init(struct tl *L, int n, int m, int B, struct rng *r)
 	size_t nm = (size_t)n * (size_t)m, bm = (size_t)B * (size_t)m;
 	L->n = n;
 	L->m = m;
-	L->w = fz(nm); L->wb = fz(nm); L->wbt = fz(nm);
+	L->w = fz(nm); L->wb = fz(nm);
+	L->words = (n + 63) / 64;
+	L->wbits = xcalloc((size_t)m * (size_t)L->words, sizeof(uint64_t));
+	L->wbitsT = xcalloc((size_t)m * (size_t)L->words, sizeof(uint64_t));
 	L->mw = fz(nm); L->vw = fz(nm); L->dw = fz(nm);
 	L->gam = fz((size_t)m); L->bet = fz((size_t)m);
 	L->mg = fz((size_t)m); L->vg = fz((size_t)m);
@@ -473,62 +479,228 @@ static void tl_init(struct tl *L, int n, int m, int B, struct rng *r)
 
 static void tl_free(struct tl *L)
 {
-	float *f[] = { L->w, L->wb, L->wbt, L->mw, L->vw, L->dw, L->gam, L->bet,
+	float *f[] = { L->w, L->wb, L->mw, L->vw, L->dw, L->gam, L->bet,
 		       L->mg, L->vg, L->mb, L->vb, L->dg, L->db, L->mu, L->istd,
 		       L->z, L->zh, L->y, L->a, L->dy, L->dz, L->dx };
 	for (size_t k = 0; k < ND_ARRAY_LEN(f); k++)
 		free(f[k]);
 	free(L->pmu);
 	free(L->pvar);
+	free(L->wbits);
+	free(L->wbitsT);
 }
 
-/* sign(W) in both layouts, in one parallel region (few barriers matter on
- * a shared two-core machine) */
+/* sign(W) as floats (for dX) and as packed bits (for the forward pass) */
 static void binarise(struct tl *L)
 {
-	int n = L->n, m = L->m;
+	int n = L->n, m = L->m, W = L->words;
+	BNN_PAR
+	for (int j = 0; j < m; j++) {
+		const float *w = L->w + (size_t)j * n;
+		float *wb = L->wb + (size_t)j * n;
+		uint64_t *bits = L->wbits + (size_t)j * W;
+		for (int i = 0; i < n; i++)
+			wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
+		for (int k = 0; k < W; k++) {
+			uint64_t v = 0;
+			int i1 = (k + 1) * 64 < n ? (k + 1) * 64 : n;
+			for (int i = k * 64; i < i1; i++)
+				v |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
+			bits[k] = v;
+			L->wbitsT[(size_t)k * m + j] = v;
+		}
+	}
+}
+
+/* Input encodings of a layer's rows for the bit-packed forward pass:
+ * x = (na * lev + nb) / den with integer levels lev in 0..q. */
+struct lin_in {
+	int q;            /* levels - 1 */
+	int na, nb, den;  /* x = (na * lev + nb) / den */
+};
+
+/* cnt[j] += popcount(wt[j] & x) for j < m: vectorised where the CPU has a
+ * vector popcount (AVX-512 VPOPCNTDQ, chosen once at run time), scalar
+ * popcnt otherwise; the integers are the same either way. */
+BNN_CLONES_POP
+ND_HOT
+static void popcnt_and_acc_gen(uint64_t *restrict cnt, const uint64_t *restrict wt,
+			       uint64_t x, int m)
+{
+	for (int j = 0; j < m; j++)
+		cnt[j] += (uint64_t)__builtin_popcountll(wt[j] & x);
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target("avx512f,avx512vpopcntdq")))
+ND_HOT
+static void popcnt_and_acc_vp(uint64_t *restrict cnt, const uint64_t *restrict wt,
+			      uint64_t x, int m)
+{
+	BNN_SIMD
+	for (int j = 0; j < m; j++)
+		cnt[j] += (uint64_t)__builtin_popcountll(wt[j] & x);
+}
+
+static void popcnt_and_acc(uint64_t *restrict cnt, const uint64_t *restrict wt,
+			   uint64_t x, int m)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx512vpopcntdq") ? 1 : 0;
+	}
+	if (have)
+		popcnt_and_acc_vp(cnt, wt, x, m);
+	else
+		popcnt_and_acc_gen(cnt, wt, x, m);
+}
+#else
+#define popcnt_and_acc popcnt_and_acc_gen
+#endif
+
+/* Z (rows x m) = X (rows x n) * sign(W)^T, computed exactly in integers:
+ * the rows of X are bit planes of their levels, so z = (na * sum_i w_i
+ * lev_i + nb * sum_i w_i) / den with every sum a popcount (the float
+ * multiply-adds it replaces summed the same integers).  Each output is
+ * owned by one thread: independent of the thread count. */
+BNN_CLONES_POP
+ND_HOT
+static void mm_fwd_bits(const struct tl *L, const struct lin_in *e, const float *X,
+			long rows, float *Z)
+{
+	int n = L->n, m = L->m, W = L->words, nb = bits_for(e->q);
+	double inv_den = 1.0 / (double)e->den;
+	float fden = (float)e->den, fnb = (float)e->nb, finv_na = 1.0f / (float)e->na;
+	int *sw = xmalloc(sizeof(int) * (size_t)m);
+	for (int j = 0; j < m; j++) {
+		int c = 0;
+		for (int w = 0; w < W; w++)
+			c += __builtin_popcountll(L->wbits[(size_t)j * W + w]);
+		sw[j] = 2 * c - n;
+	}
 #ifdef _OPENMP
 #pragma omp parallel
 #endif
 	{
-#ifdef _OPENMP
-#pragma omp for schedule(static) nowait
-#endif
-		for (int j = 0; j < m; j++)
-			for (int i = 0; i < n; i++)
-				L->wb[(size_t)j * n + i] = L->w[(size_t)j * n + i] >= 0.0f ? 1.0f : -1.0f;
+		uint64_t *pl = xmalloc(sizeof(uint64_t) * (size_t)nb * (size_t)W);
+		uint64_t *cnt = xmalloc(sizeof(uint64_t) * (size_t)nb * (size_t)m);
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
-		for (int i = 0; i < n; i++)
-			for (int j = 0; j < m; j++)
-				L->wbt[(size_t)i * m + j] = L->w[(size_t)j * n + i] >= 0.0f ? 1.0f : -1.0f;
+		for (long b = 0; b < rows; b++) {
+			const float *x = X + (size_t)b * n;
+			memset(pl, 0, sizeof(uint64_t) * (size_t)nb * (size_t)W);
+			memset(cnt, 0, sizeof(uint64_t) * (size_t)nb * (size_t)m);
+			int pc[16];
+			for (int i = 0; i < n; i++) {
+				/* truncation rounds v + 0.5 >= 0 to nearest; below, clamped */
+				int lv = (int)((x[i] * fden - fnb) * finv_na + 0.5f);
+				lv = lv < 0 ? 0 : (lv > e->q ? e->q : lv);
+				for (int k = 0; k < nb; k++)
+					pl[k * W + (i >> 6)] |= (uint64_t)(((unsigned)lv >> k) & 1u) << (i & 63);
+			}
+			for (int k = 0; k < nb; k++) {
+				int c = 0;
+				for (int w = 0; w < W; w++) {
+					uint64_t v = pl[k * W + w];
+					c += __builtin_popcountll(v);
+					if (v)
+						popcnt_and_acc(cnt + (size_t)k * m, L->wbitsT + (size_t)w * m, v, m);
+				}
+				pc[k] = c;
+			}
+			float *z = Z + (size_t)b * m;
+			for (int j = 0; j < m; j++) {
+				int64_t acc = 0;   /* sum_i w_i lev_i */
+				for (int k = 0; k < nb; k++)
+					acc += (2 * (int64_t)cnt[(size_t)k * m + j] - pc[k]) * ((int64_t)1 << k);
+				int64_t num = e->na * acc + (int64_t)e->nb * sw[j];
+				z[j] = e->den == 1 ? (float)num : (float)((double)num * inv_den);
+			}
+		}
+		free(pl);
+		free(cnt);
 	}
+	free(sw);
 }
 
-/* y[0..n) += c * x[0..n): element-wise, so vector width never changes a
- * result (-std=c11 keeps floating-point contraction off). */
-BNN_CLONES_VEC
+/* Register-blocked C (R x N) = A (R x K) * Bm (K x N), A(r, k) = A[r * sr +
+ * k * sk], Bm row k at Bm + k * N.  Every element is summed over k in
+ * index order from zero (no contraction: -std=c11), whatever the blocking
+ * or the thread that owns it, so the result is independent of both. */
+typedef float v16f __attribute__((vector_size(64)));
+typedef float v16fu __attribute__((vector_size(64), aligned(4)));  /* unaligned access */
+#define MB 6     /* rows per block */
+#define NB 16    /* columns per block: one 16-lane vector */
+#define V16_LOAD(p) (*(const v16fu *)(const void *)(p))
+#define V16_STORE(p, v) (*(v16fu *)(void *)(p) = (v))
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define BNN_CLONES_GEMM __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define BNN_CLONES_GEMM
+#endif
+
+BNN_CLONES_GEMM
 ND_HOT
-static void axpy(float *restrict y, const float *restrict x, float c, int n)
+static void gemm_block(const float *restrict A, long sr, long sk,
+		       const float *restrict Bm, float *restrict C,
+		       int r0, int nr, int c0, int nc, int K, int N)
 {
-	BNN_SIMD
-	for (int k = 0; k < n; k++)
-		y[k] += c * x[k];
+	if (nr == MB && nc == NB) {
+		v16f a0 = { 0 }, a1 = { 0 }, a2 = { 0 }, a3 = { 0 }, a4 = { 0 }, a5 = { 0 };
+		const float *ar = A + (size_t)r0 * (size_t)sr;
+		for (int k = 0; k < K; k++) {
+			v16f x = V16_LOAD(Bm + (size_t)k * (size_t)N + c0);
+			const float *ak = ar + (size_t)k * (size_t)sk;
+			a0 += ak[0] * x;
+			a1 += ak[sr] * x;
+			a2 += ak[2 * sr] * x;
+			a3 += ak[3 * sr] * x;
+			a4 += ak[4 * sr] * x;
+			a5 += ak[5 * sr] * x;
+		}
+		float *cp = C + (size_t)r0 * (size_t)N + c0;
+		V16_STORE(cp, a0);
+		V16_STORE(cp + N, a1);
+		V16_STORE(cp + 2 * N, a2);
+		V16_STORE(cp + 3 * N, a3);
+		V16_STORE(cp + 4 * N, a4);
+		V16_STORE(cp + 5 * N, a5);
+		return;
+	}
+	if (nc == NB) {
+		for (int r = r0; r < r0 + nr; r++) {
+			v16f a = { 0 };
+			const float *ar = A + (size_t)r * (size_t)sr;
+			for (int k = 0; k < K; k++)
+				a += ar[(size_t)k * (size_t)sk] * V16_LOAD(Bm + (size_t)k * (size_t)N + c0);
+			V16_STORE(C + (size_t)r * (size_t)N + c0, a);
+		}
+		return;
+	}
+	for (int r = r0; r < r0 + nr; r++)
+		for (int c = c0; c < c0 + nc; c++) {
+			float acc = 0.0f;
+			for (int k = 0; k < K; k++)
+				acc += A[(size_t)r * sr + (size_t)k * sk] * Bm[(size_t)k * N + c];
+			C[(size_t)r * N + c] = acc;
+		}
 }
 
-/* Z (rows x m) = X (rows x n) * sign(W)^T */
-static void mm_fwd(const struct tl *L, const float *X, long rows, float *Z)
+static void gemm(const float *A, long sr, long sk, const float *Bm, float *C,
+		 int R, int K, int N)
 {
-	int n = L->n, m = L->m;
-	BNN_PAR
-	for (long b = 0; b < rows; b++) {
-		float *z = Z + (size_t)b * m;
-		const float *x = X + (size_t)b * n;
-		memset(z, 0, sizeof(float) * (size_t)m);
-		for (int i = 0; i < n; i++)
-			if (x[i] != 0.0f)
-				axpy(z, L->wbt + (size_t)i * m, x[i], m);
+	int rb = (R + MB - 1) / MB, cb = (N + NB - 1) / NB;
+	long nblk = (long)rb * cb;
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+	for (long t = 0; t < nblk; t++) {
+		int r0 = (int)(t / cb) * MB, c0 = (int)(t % cb) * NB;
+		int nr = R - r0 < MB ? R - r0 : MB, nc = N - c0 < NB ? N - c0 : NB;
+		gemm_block(A, sr, sk, Bm, C, r0, nr, c0, nc, K, N);
 	}
 }
 
@@ -567,6 +739,20 @@ static void input_rows(const struct trainer *t, const uint8_t *pixels,
 	}
 }
 
+#define FB 64   /* batch-norm features per thread block */
+
+/* How layer l's float inputs encode levels. */
+static struct lin_in layer_in(const struct trainer *t, int l)
+{
+	int q = l ? t->q : t->qin0;
+	struct lin_in e = { q, 1, 0, q };
+	if (t->act == BNN_ACT_BINARY) {
+		e.na = 2;
+		e.nb = -q;
+	}
+	return e;
+}
+
 /* Training-mode forward pass of one minibatch (batch statistics). */
 static void fwd_train(struct trainer *t)
 {
@@ -575,31 +761,37 @@ static void fwd_train(struct trainer *t)
 	for (int l = 0; l < t->nl; l++) {
 		struct tl *L = &t->L[l];
 		int m = L->m;
-		mm_fwd(L, X, B, L->z);
-		double *s = xcalloc((size_t)m, sizeof(double));
-		double *ss = xcalloc((size_t)m, sizeof(double));
-		for (int b = 0; b < B; b++)
-			for (int j = 0; j < m; j++)
-				s[j] += (double)L->z[(size_t)b * m + j];
-		for (int j = 0; j < m; j++)
-			L->mu[j] = (float)(s[j] / B);
-		for (int b = 0; b < B; b++)
-			for (int j = 0; j < m; j++) {
-				double d = (double)(L->z[(size_t)b * m + j] - L->mu[j]);
-				ss[j] += d * d;
-			}
-		for (int j = 0; j < m; j++)
-			L->istd[j] = (float)(1.0 / sqrt(ss[j] / B + (double)BN_EPS));
-		free(s);
-		free(ss);
-		for (int b = 0; b < B; b++)
-			for (int j = 0; j < m; j++) {
-				size_t k = (size_t)b * m + j;
-				L->zh[k] = (L->z[k] - L->mu[j]) * L->istd[j];
-				L->y[k] = L->gam[j] * L->zh[k] + L->bet[j];
-				if (l < t->nl - 1)
-					L->a[k] = act_fn(t->act, t->q, L->y[k]);
-			}
+		struct lin_in e = layer_in(t, l);
+		mm_fwd_bits(L, &e, X, B, L->z);
+		int last = l == t->nl - 1;
+		/* batch norm: features in blocks of FB, each block owned by one
+		 * thread, sums over b in order */
+		int nfb = (m + FB - 1) / FB;
+		BNN_PAR
+		for (int fb = 0; fb < nfb; fb++) {
+			int j0 = fb * FB, j1 = j0 + FB < m ? j0 + FB : m;
+			double s[FB] = { 0 }, ss[FB] = { 0 };
+			for (int b = 0; b < B; b++)
+				for (int j = j0; j < j1; j++)
+					s[j - j0] += (double)L->z[(size_t)b * m + j];
+			for (int j = j0; j < j1; j++)
+				L->mu[j] = (float)(s[j - j0] / B);
+			for (int b = 0; b < B; b++)
+				for (int j = j0; j < j1; j++) {
+					double d = (double)(L->z[(size_t)b * m + j] - L->mu[j]);
+					ss[j - j0] += d * d;
+				}
+			for (int j = j0; j < j1; j++)
+				L->istd[j] = (float)(1.0 / sqrt(ss[j - j0] / B + (double)BN_EPS));
+			for (int b = 0; b < B; b++)
+				for (int j = j0; j < j1; j++) {
+					size_t k = (size_t)b * m + j;
+					L->zh[k] = (L->z[k] - L->mu[j]) * L->istd[j];
+					L->y[k] = L->gam[j] * L->zh[k] + L->bet[j];
+					if (!last)
+						L->a[k] = act_fn(t->act, t->q, L->y[k]);
+				}
+		}
 		X = L->a;
 	}
 }
@@ -633,70 +825,130 @@ static void bwd(struct trainer *t)
 		struct tl *L = &t->L[l];
 		int n = L->n, m = L->m;
 		const float *X = l ? t->L[l - 1].a : t->x0;
-		if (l < t->nl - 1) {
-			const float *g = t->L[l + 1].dx;
-			for (size_t k = 0; k < (size_t)B * m; k++)
-				L->dy[k] = g[k] * act_ste(t->act, L->y[k]);
-		}
-		for (int j = 0; j < m; j++)
-			L->dg[j] = L->db[j] = 0;
-		for (int b = 0; b < B; b++)
-			for (int j = 0; j < m; j++) {
-				size_t k = (size_t)b * m + j;
-				L->db[j] += L->dy[k];
-				L->dg[j] += L->dy[k] * L->zh[k];
-			}
-		for (int b = 0; b < B; b++)
-			for (int j = 0; j < m; j++) {
-				size_t k = (size_t)b * m + j;
-				L->dz[k] = L->gam[j] * L->istd[j] / (float)B *
-					   ((float)B * L->dy[k] - L->db[j] - L->zh[k] * L->dg[j]);
-			}
-		/* dW = dZ^T X; each row j owned by one thread, b in order */
+		const float *g = l < t->nl - 1 ? t->L[l + 1].dx : NULL;
+		int nfb = (m + FB - 1) / FB;
 		BNN_PAR
-		for (int j = 0; j < m; j++) {
-			float *dw = L->dw + (size_t)j * n;
-			memset(dw, 0, sizeof(float) * (size_t)n);
-			for (int b = 0; b < B; b++) {
-				float c = L->dz[(size_t)b * m + j];
-				if (c != 0.0f)
-					axpy(dw, X + (size_t)b * n, c, n);
-			}
-		}
-		if (l > 0) {
-			BNN_PAR
-			for (int b = 0; b < B; b++) {
-				float *dx = L->dx + (size_t)b * n;
-				memset(dx, 0, sizeof(float) * (size_t)n);
-				for (int j = 0; j < m; j++) {
-					float c = L->dz[(size_t)b * m + j];
-					if (c != 0.0f)
-						axpy(dx, L->wb + (size_t)j * n, c, n);
+		for (int fb = 0; fb < nfb; fb++) {
+			int j0 = fb * FB, j1 = j0 + FB < m ? j0 + FB : m;
+			if (g)
+				for (int b = 0; b < B; b++)
+					for (int j = j0; j < j1; j++) {
+						size_t k = (size_t)b * m + j;
+						L->dy[k] = g[k] * act_ste(t->act, L->y[k]);
+					}
+			for (int j = j0; j < j1; j++)
+				L->dg[j] = L->db[j] = 0;
+			for (int b = 0; b < B; b++)
+				for (int j = j0; j < j1; j++) {
+					size_t k = (size_t)b * m + j;
+					L->db[j] += L->dy[k];
+					L->dg[j] += L->dy[k] * L->zh[k];
 				}
-			}
+			for (int b = 0; b < B; b++)
+				for (int j = j0; j < j1; j++) {
+					size_t k = (size_t)b * m + j;
+					L->dz[k] = L->gam[j] * L->istd[j] / (float)B *
+						   ((float)B * L->dy[k] - L->db[j] - L->zh[k] * L->dg[j]);
+				}
 		}
+		/* dW (m x n) = dZ^T (m x B) X (B x n); dX (B x n) = dZ (B x m)
+		 * sign(W) (m x n) */
+		gemm(L->dz, 1, m, X, L->dw, m, B, n);
+		if (l > 0)
+			gemm(L->dz, m, 1, L->wb, L->dx, B, m, n);
 	}
 }
 
-static void adam_vec(float *p, float *mo, float *ve, const float *g, size_t n,
-		     float lr_t, int clip, const float *latent_mask)
+/* Element-wise, so vector width and threads never change a result (IEEE
+ * sqrt and division are correctly rounded in every lane). */
+static void adam_range_gen(float *restrict p, float *restrict mo, float *restrict ve,
+			   const float *restrict g, size_t n, float lr_t, int clip)
 {
-	/* element-wise: threads only for large vectors (BN parameters are a
-	 * few hundred values, not worth a barrier) */
-#ifdef _OPENMP
-#pragma omp parallel for schedule(static) if (n >= 16384)
-#endif
 	for (size_t k = 0; k < n; k++) {
 		float gk = g[k];
 		/* STE for weights: no gradient once the latent weight is
 		 * saturated beyond the clip range. */
-		if (latent_mask && fabsf(latent_mask[k]) > 1.0f)
+		if (clip && fabsf(p[k]) > 1.0f)
 			gk = 0.0f;
-		mo[k] = ADAM_B1 * mo[k] + (1.0f - ADAM_B1) * gk;
-		ve[k] = ADAM_B2 * ve[k] + (1.0f - ADAM_B2) * gk * gk;
-		p[k] -= lr_t * mo[k] / (sqrtf(ve[k]) + ADAM_EPS);
+		float m1 = ADAM_B1 * mo[k] + (1.0f - ADAM_B1) * gk;
+		float v1 = ADAM_B2 * ve[k] + (1.0f - ADAM_B2) * gk * gk;
+		float pk = p[k] - lr_t * m1 / (sqrtf(v1) + ADAM_EPS);
 		if (clip)
-			p[k] = p[k] < -1.0f ? -1.0f : (p[k] > 1.0f ? 1.0f : p[k]);
+			pk = pk < -1.0f ? -1.0f : (pk > 1.0f ? 1.0f : pk);
+		mo[k] = m1;
+		ve[k] = v1;
+		p[k] = pk;
+	}
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2")))
+ND_HOT
+static void adam_range_avx2(float *restrict p, float *restrict mo, float *restrict ve,
+			    const float *restrict g, size_t n, float lr_t, int clip)
+{
+	const __m256 b1 = _mm256_set1_ps(ADAM_B1), c1 = _mm256_set1_ps(1.0f - ADAM_B1);
+	const __m256 b2 = _mm256_set1_ps(ADAM_B2), c2 = _mm256_set1_ps(1.0f - ADAM_B2);
+	const __m256 eps = _mm256_set1_ps(ADAM_EPS), lr = _mm256_set1_ps(lr_t);
+	const __m256 one = _mm256_set1_ps(1.0f), mone = _mm256_set1_ps(-1.0f);
+	const __m256 absm = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+	size_t k = 0;
+	for (; k + 8 <= n; k += 8) {
+		__m256 pk = _mm256_loadu_ps(p + k), gk = _mm256_loadu_ps(g + k);
+		if (clip) {
+			__m256 sat = _mm256_cmp_ps(_mm256_and_ps(pk, absm), one, _CMP_GT_OQ);
+			gk = _mm256_andnot_ps(sat, gk);
+		}
+		__m256 m1 = _mm256_add_ps(_mm256_mul_ps(b1, _mm256_loadu_ps(mo + k)),
+					  _mm256_mul_ps(c1, gk));
+		__m256 v1 = _mm256_add_ps(_mm256_mul_ps(b2, _mm256_loadu_ps(ve + k)),
+					  _mm256_mul_ps(_mm256_mul_ps(c2, gk), gk));
+		__m256 d = _mm256_div_ps(_mm256_mul_ps(lr, m1),
+					 _mm256_add_ps(_mm256_sqrt_ps(v1), eps));
+		pk = _mm256_sub_ps(pk, d);
+		if (clip)
+			pk = _mm256_min_ps(_mm256_max_ps(pk, mone), one);
+		_mm256_storeu_ps(mo + k, m1);
+		_mm256_storeu_ps(ve + k, v1);
+		_mm256_storeu_ps(p + k, pk);
+	}
+	adam_range_gen(p + k, mo + k, ve + k, g + k, n - k, lr_t, clip);
+}
+
+static void adam_range(float *restrict p, float *restrict mo, float *restrict ve,
+		       const float *restrict g, size_t n, float lr_t, int clip)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	if (have)
+		adam_range_avx2(p, mo, ve, g, n, lr_t, clip);
+	else
+		adam_range_gen(p, mo, ve, g, n, lr_t, clip);
+}
+#else
+#define adam_range adam_range_gen
+#endif
+
+static void adam_vec(float *p, float *mo, float *ve, const float *g, size_t n,
+		     float lr_t, int clip)
+{
+	/* threads only for large vectors (BN parameters are a few hundred
+	 * values, not worth a barrier) */
+	if (n < 16384) {
+		adam_range(p, mo, ve, g, n, lr_t, clip);
+		return;
+	}
+	long nc = (long)((n + 8191) / 8192);
+#ifdef _OPENMP
+#pragma omp parallel for schedule(static)
+#endif
+	for (long c = 0; c < nc; c++) {
+		size_t k0 = (size_t)c * 8192, k1 = k0 + 8192 < n ? k0 + 8192 : n;
+		adam_range(p + k0, mo + k0, ve + k0, g + k0, k1 - k0, lr_t, clip);
 	}
 }
 
@@ -708,9 +960,9 @@ static void adam_step(struct trainer *t, double lr)
 	float lr_t = (float)(lr * bc);
 	for (int l = 0; l < t->nl; l++) {
 		struct tl *L = &t->L[l];
-		adam_vec(L->w, L->mw, L->vw, L->dw, (size_t)L->n * L->m, lr_t, 1, L->w);
-		adam_vec(L->gam, L->mg, L->vg, L->dg, (size_t)L->m, lr_t, 0, NULL);
-		adam_vec(L->bet, L->mb, L->vb, L->db, (size_t)L->m, lr_t, 0, NULL);
+		adam_vec(L->w, L->mw, L->vw, L->dw, (size_t)L->n * L->m, lr_t, 1);
+		adam_vec(L->gam, L->mg, L->vg, L->dg, (size_t)L->m, lr_t, 0);
+		adam_vec(L->bet, L->mb, L->vb, L->db, (size_t)L->m, lr_t, 0);
 	}
 }
 
@@ -730,7 +982,8 @@ static void calibrate(struct trainer *t, float *X0, long rows)
 		struct tl *L = &t->L[l];
 		int m = L->m;
 		binarise(L);
-		mm_fwd(L, X, rows, Z);
+		struct lin_in e = layer_in(t, l);
+		mm_fwd_bits(L, &e, X, rows, Z);
 		for (int j = 0; j < m; j++)
 			L->pmu[j] = L->pvar[j] = 0;
 		for (long b = 0; b < rows; b++)
@@ -897,6 +1150,10 @@ int bnn_train(const struct bnn_params *p, uint64_t seed,
 			adam_step(&t, lr);
 		}
 		lr *= p->lr_decay;
+		/* the folded model of an epoch is only needed by a callback and
+		 * at the end (calibration does not feed back into training) */
+		if (!cb && ep + 1 < p->epochs)
+			continue;
 		/* calibrate BN statistics on the first calib_n of the fixed order */
 		float *Xc = xmalloc(sizeof(float) * (size_t)ncal * BNN_IN);
 		input_rows(&t, train->pixels, order, ncal, input_thr, Xc);
@@ -905,7 +1162,7 @@ int bnn_train(const struct bnn_params *p, uint64_t seed,
 		bnn_model_free(m);
 		m = fold(&t, input_thr);
 		double acc = -1;
-		if (test)
+		if (test && cb)
 			acc = (double)bnn_predict(m, test->pixels, test->n, test->labels, preds) / test->n;
 		if (cb)
 			cb(arg, ep + 1, nb ? loss / (double)(nb * t.B) : 0.0, acc);
