@@ -85,15 +85,16 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 	int fits = data_bytes <= ndram_capacity_bytes(p);
 
 	ndram_register(p, &r->led);
-	int ks = en_static(&r->led, "ndram", "static", ndram_static_w(p));
+	en_static(&r->led, "ndram", "static", ndram_static_w(p));
 	hif_tag(r, "ndram", HIF_AT_STACK);
 	hif_merge(r, &load.led, HIF_AT_DRIVE);   /* the first load */
+	/* Energy at time t of the curve: what was charged so far + every
+	 * static draw of the platform x t (the system boundary adds the host). */
 	double p_static = static_w_of(&r->led);
-	(void)ks;
 
 	uint64_t n_slots = R.L.n_slots;
 	uint64_t eval_every = nd_max_u64(1, n_slots / (uint64_t)tp->evals_per_epoch);
-	uint64_t next_eval = eval_every, applied = 0, pt_applied = 0;
+	uint64_t next_eval = eval_every, applied = 0;
 	uint64_t t = fits ? t_load : 0, macs = 0;
 	double loss = 0;
 	uint64_t loss_n = 0;
@@ -107,8 +108,6 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 				 dynamic_j_of(&r->led) };
 	struct ndp_result cv;
 	memset(&cv, 0, sizeof cv);
-	if (fits)
-		pt0.t_ns = 0;
 	ndp_result_point(&cv, &pt0);
 	for (int e = 0; e < tp->epochs; e++) {
 		ndp_replay_epoch(&R, e);
@@ -143,14 +142,12 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 				ndp_result_point(&cv, &q);
 				loss = 0;
 				loss_n = 0;
-				pt_applied = applied;
 				next_eval = (applied / eval_every + 1) * eval_every;
 				progress_update(&prog, applied);
 			}
 		}
 		t += fits ? t_ep : nd_max_u64(t_ep, t_load);
 	}
-	(void)pt_applied;
 	progress_end(&prog);
 	ndp_result_target(&cv, tp->target_acc);
 	r->acc = cv.pt[cv.npt - 1].acc;
