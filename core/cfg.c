@@ -18,6 +18,14 @@ void cfg_bundle_add(struct cfg_bundle *b, const struct cfg_section *sec,
 	b->n++;
 }
 
+void *cfg_bundle_params(const struct cfg_bundle *b, const struct cfg_section *sec)
+{
+	for (size_t i = 0; i < b->n; i++)
+		if (b->sec[i] == sec)
+			return b->params[i];
+	return NULL;
+}
+
 static void *field(void *params, const struct cfg_key *k)
 {
 	return (char *)params + k->off;

@@ -49,8 +49,41 @@ struct cfg_key {
 	const char *help;         /* one line: meaning and source of default */
 };
 
-/* Table helpers: CFG_END terminates a table. */
-#define CFG_END { NULL, CFG_INT, 0, NULL, 0, 0, 0, NULL, NULL, NULL }
+/* Table rows.  Each macro names the fields it fills and checks at compile
+ * time that the struct field has the key's type: the _Generic below has one
+ * association, the pointer type the loader writes through, so a key declared
+ * CFG_KEY_INT over a double field does not compile.  Define CFG_T as the
+ * section's parameter struct before the table:
+ *
+ *   #define CFG_T struct ssd_params
+ *   static const struct cfg_key keys[] = {
+ *       CFG_KEY_INT("channels", channels, "channels", 8, 1, 256, "help"),
+ *       ...
+ *       CFG_END
+ *   };
+ */
+#define CFG_OFF_(f, ptype) _Generic(&((CFG_T *)0)->f, ptype: offsetof(CFG_T, f))
+#define CFG_KEY_INT(k, f, u, d, lo, hi, h) \
+	{ .key = (k), .type = CFG_INT, .off = CFG_OFF_(f, int *), .unit = (u), \
+	  .def = (d), .min = (lo), .max = (hi), .help = (h) }
+#define CFG_KEY_U64(k, f, u, d, lo, hi, h) \
+	{ .key = (k), .type = CFG_U64, .off = CFG_OFF_(f, uint64_t *), .unit = (u), \
+	  .def = (d), .min = (lo), .max = (hi), .help = (h) }
+#define CFG_KEY_DBL(k, f, u, d, lo, hi, h) \
+	{ .key = (k), .type = CFG_DBL, .off = CFG_OFF_(f, double *), .unit = (u), \
+	  .def = (d), .min = (lo), .max = (hi), .help = (h) }
+#define CFG_KEY_BOOL(k, f, d, h) \
+	{ .key = (k), .type = CFG_BOOL, .off = CFG_OFF_(f, int *), .unit = "-", \
+	  .def = (d), .min = 0, .max = 1, .help = (h) }
+#define CFG_KEY_STR(k, f, u, dstr, h) \
+	{ .key = (k), .type = CFG_STR, .off = CFG_OFF_(f, char (*)[CFG_STR_MAX]), \
+	  .unit = (u), .def_str = (dstr), .help = (h) }
+#define CFG_KEY_ENUM(k, f, d, nm, h) \
+	{ .key = (k), .type = CFG_ENUM, .off = CFG_OFF_(f, int *), .unit = "-", \
+	  .def = (d), .names = (nm), .help = (h) }
+
+/* CFG_END terminates a table. */
+#define CFG_END { .key = NULL }
 
 struct cfg_section {
 	const char *name;              /* JSON object name; "" = top level */
@@ -73,6 +106,9 @@ struct cfg_bundle {
 
 void cfg_bundle_add(struct cfg_bundle *b, const struct cfg_section *sec,
 		    void *params);
+
+/* The parameter struct the bundle holds for sec, or NULL. */
+void *cfg_bundle_params(const struct cfg_bundle *b, const struct cfg_section *sec);
 
 /* Writes every default of the bundle into the parameter structs. */
 void cfg_defaults(const struct cfg_bundle *b);
