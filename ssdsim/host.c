@@ -66,8 +66,8 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 			hit_bytes += ub;
 			continue;
 		}
-		uint32_t pua = s->l2p[lpn];
-		if (pua == NONE) {
+		uint64_t pua = ftl_l2p(s, lpn);
+		if (pua == PUA_NONE) {
 			s->st.unmapped_reads++;
 			continue;
 		}

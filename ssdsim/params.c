@@ -143,12 +143,21 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.alloc_order: \"%s\" is not a permutation of CWDP",
 			       p->alloc_order);
-	long double units = (long double)p->channels * p->ways * p->dies * p->planes *
-			    p->blocks * p->pages * (p->page_bytes / p->map_unit_bytes);
-	if (units >= 4294967295.0L)
+	/* Flash pages and logical units are 32-bit numbers in the model;
+	 * physical map units use 64-bit entries when they pass 2^32 - 2 (the
+	 * report then says map_entry_bits 64). */
+	long double pages = (long double)p->channels * p->ways * p->dies * p->planes *
+			    p->blocks * p->pages;
+	long double units = pages * (p->page_bytes / p->map_unit_bytes);
+	if (pages >= 4294967295.0L)
 		return nd_errf(err, -EINVAL,
-			       "ssd: geometry has %.0Lf map units; at most 2^32-2 are supported "
-			       "(use larger map units or fewer blocks)", units);
+			       "ssd.blocks: geometry has %.0Lf flash pages; at most 2^32-2 are supported "
+			       "(fewer blocks or pages, or larger pages)", pages);
+	if (units / (1.0L + p->op) >= 4294967295.0L)
+		return nd_errf(err, -EINVAL,
+			       "ssd.blocks: geometry has %.0Lf logical map units; at most 2^32-2 are "
+			       "supported (larger ssd.map_unit_bytes or fewer blocks)",
+			       units / (1.0L + p->op));
 	if (p->gc_threshold_blocks + 2 >= p->blocks)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.gc_threshold_blocks: %d leaves no room in %d blocks per plane",

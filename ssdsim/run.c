@@ -286,6 +286,9 @@ struct cJSON *ssd_run_metrics(const struct ssd_run_result *r)
 	rep_add_u64(m, "measured_ns", r->t_last_ns - r->t_first_ns);
 	rep_add_u64(m, "drain_end_ns", r->t_drain_ns);
 	rep_add_u64(m, "capacity_bytes", r->capacity_bytes);
+	/* Only when not the usual 32 (keeps reports of other drives as before). */
+	if (r->st.map_entry_bits != 32)
+		rep_add_u64(m, "map_entry_bits", r->st.map_entry_bits);
 	cJSON_AddItemToObject(m, "read", dir_json(r, 0));
 	cJSON_AddItemToObject(m, "write", dir_json(r, 1));
 	rep_add_dbl(m, "waf", r->st.waf);
@@ -363,6 +366,9 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 				en_component_j(&r->led, r->led.e[i].component));
 	}
 	fprintf(out, "\n");
+	if (r->st.map_entry_bits != 32)
+		fprintf(out, "  %llu physical map units need %u-bit mapping entries\n",
+			(unsigned long long)r->st.phys_units, r->st.map_entry_bits);
 	if (r->verified)
 		fprintf(out, "  verify: every written unit maps to its latest version; no orphans\n");
 	fprintf(out, "  (%llu events in %.2f s wall, %.2f s of it preconditioning; %.0f requests/s simulated)\n",

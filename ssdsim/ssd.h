@@ -183,6 +183,8 @@ struct ssd_stats {
 	uint64_t internal_read_bytes;
 	uint64_t link_bytes_h2d, link_bytes_d2h;
 	uint64_t channel_bytes;
+	uint32_t map_entry_bits;   /* 32, or 64 when physical units pass 2^32 - 2 */
+	uint64_t phys_units;       /* physical map units of the geometry */
 };
 void ssd_get_stats(const ssd *s, struct ssd_stats *st);
 
