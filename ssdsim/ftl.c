@@ -500,6 +500,28 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n)
 	s->timed = was;
 }
 
+void ssd_write_functional_list(ssd *s, const uint64_t *units, size_t n)
+{
+	if (!n || s->failed)
+		return;
+	int was = s->timed;
+	s->timed = 0;
+	uint32_t *lp = xmalloc(s->prog_units * sizeof *lp);
+	uint32_t *vr = xmalloc(s->prog_units * sizeof *vr);
+	for (size_t done = 0; done < n;) {
+		uint32_t k = 0;
+		for (; k < s->prog_units && done < n; k++, done++) {
+			ND_ASSERT(units[done] < s->n_lpn);
+			lp[k] = (uint32_t)units[done];
+			vr[k] = ftl_ver_next(s, lp[k]);
+		}
+		ftl_program(s, lp, vr, k);
+	}
+	free(lp);
+	free(vr);
+	s->timed = was;
+}
+
 void ftl_precondition(ssd *s)
 {
 	uint64_t fill = (uint64_t)(s->p.pre_fill * (double)s->n_lpn);

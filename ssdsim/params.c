@@ -98,6 +98,8 @@ static const struct cfg_key ssd_keys[] = {
 	  "fraction of the logical space written sequentially before the run (functional, no events)" },
 	{ "precondition.overwrite", CFG_DBL, O(pre_overwrite), "x capacity", 0, 0, 100, NULL, NULL,
 	  "random overwrites after the fill, in multiples of the logical capacity (reaches GC steady state)" },
+	{ "precondition.trace", CFG_BOOL, O(pre_trace), "-", 1, 0, 1, NULL, NULL,
+	  "trace replay: before the replay, write functionally every unit the trace reads before it first writes it (else such reads hit unmapped space)" },
 	{ "energy.vcc", CFG_DBL, O(vcc), "V", 3.3, 0.5, 5, NULL, NULL,
 	  "NAND supply voltage (Micron MT29F, as in SimpleSSD)" },
 	{ "energy.i_read_ma", CFG_DBL, O(i_read_ma), "mA", 25, 0, 1000, NULL, NULL,

@@ -190,6 +190,48 @@ START_TEST(wide_map_entries_16tib)
 }
 END_TEST
 
+START_TEST(trace_aware_preconditioning)
+{
+	/* Reads units 0-9, writes 5-14, reads 12-20 (4 KiB units = 8 sectors).
+	 * Read before first written: 0-9 and 15-20, 16 units; 12-14 are read
+	 * after their write: 5-12 went to flash as two 4-unit programs done
+	 * long before the read, 13-14 still sit in the buffer (2 hits). */
+	const char *tr = tu_write_file("pre.ascii",
+				       "0 0 0 80 1\n1000000 0 40 80 0\n2000000 0 96 72 1\n");
+	const char *sets[] = { "ssd.blocks=64", NULL };
+	load(NULL, sets);
+	struct wl_trace t;
+	struct nd_err err = { 0 };
+	ck_assert_msg(wl_trace_load(tr, WL_TRACE_DISKSIM, &t, &err) == 0, "%s", err.msg);
+	struct ssd_run_result r;
+	struct ssd_run_opts o = { .ssd = &sp, .wl = &wp, .trace = &t, .seed = 1, .verify = 1 };
+	ck_assert_msg(ssd_run(&o, &r, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(r.pre_trace_units, 16);
+	ck_assert_uint_eq(r.st.unmapped_reads, 0);
+	ck_assert_uint_eq(r.st.read_units, 19);
+	ck_assert_uint_eq(r.st.buffer_read_hits, 2);
+	char warn[512];
+	ck_assert_int_eq(ssd_run_unmapped_warning(&r, warn, sizeof warn), 0);
+	ssd_run_result_free(&r);
+	sp.pre_trace = 0;
+	ck_assert_msg(ssd_run(&o, &r, &err) == 0, "%s", err.msg);
+	ck_assert_uint_eq(r.pre_trace_units, 0);
+	ck_assert_uint_eq(r.st.unmapped_reads, 16);
+	ck_assert_int_eq(ssd_run_unmapped_warning(&r, warn, sizeof warn), 1);
+	ck_assert_ptr_nonnull(strstr(warn, "16 of 19 read map units (84.2 %)"));
+	ck_assert_ptr_nonnull(strstr(warn, "ssd.precondition.trace=true"));
+	ssd_run_result_free(&r);
+	wl_trace_free(&t);
+	/* The CLI prints it. */
+	char out[4096];
+	int rc = tu_ndpsim(out, sizeof out, "ssd --quiet --no-plot --out %s/pre --set ssd.blocks=64 "
+			   "--set ssd.precondition.trace=false --trace %s --format disksim",
+			   tu_tmpdir(), tr);
+	ck_assert_int_eq(rc, 0);
+	ck_assert_msg(strstr(out, "ndpsim: warning: 16 of 19 read map units") != NULL, "%s", out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("ssd_ftl");
@@ -199,6 +241,7 @@ int main(void)
 	tcase_add_test(tc, implicit_fill_matches_explicit_programs);
 	tcase_add_test(tc, verify_3x_overwrites_on_implicit_fill);
 	tcase_add_test(tc, wide_map_entries_16tib);
+	tcase_add_test(tc, trace_aware_preconditioning);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }
