@@ -21,7 +21,8 @@ void lt_init(struct ltab *t, uint64_t n, int wide)
 {
 	t->n = n;
 	t->wide = wide;
-	t->n_chunks_live = 0;
+	t->live = NULL;
+	t->n_live = t->cap_live = 0;
 	t->chunk = xcalloc((size_t)((n + LT_CHUNK - 1) >> LT_SHIFT), sizeof *t->chunk);
 }
 
@@ -29,11 +30,9 @@ void lt_fini(struct ltab *t)
 {
 	if (!t->chunk)
 		return;
-	if (t->n_chunks_live) {
-		uint64_t nc = (t->n + LT_CHUNK - 1) >> LT_SHIFT;
-		for (uint64_t i = 0; i < nc; i++)
-			free(t->chunk[i]);
-	}
+	for (uint64_t i = 0; i < t->n_live; i++)
+		free(t->chunk[t->live[i]]);
+	free(t->live);
 	free(t->chunk);
 	t->chunk = NULL;
 }
@@ -41,7 +40,11 @@ void lt_fini(struct ltab *t)
 void *lt_chunk_new(struct ltab *t, uint64_t ci)
 {
 	t->chunk[ci] = xcalloc(LT_CHUNK, t->wide ? 8 : 4);
-	t->n_chunks_live++;
+	if (t->n_live == t->cap_live) {
+		t->cap_live = t->cap_live ? 2 * t->cap_live : 256;
+		t->live = xrealloc(t->live, t->cap_live * sizeof *t->live);
+	}
+	t->live[t->n_live++] = ci;
 	return t->chunk[ci];
 }
 

@@ -39,7 +39,8 @@ struct ltab {
 	void **chunk;
 	uint64_t n;
 	int wide;
-	uint64_t n_chunks_live;   /* chunks allocated so far */
+	uint64_t *live;           /* indices of the chunks allocated so far */
+	uint64_t n_live, cap_live;
 };
 
 void lt_init(struct ltab *t, uint64_t n, int wide);
