@@ -15,6 +15,8 @@
 
 static void gc_plane(ssd *s, uint32_t plane);
 
+#define GC_WIN_UNITS 256   /* victim units decoded (and prefetched) at once */
+
 /* ---------------------------------------------------------------- tables */
 
 void lt_init(struct ltab *t, uint64_t n, int wide)
@@ -294,13 +296,29 @@ static void gc_plane(ssd *s, uint32_t plane)
 		s->st.gc_count++;
 		uint32_t dst_page = NONE, dst_fill = 0;
 		uint32_t first_pg = v * (uint32_t)s->p.pages;
-		for (uint32_t pg = first_pg; pg < first_pg + s->blk[v].wp && s->blk[v].valid; pg++) {
-			uint32_t nvalid = 0, lpns[64];
-			ND_ASSERT(s->upp <= 64);
-			for (uint32_t k = 0; k < s->upp; k++) {
-				lpns[k] = ftl_p2l(s, (uint64_t)pg * s->upp + k);
-				nvalid += lpns[k] != NONE;
+		uint32_t end_pg = first_pg + s->blk[v].wp;
+		/* The victim's logical units, a window of pages at a time, with
+		 * their mapping entries prefetched: the moves below rewrite
+		 * them, and on a large drive each is a cache miss.  (Which units
+		 * are valid does not change while the victim is emptied.) */
+		uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg;
+		uint32_t win_pages = GC_WIN_UNITS / s->upp;
+		ND_ASSERT(win_pages >= 1);
+		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
+			if (pg == wend) {
+				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
+				for (uint32_t i = 0; i < np * s->upp; i++) {
+					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
+					if (lpns[i] != NONE)
+						lt_prefetch(&s->l2p, lpns[i]);
+				}
+				wstart = pg;
+				wend = pg + np;
 			}
+			const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
+			uint32_t nvalid = 0;
+			for (uint32_t k = 0; k < s->upp; k++)
+				nvalid += pl_lpns[k] != NONE;
 			if (!nvalid)
 				continue;
 			s->st.flash_read_pages++;
@@ -313,7 +331,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 			}
 			for (uint32_t k = 0; k < s->upp; k++) {
 				uint64_t pua = (uint64_t)pg * s->upp + k;
-				uint32_t lpn = lpns[k];
+				uint32_t lpn = pl_lpns[k];
 				if (lpn == NONE)
 					continue;
 				if (dst_page == NONE) {
@@ -533,19 +551,36 @@ void ftl_precondition(ssd *s)
 	uint64_t over = (uint64_t)(s->p.pre_overwrite * (double)s->n_lpn);
 	if (!over)
 		return;
-	uint32_t *lp = xmalloc(s->prog_units * sizeof *lp);
-	uint32_t *vr = xmalloc(s->prog_units * sizeof *vr);
+	/* Random overwrites in batches: draw a batch's units (in the order
+	 * the programs take them), prefetch their mapping entries, then the
+	 * reverse-map entries and blocks of their old homes, then program
+	 * them: on a large drive every one of those is a cache miss, and the
+	 * prefetches let them overlap. */
+	enum { BATCH = 2048 };   /* >= the largest program (1024 units) */
+	uint32_t *lp = xmalloc(BATCH * sizeof *lp);
+	uint32_t *vr = xmalloc(BATCH * sizeof *vr);
 	int was = s->timed;
 	s->timed = 0;
 	/* Overwrites stay within the filled part (all of it if no fill). */
 	uint64_t range = fill ? fill : s->n_lpn;
-	for (uint64_t done = 0; done < over;) {
-		uint32_t k = 0;
-		for (; k < s->prog_units && done < over; k++, done++) {
-			lp[k] = (uint32_t)rng_below(&s->rng, range);
-			vr[k] = ftl_ver_next(s, lp[k]);
+	uint32_t per_batch = BATCH / s->prog_units * s->prog_units;
+	for (uint64_t done = 0; done < over && !s->failed;) {
+		uint32_t n = over - done < per_batch ? (uint32_t)(over - done) : per_batch;
+		for (uint32_t i = 0; i < n; i++) {
+			lp[i] = (uint32_t)rng_below(&s->rng, range);
+			vr[i] = ftl_ver_next(s, lp[i]);
+			lt_prefetch(&s->l2p, lp[i]);
 		}
-		ftl_program(s, lp, vr, k);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t old = ftl_l2p(s, lp[i]);
+			if (old != PUA_NONE) {
+				lt_prefetch(&s->p2l, old);
+				__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+			}
+		}
+		for (uint32_t i = 0; i < n; i += s->prog_units)
+			ftl_program(s, lp + i, vr + i, n - i < s->prog_units ? n - i : s->prog_units);
+		done += n;
 	}
 	s->timed = was;
 	free(lp);

@@ -56,6 +56,14 @@ static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
 			 ((const uint32_t *)c)[i & (LT_CHUNK - 1)];
 }
 
+/* Hint: entry i will be written soon. */
+static inline void lt_prefetch(const struct ltab *t, uint64_t i)
+{
+	const char *c = t->chunk[i >> LT_SHIFT];
+	if (c)
+		__builtin_prefetch(c + (i & (LT_CHUNK - 1)) * (t->wide ? 8 : 4), 1, 1);
+}
+
 static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
 {
 	void *c = t->chunk[i >> LT_SHIFT];
