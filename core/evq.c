@@ -126,27 +126,32 @@ static void sift_up(evq *q, size_t i)
 	q->heap[i] = e;
 }
 
-/* Removes the top entry: the hole at the root moves down along the smaller
- * children to a leaf (one comparison a level), then the last entry fills it
- * and sifts up (Floyd's bottom-up variant: the last entry usually belongs
- * near the bottom). */
-static void drop_top(evq *q)
+static void sift_down(evq *q, size_t i)
 {
-	q->n--;
-	if (q->n == 0)
-		return;
-	struct hent last = q->heap[q->n];
-	size_t i = 0;
+	struct hent e = q->heap[i];
 	for (;;) {
 		size_t l = 2 * i + 1;
 		if (l >= q->n)
 			break;
-		size_t c = l + 1 < q->n && before(&q->heap[l + 1], &q->heap[l]) ? l + 1 : l;
+		size_t c = l;
+		if (l + 1 < q->n && before(&q->heap[l + 1], &q->heap[l]))
+			c = l + 1;
+		if (!before(&q->heap[c], &e))
+			break;
 		q->heap[i] = q->heap[c];
 		i = c;
 	}
-	q->heap[i] = last;
-	sift_up(q, i);
+	q->heap[i] = e;
+}
+
+/* Removes the top entry. */
+static void drop_top(evq *q)
+{
+	q->n--;
+	if (q->n > 0) {
+		q->heap[0] = q->heap[q->n];
+		sift_down(q, 0);
+	}
 }
 
 static void drop_stale(evq *q)

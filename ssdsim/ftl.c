@@ -50,6 +50,16 @@ void *lt_chunk_new(struct ltab *t, uint64_t ci)
 	return t->chunk[ci];
 }
 
+static int log2_exact(uint32_t x)
+{
+	if (!x || (x & (x - 1)))
+		return -1;
+	int k = 0;
+	while ((1u << k) != x)
+		k++;
+	return k;
+}
+
 void ftl_init(ssd *s)
 {
 	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
@@ -70,6 +80,10 @@ void ftl_init(ssd *s)
 		pl->active[0] = pl->active[1] = NONE;
 	}
 	ftl_build_alloc_seq(s);
+	s->plane_pages = (uint64_t)(uint32_t)s->p.blocks * (uint32_t)s->p.pages;
+	s->sh_prog = log2_exact(s->prog_units);
+	s->sh_upp = log2_exact(s->upp);
+	s->sh_alloc = log2_exact(s->alloc_n);
 	s->erase_cnt_n = 16;
 	s->erase_cnt = xcalloc(s->erase_cnt_n, sizeof *s->erase_cnt);
 	s->erase_cnt[0] = s->n_blocks;

@@ -170,6 +170,8 @@ struct ssd {
 	/* Implicit sequential fill: logical units [0, fill_n) not written since
 	 * sit where the fill order put them (ftl_fill_pua()). */
 	uint64_t fill_n;
+	uint64_t plane_pages;                /* blocks x pages */
+	int sh_prog, sh_upp, sh_alloc;       /* log2 when a power of two, else -1 */
 	/* wear: blocks per erase count, for min/max/mean without a scan */
 	uint64_t *erase_cnt;
 	uint32_t erase_cnt_n, erase_min, erase_max;
@@ -246,16 +248,20 @@ static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 /* Where the implicit fill put logical unit u (< fill_n): program g = u / P
  * went to target alloc_seq[g % alloc_n], round g / alloc_n, which is the
  * page index in each of the target's planes; blocks were taken in order. */
+static inline uint64_t div_fast(uint64_t x, uint32_t d, int sh)
+{
+	return sh >= 0 ? x >> sh : x / d;
+}
+
 static inline uint64_t ftl_fill_pua(const ssd *s, uint64_t u)
 {
-	uint64_t g = u / s->prog_units;
+	uint64_t g = div_fast(u, s->prog_units, s->sh_prog);
 	uint32_t within = (uint32_t)(u - g * s->prog_units);
-	uint32_t k = within / s->upp, j = within - k * s->upp;
-	uint64_t r = g / s->alloc_n;
+	uint32_t k = (uint32_t)div_fast(within, s->upp, s->sh_upp), j = within - k * s->upp;
+	uint64_t r = div_fast(g, s->alloc_n, s->sh_alloc);
 	uint32_t pos = (uint32_t)(g - r * s->alloc_n);
 	uint32_t plane = s->alloc_seq[pos] + k;
-	uint64_t page = ((uint64_t)plane * (uint32_t)s->p.blocks) * (uint32_t)s->p.pages + r;
-	return page * s->upp + j;
+	return (s->plane_pages * plane + r) * s->upp + j;
 }
 
 /* Physical unit of logical unit lpn, PUA_NONE if unmapped. */
