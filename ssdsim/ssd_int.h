@@ -236,6 +236,8 @@ static inline uint32_t hslot(const ssd *s, uint32_t lpn)
 
 static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 {
+	if (s->nbfree == s->bcap)
+		return NONE;   /* empty buffer: skip the (cache-missing) probe */
 	for (uint32_t i = hslot(s, lpn);; i = (i + 1) & s->hmask) {
 		uint32_t v = s->hash[i];
 		if (v == NONE)
