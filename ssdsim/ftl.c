@@ -108,7 +108,8 @@ void ftl_fini(ssd *s)
  * still there.  Once a fill unit is written again or moved by GC its l2p
  * entry is explicit for good, so a zero entry is the one test needed; a
  * home block is erased only after all its fill units left. */
-uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
+/* The fill unit whose home is pua (maybe >= fill_n: none). */
+static uint64_t fill_unit_at(const ssd *s, uint64_t pua)
 {
 	uint64_t page = pua / s->upp;
 	uint32_t j = (uint32_t)(pua - page * s->upp);
@@ -121,7 +122,12 @@ uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
 		t = plane - k;
 	}
 	uint64_t g = r * s->alloc_n + s->alloc_pos[t];
-	uint64_t u = g * s->prog_units + (uint64_t)k * s->upp + j;
+	return g * s->prog_units + (uint64_t)k * s->upp + j;
+}
+
+uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
+{
+	uint64_t u = fill_unit_at(s, pua);
 	if (u >= s->fill_n || lt_get(&s->l2p, u))
 		return NONE;
 	return (uint32_t)u;
@@ -321,6 +327,16 @@ static void gc_plane(ssd *s, uint32_t plane)
 		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
 			if (pg == wend) {
 				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
+				/* Fill homes are decided by their logical unit's entry:
+				 * fetch those first. */
+				for (uint32_t i = 0; s->fill_n && i < np * s->upp; i++) {
+					uint64_t pua = (uint64_t)pg * s->upp + i;
+					if (!lt_get(&s->p2l, pua)) {
+						uint64_t u = fill_unit_at(s, pua);
+						if (u < s->fill_n)
+							lt_prefetch(&s->l2p, u);
+					}
+				}
 				for (uint32_t i = 0; i < np * s->upp; i++) {
 					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
 					if (lpns[i] != NONE)
