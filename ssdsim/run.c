@@ -201,8 +201,10 @@ static uint64_t precondition_trace(ssd *s, const struct wl_trace *t)
 		}
 	}
 	free(seen.v);
-	qsort(todo, ntodo, sizeof *todo, cmp_u64);
-	ssd_write_functional_list(s, todo, ntodo);
+	if (ntodo) {
+		qsort(todo, ntodo, sizeof *todo, cmp_u64);
+		ssd_write_functional_list(s, todo, ntodo);
+	}
 	free(todo);
 	return ntodo;
 }
