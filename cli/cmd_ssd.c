@@ -102,6 +102,9 @@ int cmd_ssd(int argc, char **argv)
 		ssd_run_result_free(&r);
 		return rc == -EBADMSG ? (fprintf(stderr, "ndpsim: %s\n", err.msg), 1) : cli_error(&err);
 	}
+	char warn[512];
+	if (ssd_run_unmapped_warning(&r, warn, sizeof warn))
+		fprintf(stderr, "ndpsim: %s\n", warn);
 	cJSON *rep = rep_new(&b, run.seed, ssd_run_metrics(&r));
 	if (trace_path) {
 		cJSON *t = cJSON_AddObjectToObject(rep, "trace");

@@ -6,9 +6,24 @@
 
 #include "core/util.h"
 
+/* Heap entries carry their keys, so sifting stays inside the heap array and
+ * never touches the (scattered) events.  Cancel is lazy: the event is marked
+ * unscheduled and its sequence number noted in the queue (the event itself
+ * may be freed at once); its entry is dropped when it reaches the top.
+ * heap[0] is never a cancelled entry. */
+struct hent {
+	unsigned __int128 key;   /* t_ns << 64 | seq: one comparison orders both */
+	struct evq_event *ev;
+};
+
 struct evq {
-	struct evq_event **heap; /* heap[0] is the earliest */
+	struct hent *heap;   /* heap[0] is the earliest */
 	size_t n, cap;
+	size_t live;         /* scheduled, not cancelled */
+	/* sequence numbers (+1) of cancelled entries still in the heap: an
+	 * open-addressing set, 0 = empty slot */
+	uint64_t *cancelled;
+	size_t ncanc, capcanc;   /* capcanc: a power of two, or 0 */
 	uint64_t now_ns;
 	uint64_t next_seq;
 	int stop;
@@ -28,49 +43,121 @@ void evq_destroy(evq *q)
 	if (!q)
 		return;
 	free(q->heap);
+	free(q->cancelled);
 	free(q);
 }
 
-static inline int before(const struct evq_event *a, const struct evq_event *b)
+static inline int before(const struct hent *a, const struct hent *b)
 {
-	return a->t_ns < b->t_ns || (a->t_ns == b->t_ns && a->seq < b->seq);
+	return a->key < b->key;
 }
 
-static inline void place(evq *q, size_t i, struct evq_event *e)
+static inline uint64_t hent_t(const struct hent *h) { return (uint64_t)(h->key >> 64); }
+static inline uint64_t hent_seq(const struct hent *h) { return (uint64_t)h->key; }
+
+static inline size_t canc_home(const evq *q, uint64_t seq)
 {
-	q->heap[i] = e;
-	e->slot = i + 1;
+	return (size_t)((seq * 0x9e3779b97f4a7c15ull) >> 17) & (q->capcanc - 1);
+}
+
+static void canc_insert(evq *q, uint64_t seq)
+{
+	size_t i = canc_home(q, seq);
+	while (q->cancelled[i])
+		i = (i + 1) & (q->capcanc - 1);
+	q->cancelled[i] = seq + 1;
+	q->ncanc++;
+}
+
+static void canc_add(evq *q, uint64_t seq)
+{
+	if (2 * (q->ncanc + 1) > q->capcanc) {
+		uint64_t *old = q->cancelled;
+		size_t oldcap = q->capcanc;
+		q->capcanc = oldcap ? 2 * oldcap : 64;
+		q->cancelled = xcalloc(q->capcanc, sizeof *q->cancelled);
+		q->ncanc = 0;
+		for (size_t i = 0; i < oldcap; i++)
+			if (old[i])
+				canc_insert(q, old[i] - 1);
+		free(old);
+	}
+	canc_insert(q, seq);
+}
+
+/* Removes seq from the cancelled set (backward-shift deletion): 1 if it
+ * was there. */
+static int take_cancelled(evq *q, uint64_t seq)
+{
+	size_t m = q->capcanc - 1, i = canc_home(q, seq);
+	for (;; i = (i + 1) & m) {
+		if (!q->cancelled[i])
+			return 0;
+		if (q->cancelled[i] == seq + 1)
+			break;
+	}
+	q->ncanc--;
+	for (size_t j = i;;) {
+		q->cancelled[i] = 0;
+		for (;;) {
+			j = (j + 1) & m;
+			if (!q->cancelled[j])
+				return 1;
+			size_t h = canc_home(q, q->cancelled[j] - 1);
+			/* move j back to i unless its home lies in (i, j] */
+			if (i <= j ? (h <= i || h > j) : (h <= i && h > j))
+				break;
+		}
+		q->cancelled[i] = q->cancelled[j];
+		i = j;
+	}
 }
 
 static void sift_up(evq *q, size_t i)
 {
-	struct evq_event *e = q->heap[i];
+	struct hent e = q->heap[i];
 	while (i > 0) {
 		size_t p = (i - 1) / 2;
-		if (!before(e, q->heap[p]))
+		if (!before(&e, &q->heap[p]))
 			break;
-		place(q, i, q->heap[p]);
+		q->heap[i] = q->heap[p];
 		i = p;
 	}
-	place(q, i, e);
+	q->heap[i] = e;
 }
 
 static void sift_down(evq *q, size_t i)
 {
-	struct evq_event *e = q->heap[i];
+	struct hent e = q->heap[i];
 	for (;;) {
 		size_t l = 2 * i + 1;
 		if (l >= q->n)
 			break;
 		size_t c = l;
-		if (l + 1 < q->n && before(q->heap[l + 1], q->heap[l]))
+		if (l + 1 < q->n && before(&q->heap[l + 1], &q->heap[l]))
 			c = l + 1;
-		if (!before(q->heap[c], e))
+		if (!before(&q->heap[c], &e))
 			break;
-		place(q, i, q->heap[c]);
+		q->heap[i] = q->heap[c];
 		i = c;
 	}
-	place(q, i, e);
+	q->heap[i] = e;
+}
+
+/* Removes the top entry. */
+static void drop_top(evq *q)
+{
+	q->n--;
+	if (q->n > 0) {
+		q->heap[0] = q->heap[q->n];
+		sift_down(q, 0);
+	}
+}
+
+static void drop_stale(evq *q)
+{
+	while (q->ncanc && q->n > 0 && take_cancelled(q, hent_seq(&q->heap[0])))
+		drop_top(q);
 }
 
 int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
@@ -86,8 +173,10 @@ int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
 	ev->t_ns = t_ns;
 	ev->seq = q->next_seq++;
 	ev->fn = fn;
-	q->heap[q->n] = ev;
+	ev->slot = 1;
+	q->heap[q->n] = (struct hent){ (unsigned __int128)t_ns << 64 | ev->seq, ev };
 	q->n++;
+	q->live++;
 	sift_up(q, q->n - 1);
 	return 0;
 }
@@ -96,18 +185,10 @@ int evq_cancel(evq *q, struct evq_event *ev)
 {
 	if (!ev->slot)
 		return -ENOENT;
-	size_t i = ev->slot - 1;
-	ND_ASSERT(i < q->n && q->heap[i] == ev);
 	ev->slot = 0;
-	q->n--;
-	if (i == q->n)
-		return 0;
-	struct evq_event *last = q->heap[q->n];
-	place(q, i, last);
-	if (i > 0 && before(last, q->heap[(i - 1) / 2]))
-		sift_up(q, i);
-	else
-		sift_down(q, i);
+	q->live--;
+	canc_add(q, ev->seq);
+	drop_stale(q);
 	return 0;
 }
 
@@ -115,13 +196,11 @@ struct evq_event *evq_pop(evq *q)
 {
 	if (q->n == 0)
 		return NULL;
-	struct evq_event *e = q->heap[0];
+	struct evq_event *e = q->heap[0].ev;
 	e->slot = 0;
-	q->n--;
-	if (q->n > 0) {
-		place(q, 0, q->heap[q->n]);
-		sift_down(q, 0);
-	}
+	q->live--;
+	drop_top(q);
+	drop_stale(q);
 	q->now_ns = e->t_ns;
 	return e;
 }
@@ -131,7 +210,7 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 	uint64_t n = 0;
 	q->stop = 0;
 	while (q->n > 0 && !q->stop) {
-		if (q->heap[0]->t_ns > t_end_ns)
+		if (hent_t(&q->heap[0]) > t_end_ns)
 			break;
 		struct evq_event *e = evq_pop(q);
 		e->fn(q, e);
@@ -142,5 +221,5 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 
 void evq_stop(evq *q) { q->stop = 1; }
 uint64_t evq_now(const evq *q) { return q->now_ns; }
-size_t evq_size(const evq *q) { return q->n; }
-uint64_t evq_peek_time(const evq *q) { return q->n ? q->heap[0]->t_ns : UINT64_MAX; }
+size_t evq_size(const evq *q) { return q->live; }
+uint64_t evq_peek_time(const evq *q) { return q->n ? hent_t(&q->heap[0]) : UINT64_MAX; }

@@ -3,8 +3,9 @@
  *
  * Events are ordered by (t_ns, seq): time first, then the order in which they
  * were scheduled, so equal times pop first-in first-out and every run is
- * reproducible.  The queue is a binary heap of pointers; each event remembers
- * its heap slot, so cancel is O(log n).  The queue never allocates per event:
+ * reproducible.  The queue is a binary heap of (time, sequence, event)
+ * entries, so ordering never touches the events; cancel is O(1) (the entry
+ * is dropped lazily).  The queue never allocates per event:
  * callers embed a struct evq_event in the object that owns it and get it back
  * with container_of() in the handler.  All times are simulated nanoseconds.
  */
@@ -22,7 +23,7 @@ struct evq_event {
 	uint64_t t_ns;
 	uint64_t seq;
 	evq_fn fn;
-	size_t slot;     /* heap index + 1 while scheduled, 0 otherwise */
+	size_t slot;     /* nonzero while scheduled, 0 otherwise */
 };
 
 /* Creates a queue sized for cap_hint pending events (it grows if needed).

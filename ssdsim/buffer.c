@@ -102,14 +102,13 @@ int buf_admit(ssd *s, struct ssd_req *r)
 		uint32_t b = buf_find(s, lpn);
 		if (b != NONE && s->bs[b].state == BS_DIRTY && !s->p.write_through) {
 			/* Overwrite in place: no new space needed. */
-			if (s->ver_l)
-				s->bs[b].ver = ++s->ver_l[lpn];
+			s->bs[b].ver = ftl_ver_next(s, lpn);
 		} else {
 			if (s->nbfree == 0)
 				break;
 			b = s->bfree[--s->nbfree];
 			s->bs[b].lpn = lpn;
-			s->bs[b].ver = s->ver_l ? ++s->ver_l[lpn] : 0;
+			s->bs[b].ver = ftl_ver_next(s, lpn);
 			s->bs[b].state = BS_DIRTY;
 			buf_hash_set(s, lpn, b);
 			s->fifo[(s->fifo_head + s->fifo_n) % s->bcap] = b;

@@ -15,25 +15,145 @@
 
 static void gc_plane(ssd *s, uint32_t plane);
 
+#define GC_WIN_UNITS 256   /* victim units decoded (and prefetched) at once */
+
+/* ---------------------------------------------------------------- tables */
+
+void lt_init(struct ltab *t, uint64_t n, int wide)
+{
+	t->n = n;
+	t->wide = wide;
+	t->live = NULL;
+	t->n_live = t->cap_live = 0;
+	t->chunk = xcalloc((size_t)((n + LT_CHUNK - 1) >> LT_SHIFT), sizeof *t->chunk);
+}
+
+void lt_fini(struct ltab *t)
+{
+	if (!t->chunk)
+		return;
+	for (uint64_t i = 0; i < t->n_live; i++)
+		free(t->chunk[t->live[i]]);
+	free(t->live);
+	free(t->chunk);
+	t->chunk = NULL;
+}
+
+void *lt_chunk_new(struct ltab *t, uint64_t ci)
+{
+	t->chunk[ci] = xcalloc(LT_CHUNK, t->wide ? 8 : 4);
+	if (t->n_live == t->cap_live) {
+		t->cap_live = t->cap_live ? 2 * t->cap_live : 256;
+		t->live = xrealloc(t->live, t->cap_live * sizeof *t->live);
+	}
+	t->live[t->n_live++] = ci;
+	return t->chunk[ci];
+}
+
+static int log2_exact(uint32_t x)
+{
+	if (!x || (x & (x - 1)))
+		return -1;
+	int k = 0;
+	while ((1u << k) != x)
+		k++;
+	return k;
+}
+
+void ftl_init(ssd *s)
+{
+	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
+	lt_init(&s->l2p, s->n_lpn, s->n_units_phys > UINT32_MAX - 1);
+	lt_init(&s->p2l, s->n_units_phys, 0);
+	s->verify = s->p.verify;
+	if (s->verify) {
+		lt_init(&s->ver_l, s->n_lpn, 0);
+		lt_init(&s->ver_p, s->n_units_phys, 0);
+	}
+	s->blk = xcalloc(s->n_blocks, sizeof *s->blk);
+	s->pl = xcalloc(s->n_planes, sizeof *s->pl);
+	for (uint32_t i = 0; i < s->n_planes; i++) {
+		struct plane *pl = &s->pl[i];
+		/* Written only as blocks are erased. */
+		pl->free_blk = xmalloc((size_t)s->p.blocks * sizeof *pl->free_blk);
+		pl->nfree = (uint32_t)s->p.blocks;
+		pl->active[0] = pl->active[1] = NONE;
+	}
+	ftl_build_alloc_seq(s);
+	s->plane_pages = (uint64_t)(uint32_t)s->p.blocks * (uint32_t)s->p.pages;
+	s->sh_prog = log2_exact(s->prog_units);
+	s->sh_upp = log2_exact(s->upp);
+	s->sh_alloc = log2_exact(s->alloc_n);
+	s->erase_cnt_n = 16;
+	s->erase_cnt = xcalloc(s->erase_cnt_n, sizeof *s->erase_cnt);
+	s->erase_cnt[0] = s->n_blocks;
+}
+
+void ftl_fini(ssd *s)
+{
+	for (uint32_t i = 0; s->pl && i < s->n_planes; i++)
+		free(s->pl[i].free_blk);
+	free(s->pl);
+	free(s->blk);
+	lt_fini(&s->l2p);
+	lt_fini(&s->p2l);
+	lt_fini(&s->ver_l);
+	lt_fini(&s->ver_p);
+	free(s->alloc_seq);
+	free(s->alloc_pos);
+	free(s->erase_cnt);
+}
+
+/* Inverse of ftl_fill_pua(): the fill unit whose home is pua, if it is
+ * still there.  Once a fill unit is written again or moved by GC its l2p
+ * entry is explicit for good, so a zero entry is the one test needed; a
+ * home block is erased only after all its fill units left. */
+/* The fill unit whose home is pua (maybe >= fill_n: none). */
+static uint64_t fill_unit_at(const ssd *s, uint64_t pua)
+{
+	uint64_t page = pua / s->upp;
+	uint32_t j = (uint32_t)(pua - page * s->upp);
+	uint64_t ppp = (uint64_t)(uint32_t)s->p.blocks * (uint32_t)s->p.pages;
+	uint32_t plane = (uint32_t)(page / ppp);
+	uint64_t r = page - plane * ppp;
+	uint32_t k = 0, t = plane;
+	if (s->p.multiplane) {
+		k = plane % (uint32_t)s->p.planes;
+		t = plane - k;
+	}
+	uint64_t g = r * s->alloc_n + s->alloc_pos[t];
+	return g * s->prog_units + (uint64_t)k * s->upp + j;
+}
+
+uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
+{
+	uint64_t u = fill_unit_at(s, pua);
+	if (u >= s->fill_n || lt_get(&s->l2p, u))
+		return NONE;
+	return (uint32_t)u;
+}
+
+/* ---------------------------------------------------------------- mapping */
+
 static void invalidate(ssd *s, uint32_t lpn)
 {
-	uint32_t old = s->l2p[lpn];
-	if (old == NONE)
+	uint64_t old = ftl_l2p(s, lpn);
+	if (old == PUA_NONE)
 		return;
-	s->p2l[old] = NONE;
+	lt_set(&s->p2l, old, 0);
 	uint32_t b = page_block(s, pua_page(s, old));
 	ND_ASSERT(s->blk[b].valid > 0);
 	s->blk[b].valid--;
 }
 
-static void place(ssd *s, uint32_t lpn, uint32_t pua, uint32_t ver)
+static void place(ssd *s, uint32_t lpn, uint64_t pua, uint32_t ver)
 {
 	invalidate(s, lpn);
-	s->l2p[lpn] = pua;
-	s->p2l[pua] = lpn;
+	lt_set(&s->l2p, lpn, pua + 1);
+	lt_set(&s->p2l, pua, (uint64_t)lpn + 1);
 	s->blk[page_block(s, pua_page(s, pua))].valid++;
-	if (s->ver_p)
-		s->ver_p[pua] = ver;
+	if (s->verify)
+		lt_set(&s->ver_p, pua, ver);
 }
 
 static uint32_t pick_victim(ssd *s, uint32_t plane)
@@ -97,7 +217,9 @@ static uint32_t take_free_block(ssd *s, uint32_t plane)
 		ssd_fail(s, plane, "has no free block");
 		return NONE;
 	}
-	uint32_t b = plane * (uint32_t)s->p.blocks + pl->free_blk[--pl->nfree];
+	uint32_t local = pl->nstack ? pl->free_blk[--pl->nstack] : pl->fresh++;
+	pl->nfree--;
+	uint32_t b = plane * (uint32_t)s->p.blocks + local;
 	s->blk[b].state = BLK_OPEN;
 	s->blk[b].wp = 0;
 	return b;
@@ -135,10 +257,26 @@ void ftl_erase_block(ssd *s, uint32_t b)
 	struct block *bk = &s->blk[b];
 	ND_ASSERT(bk->valid == 0);
 	uint32_t plane = block_plane(s, b);
-	bk->erases++;
+	uint32_t e = bk->erases++;
 	bk->state = BLK_FREE;
 	bk->wp = 0;
-	s->pl[plane].free_blk[s->pl[plane].nfree++] = b % (uint32_t)s->p.blocks;
+	struct plane *pl = &s->pl[plane];
+	pl->free_blk[pl->nstack++] = b % (uint32_t)s->p.blocks;
+	pl->nfree++;
+	/* wear */
+	if (e + 1 >= s->erase_cnt_n) {
+		uint32_t n = s->erase_cnt_n * 2;
+		s->erase_cnt = xrealloc(s->erase_cnt, n * sizeof *s->erase_cnt);
+		memset(s->erase_cnt + s->erase_cnt_n, 0, (n - s->erase_cnt_n) * sizeof *s->erase_cnt);
+		s->erase_cnt_n = n;
+	}
+	s->erase_cnt[e]--;
+	s->erase_cnt[e + 1]++;
+	s->erase_sum++;
+	if (e + 1 > s->erase_max)
+		s->erase_max = e + 1;
+	while (!s->erase_cnt[s->erase_min])
+		s->erase_min++;
 	s->st.flash_erases++;
 	if (s->timed) {
 		struct fop *f = flash_new_op(s, OP_ERASE, plane_die(s, plane));
@@ -178,10 +316,39 @@ static void gc_plane(ssd *s, uint32_t plane)
 		s->st.gc_count++;
 		uint32_t dst_page = NONE, dst_fill = 0;
 		uint32_t first_pg = v * (uint32_t)s->p.pages;
-		for (uint32_t pg = first_pg; pg < first_pg + s->blk[v].wp && s->blk[v].valid; pg++) {
+		uint32_t end_pg = first_pg + s->blk[v].wp;
+		/* The victim's logical units, a window of pages at a time, with
+		 * their mapping entries prefetched: the moves below rewrite
+		 * them, and on a large drive each is a cache miss.  (Which units
+		 * are valid does not change while the victim is emptied.) */
+		uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg;
+		uint32_t win_pages = GC_WIN_UNITS / s->upp;
+		ND_ASSERT(win_pages >= 1);
+		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
+			if (pg == wend) {
+				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
+				/* Fill homes are decided by their logical unit's entry:
+				 * fetch those first. */
+				for (uint32_t i = 0; s->fill_n && i < np * s->upp; i++) {
+					uint64_t pua = (uint64_t)pg * s->upp + i;
+					if (!lt_get(&s->p2l, pua)) {
+						uint64_t u = fill_unit_at(s, pua);
+						if (u < s->fill_n)
+							lt_prefetch(&s->l2p, u);
+					}
+				}
+				for (uint32_t i = 0; i < np * s->upp; i++) {
+					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
+					if (lpns[i] != NONE)
+						lt_prefetch(&s->l2p, lpns[i]);
+				}
+				wstart = pg;
+				wend = pg + np;
+			}
+			const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
 			uint32_t nvalid = 0;
 			for (uint32_t k = 0; k < s->upp; k++)
-				nvalid += s->p2l[pg * s->upp + k] != NONE;
+				nvalid += pl_lpns[k] != NONE;
 			if (!nvalid)
 				continue;
 			s->st.flash_read_pages++;
@@ -193,8 +360,8 @@ static void gc_plane(ssd *s, uint32_t plane)
 				flash_enqueue(s, r, 0);
 			}
 			for (uint32_t k = 0; k < s->upp; k++) {
-				uint32_t pua = pg * s->upp + k;
-				uint32_t lpn = s->p2l[pua];
+				uint64_t pua = (uint64_t)pg * s->upp + k;
+				uint32_t lpn = pl_lpns[k];
 				if (lpn == NONE)
 					continue;
 				if (dst_page == NONE) {
@@ -203,16 +370,19 @@ static void gc_plane(ssd *s, uint32_t plane)
 					if (dst_page == NONE)
 						return;  /* failed; the victim keeps the rest */
 				}
-				uint32_t dst = dst_page * s->upp + dst_fill;
+				uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
 				/* Relocation: the old location is this victim unit, so
 				 * skip the generic invalidate (fewer cache misses). */
-				s->p2l[pua] = NONE;
+				lt_set(&s->p2l, pua, 0);
 				s->blk[v].valid--;
-				s->l2p[lpn] = dst;
-				s->p2l[dst] = lpn;
+				lt_set(&s->l2p, lpn, dst + 1);
+				lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
 				s->blk[page_block(s, dst_page)].valid++;
-				if (s->ver_p)
-					s->ver_p[dst] = s->ver_p[pua];
+				if (s->verify) {
+					/* 0 on a fill home means version 1 */
+					uint64_t ver = lt_get(&s->ver_p, pua);
+					lt_set(&s->ver_p, dst, ver ? ver : 1);
+				}
 				dst_fill++;
 				s->st.gc_units_moved++;
 				if (dst_fill == s->upp) {
@@ -276,7 +446,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 		pages++;
 		for (uint32_t j = 0; j < s->upp; j++) {
 			if (used < n) {
-				place(s, lpns[used], page * s->upp + j, vers[used]);
+				place(s, lpns[used], (uint64_t)page * s->upp + j, vers[used]);
 				used++;
 			} else {
 				s->st.pad_units++;
@@ -285,6 +455,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	}
 	s->st.flash_prog_pages += pages;
 	s->st.prog_units_written += pages * s->upp;
+	s->placed = 1;
 	if (!s->timed)
 		return NULL;
 	struct fop *f = flash_new_op(s, OP_PROG, die);
@@ -293,8 +464,70 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	return f;
 }
 
+/* Sequential functional write of [0, n) on a pristine drive, in O(planes +
+ * blocks): the same placement, block states, allocation cursors and
+ * statistics as programming the units one program at a time (no GC can
+ * run: the logical space leaves every plane its GC reserve), but the
+ * mapping stays implicit (ftl_fill_pua()) until a unit is written again or
+ * moved. */
+static void fill_implicit(ssd *s, uint64_t n)
+{
+	uint32_t P = s->prog_units, upp = s->upp;
+	uint32_t nplanes = s->p.multiplane ? (uint32_t)s->p.planes : 1;
+	uint64_t G = (n + P - 1) / P;                 /* programs */
+	uint32_t nl = (uint32_t)(n - (G - 1) * P);    /* units in the last one */
+	uint32_t need_last = (nl + upp - 1) / upp;
+	uint32_t pos_last = (uint32_t)((G - 1) % s->alloc_n);
+	uint32_t pages_per_block = (uint32_t)s->p.pages;
+	uint64_t pages_total = 0;
+	for (uint32_t pos = 0; pos < s->alloc_n; pos++) {
+		uint64_t progs = G / s->alloc_n + (pos < G % s->alloc_n);
+		for (uint32_t k = 0; k < nplanes; k++) {
+			uint64_t np = progs, nv;
+			if (pos == pos_last && k >= need_last)
+				np--;
+			nv = np * upp;
+			if (pos == pos_last && k < need_last) {
+				uint32_t in_last = nl - k * upp < upp ? nl - k * upp : upp;
+				nv -= upp - in_last;
+			}
+			pages_total += np;
+			uint32_t plane = s->alloc_seq[pos] + k;
+			struct plane *pl = &s->pl[plane];
+			uint32_t used = (uint32_t)((np + pages_per_block - 1) / pages_per_block);
+			ND_ASSERT(used + (uint32_t)s->p.gc_threshold_blocks < (uint32_t)s->p.blocks);
+			for (uint32_t i = 0; i < used; i++) {
+				struct block *bk = &s->blk[plane * (uint32_t)s->p.blocks + i];
+				uint64_t pg = np - (uint64_t)i * pages_per_block;
+				bk->wp = pg < pages_per_block ? (uint32_t)pg : pages_per_block;
+				uint64_t left = nv - (uint64_t)i * s->units_per_block;
+				bk->valid = left < s->units_per_block ? (uint32_t)left : s->units_per_block;
+				bk->state = bk->wp == pages_per_block ? BLK_FULL : BLK_OPEN;
+				if (bk->state == BLK_OPEN)
+					pl->active[ACT_HOST] = plane * (uint32_t)s->p.blocks + i;
+			}
+			pl->fresh = used;
+			pl->nfree = (uint32_t)s->p.blocks - used;
+		}
+	}
+	if (nplanes > 1 && need_last < nplanes)
+		s->die[plane_die(s, s->alloc_seq[pos_last])].next_plane = need_last;
+	s->alloc_cur = (uint32_t)(G % s->alloc_n);
+	s->fill_n = n;
+	s->placed = 1;
+	s->st.flash_prog_pages += pages_total;
+	s->st.prog_units_written += pages_total * upp;
+	s->st.pad_units += pages_total * upp - n;
+}
+
 void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n)
 {
+	if (!n || s->failed)
+		return;
+	if (!s->placed && first_unit == 0 && n <= s->n_lpn && s->nbfree == s->bcap) {
+		fill_implicit(s, n);
+		return;
+	}
 	int was = s->timed;
 	s->timed = 0;
 	uint32_t *lp = xmalloc(s->prog_units * sizeof *lp);
@@ -302,13 +535,36 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n)
 	uint64_t done = 0;
 	while (done < n) {
 		uint32_t k = 0;
-		for (; k < s->prog_units && done < n; k++, done++) {
+		for (; k < s->prog_units && done < n; done++) {
 			uint32_t lpn = (uint32_t)((first_unit + done) % s->n_lpn);
 			uint32_t b = buf_find(s, lpn);
 			if (b != NONE && s->bs[b].state == BS_DIRTY)
 				continue;  /* the buffered copy is newer */
 			lp[k] = lpn;
-			vr[k] = s->ver_l ? ++s->ver_l[lpn] : 0;
+			vr[k] = ftl_ver_next(s, lpn);
+			k++;
+		}
+		ftl_program(s, lp, vr, k);
+	}
+	free(lp);
+	free(vr);
+	s->timed = was;
+}
+
+void ssd_write_functional_list(ssd *s, const uint64_t *units, size_t n)
+{
+	if (!n || s->failed)
+		return;
+	int was = s->timed;
+	s->timed = 0;
+	uint32_t *lp = xmalloc(s->prog_units * sizeof *lp);
+	uint32_t *vr = xmalloc(s->prog_units * sizeof *vr);
+	for (size_t done = 0; done < n;) {
+		uint32_t k = 0;
+		for (; k < s->prog_units && done < n; k++, done++) {
+			ND_ASSERT(units[done] < s->n_lpn);
+			lp[k] = (uint32_t)units[done];
+			vr[k] = ftl_ver_next(s, lp[k]);
 		}
 		ftl_program(s, lp, vr, k);
 	}
@@ -325,19 +581,36 @@ void ftl_precondition(ssd *s)
 	uint64_t over = (uint64_t)(s->p.pre_overwrite * (double)s->n_lpn);
 	if (!over)
 		return;
-	uint32_t *lp = xmalloc(s->prog_units * sizeof *lp);
-	uint32_t *vr = xmalloc(s->prog_units * sizeof *vr);
+	/* Random overwrites in batches: draw a batch's units (in the order
+	 * the programs take them), prefetch their mapping entries, then the
+	 * reverse-map entries and blocks of their old homes, then program
+	 * them: on a large drive every one of those is a cache miss, and the
+	 * prefetches let them overlap. */
+	enum { BATCH = 2048 };   /* >= the largest program (1024 units) */
+	uint32_t *lp = xmalloc(BATCH * sizeof *lp);
+	uint32_t *vr = xmalloc(BATCH * sizeof *vr);
 	int was = s->timed;
 	s->timed = 0;
 	/* Overwrites stay within the filled part (all of it if no fill). */
 	uint64_t range = fill ? fill : s->n_lpn;
-	for (uint64_t done = 0; done < over;) {
-		uint32_t k = 0;
-		for (; k < s->prog_units && done < over; k++, done++) {
-			lp[k] = (uint32_t)rng_below(&s->rng, range);
-			vr[k] = s->ver_l ? ++s->ver_l[lp[k]] : 0;
+	uint32_t per_batch = BATCH / s->prog_units * s->prog_units;
+	for (uint64_t done = 0; done < over && !s->failed;) {
+		uint32_t n = over - done < per_batch ? (uint32_t)(over - done) : per_batch;
+		for (uint32_t i = 0; i < n; i++) {
+			lp[i] = (uint32_t)rng_below(&s->rng, range);
+			vr[i] = ftl_ver_next(s, lp[i]);
+			lt_prefetch(&s->l2p, lp[i]);
 		}
-		ftl_program(s, lp, vr, k);
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t old = ftl_l2p(s, lp[i]);
+			if (old != PUA_NONE) {
+				lt_prefetch(&s->p2l, old);
+				__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+			}
+		}
+		for (uint32_t i = 0; i < n; i += s->prog_units)
+			ftl_program(s, lp + i, vr + i, n - i < s->prog_units ? n - i : s->prog_units);
+		done += n;
 	}
 	s->timed = was;
 	free(lp);
@@ -372,12 +645,15 @@ void ftl_build_alloc_seq(ssd *s)
 		uint32_t die = (v[0] * (uint32_t)p->ways + v[1]) * (uint32_t)p->dies + v[2];
 		s->alloc_seq[idx] = die * (uint32_t)p->planes + v[3];
 	}
+	s->alloc_pos = xcalloc(s->n_planes, sizeof *s->alloc_pos);
+	for (uint32_t idx = 0; idx < s->alloc_n; idx++)
+		s->alloc_pos[s->alloc_seq[idx]] = idx;
 }
 
 int ssd_unit_channel(const ssd *s, uint64_t unit)
 {
-	uint32_t pua = s->l2p[unit % s->n_lpn];
-	if (pua == NONE)
+	uint64_t pua = ftl_l2p(s, (uint32_t)(unit % s->n_lpn));
+	if (pua == PUA_NONE)
 		return -1;
 	return (int)s->die[pua_die(s, pua)].chan;
 }

@@ -61,13 +61,14 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 	for (uint64_t i = 0; i < n; i++) {
 		uint32_t lpn = (uint32_t)((first + i) % s->n_lpn);
 		s->st.host_read_units += r->path == SSD_PATH_HOST;
+		s->st.read_units++;
 		if (buf_find(s, lpn) != NONE) {
 			s->st.buffer_read_hits++;
 			hit_bytes += ub;
 			continue;
 		}
-		uint32_t pua = s->l2p[lpn];
-		if (pua == NONE) {
+		uint64_t pua = ftl_l2p(s, lpn);
+		if (pua == PUA_NONE) {
 			s->st.unmapped_reads++;
 			continue;
 		}

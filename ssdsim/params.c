@@ -98,6 +98,8 @@ static const struct cfg_key ssd_keys[] = {
 	  "fraction of the logical space written sequentially before the run (functional, no events)" },
 	{ "precondition.overwrite", CFG_DBL, O(pre_overwrite), "x capacity", 0, 0, 100, NULL, NULL,
 	  "random overwrites after the fill, in multiples of the logical capacity (reaches GC steady state)" },
+	{ "precondition.trace", CFG_BOOL, O(pre_trace), "-", 1, 0, 1, NULL, NULL,
+	  "trace replay: before the replay, write functionally every unit the trace reads before it first writes it (else such reads hit unmapped space)" },
 	{ "energy.vcc", CFG_DBL, O(vcc), "V", 3.3, 0.5, 5, NULL, NULL,
 	  "NAND supply voltage (Micron MT29F, as in SimpleSSD)" },
 	{ "energy.i_read_ma", CFG_DBL, O(i_read_ma), "mA", 25, 0, 1000, NULL, NULL,
@@ -143,12 +145,21 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.alloc_order: \"%s\" is not a permutation of CWDP",
 			       p->alloc_order);
-	long double units = (long double)p->channels * p->ways * p->dies * p->planes *
-			    p->blocks * p->pages * (p->page_bytes / p->map_unit_bytes);
-	if (units >= 4294967295.0L)
+	/* Flash pages and logical units are 32-bit numbers in the model;
+	 * physical map units use 64-bit entries when they pass 2^32 - 2 (the
+	 * report then says map_entry_bits 64). */
+	long double pages = (long double)p->channels * p->ways * p->dies * p->planes *
+			    p->blocks * p->pages;
+	long double units = pages * (p->page_bytes / p->map_unit_bytes);
+	if (pages >= 4294967295.0L)
 		return nd_errf(err, -EINVAL,
-			       "ssd: geometry has %.0Lf map units; at most 2^32-2 are supported "
-			       "(use larger map units or fewer blocks)", units);
+			       "ssd.blocks: geometry has %.0Lf flash pages; at most 2^32-2 are supported "
+			       "(fewer blocks or pages, or larger pages)", pages);
+	if (units / (1.0L + p->op) >= 4294967295.0L)
+		return nd_errf(err, -EINVAL,
+			       "ssd.blocks: geometry has %.0Lf logical map units; at most 2^32-2 are "
+			       "supported (larger ssd.map_unit_bytes or fewer blocks)",
+			       units / (1.0L + p->op));
 	if (p->gc_threshold_blocks + 2 >= p->blocks)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.gc_threshold_blocks: %d leaves no room in %d blocks per plane",

@@ -40,6 +40,7 @@ struct ssd_run_result {
 	double wall_sim_s;              /* event loop only (no preconditioning) */
 	uint64_t events;
 	int verified;                   /* 1 verified OK, 0 not asked */
+	uint64_t pre_trace_units;       /* written by trace-aware preconditioning */
 };
 
 /* Runs the workload to completion.  Returns 0, -EINVAL for impossible
@@ -59,6 +60,9 @@ int ssd_run_read_window(const struct ssd_params *sp, uint64_t bytes, int interna
 
 /* metrics object of report.json (stable keys, documented in README). */
 struct cJSON *ssd_run_metrics(const struct ssd_run_result *r);
+/* More than 1 % of the read map units hit unmapped space: writes the
+ * warning (what happened, how to change it) into buf and returns 1. */
+int ssd_run_unmapped_warning(const struct ssd_run_result *r, char *buf, size_t n);
 /* The human table. */
 void ssd_run_print(const struct ssd_run_result *r, FILE *out);
 /* CSVs (latency histograms, per-channel and per-die utilisation) and the

@@ -62,30 +62,12 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	s->t_xfer_unit_ns = nd_xfer_ns((uint64_t)p->map_unit_bytes, s->ch_bps);
 	s->ctrl_ns = (uint64_t)llround(p->ctrl_cycles_per_cmd * 1000.0 / p->ctrl_clock_mhz);
 
-	s->l2p = xmalloc(s->n_lpn * sizeof *s->l2p);
-	memset(s->l2p, 0xff, s->n_lpn * sizeof *s->l2p);
-	s->p2l = xmalloc(s->n_units_phys * sizeof *s->p2l);
-	memset(s->p2l, 0xff, s->n_units_phys * sizeof *s->p2l);
-	if (p->verify) {
-		s->ver_l = xcalloc(s->n_lpn, sizeof *s->ver_l);
-		s->ver_p = xcalloc(s->n_units_phys, sizeof *s->ver_p);
-	}
-	s->blk = xcalloc(s->n_blocks, sizeof *s->blk);
-	s->pl = xcalloc(s->n_planes, sizeof *s->pl);
-	for (uint32_t i = 0; i < s->n_planes; i++) {
-		struct plane *pl = &s->pl[i];
-		pl->free_blk = xmalloc((size_t)p->blocks * sizeof *pl->free_blk);
-		for (uint32_t b = 0; b < (uint32_t)p->blocks; b++)
-			pl->free_blk[b] = (uint32_t)p->blocks - 1 - b;
-		pl->nfree = (uint32_t)p->blocks;
-		pl->active[0] = pl->active[1] = NONE;
-	}
-	ftl_build_alloc_seq(s);
 	s->die = xcalloc(s->n_dies, sizeof *s->die);
 	for (uint32_t d = 0; d < s->n_dies; d++)
 		s->die[d].chan = d / (uint32_t)(p->ways * p->dies);
 	s->ch = xcalloc((size_t)p->channels, sizeof *s->ch);
 	s->core_free = xcalloc((size_t)p->ctrl_cores, sizeof *s->core_free);
+	ftl_init(s);
 
 	s->bcap = (uint32_t)(p->buffer_mib * 1048576.0 / p->map_unit_bytes);
 	s->bs = xcalloc(s->bcap, sizeof *s->bs);
@@ -133,15 +115,7 @@ void ssd_destroy(ssd *s)
 	for (size_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i]);
 	free(s->chunks);
-	for (uint32_t i = 0; i < s->n_planes; i++)
-		free(s->pl[i].free_blk);
-	free(s->pl);
-	free(s->blk);
-	free(s->l2p);
-	free(s->p2l);
-	free(s->ver_l);
-	free(s->ver_p);
-	free(s->alloc_seq);
+	ftl_fini(s);
 	free(s->die);
 	free(s->ch);
 	free(s->core_free);
@@ -179,17 +153,11 @@ void ssd_reset_stats(ssd *s)
 void ssd_get_stats(const ssd *s, struct ssd_stats *st)
 {
 	*st = s->st;
-	uint64_t mn = UINT64_MAX, mx = 0;
-	long double sum = 0;
-	for (uint32_t b = 0; b < s->n_blocks; b++) {
-		uint64_t e = s->blk[b].erases;
-		mn = e < mn ? e : mn;
-		mx = e > mx ? e : mx;
-		sum += e;
-	}
-	st->erase_min = mn;
-	st->erase_max = mx;
-	st->erase_mean = (double)(sum / s->n_blocks);
+	st->map_entry_bits = s->l2p.wide ? 64 : 32;
+	st->phys_units = s->n_units_phys;
+	st->erase_min = s->erase_min;
+	st->erase_max = s->erase_max;
+	st->erase_mean = (double)((long double)s->erase_sum / s->n_blocks);
 	st->waf = st->host_write_units ?
 		(double)st->prog_units_written / (double)st->host_write_units : 0.0;
 }

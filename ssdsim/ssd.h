@@ -74,6 +74,7 @@ struct ssd_params {
 	/* preconditioning (functional, no events) */
 	double pre_fill;
 	double pre_overwrite;
+	int pre_trace;            /* trace replay: write what is read before written */
 	/* NAND energy (V x I x t) */
 	double vcc;
 	double i_read_ma, i_prog_ma, i_erase_ma, i_io_ma, i_standby_ua;
@@ -147,6 +148,10 @@ int ssd_submit(ssd *s, struct ssd_req *r);
  * if written long ago: used to place data sets and to precondition. */
 void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n);
 
+/* Writes the listed map units (each < capacity) functionally, packed into
+ * full programs in list order; as ssd_write_functional(). */
+void ssd_write_functional_list(ssd *s, const uint64_t *units, size_t n);
+
 /* Channel (0..channels-1) that holds a logical unit now, -1 if unmapped or
  * buffered only. */
 int ssd_unit_channel(const ssd *s, uint64_t unit);
@@ -174,6 +179,7 @@ int ssd_verify(ssd *s, struct nd_err *err);
 struct ssd_stats {
 	uint64_t host_read_units, host_write_units;
 	uint64_t buffer_read_hits, unmapped_reads;
+	uint64_t read_units;       /* read map units, host and in-storage paths */
 	uint64_t flash_read_pages, flash_prog_pages, flash_erases;
 	uint64_t prog_units_written, gc_units_moved, gc_count;
 	uint64_t pad_units;
@@ -183,6 +189,8 @@ struct ssd_stats {
 	uint64_t internal_read_bytes;
 	uint64_t link_bytes_h2d, link_bytes_d2h;
 	uint64_t channel_bytes;
+	uint32_t map_entry_bits;   /* 32, or 64 when physical units pass 2^32 - 2 */
+	uint64_t phys_units;       /* physical map units of the geometry */
 };
 void ssd_get_stats(const ssd *s, struct ssd_stats *st);
 

@@ -27,6 +27,56 @@
 #include "core/rng.h"
 
 #define NONE UINT32_MAX
+#define PUA_NONE UINT64_MAX
+
+/* A table that costs what is touched: entries in chunks of LT_CHUNK,
+ * allocated (zeroed) on the first non-zero store; an absent chunk reads as
+ * zeros.  The directory itself is calloc'd, so the kernel maps its pages
+ * on first touch too.  Entries are 32-bit, or 64-bit when wide. */
+#define LT_SHIFT 10
+#define LT_CHUNK (1u << LT_SHIFT)
+struct ltab {
+	void **chunk;
+	uint64_t n;
+	int wide;
+	uint64_t *live;           /* indices of the chunks allocated so far */
+	uint64_t n_live, cap_live;
+};
+
+void lt_init(struct ltab *t, uint64_t n, int wide);
+void lt_fini(struct ltab *t);
+void *lt_chunk_new(struct ltab *t, uint64_t ci);
+
+static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
+{
+	const void *c = t->chunk[i >> LT_SHIFT];
+	if (!c)
+		return 0;
+	return t->wide ? ((const uint64_t *)c)[i & (LT_CHUNK - 1)] :
+			 ((const uint32_t *)c)[i & (LT_CHUNK - 1)];
+}
+
+/* Hint: entry i will be written soon. */
+static inline void lt_prefetch(const struct ltab *t, uint64_t i)
+{
+	const char *c = t->chunk[i >> LT_SHIFT];
+	if (c)
+		__builtin_prefetch(c + (i & (LT_CHUNK - 1)) * (t->wide ? 8 : 4), 1, 1);
+}
+
+static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
+{
+	void *c = t->chunk[i >> LT_SHIFT];
+	if (!c) {
+		if (!v)
+			return;
+		c = lt_chunk_new(t, i >> LT_SHIFT);
+	}
+	if (t->wide)
+		((uint64_t *)c)[i & (LT_CHUNK - 1)] = v;
+	else
+		((uint32_t *)c)[i & (LT_CHUNK - 1)] = (uint32_t)v;
+}
 
 enum { OP_READ, OP_PROG, OP_ERASE };
 enum { BS_FREE, BS_DIRTY, BS_INFLIGHT };
@@ -63,6 +113,8 @@ struct chan {
 	uint64_t busy_ns;
 };
 
+/* All zeros is a free, never erased block: the block table is calloc'd
+ * and costs nothing until a block is used. */
 struct block {
 	uint32_t valid;       /* valid units */
 	uint32_t erases;
@@ -71,9 +123,15 @@ struct block {
 	uint64_t t_write_ns;  /* last program, for cost-benefit age */
 };
 
+/* Free blocks of a plane: those erased (a stack, most recent on top) and
+ * those never used yet (local indices fresh .. blocks-1, taken in order):
+ * the same order as one stack initialised with every block, without
+ * writing it. */
 struct plane {
-	uint32_t *free_blk;   /* stack of free block indices (local) */
-	uint32_t nfree;
+	uint32_t *free_blk;   /* stack of erased free blocks (local indices) */
+	uint32_t nstack;
+	uint32_t fresh;       /* first never-used block */
+	uint32_t nfree;       /* nstack + blocks - fresh */
 	uint32_t active[2];   /* open block for host data / GC data, NONE */
 };
 
@@ -100,16 +158,29 @@ struct ssd {
 	uint64_t ctrl_ns;
 	double ch_bps, link_bps, dram_bps;
 
-	/* FTL */
-	uint32_t *l2p;
-	uint32_t *p2l;
+	/* FTL.  l2p holds physical unit + 1 (0: see fill_n), p2l logical unit
+	 * + 1 (0: none, or the fill's unit, see ftl_p2l()). */
+	struct ltab l2p, p2l;
 	struct block *blk;
 	struct plane *pl;
 	uint32_t *alloc_seq;        /* die*planes+plane targets in order */
+	uint32_t *alloc_pos;        /* target -> position in alloc_seq */
 	uint32_t alloc_n, alloc_cur;
+	int placed;                 /* any unit placed yet (else pristine) */
+	/* Implicit sequential fill: logical units [0, fill_n) not written since
+	 * sit where the fill order put them (ftl_fill_pua()). */
+	uint64_t fill_n;
+	uint64_t plane_pages;                /* blocks x pages */
+	int sh_prog, sh_upp, sh_alloc;       /* log2 when a power of two, else -1 */
+	/* wear: blocks per erase count, for min/max/mean without a scan */
+	uint64_t *erase_cnt;
+	uint32_t erase_cnt_n, erase_min, erase_max;
+	uint64_t erase_sum;
 
-	/* verify */
-	uint32_t *ver_l, *ver_p;
+	/* verify: writes per logical unit after the fill; version per physical
+	 * unit (0 on an implicit fill home: version 1) */
+	int verify;
+	struct ltab ver_l, ver_p;
 
 	/* resources */
 	struct die *die;
@@ -145,7 +216,7 @@ struct ssd {
 };
 
 
-static inline uint32_t pua_page(const ssd *s, uint32_t pua) { return pua / s->upp; }
+static inline uint32_t pua_page(const ssd *s, uint64_t pua) { return (uint32_t)(pua / s->upp); }
 
 static inline uint32_t page_block(const ssd *s, uint32_t pg) { return pg / (uint32_t)s->p.pages; }
 
@@ -153,7 +224,7 @@ static inline uint32_t block_plane(const ssd *s, uint32_t b) { return b / (uint3
 
 static inline uint32_t plane_die(const ssd *s, uint32_t pl) { return pl / (uint32_t)s->p.planes; }
 
-static inline uint32_t pua_die(const ssd *s, uint32_t pua)
+static inline uint32_t pua_die(const ssd *s, uint64_t pua)
 {
 	return plane_die(s, block_plane(s, page_block(s, pua_page(s, pua))));
 }
@@ -165,6 +236,8 @@ static inline uint32_t hslot(const ssd *s, uint32_t lpn)
 
 static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 {
+	if (s->nbfree == s->bcap)
+		return NONE;   /* empty buffer: skip the (cache-missing) probe */
 	for (uint32_t i = hslot(s, lpn);; i = (i + 1) & s->hmask) {
 		uint32_t v = s->hash[i];
 		if (v == NONE)
@@ -174,6 +247,55 @@ static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 	}
 }
 
+/* Where the implicit fill put logical unit u (< fill_n): program g = u / P
+ * went to target alloc_seq[g % alloc_n], round g / alloc_n, which is the
+ * page index in each of the target's planes; blocks were taken in order. */
+static inline uint64_t div_fast(uint64_t x, uint32_t d, int sh)
+{
+	return sh >= 0 ? x >> sh : x / d;
+}
+
+static inline uint64_t ftl_fill_pua(const ssd *s, uint64_t u)
+{
+	uint64_t g = div_fast(u, s->prog_units, s->sh_prog);
+	uint32_t within = (uint32_t)(u - g * s->prog_units);
+	uint32_t k = (uint32_t)div_fast(within, s->upp, s->sh_upp), j = within - k * s->upp;
+	uint64_t r = div_fast(g, s->alloc_n, s->sh_alloc);
+	uint32_t pos = (uint32_t)(g - r * s->alloc_n);
+	uint32_t plane = s->alloc_seq[pos] + k;
+	return (s->plane_pages * plane + r) * s->upp + j;
+}
+
+/* Physical unit of logical unit lpn, PUA_NONE if unmapped. */
+static inline uint64_t ftl_l2p(const ssd *s, uint32_t lpn)
+{
+	uint64_t v = lt_get(&s->l2p, lpn);
+	if (v)
+		return v - 1;
+	return lpn < s->fill_n ? ftl_fill_pua(s, lpn) : PUA_NONE;
+}
+
+/* Logical unit held (validly) by physical unit pua, NONE if none.  A zero
+ * entry may be a fill home: valid while that logical unit has not moved. */
+uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua);
+static inline uint32_t ftl_p2l(const ssd *s, uint64_t pua)
+{
+	uint64_t v = lt_get(&s->p2l, pua);
+	if (v)
+		return (uint32_t)(v - 1);
+	return s->fill_n ? ftl_p2l_fill(s, pua) : NONE;
+}
+
+/* Next version of lpn (verify on), 0 otherwise. */
+static inline uint32_t ftl_ver_next(ssd *s, uint32_t lpn)
+{
+	if (!s->verify)
+		return 0;
+	uint64_t v = lt_get(&s->ver_l, lpn) + 1;
+	lt_set(&s->ver_l, lpn, v);
+	return (uint32_t)v + (lpn < s->fill_n);
+}
+
 /* ---- ftl.c */
 /* Places up to prog_units units (lpns[i], versions vers[i]) in one program
  * on the next target; returns its flash operation (NULL untimed). */
@@ -181,6 +303,8 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers, uint
 void ftl_erase_block(ssd *s, uint32_t b);
 void ftl_precondition(ssd *s);
 void ftl_build_alloc_seq(ssd *s);
+void ftl_init(ssd *s);
+void ftl_fini(ssd *s);
 
 /* ---- flash.c */
 struct fop *flash_new_op(ssd *s, int kind, uint32_t die);
