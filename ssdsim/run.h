@@ -40,6 +40,7 @@ struct ssd_run_result {
 	double wall_sim_s;              /* event loop only (no preconditioning) */
 	uint64_t events;
 	int verified;                   /* 1 verified OK, 0 not asked */
+	struct ssd_power_report pw;     /* drive power (pw.enabled: power model on) */
 };
 
 /* Runs the workload to completion.  Returns 0, -EINVAL for impossible

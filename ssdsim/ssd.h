@@ -30,6 +30,7 @@
 #include "core/energy.h"
 #include "core/err.h"
 #include "core/evq.h"
+#include "ssdsim/power.h"
 
 enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
 enum ssd_gc_policy { SSD_GC_GREEDY, SSD_GC_COST_BENEFIT };
@@ -78,6 +79,8 @@ struct ssd_params {
 	double vcc;
 	double i_read_ma, i_prog_ma, i_erase_ma, i_io_ma, i_standby_ua;
 	int verify;
+	/* drive power model and budget (power.h) */
+	struct ssd_power_params pw;
 };
 
 extern const struct cfg_section ssd_section;

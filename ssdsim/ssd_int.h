@@ -28,6 +28,8 @@
 
 #define NONE UINT32_MAX
 
+struct ssd_power;
+
 enum { OP_READ, OP_PROG, OP_ERASE };
 enum { BS_FREE, BS_DIRTY, BS_INFLIGHT };
 enum { BLK_FREE, BLK_OPEN, BLK_FULL };
@@ -142,6 +144,8 @@ struct ssd {
 	/* energy handles */
 	int e_read, e_prog, e_erase, e_chan, e_dram, e_link;
 	int e_st_nand, e_st_ctrl, e_st_dram;
+
+	struct ssd_power *pw;       /* power model, NULL when off (power.c) */
 };
 
 
