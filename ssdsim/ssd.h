@@ -18,7 +18,8 @@
  * Contention: every resource (die, channel, link direction, controller core,
  * DRAM) keeps its next-free time; only real completions become events.  The
  * model charges the energy ledger for every action (see ssd_energy docs in
- * configs/README.md).
+ * configs/README.md); with ssd.power.enable it also models controller, PHY
+ * and idle power and enforces an NVMe power state's cap (power.h).
  */
 #ifndef ND_SSD_H
 #define ND_SSD_H
