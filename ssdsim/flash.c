@@ -3,6 +3,7 @@
  * first under read_first), die and channel timing, energy per operation.
  */
 #include "ssdsim/ssd_int.h"
+#include "ssdsim/power_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -91,6 +92,8 @@ static void die_kick(ssd *s, uint32_t di)
 	struct die *d = &s->die[di];
 	if (d->cur)
 		return;
+	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
+		return;
 	struct fop *f = d->rq_head;
 	if (f) {
 		d->rq_head = f->next;
@@ -126,6 +129,8 @@ static void die_kick(ssd *s, uint32_t di)
 	ND_ASSERT(rc == 0);
 }
 
+void flash_kick(ssd *s, uint32_t die) { die_kick(s, die); }
+
 static void op_sensed(evq *q, struct evq_event *ev)
 {
 	struct fop *f = container_of(ev, struct fop, ev);
@@ -143,6 +148,8 @@ static void op_done(evq *q, struct evq_event *ev)
 	d->busy_ns += evq_now(q) - f->t_start;
 	d->cur = NULL;
 	d->load--;
+	if (s->pw)
+		power_op_end(s, f);
 	struct ssd_req *r = f->req;
 	int freed = 0;
 	if (f->kind == OP_PROG && f->nslots) {

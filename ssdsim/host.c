@@ -4,6 +4,7 @@
  * read path (buffer hits, page reads merged into multi-plane reads).
  */
 #include "ssdsim/ssd_int.h"
+#include "ssdsim/power_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -32,6 +33,8 @@ static void sched_req(ssd *s, struct ssd_req *r, uint64_t t, int stage)
 static void complete(ssd *s, struct ssd_req *r)
 {
 	r->t_done_ns = evq_now(s->q);
+	if (s->pw && r->path == SSD_PATH_HOST)
+		power_cmd_end(s, r);
 	r->done(s, r);
 }
 
@@ -209,7 +212,7 @@ int ssd_submit(ssd *s, struct ssd_req *r)
 	}
 	/* Command fetch over the link, then a controller core runs the
 	 * firmware path (earliest-free core). */
-	uint64_t t_cmd = now + s->p.link_lat_ns;
+	uint64_t t_cmd = now + s->p.link_lat_ns + (s->pw ? power_cmd_begin(s, r) : 0);
 	int best = 0;
 	for (int i = 1; i < s->p.ctrl_cores; i++)
 		if (s->core_free[i] < s->core_free[best])

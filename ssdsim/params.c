@@ -114,6 +114,7 @@ static const struct cfg_key ssd_keys[] = {
 	  "NAND standby current per die (Micron MT29F: 30 uA)" },
 	{ "verify", CFG_BOOL, O(verify), "-", 0, 0, 1, NULL, NULL,
 	  "keep a shadow record of every unit's version and check the mapping at the end" },
+	SSD_POWER_KEYS,
 	CFG_END
 };
 
@@ -175,7 +176,7 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.op: %g leaves %.1f spare blocks per plane; GC needs at least %d "
 			       "(threshold + 2 open blocks)", p->op, spare, p->gc_threshold_blocks + 2);
-	return 0;
+	return ssd_power_check(p, err);
 }
 
 const struct cfg_section ssd_section = {

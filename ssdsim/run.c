@@ -260,6 +260,7 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 		goto out;
 	res->t_drain_ns = evq_now(d.q);
 	ssd_account_static(d.s, res->t_drain_ns);
+	ssd_power_get(d.s, &res->pw);
 	ssd_get_stats(d.s, &res->st);
 	res->n_channels = o->ssd->channels;
 	res->n_dies = ssd_n_dies(d.s);
@@ -401,6 +402,8 @@ struct cJSON *ssd_run_metrics(const struct ssd_run_result *r)
 	for (int c = 0; c < r->n_channels; c++)
 		cJSON_AddItemToArray(ch, cJSON_CreateNumber(r->chan_util[c]));
 	cJSON_AddItemToObject(m, "energy_j", en_to_json(&r->led));
+	if (r->pw.enabled)
+		cJSON_AddItemToObject(m, "power", ssd_power_json(&r->pw));
 	if (r->verified)
 		cJSON_AddStringToObject(m, "verify", "ok");
 	return m;
@@ -466,6 +469,11 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 	if (r->st.map_entry_bits != 32)
 		fprintf(out, "  %llu physical map units need %u-bit mapping entries\n",
 			(unsigned long long)r->st.phys_units, r->st.map_entry_bits);
+	if (r->pw.enabled)
+		fprintf(out, "  drive power %.3f W average, cap %.2f W (PS%d%s); %llu flash ops and %llu "
+			"commands held by the budget\n", r->pw.avg_w, r->pw.cap_w, r->pw.state,
+			r->pw.throttle ? "" : ", not enforced", (unsigned long long)r->pw.held_ops,
+			(unsigned long long)r->pw.held_cmds);
 	if (r->verified)
 		fprintf(out, "  verify: every written unit maps to its latest version; no orphans\n");
 	fprintf(out, "  (%llu events in %.2f s wall, %.2f s of it preconditioning; %.0f requests/s simulated)\n",

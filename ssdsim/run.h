@@ -41,6 +41,7 @@ struct ssd_run_result {
 	uint64_t events;
 	int verified;                   /* 1 verified OK, 0 not asked */
 	uint64_t pre_trace_units;       /* written by trace-aware preconditioning */
+	struct ssd_power_report pw;     /* drive power (pw.enabled: power model on) */
 };
 
 /* Runs the workload to completion.  Returns 0, -EINVAL for impossible

@@ -4,6 +4,7 @@
  * ssd_int.h.
  */
 #include "ssdsim/ssd_int.h"
+#include "ssdsim/power_int.h"
 
 #include <errno.h>
 #include <math.h>
@@ -95,6 +96,7 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	s->e_st_nand = en_static(led, "static", "nand_standby", v * p->i_standby_ua * 1e-6 * s->n_dies);
 	s->e_st_ctrl = en_static(led, "static", "controller_cores", p->ctrl_core_w * p->ctrl_cores);
 	s->e_st_dram = en_static(led, "static", "ssd_dram_background", p->dram_static_w);
+	power_create(s);
 
 	s->timed = q != NULL;
 	ftl_precondition(s);
@@ -112,6 +114,7 @@ void ssd_destroy(ssd *s)
 {
 	if (!s)
 		return;
+	power_destroy(s);
 	for (size_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i]);
 	free(s->chunks);
@@ -148,6 +151,7 @@ void ssd_reset_stats(ssd *s)
 		s->led->e[i].count = 0;
 		s->led->e[i].units = 0;
 	}
+	power_reset(s);
 }
 
 void ssd_get_stats(const ssd *s, struct ssd_stats *st)
@@ -167,4 +171,5 @@ void ssd_account_static(ssd *s, uint64_t t_ns)
 	en_set_time(s->led, s->e_st_nand, t_ns);
 	en_set_time(s->led, s->e_st_ctrl, t_ns);
 	en_set_time(s->led, s->e_st_dram, t_ns);
+	power_account(s, t_ns);
 }

@@ -18,7 +18,8 @@
  * Contention: every resource (die, channel, link direction, controller core,
  * DRAM) keeps its next-free time; only real completions become events.  The
  * model charges the energy ledger for every action (see ssd_energy docs in
- * configs/README.md).
+ * configs/README.md); with ssd.power.enable it also models controller, PHY
+ * and idle power and enforces an NVMe power state's cap (power.h).
  */
 #ifndef ND_SSD_H
 #define ND_SSD_H
@@ -30,6 +31,7 @@
 #include "core/energy.h"
 #include "core/err.h"
 #include "core/evq.h"
+#include "ssdsim/power.h"
 
 enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
 enum ssd_gc_policy { SSD_GC_GREEDY, SSD_GC_COST_BENEFIT };
@@ -79,6 +81,8 @@ struct ssd_params {
 	double vcc;
 	double i_read_ma, i_prog_ma, i_erase_ma, i_io_ma, i_standby_ua;
 	int verify;
+	/* drive power model and budget (power.h) */
+	struct ssd_power_params pw;
 };
 
 extern const struct cfg_section ssd_section;

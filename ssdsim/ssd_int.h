@@ -78,6 +78,8 @@ static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
 		((uint32_t *)c)[i & (LT_CHUNK - 1)] = (uint32_t)v;
 }
 
+struct ssd_power;
+
 enum { OP_READ, OP_PROG, OP_ERASE };
 enum { BS_FREE, BS_DIRTY, BS_INFLIGHT };
 enum { BLK_FREE, BLK_OPEN, BLK_FULL };
@@ -213,6 +215,8 @@ struct ssd {
 	/* energy handles */
 	int e_read, e_prog, e_erase, e_chan, e_dram, e_link;
 	int e_st_nand, e_st_ctrl, e_st_dram;
+
+	struct ssd_power *pw;       /* power model, NULL when off (power.c) */
 };
 
 
