@@ -388,23 +388,8 @@ static int replica_init(struct replica *R, const struct hif_calib_work *w, struc
 	R->np = R->m.n_params;
 	R->aug = (struct wl_aug){ w->seed, tp->aug_shift, (float)tp->aug_noise };
 
-	/* The layout needs a drive to place the data in; only the chunk map
-	 * is kept. */
-	evq *q = NULL;
-	ssd *s = NULL;
-	struct energy_ledger *led = xmalloc(sizeof *led);
-	en_init(led);
-	if ((rc = evq_create(64, &q))) {
-		nd_errf(err, rc, "calibrate: cannot create an event queue");
-		goto out;
-	}
-	if ((rc = ssd_create(w->ssd, q, led, w->seed, &s, err)))
-		goto out;
-	rc = ndp_layout_place(&R->L, s, w->ssd, w->train_set->n, tp->amplify, 0, err);
-out:
-	ssd_destroy(s);
-	evq_destroy(q);
-	free(led);
+	/* The layout of a fresh drive; only the chunk map is kept. */
+	rc = ndp_layout_plan(&R->L, w->ssd, w->train_set->n, tp->amplify, w->seed, err);
 	if (rc) {
 		replica_free(R);
 		return rc;

@@ -408,6 +408,58 @@ START_TEST(ihp_channels_order_computes_the_sync_isp_model)
 }
 END_TEST
 
+/* The units' number format and zero skipping are real options of their
+ * datapath: Q3.12 leaves every weight on the 2^-12 grid, Q3.4 with
+ * round-to-nearest loses the small updates (accuracy falls), and zero
+ * skipping changes the MACs charged, never the model.  Q3.2 with
+ * round-to-nearest has steps of 0.25: every LR update (|lr x g| < 0.125)
+ * rounds away, the weights stay at their zero start, and the model is no
+ * better than a constant guess; fp32 is at ~75 % after one epoch. */
+START_TEST(storage_format_and_zero_skip_options)
+{
+	NEED_DATA();
+	const char *base[] = { "train.epochs=1", "train.evals_per_epoch=1", "ndp.infer=false", NULL };
+	const char *q12[] = { "train.epochs=1", "train.evals_per_epoch=1", "ndp.infer=false",
+			      "ndp.unit.format=fixed", NULL };
+	const char *q4[] = { "train.epochs=1", "train.evals_per_epoch=1", "ndp.infer=false",
+			     "ndp.unit.format=fixed", "ndp.unit.frac_bits=2", "ndp.unit.rounding=nearest", NULL };
+	const char *dense[] = { "train.epochs=1", "train.evals_per_epoch=1", "ndp.infer=false",
+				"ndp.unit.zero_skip=false", NULL };
+	struct cfg c;
+	struct ndp_result r0, r12, r4, rd;   /* r4: Q3.2 */
+	load(&c, base);
+	isp(&c, 0, &r0);
+	load(&c, q12);
+	isp(&c, 0, &r12);
+	load(&c, q4);
+	isp(&c, 0, &r4);
+	load(&c, dense);
+	isp(&c, 0, &rd);
+	for (size_t i = 0; i < r12.n_params; i++) {
+		double v = (double)r12.params[i] * 4096.0;
+		ck_assert_msg(v == floor(v), "param %zu = %g is not on the Q3.12 grid", i, (double)r12.params[i]);
+	}
+	ck_assert_msg(r4.final_acc < r0.final_acc - 0.2, "Q3.2 nearest %.4f vs fp32 %.4f",
+		      r4.final_acc, r0.final_acc);
+	ck_assert_int_eq(memcmp(r0.params, rd.params, r0.n_params * sizeof(float)), 0);
+	uint64_t m0 = 0, md = 0;
+	for (int i = 0; i < r0.led.n; i++)
+		if (!strcmp(r0.led.e[i].component, "isp_unit") && !strcmp(r0.led.e[i].action, "mac"))
+			m0 = r0.led.e[i].count;
+	for (int i = 0; i < rd.led.n; i++)
+		if (!strcmp(rd.led.e[i].component, "isp_unit") && !strcmp(rd.led.e[i].action, "mac"))
+			md = rd.led.e[i].count;
+	/* dense: every sample's 784 x 10 forward + 784 x 10 weight-gradient MACs;
+	 * Fashion-MNIST is about half zeros */
+	ck_assert_uint_eq(md, r0.samples * 2 * 784 * 10);
+	ck_assert(m0 < md * 3 / 4 && m0 > md / 4);
+	ndp_result_free(&r0);
+	ndp_result_free(&r12);
+	ndp_result_free(&r4);
+	ndp_result_free(&rd);
+}
+END_TEST
+
 /* ------------------------------------------------------------- 6 */
 
 START_TEST(same_results_with_1_and_2_threads)
@@ -575,6 +627,7 @@ int main(void)
 	tcase_add_test(t, ihp_cache_holding_the_data_reads_nothing_after_epoch_1);
 	tcase_add_test(t, ihp_quarter_cache_rereads_at_least_75_percent);
 	tcase_add_test(t, ihp_channels_order_computes_the_sync_isp_model);
+	tcase_add_test(t, storage_format_and_zero_skip_options);
 	tcase_add_test(t, same_results_with_1_and_2_threads);
 	tcase_add_test(t, energy_breakdown_sums_and_names_components);
 	tcase_add_test(t, amplified_data_set_is_k_times_larger);
