@@ -23,10 +23,13 @@
 #include <dirent.h>
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
@@ -502,6 +505,90 @@ START_TEST(still_counter_is_power_not_measured)
 }
 END_TEST
 
+/* A package that draws 10 W plus 40 W per busy core: a thread rewrites
+ * the fake counter (atomically, by rename) every millisecond from this
+ * process's CPU time, modulo a 20 J range so that it wraps during the run. */
+struct fake_pkg {
+	char dir[600];
+	volatile int stop;
+	uint64_t range_uj;
+	double t0;
+};
+
+static void *fake_pkg_main(void *arg)
+{
+	struct fake_pkg *f = arg;
+	char tmp[700], dst[700];
+	snprintf(tmp, sizeof tmp, "%s/energy_uj.tmp", f->dir);
+	snprintf(dst, sizeof dst, "%s/energy_uj", f->dir);
+	while (!f->stop) {
+		struct rusage ru;
+		getrusage(RUSAGE_SELF, &ru);
+		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+		double uj = (10.0 * (nd_wall_s() - f->t0) + 40.0 * cpu) * 1e6;
+		FILE *o = fopen(tmp, "w");
+		if (o) {
+			fprintf(o, "%llu\n", (unsigned long long)fmod(uj, (double)f->range_uj));
+			fclose(o);
+			rename(tmp, dst);
+		}
+		struct timespec ts = { 0, 1000000 };
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+/* With a counter that moves, power is measured and written; the wrap of
+ * the 20 J range is taken in stride. */
+START_TEST(moving_counter_gives_power_keys)
+{
+	if (!have_data) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	struct small s;
+	small_init(&s);
+	s.o.kernels = 1u << HIF_CALIB_BNN;
+	s.o.bnn_images = 2000;
+	s.o.reps = 3;
+	s.o.idle_s = 0.3;
+	const char *root = fake_tree("moving");
+	struct fake_pkg f = { .range_uj = 20000000, .t0 = nd_wall_s() };
+	snprintf(f.dir, sizeof f.dir, "%s/intel-rapl:0", root);
+	put_u64(f.dir, "max_energy_range_uj", f.range_uj);
+	char z1[600];
+	snprintf(z1, sizeof z1, "%s/intel-rapl:1", root);
+	put_u64(z1, "energy_uj", 0);   /* package 1 stays still: it adds nothing */
+	s.o.powercap = root;
+	pthread_t th;
+	ck_assert_int_eq(pthread_create(&th, NULL, fake_pkg_main, &f), 0);
+	struct hif_calib *c = xmalloc(sizeof *c);
+	struct nd_err e = { 0 };
+	hif_calib_init(c, s.o.reps);
+	int rc = hif_calib_kernels(&s.o, &s.w, c, &e);
+	f.stop = 1;
+	pthread_join(th, NULL);
+	ck_assert_msg(rc == 0, "%s", e.msg);
+	ck_assert_msg(c->power.measured, "%s", c->power.note);
+	ck_assert_int_eq(c->power.domains, 2);
+	ck_assert(c->power.p_idle_w > 0 && c->power.p_active_w >= c->power.p_idle_w);
+	printf("fake package: idle %.4g W, active %.4g W (model: 10 W + 40 W x busy cores)\n",
+	       c->power.p_idle_w, c->power.p_active_w);
+	cJSON *j = hif_calib_profile_json(c);
+	char keys[256];
+	host_keys(j, keys, sizeof keys);
+	ck_assert_str_eq(keys, "description,cores,bnn_gops,p_idle_w,p_active_w");
+	ck_assert(host_num(j, "p_idle_w") == c->power.p_idle_w);
+	ck_assert(host_num(j, "p_active_w") == c->power.p_active_w);
+	const char *d = cJSON_GetObjectItem(cJSON_GetObjectItem(j, "host"), "description")->valuestring;
+	ck_assert(!strstr(d, "power not measured") && strstr(d, "RAPL"));
+	cJSON_Delete(j);
+	free(c);
+	cli_bundle_free(&s.b);
+}
+END_TEST
+
 /* The validation's real runs compute the model's parameters bit for bit,
  * and every prediction is the model's arithmetic (re-derived here). */
 START_TEST(validation_runs_are_the_models_computation)
@@ -709,6 +796,7 @@ int main(void)
 	t = tcase_create("runs");
 	tcase_set_timeout(t, 900);
 	tcase_add_test(t, still_counter_is_power_not_measured);
+	tcase_add_test(t, moving_counter_gives_power_keys);
 	tcase_add_test(t, validation_runs_are_the_models_computation);
 	tcase_add_test(t, cli_calibrate_writes_a_profile);
 	suite_add_tcase(s, t);
