@@ -1,15 +1,18 @@
 /*
- * cmd_calibrate.c — `ndpsim calibrate`: measure this machine (real reads per
- * backend, DRAM copy bandwidth, FLOP/s of the in-host SGD step), write a
- * host profile that is a config fragment, and with --validate check the host
- * model's prediction of an epoch against the real epoch (hostif/calib.h does
- * the work).
+ * cmd_calibrate.c — `ndpsim calibrate`: measure this machine's per-core
+ * rate of every kernel the host model charges (LR and MLP SGD steps,
+ * bnn_predict) and its package power (RAPL, when readable), write a host
+ * profile that --host-profile applies, and with --validate check the host
+ * model against runs the calibration did not time (hostif/calib.h does the
+ * work).
  */
 #include <cJSON.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
@@ -20,45 +23,57 @@
 #include "hostif/io.h"
 
 static const char help[] =
-	"usage: ndpsim calibrate [--out FILE] [--dir DIR] [--size SIZE] [--bs SIZE] [--qd N]\n"
-	"                        [--buffered] [--reps N] [--no-io] [--no-sgd]\n"
+	"usage: ndpsim calibrate [--out FILE] [--kernels LIST] [--reps N] [--idle S]\n"
 	"                        [--validate] [--validate-only] [--epochs N]\n"
-	"                        [--config FILE] [--set KEY=VALUE]... [--seed N] [--quiet]\n"
+	"                        [--io [--dir DIR] [--size SIZE] [--bs SIZE] [--qd N] [--buffered]]\n"
+	"                        [--config FILE] [--host NAME] [--host-profile FILE]\n"
+	"                        [--set KEY=VALUE]... [--seed N] [--quiet]\n"
 	"\n"
 	"Measures this machine for the host model and writes a host profile, a config\n"
-	"fragment ({\"host\": {\"cores\", \"gflops_lr\" or \"gflops_mlp\", \"io_sw_ns\", \"dram_gb_s\"}}) that\n"
-	"`ndpsim train --where host` and `ndpsim run` take with --config FILE.\n"
-	"  I/O   a temporary file under DIR is read through io_uring, libaio and pread\n"
-	"        (O_DIRECT, no fallback: a backend the kernel forbids is reported as\n"
-	"        skipped): MB/s (10^6 B/s), IOPS, latency, CPU time per request;\n"
-	"        host.io_sw_ns = that CPU time for the first backend measured\n"
-	"  DRAM  memcpy bandwidth, host.dram_gb_s (bytes read + written)\n"
-	"  SGD   the in-host training step of the configured train.model exactly as\n"
-	"        the host model runs it, on Fashion-MNIST; FLOPs counted as the model\n"
-	"        charges them; host.cores = OpenMP threads, host.gflops_lr (or _mlp) =\n"
-	"        FLOP/s / threads\n"
-	"Every figure is the median of --reps repetitions.  The raw numbers go to\n"
-	"FILE with .json replaced by .measurements.json.\n"
+	"fragment {\"host\": {\"cores\", \"gflops_lr\", \"gflops_mlp\", \"bnn_gops\"}} (plus\n"
+	"\"p_idle_w\" and \"p_active_w\" when package power can be read) that every command\n"
+	"applies with --host-profile FILE.  All kernels run on the same OpenMP threads\n"
+	"(--set threads=N); host.cores = that number.\n"
+	"  lr, mlp  the in-host SGD step of logistic regression / the MLP (train.hidden)\n"
+	"           exactly as the host model runs it (workloads/sgd.h), on Fashion-MNIST;\n"
+	"           host.gflops_lr / gflops_mlp = the step's FLOPs / wall time / threads\n"
+	"  bnn      bnn_predict of a network of the bnn section over 2000 training images;\n"
+	"           host.bnn_gops = 64-bit XNOR+popcount word-ops / s / threads, counted\n"
+	"           as the host platform charges them (bnn_dp_host_word_ops)\n"
+	"  power    package energy from /sys/class/powercap/intel-rapl:N (or\n"
+	"           $NDPSIM_POWERCAP_ROOT): idle over --idle S seconds asleep, active\n"
+	"           over the timed kernel repetitions.  When it cannot be read the profile\n"
+	"           says \"power not measured\" and has no power keys: the preset it is\n"
+	"           applied over keeps its figures.\n"
+	"Every figure is the median of --reps repetitions.  The raw numbers go to FILE\n"
+	"with .json replaced by .measurements.json.\n"
 	"\n"
 	"  --out FILE       host profile (results/host-profile.json)\n"
-	"  --dir DIR        where the temporary file is created (build)\n"
-	"  --size SIZE      temporary file size, e.g. 16M, 64M, 1G (64M)\n"
-	"  --bs SIZE        read block size (128k)        --qd N   requests in flight (32)\n"
-	"  --buffered       no O_DIRECT (then the page cache serves the repetitions)\n"
+	"  --kernels LIST   kernels to measure, a list of lr, mlp, bnn (lr,mlp,bnn)\n"
 	"  --reps N         repetitions per measurement, 1..101 (5)\n"
-	"  --no-io          skip the I/O measurement (no host.io_sw_ns)\n"
-	"  --no-sgd         skip the SGD measurement (no host.cores / gflops_lr)\n"
-	"  --validate       then predict one in-host epoch with the calibrated profile\n"
-	"                   (ndp/ihp.h, epoch 2 of 2, data cached in DRAM) and time the\n"
-	"                   same computation for real; prints both and their ratio\n"
+	"  --idle S         quiet interval for the idle power, 0.1..60 s (2)\n"
+	"  --validate       then predict runs the calibration did not time and time them\n"
+	"                   for real: whole LR and MLP epochs (epoch 2 of 2 in the host\n"
+	"                   model, data cached) and bnn_predict over the test set, each\n"
+	"                   with the profile's own rate and, calibrated on LR only, with\n"
+	"                   the preset's MLP and BNN rates scaled by measured / preset LR;\n"
+	"                   prints every predicted / measured ratio\n"
 	"  --validate-only  measure nothing, write nothing: validate the host model as\n"
-	"                   configured (e.g. --config results/host-profile.json)\n"
-	"  --epochs N       real epochs timed by the validation, the first one a\n"
+	"                   configured (e.g. --host-profile results/host-profile.json)\n"
+	"  --epochs N       real epochs / BNN runs of the validation, the first one a\n"
 	"                   warm-up, 2..101 (4)\n"
+	"  --io             also measure reads (io_uring, libaio, pread) and DRAM copy\n"
+	"                   bandwidth and write host.io_sw_ns and host.dram_gb_s\n"
+	"  --no-io          (the default) no I/O or DRAM measurement\n"
+	"  --dir DIR        --io: where the temporary file is created (build)\n"
+	"  --size SIZE      --io: temporary file size, e.g. 16M, 64M, 1G (64M)\n"
+	"  --bs SIZE        --io: read block size (128k)   --qd N   requests in flight (32)\n"
+	"  --buffered       --io: no O_DIRECT (then the page cache serves the repetitions)\n"
 	"%s"
 	"\n"
-	"Exit status: 0 ok (whatever the ratio), 1 a measurement failed, 2 bad usage\n"
-	"or input (e.g. no Fashion-MNIST: install dataset-fashion-mnist or use --no-sgd).\n";
+	"Exit status: 0 ok (whatever the ratios), 1 a measurement failed, 2 bad usage\n"
+	"or input (an unwritable --out, a profile with an unknown key, no Fashion-MNIST:\n"
+	"install dataset-fashion-mnist).\n";
 
 static int parse_int(const char *s, long lo, long hi, long *out)
 {
@@ -151,63 +166,114 @@ static void print_io(const struct hif_calib_opts *o, const struct hif_calib *c)
 	}
 }
 
-static void print_sgd(const struct hif_calib *c)
+static void print_sgd(const struct hif_calib *c, const struct hif_calib_sgd *s)
 {
-	const struct hif_calib_sgd *s = &c->sgd;
-	printf("SGD step: train.model %s%s%s, %d stream%s x %d samples = %d per step, "
-	       "%d thread%s\n", s->model, s->hidden[0] ? " " : "", s->hidden, s->streams,
+	printf("SGD step %s%s%s: %d stream%s x %d samples = %d per step, %d thread%s\n",
+	       s->model, s->hidden[0] ? " 784-" : "", s->hidden[0] ? s->hidden : "", s->streams,
 	       s->streams == 1 ? "" : "s", s->stream_batch, s->batch, s->threads,
 	       s->threads == 1 ? "" : "s");
 	printf("  steps %u-%u of %u in epoch 1 (the model trained untimed up to them):\n"
-	       "  %.4g FLOP (as the host model counts them) in %.4f s, median of %d\n",
+	       "  %.4g FLOP (workloads/sgd.h's count) in %.4f s, median of %d\n",
 	       s->first_step + 1, s->first_step + s->steps, s->epoch_steps, s->flops, s->rep_s,
 	       c->reps);
-	printf("  %.3f GFLOP/s = %d x %.4g GFLOP/s per core  (without sample assembly: %.3f)\n",
+	printf("  %.4g GFLOP/s = %d x %.4g GFLOP/s per core  (without sample assembly: %.4g)\n",
 	       s->gflops, s->threads, s->gflops_per_core, s->kernel_gflops);
 	printf("  repetitions %.4f .. %.4f s; CPU share %.0f %%%s\n", s->rep_min_s, s->rep_max_s,
 	       s->cpu_share * 100.0, s->cpu_share < HIF_CALIB_QUIET_SHARE ?
-	       "  WARNING: the machine was busy, the FLOP/s is too low" : "");
+	       "  WARNING: the machine was busy, the rate is too low" : "");
+}
+
+static void print_bnn(const struct hif_calib *c)
+{
+	const struct hif_calib_bnn *b = &c->bnn;
+	printf("BNN inference (bnn_predict): %s, %llu word-ops per image, %ld images, %d thread%s\n",
+	       b->arch, (unsigned long long)b->word_ops, b->images, b->threads,
+	       b->threads == 1 ? "" : "s");
+	printf("  %.4f s, median of %d (%.4f .. %.4f): %.4g Gword-op/s = %d x %.4g per core; "
+	       "CPU share %.0f %%%s\n", b->rep_s, c->reps, b->rep_min_s, b->rep_max_s, b->gops,
+	       b->threads, b->gops_per_core, b->cpu_share * 100.0,
+	       b->cpu_share < HIF_CALIB_QUIET_SHARE ?
+	       "  WARNING: the machine was busy, the rate is too low" : "");
+}
+
+static void print_power(const struct hif_calib *c)
+{
+	const struct hif_calib_power *p = &c->power;
+	if (p->measured)
+		printf("power: idle %.4g W, active %.4g W (%s)\n", p->p_idle_w, p->p_active_w, p->note);
+	else
+		printf("%s\n  host.p_active_w / p_idle_w are not written: the preset keeps its figures\n",
+		       p->note);
 }
 
 /* The keys the profile sets, with their values. */
-static void print_profile(const char *path, const struct hif_calib *c,
-			  const struct ihp_params *h)
+static void print_profile(const char *path, const cJSON *prof)
 {
 	printf("profile: %s  (", path);
+	const cJSON *h = cJSON_GetObjectItemCaseSensitive(prof, "host"), *it;
 	const char *sep = "";
-	if (c->sgd_done) {
-		printf("host.cores %d, host.gflops_lr %.4g, gflops_mlp %.4g", h->cores, h->gflops_lr, h->gflops_mlp);
+	cJSON_ArrayForEach(it, h) {
+		/* rep_num() writes non-integers as raw text */
+		if (cJSON_IsNumber(it))
+			printf("%shost.%s %.4g", sep, it->string, it->valuedouble);
+		else if (cJSON_IsRaw(it))
+			printf("%shost.%s %s", sep, it->string, it->valuestring);
+		else
+			continue;
 		sep = ", ";
 	}
-	if (c->io_done && c->io_sw_from >= 0) {
-		printf("%shost.io_sw_ns %llu", sep, (unsigned long long)h->io_sw_ns);
-		sep = ", ";
-	}
-	if (c->dram_gb_s > 0)
-		printf("%shost.dram_gb_s %.4g", sep, h->dram_gb_s);
 	printf(")\n");
 }
 
 static void print_valid(const struct hif_calib_valid *v)
 {
-	printf("validation: one in-host epoch, %llu samples in %u steps, %.4g FLOP,\n"
-	       "  host.cores %d x host.gflops %.4g, %d thread%s for real\n",
-	       (unsigned long long)v->samples, v->steps, v->flops, v->cores,
-	       v->gflops_per_core, v->threads, v->threads == 1 ? "" : "s");
-	printf("  predicted  %.4f s  (ihp model, epoch 2 of 2, data in the page cache;"
-	       " epoch 1 with SSD reads: %.4f s)\n", v->pred_s, v->pred_epoch1_s);
-	printf("  measured   %.4f s  (median of real epochs 2..%d:", v->meas_median_s, v->epochs);
-	for (int e = 1; e < v->epochs; e++)
-		printf(" %.4f", v->meas_s[e]);
-	printf("; epoch 1 %.4f s, warm-up)\n", v->meas_s[0]);
-	double dev = v->ratio - 1.0;
-	printf("  ratio      %.3f  predicted / measured (%+.1f %%, %s 25 %%)\n", v->ratio,
-	       dev * 100.0, dev <= 0.25 && dev >= -0.25 ? "within" : "NOT within");
-	printf("  same computation: parameters after 2 real epochs %s the model's\n",
-	       v->same_params ? "equal" : "DIFFER FROM");
-	printf("  CPU share of the real epochs %.0f %%%s\n", v->cpu_share * 100.0,
+	static const char *const what[HIF_CHK_N] = {
+		"LR epoch, profile's gflops_lr",
+		"MLP epoch, profile's gflops_mlp",
+		"BNN test set, profile's bnn_gops",
+		"MLP epoch, calibrated on LR only",
+		"BNN test set, calibrated on LR only",
+	};
+	static const char *const unit[HIF_CHK_N] = {
+		"GFLOP/s", "GFLOP/s", "Gword-op/s", "GFLOP/s", "Gword-op/s"
+	};
+	printf("validation: runs the calibration did not time, %d thread%s for real, "
+	       "host.cores %d in the model\n", v->threads, v->threads == 1 ? "" : "s", v->cores);
+	printf("  %-36s %11s %10s %10s %7s\n", "run (rate used per core)", "rate", "predicted",
+	       "measured", "ratio");
+	for (int k = 0; k < HIF_CHK_N; k++) {
+		const struct hif_calib_check *c = &v->chk[k];
+		if (!c->done)
+			continue;
+		char r[32];
+		snprintf(r, sizeof r, "%.4g %s", c->rate, unit[k]);
+		printf("  %-36s %11s %9.4fs %9.4fs %7.3f\n", what[k], r, c->pred_s, c->meas_s, c->ratio);
+	}
+	printf("  measured = median of runs 2..%d (run 1 a warm-up):", v->epochs);
+	static const char *const rn[3] = { "LR", "MLP", "BNN" };
+	for (int k = 0; k < 3; k++) {
+		if (k < 2 ? !v->steps[k] : !v->bnn_images)
+			continue;
+		printf(" %s", rn[k]);
+		for (int e = 0; e < v->epochs; e++)
+			printf(" %.4f", v->meas_s[k][e]);
+		printf(";");
+	}
+	printf("\n");
+	if (v->scale > 0)
+		printf("  calibrated on LR only: measured / preset gflops_lr = %.4g / %.4g = %.4g; the "
+		       "preset's gflops_mlp %.4g and bnn_gops %.4g scaled by it\n",
+		       v->scale * v->preset_lr, v->preset_lr, v->scale, v->preset_mlp, v->preset_bnn);
+	for (int k = 0; k < 2; k++)
+		if (v->steps[k])
+			printf("  same computation: %s parameters after 2 real epochs %s the model's\n",
+			       rn[k], v->same_params[k] ? "equal" : "DIFFER FROM");
+	if (v->bnn_images)
+		printf("  BNN: %ld test images, %llu word-ops each, %ld correct\n", v->bnn_images,
+		       (unsigned long long)v->bnn_word_ops, v->bnn_correct);
+	printf("  CPU share of the real runs %.0f %%%s\n", v->cpu_share * 100.0,
 	       v->cpu_share < HIF_CALIB_QUIET_SHARE ?
-	       "  WARNING: the machine was busy, the measured time is too long" : "");
+	       "  WARNING: the machine was busy, the measured times are too long" : "");
 }
 
 /* stdout first, so that an error on stderr follows what was printed. */
@@ -215,6 +281,38 @@ static int fail(const struct nd_err *err)
 {
 	fflush(stdout);
 	return cli_error(err);
+}
+
+/* Before minutes of measuring: the directory of --out exists (or is made)
+ * and is writable, and --out is not a directory.  -EINVAL / -ENOTDIR /
+ * -EISDIR naming the path. */
+static int check_out(const char *out, struct nd_err *err)
+{
+	struct stat st;
+	if (!stat(out, &st) && S_ISDIR(st.st_mode))
+		return nd_errf(err, -EISDIR, "%s: --out is a directory; expected a file name "
+			       "such as %s/host-profile.json", out, out);
+	char dir[4096];
+	if (strlen(out) >= sizeof dir)
+		return nd_errf(err, -EINVAL, "%.100s...: --out path too long", out);
+	snprintf(dir, sizeof dir, "%s", out);
+	char *slash = strrchr(dir, '/');
+	if (!slash)
+		snprintf(dir, sizeof dir, ".");
+	else if (slash == dir)
+		dir[1] = '\0';
+	else
+		*slash = '\0';
+	int rc = rep_mkdir_p(dir, err);
+	if (rc) {
+		nd_err_prefix(err, "%s", out);
+		err->code = -EINVAL;
+		return rc == -ENOTDIR ? -ENOTDIR : -EINVAL;
+	}
+	if (access(dir, W_OK))
+		return nd_errf(err, -EINVAL, "%s: cannot write the profile into %s: %s", out, dir,
+			       strerror(errno));
+	return 0;
 }
 
 int cmd_calibrate(int argc, char **argv)
@@ -227,7 +325,7 @@ int cmd_calibrate(int argc, char **argv)
 	struct hif_calib *c = NULL;
 	struct hif_calib_valid *v = NULL;
 	const char *out = "results/host-profile.json";
-	int do_io = 1, do_sgd = 1, validate = 0, only = 0, reps = 5, rc = 0, have_data = 0;
+	int do_io = 0, validate = 0, only = 0, reps = 5, rc = 0, have_data = 0;
 	cJSON *prof = NULL, *meas = NULL;
 
 	hif_calib_opts_init(&o);
@@ -238,13 +336,14 @@ int cmd_calibrate(int argc, char **argv)
 			printf(help, cli_common_help);
 			return 0;
 		}
+		if (!strcmp(a, "--io")) { do_io = 1; i++; continue; }
 		if (!strcmp(a, "--no-io")) { do_io = 0; i++; continue; }
-		if (!strcmp(a, "--no-sgd")) { do_sgd = 0; i++; continue; }
 		if (!strcmp(a, "--buffered")) { o.direct = 0; i++; continue; }
 		if (!strcmp(a, "--validate")) { validate = 1; i++; continue; }
 		if (!strcmp(a, "--validate-only")) { only = validate = 1; i++; continue; }
 		static const char *const names[] = {
 			"--out", "--dir", "--size", "--bs", "--qd", "--reps", "--epochs",
+			"--kernels", "--idle",
 		};
 		size_t k;
 		for (k = 0; k < ND_ARRAY_LEN(names); k++) {
@@ -257,6 +356,7 @@ int cmd_calibrate(int argc, char **argv)
 				return cli_usage_error("calibrate", "option %s needs a value", names[k]);
 			long n;
 			uint64_t sz;
+			char *end;
 			switch (k) {
 			case 0: out = val; break;
 			case 1: o.dir = val; break;
@@ -285,12 +385,23 @@ int cmd_calibrate(int argc, char **argv)
 							       HIF_CALIB_REPS_MAX);
 				reps = (int)n;
 				break;
-			default:
+			case 6:
 				if (parse_int(val, 2, HIF_CALIB_REPS_MAX, &n))
 					return cli_usage_error("calibrate", "--epochs '%s': expected a "
 							       "whole number from 2 to %d", val,
 							       HIF_CALIB_REPS_MAX);
 				o.val_epochs = (int)n;
+				break;
+			case 7:
+				if (hif_calib_parse_kernels(val, &o.kernels, &err))
+					return cli_usage_error("calibrate", "%s", err.msg);
+				break;
+			default:
+				errno = 0;
+				o.idle_s = strtod(val, &end);
+				if (*end || errno || !(o.idle_s >= 0.1 && o.idle_s <= 60))
+					return cli_usage_error("calibrate", "--idle '%s': expected "
+							       "seconds from 0.1 to 60", val);
 				break;
 			}
 			i = j + 1;
@@ -302,29 +413,36 @@ int cmd_calibrate(int argc, char **argv)
 		if (r == 0)
 			return cli_usage_error("calibrate", "unknown option '%s'", a);
 	}
-	if (o.direct && o.bs_bytes % HIF_IO_DIRECT_MULT_BYTES)
+	if (only)
+		do_io = 0;
+	if (do_io && o.direct && o.bs_bytes % HIF_IO_DIRECT_MULT_BYTES)
 		return cli_usage_error("calibrate", "--bs %zu: O_DIRECT needs a multiple of %u "
 				       "(or use --buffered)", o.bs_bytes, HIF_IO_DIRECT_MULT_BYTES);
-	if (do_io && !only && o.file_bytes < o.bs_bytes)
+	if (do_io && o.file_bytes < o.bs_bytes)
 		return cli_usage_error("calibrate", "--size must be at least one block (--bs)");
-	if (only) {
-		do_io = 0;
-		do_sgd = 0;
-	}
 
 	cli_bundle_all(&b);
 	if ((rc = cli_load(&b, &com, &err))) {
 		rc = fail(&err);
 		goto out;
 	}
+	char mpath[4096];
+	measurements_path(out, mpath, sizeof mpath);
+	if (!only && (rc = check_out(out, &err))) {
+		rc = fail(&err);
+		goto out;
+	}
 	const struct run_params *run = section_params(&b, &run_section);
 	const struct ssd_params *sp = section_params(&b, &ssd_section);
 	const struct ndp_train_params *tp = section_params(&b, &ndp_train_section);
+	const struct bnn_params *bp = section_params(&b, &bnn_section);
 	struct ihp_params *hp = section_params(&b, &ihp_section);
+	const struct ihp_params preset = *hp;
 	cli_apply_run(run);
 
 	c = xmalloc(sizeof *c);
 	hif_calib_init(c, reps);
+	c->io_keys = do_io;
 	if (!com.quiet)
 		printf("calibrate: %s, %s\n", c->machine, c->when);
 	if (do_io) {
@@ -334,53 +452,55 @@ int cmd_calibrate(int argc, char **argv)
 		}
 		if (!com.quiet)
 			print_io(&o, c);
-	}
-	if (!only) {
 		hif_calib_dram(&o, c);
 		if (!com.quiet)
 			printf("DRAM copy: %.4g GB/s (memcpy of 64 MiB, bytes read + written)\n",
 			       c->dram_gb_s);
 	}
 	struct hif_calib_work w = {
-		.train = tp, .host = hp, .ssd = sp, .train_set = &tr, .test_set = &te,
-		.seed = run->seed,
+		.train = tp, .host = &preset, .ssd = sp, .bnn = bp, .train_set = &tr,
+		.test_set = &te, .seed = run->seed,
 	};
-	if (do_sgd || validate) {
-		if ((rc = ndp_load_data(tp, &tr, &te, &err))) {
-			rc = fail(&err);
-			goto out;
-		}
-		have_data = 1;
+	if ((rc = ndp_load_data(tp, &tr, &te, &err))) {
+		rc = fail(&err);
+		goto out;
 	}
-	/* I/O and DRAM figures first, so that the prediction uses them too. */
-	hif_calib_apply(c, hp);
+	have_data = 1;
+	if (!com.quiet && !only)
+		printf("measuring %s%s%s%s (idle power first, %.3g s)...\n",
+		       o.kernels & 1 ? "lr " : "", o.kernels & 2 ? "mlp " : "",
+		       o.kernels & 4 ? "bnn " : "", validate ? "and the validation runs" : "",
+		       o.idle_s);
+	fflush(stdout);
 	if (validate) {
-		/* With --validate the SGD repetitions alternate with the real
-		 * epochs (hif_calib_validate), then the profile is written. */
+		/* The calibration repetitions alternate with the validation
+		 * runs (hif_calib_validate); the prediction of the cross-kernel
+		 * checks takes the configured host section as the preset. */
 		v = xmalloc(sizeof *v);
-		if ((rc = hif_calib_validate(&o, &w, hp, do_sgd ? c : NULL, v, &err))) {
+		if ((rc = hif_calib_validate(&o, &w, &preset, only ? NULL : c, v, &err))) {
 			rc = fail(&err);
 			goto out;
 		}
-	} else if (do_sgd) {
-		if ((rc = hif_calib_sgd(&o, &w, c, &err))) {
-			rc = fail(&err);
-			goto out;
-		}
+	} else if ((rc = hif_calib_kernels(&o, &w, c, &err))) {
+		rc = fail(&err);
+		goto out;
 	}
-	if (do_sgd && !com.quiet)
-		print_sgd(c);
-	char mpath[4096];
-	measurements_path(out, mpath, sizeof mpath);
+	if (!only && !com.quiet) {
+		for (int k = 0; k < 2; k++)
+			if (c->sgd[k].done)
+				print_sgd(c, &c->sgd[k]);
+		if (c->bnn.done)
+			print_bnn(c);
+		print_power(c);
+	}
 	if (!only) {
 		prof = hif_calib_profile_json(c);
 		if ((rc = write_json(out, prof, &err))) {
 			rc = fail(&err);
 			goto out;
 		}
-		hif_calib_apply(c, hp);
 		if (!com.quiet)
-			print_profile(out, c, hp);
+			print_profile(out, prof);
 	}
 	if (validate && !com.quiet)
 		print_valid(v);
