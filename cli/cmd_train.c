@@ -307,13 +307,13 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 						 speed >= 1 ? speed : 1 / speed, th * 1e-9, r->e_target_j,
 						 r->e_target_j / ri->e_target_j);
 				} else if (ri->target_reached) {
-					speed = INFINITY;
+					speed = (double)INFINITY;
 					snprintf(verdict, sizeof verdict, "storage: only storage reached the target");
 				} else if (r->target_reached) {
 					speed = 0;
 					snprintf(verdict, sizeof verdict, "host: only the host reached the target");
 				} else {
-					speed = NAN;
+					speed = (double)NAN;
 					snprintf(verdict, sizeof verdict, "neither side reached the target");
 				}
 				rep_csv_row(vc, "host,%s,%g,%.9f,%.9g,%.6f,%.9f,%.9g,%llu,%.4f,%.4f,%.6f",

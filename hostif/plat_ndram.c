@@ -95,7 +95,7 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 	uint64_t n_slots = R.L.n_slots;
 	uint64_t eval_every = nd_max_u64(1, n_slots / (uint64_t)tp->evals_per_epoch);
 	uint64_t next_eval = eval_every, applied = 0;
-	uint64_t t = fits ? t_load : 0, macs = 0;
+	uint64_t t = fits ? t_load : 0;
 	double loss = 0;
 	uint64_t loss_n = 0;
 	int V = p->vaults;
@@ -129,7 +129,6 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 			ndram_run(p, &job, &r->led, &nc);
 			r->bound = nc.bound;
 			t_ep += nc.t_ns;
-			macs += c.macs;
 			applied += n;
 			if (applied >= next_eval || (e == tp->epochs - 1 && k == R.S - 1)) {
 				uint64_t tt = t + (fits ? t_ep : nd_max_u64(t_ep, t_load));

@@ -156,11 +156,11 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.blocks: geometry has %.0Lf flash pages; at most 2^32-2 are supported "
 			       "(fewer blocks or pages, or larger pages)", pages);
-	if (units / (1.0L + p->op) >= 4294967295.0L)
+	if (units / (1.0L + (long double)p->op) >= 4294967295.0L)
 		return nd_errf(err, -EINVAL,
 			       "ssd.blocks: geometry has %.0Lf logical map units; at most 2^32-2 are "
 			       "supported (larger ssd.map_unit_bytes or fewer blocks)",
-			       units / (1.0L + p->op));
+			       units / (1.0L + (long double)p->op));
 	if (p->gc_threshold_blocks + 2 >= p->blocks)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.gc_threshold_blocks: %d leaves no room in %d blocks per plane",

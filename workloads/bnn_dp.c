@@ -129,7 +129,7 @@ static int predict_one(const struct bnn_model *m, const struct bnn_dp *d, const 
 			s->dq[j] = reg_add(r, 2 * acc, -(int64_t)m->qin[l] * sw);
 		}
 		if (L->kind == BNN_OUT_SCORE) {
-			double bs = -INFINITY;
+			double bs = -(double)INFINITY;
 			for (int j = 0; j < L->n_out; j++) {
 				double sc = bnn_score(m, l, j, (double)s->dq[j]);
 				if (sc > bs) {

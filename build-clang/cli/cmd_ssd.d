@@ -1,7 +1,8 @@
 build-clang/cli/cmd_ssd.o: cli/cmd_ssd.c /usr/include/cjson/cJSON.h \
-  cli/cli.h core/cfg.h core/err.h cli/cmds.h core/report.h ssdsim/run.h \
-  core/energy.h core/hist.h ssdsim/ssd.h core/evq.h workloads/synth.h \
-  core/rng.h workloads/trace.h
+  cli/cli.h core/cfg.h core/err.h hostif/runparams.h cli/cmds.h \
+  core/report.h ssdsim/run.h core/energy.h core/hist.h ssdsim/ssd.h \
+  core/evq.h ssdsim/power.h workloads/synth.h core/rng.h \
+  workloads/trace.h
 
 /usr/include/cjson/cJSON.h:
 
@@ -10,6 +11,8 @@ cli/cli.h:
 core/cfg.h:
 
 core/err.h:
+
+hostif/runparams.h:
 
 cli/cmds.h:
 
@@ -24,6 +27,8 @@ core/hist.h:
 ssdsim/ssd.h:
 
 core/evq.h:
+
+ssdsim/power.h:
 
 workloads/synth.h:
 

@@ -1,6 +1,6 @@
 build-clang/cli/cmd_sweep.o: cli/cmd_sweep.c /usr/include/cjson/cJSON.h \
-  cli/cli.h core/cfg.h core/err.h cli/cmds.h cli/sweep.h core/report.h \
-  core/util.h
+  cli/cli.h core/cfg.h core/err.h hostif/runparams.h cli/cmds.h \
+  cli/sweep.h core/report.h core/util.h
 
 /usr/include/cjson/cJSON.h:
 
@@ -9,6 +9,8 @@ cli/cli.h:
 core/cfg.h:
 
 core/err.h:
+
+hostif/runparams.h:
 
 cli/cmds.h:
 

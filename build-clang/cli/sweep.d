@@ -1,9 +1,10 @@
 build-clang/cli/sweep.o: cli/sweep.c cli/sweep.h core/cfg.h core/err.h \
   /usr/include/cjson/cJSON.h analog/gbo.h analog/xbar.h core/energy.h \
-  workloads/bnn.h workloads/idx.h cli/cli.h cli/cmds.h cli/registry.h \
-  core/util.h hostif/compare.h ndp/train.h ssdsim/ssd.h core/evq.h \
-  workloads/model.h hostif/ndram.h ndp/ihp.h ndp/ndp.h workloads/synth.h \
-  core/rng.h workloads/trace.h
+  workloads/bnn.h workloads/idx.h cli/cli.h hostif/runparams.h \
+  cli/cmds.h cli/registry.h core/file.h core/util.h hostif/compare.h \
+  hostif/platform.h ndp/train.h ssdsim/ssd.h core/evq.h ssdsim/power.h \
+  workloads/model.h workloads/sgd.h hostif/ndram.h hostif/host.h \
+  ndp/ndp.h workloads/synth.h core/rng.h workloads/trace.h
 
 cli/sweep.h:
 
@@ -25,13 +26,19 @@ workloads/idx.h:
 
 cli/cli.h:
 
+hostif/runparams.h:
+
 cli/cmds.h:
 
 cli/registry.h:
 
+core/file.h:
+
 core/util.h:
 
 hostif/compare.h:
+
+hostif/platform.h:
 
 ndp/train.h:
 
@@ -39,11 +46,15 @@ ssdsim/ssd.h:
 
 core/evq.h:
 
+ssdsim/power.h:
+
 workloads/model.h:
+
+workloads/sgd.h:
 
 hostif/ndram.h:
 
-ndp/ihp.h:
+hostif/host.h:
 
 ndp/ndp.h:
 

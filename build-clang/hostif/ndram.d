@@ -1,5 +1,6 @@
 build-clang/hostif/ndram.o: hostif/ndram.c hostif/ndram.h core/cfg.h \
-  core/err.h core/energy.h core/util.h
+  core/err.h core/energy.h core/util.h workloads/sgd.h workloads/model.h \
+  workloads/idx.h
 
 hostif/ndram.h:
 
@@ -10,3 +11,9 @@ core/err.h:
 core/energy.h:
 
 core/util.h:
+
+workloads/sgd.h:
+
+workloads/model.h:
+
+workloads/idx.h:

@@ -1,6 +1,7 @@
 build-clang/ndp/isp.o: ndp/isp.c ndp/ndp.h core/cfg.h core/err.h \
-  ndp/train.h core/energy.h ssdsim/ssd.h core/evq.h workloads/idx.h \
-  workloads/model.h core/progress.h core/util.h
+  ndp/train.h core/energy.h ssdsim/ssd.h core/evq.h ssdsim/power.h \
+  workloads/idx.h workloads/model.h workloads/sgd.h core/progress.h \
+  core/util.h
 
 ndp/ndp.h:
 
@@ -16,9 +17,13 @@ ssdsim/ssd.h:
 
 core/evq.h:
 
+ssdsim/power.h:
+
 workloads/idx.h:
 
 workloads/model.h:
+
+workloads/sgd.h:
 
 core/progress.h:
 

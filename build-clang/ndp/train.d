@@ -1,7 +1,7 @@
 build-clang/ndp/train.o: ndp/train.c ndp/train.h core/cfg.h core/err.h \
-  core/energy.h ssdsim/ssd.h core/evq.h workloads/idx.h \
-  workloads/model.h /usr/include/cjson/cJSON.h core/report.h core/rng.h \
-  core/util.h
+  core/energy.h ssdsim/ssd.h core/evq.h ssdsim/power.h workloads/idx.h \
+  workloads/model.h workloads/sgd.h /usr/include/cjson/cJSON.h \
+  core/report.h core/rng.h core/util.h
 
 ndp/train.h:
 
@@ -15,9 +15,13 @@ ssdsim/ssd.h:
 
 core/evq.h:
 
+ssdsim/power.h:
+
 workloads/idx.h:
 
 workloads/model.h:
+
+workloads/sgd.h:
 
 /usr/include/cjson/cJSON.h:
 

@@ -1,5 +1,5 @@
 build-clang/ssdsim/params.o: ssdsim/params.c core/util.h ssdsim/ssd.h \
-  core/cfg.h core/err.h core/energy.h core/evq.h
+  core/cfg.h core/err.h core/energy.h core/evq.h ssdsim/power.h
 
 core/util.h:
 
@@ -12,3 +12,5 @@ core/err.h:
 core/energy.h:
 
 core/evq.h:
+
+ssdsim/power.h:

@@ -1,5 +1,8 @@
-build-clang/ssdsim/ssd.o: ssdsim/ssd.c ssdsim/ssd.h core/cfg.h core/err.h \
-  core/energy.h core/evq.h core/rng.h core/util.h
+build-clang/ssdsim/ssd.o: ssdsim/ssd.c ssdsim/ssd_int.h ssdsim/ssd.h \
+  core/cfg.h core/err.h core/energy.h core/evq.h ssdsim/power.h \
+  core/rng.h ssdsim/power_int.h core/util.h
+
+ssdsim/ssd_int.h:
 
 ssdsim/ssd.h:
 
@@ -11,6 +14,10 @@ core/energy.h:
 
 core/evq.h:
 
+ssdsim/power.h:
+
 core/rng.h:
+
+ssdsim/power_int.h:
 
 core/util.h:

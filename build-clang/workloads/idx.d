@@ -1,8 +1,10 @@
 build-clang/workloads/idx.o: workloads/idx.c workloads/idx.h core/err.h \
-  core/util.h
+  core/file.h core/util.h
 
 workloads/idx.h:
 
 core/err.h:
+
+core/file.h:
 
 core/util.h:
