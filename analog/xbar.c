@@ -492,6 +492,7 @@ struct ximg {
 	uint64_t *bits;           /* pulse bit vector */
 	float *cur;               /* rt * n_out currents */
 	double *acc;              /* n_out */
+	double *mh;               /* n_out: decoded columns of a row tile */
 	struct rng rng;           /* read noise of (chip, layer, image) */
 };
 
@@ -599,6 +600,151 @@ static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
 	}
 }
 
+/* Decoded matches of a column from its sensed current (nominal values);
+ * with read noise, the fresh per-pulse noise of the driven cells. */
+static inline double decode_col(const struct xbar_chip *c, double r, double inv,
+				float cur, uint64_t *lrs, struct rng *rng)
+{
+	double gh = c->g_h;
+	double mh = ((double)cur - r * gh) * inv;
+	double ms = mh < 0 ? 0 : (mh > r ? r : mh);
+	*lrs += (uint64_t)(ms + 0.5);
+	if (c->read_scale > 0) {
+		double var = ms + (r - ms) * gh * gh;
+		mh += c->read_scale * sqrt(var) * inv * xnormal(rng);
+	}
+	return mh;
+}
+
+/* Converter of the columns of one row tile (no per-comparator offsets):
+ * adc_convert() in a form that vectorises: clamp, then truncate (floor for
+ * the non-negative values left), x / 1 == x; IEEE operations lane by lane,
+ * so the vector and scalar forms agree bit for bit.
+ * acc[j] += wt * (2 qh - r - bias_j). */
+static void convert_acc_gen(const struct xadc *a, const int32_t *restrict st,
+			    const int32_t *restrict sp, const double *restrict mh,
+			    const int32_t *restrict bias, double wt, double *restrict acc,
+			    int j0, int no)
+{
+	double r = a->r, lm = a->levels - 1;
+	for (int j = j0; j < no; j++) {
+		double stj = a->bits ? (double)st[j] : 0.0, spj = a->bits ? (double)sp[j] : 1.0;
+		double hi = a->bits ? lm : r;
+		double v = (mh[j] - (stj - 0.5)) / spj;
+		v = v < 0.0 ? 0.0 : v;
+		v = v > hi ? hi : v;
+		double k = (double)(int)v;
+		double qh = stj + k * spj + (spj - 1.0) * 0.5;
+		acc[j] += wt * (2.0 * qh - r - (double)bias[j]);
+	}
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2")))
+ND_HOT
+static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
+			     const int32_t *restrict sp, const double *restrict mh,
+			     const int32_t *restrict bias, double wt, double *restrict acc,
+			     int no)
+{
+	const __m256d vr = _mm256_set1_pd(a->r), zero = _mm256_setzero_pd();
+	const __m256d hi = _mm256_set1_pd(a->bits ? a->levels - 1 : a->r);
+	const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
+	const __m256d two = _mm256_set1_pd(2.0), vw = _mm256_set1_pd(wt);
+	int j = 0;
+	for (; j + 4 <= no; j += 4) {
+		__m256d stj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(st + j))) : zero;
+		__m256d spj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(sp + j))) : one;
+		__m256d v = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(mh + j), _mm256_sub_pd(stj, half)), spj);
+		/* max/min return the second operand when the first is not
+		 * greater / less: the C ternaries of convert_acc_gen() */
+		v = _mm256_max_pd(v, zero);
+		v = _mm256_min_pd(v, hi);
+		__m256d k = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(v));
+		__m256d qh = _mm256_add_pd(_mm256_add_pd(stj, _mm256_mul_pd(k, spj)),
+					   _mm256_mul_pd(_mm256_sub_pd(spj, one), half));
+		__m256d bj = _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(bias + j)));
+		__m256d d = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(two, qh), vr), bj);
+		_mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), _mm256_mul_pd(vw, d)));
+	}
+	convert_acc_gen(a, st, sp, mh, bias, wt, acc, j, no);
+}
+
+static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
+			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	if (have)
+		convert_acc_avx2(a, st, sp, mh, bias, wt, acc, no);
+	else
+		convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
+}
+#else
+static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
+			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+{
+	convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
+}
+#endif
+
+/* Every column of one row tile for one image and pulse: decode (with the
+ * fresh read noise, drawn in column order), convert, accumulate wt *
+ * partial sum into acc.  mh: scratch of no values.  Returns the LRS
+ * reads. */
+ND_HOT
+static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
+			  const int32_t *st, const int32_t *sp, const float *cur,
+			  const int32_t *bias, const float *off, int ncomp, double wt,
+			  double *acc, struct rng *rng, int no, double *mh)
+{
+	double r = a->r, inv = 1.0 / (1.0 - c->g_h);
+	uint64_t lrs = 0;
+	if (!c->analog)
+		for (int j = 0; j < no; j++) {
+			lrs += (uint64_t)cur[j];
+			mh[j] = (double)cur[j];
+		}
+	else
+		for (int j = 0; j < no; j++)
+			mh[j] = decode_col(c, r, inv, cur[j], &lrs, rng);
+	if (a->bits && ncomp > 1 && off) {
+		for (int j = 0; j < no; j++) {
+			double qh = adc_convert(a, st[j], sp[j], mh[j], off + (size_t)j * ncomp, ncomp);
+			acc[j] += wt * (2.0 * qh - r - bias[j]);
+		}
+		return lrs;
+	}
+	if (off)
+		for (int j = 0; j < no; j++)
+			mh[j] += (double)off[(size_t)j * ncomp];
+	convert_acc(a, st, sp, mh, bias, wt, acc, no);
+	return lrs;
+}
+
+/* Calibration run (exact chip): record the statistics of the partial sums. */
+static uint64_t calib_tile(const struct xbar_chip *c, const struct xadc *a,
+			   const float *cur, const int32_t *bias, double wt,
+			   int64_t *ssum, int64_t *ssq, double *acc, int no)
+{
+	double r = a->r;
+	uint64_t lrs = 0;
+	ND_ASSERT(!c->analog);
+	for (int j = 0; j < no; j++) {
+		double mh = (double)cur[j];
+		lrs += (uint64_t)cur[j];
+		int64_t mi = (int64_t)mh;
+		ssum[j] += mi;
+		ssq[j] += mi * mi;
+		acc[j] += wt * (2.0 * mh - r - bias[j]);
+	}
+	return lrs;
+}
+
 /* One layer for nk images: levels la -> D_Q per neuron (in acc). */
 static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		      int l, int enc, int pulses, struct xwork *w, int nk)
@@ -608,7 +754,6 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 	struct xbar_layer_counts *k = &w->cnt.l[l];
 	int no = L->n_out, n = L->n_in, q = L->q, W = ml->words;
 	int K = enc == XBAR_ENC_UNARY ? pulses : (1 << pulses) - 1;
-	double gh = c->g_h, inv = 1.0 / (1.0 - gh);
 	for (int e = 0; e < nk; e++) {
 		struct ximg *im = &w->im[e];
 		for (int i = 0; i < n; i++)   /* round(lev * K / q) */
@@ -621,10 +766,12 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		for (int e = 0; e < nk; e++) {
 			struct ximg *im = &w->im[e];
 			memset(im->bits, 0, sizeof(uint64_t) * (size_t)W);
-			for (int i = 0; i < n; i++) {
-				int b = enc == XBAR_ENC_UNARY ? t < im->u[i] : (im->u[i] >> t) & 1;
-				im->bits[i >> 6] |= (uint64_t)b << (i & 63);
-			}
+			if (enc == XBAR_ENC_UNARY)
+				for (int i = 0; i < n; i++)
+					im->bits[i >> 6] |= (uint64_t)(t < im->u[i]) << (i & 63);
+			else
+				for (int i = 0; i < n; i++)
+					im->bits[i >> 6] |= (uint64_t)((im->u[i] >> t) & 1) << (i & 63);
 		}
 		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
 		if (c->analog)
@@ -636,38 +783,16 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 			struct ximg *im = &w->im[e];
 			for (int rt = 0; rt < L->rt; rt++) {
 				const struct xadc *a = &L->adc[rt];
-				double r = a->r;
-				uint64_t lrs = 0;
-				for (int j = 0; j < no; j++) {
-					size_t ij = (size_t)rt * no + j;
-					double mh;
-					if (c->analog) {
-						mh = ((double)im->cur[ij] - r * gh) * inv;
-						double ms = mh < 0 ? 0 : (mh > r ? r : mh);
-						lrs += (uint64_t)(ms + 0.5);
-						if (c->read_scale > 0) {
-							double var = ms + (r - ms) * gh * gh;
-							mh += c->read_scale * sqrt(var) * inv * xnormal(&im->rng);
-						}
-					} else {
-						mh = (double)im->cur[ij];
-						lrs += (uint64_t)mh;
-					}
-					size_t ri = ((size_t)t * L->rt + rt) * no + j;
-					double qh;
-					if (w->ssum[l]) {
-						/* calibration run: exact, record the statistics */
-						int64_t mi = (int64_t)mh;
-						w->ssum[l][ri] += mi;
-						w->ssq[l][ri] += mi * mi;
-						qh = mh;
-					} else {
-						const float *off = L->off ? L->off + ij * (size_t)L->ncomp : NULL;
-						qh = adc_convert(a, refs->start[l][ri], refs->step[l][ri], mh,
-								 off, L->ncomp);
-					}
-					im->acc[j] += wt * (2.0 * qh - r - L->bias_v[ij]);
-				}
+				size_t ij0 = (size_t)rt * no, ri0 = ((size_t)t * L->rt + rt) * no;
+				uint64_t lrs;
+				if (w->ssum[l])
+					lrs = calib_tile(c, a, im->cur + ij0, L->bias_v + ij0, wt,
+							 w->ssum[l] + ri0, w->ssq[l] + ri0, im->acc, no);
+				else
+					lrs = post_tile(c, a, refs->start[l] + ri0, refs->step[l] + ri0,
+							im->cur + ij0, L->bias_v + ij0,
+							L->off ? L->off + ij0 * (size_t)L->ncomp : NULL,
+							L->ncomp, wt, im->acc, &im->rng, no, im->mh);
 				k->lrs_reads += lrs;
 				k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
 				k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
@@ -777,6 +902,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			im->bits = xmalloc(sizeof(uint64_t) * (size_t)(mw / 64 + 1));
 			im->cur = xmalloc(sizeof(float) * (size_t)mrt);
 			im->acc = xmalloc(sizeof(double) * (size_t)mw);
+			im->mh = xmalloc(sizeof(double) * (size_t)mw);
 		}
 		if (calib_sums)
 			for (int l = 0; l < m->nl; l++) {
@@ -822,6 +948,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			free(w.im[e].bits);
 			free(w.im[e].cur);
 			free(w.im[e].acc);
+			free(w.im[e].mh);
 		}
 	}
 	if (counts) {
