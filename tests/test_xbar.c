@@ -300,7 +300,9 @@ START_TEST(energy_breakdown)
 		ck_assert(en_entry_j(&ca.ledger.e[i]) >= 0);
 		sum += en_entry_j(&ca.ledger.e[i]);
 	}
-	const char *cs[] = { "wordline", "cell", "adc", "digital", "buffer" };
+	const char *cs[] = { "xbar.wl_driver", "xbar.array", "xbar.sample_hold", "xbar.adc",
+			     "xbar.shift_add", "xbar.activation", "xbar.in_buffer",
+			     "xbar.out_buffer", "xbar.control", "xbar.ref_store", "xbar.dma" };
 	for (size_t k = 0; k < ND_ARRAY_LEN(cs); k++) {
 		double j = en_component_j(&ca.ledger, cs[k]);
 		ck_assert(j > 0);
