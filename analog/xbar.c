@@ -85,8 +85,10 @@ static const struct cfg_key xbar_keys[] = {
 	  "sense-amp / ADC comparator offset, fixed per comparator and chip (XNOR-RRAM: offset costs accuracy)" },
 	{ "noise.offset.sigma", CFG_DBL, OFF(offset_sigma), "matches", 0.5, 0.0, 100.0, NULL, NULL,
 	  "comparator offset sigma, in units of one match (I_LRS - I_HRS)" },
-	{ "adc.bits", CFG_INT, OFF(adc_bits), "bits", 3, 0, XBAR_MAX_ADC_BITS, NULL, NULL,
-	  "converter resolution per tile column (XNOR-RRAM: 3-bit MLSA; 0 = resolve every partial-sum level)" },
+	{ "adc.bits", CFG_INT, OFF(adc_bits), "bits", 3, 1, XBAR_MAX_ADC_BITS, NULL, NULL,
+	  "converter resolution per tile column (XNOR-RRAM: 3-bit MLSA; 1 = a sense amp)" },
+	{ "adc.ideal", CFG_BOOL, OFF(adc_ideal), "-", 0, 0, 1, NULL, NULL,
+	  "an ideal converter that resolves every partial-sum level (overrides adc.bits; the digital-equivalence limit)" },
 	{ "adc.ref", CFG_ENUM, OFF(adc_ref), "-", 1, 0, 0, NULL, ref_names,
 	  "converter references: centred on the column's mid-scale, or calibrated per tile column and pulse on training images (programmable MLSA references)" },
 	{ "adc.range", CFG_DBL, OFF(adc_range), "fraction", 0.25, 0.001, 1.0, NULL, NULL,
@@ -222,6 +224,9 @@ const struct cfg_section xbar_section = {
 /* ------------------------------------------------------------------ */
 /* Geometry, encoding plan, checks                                     */
 
+/* Converter bits in force: 0 = ideal (every level resolved). */
+#define XB_BITS(p) ((p)->adc_ideal ? 0 : (p)->adc_bits)
+
 static int data_rows(const struct xbar_params *p) { return p->rows - p->bias_rows; }
 
 int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
@@ -244,8 +249,8 @@ static int ceil_log2(int v)
 
 int xbar_layer_bits(const struct xbar_params *p, const struct bnn_model *m, int l)
 {
-	if (p->adc_bits)
-		return p->adc_bits;
+	if (XB_BITS(p))
+		return XB_BITS(p);
 	/* a converter that resolves every level of the fullest tile: r + 1 levels */
 	int r = data_rows(p) < m->dim[l] ? data_rows(p) : m->dim[l];
 	return ceil_log2(r + p->bias_rows + 1);
@@ -304,7 +309,7 @@ int xbar_check_mapping(const struct xbar_params *p, const struct bnn_model *m,
 {
 	long tiles = 0;
 	for (int l = 0; l < m->nl; l++) {
-		if (p->adc_bits == 0 && p->rows + 1 > (1 << XBAR_MAX_ADC_BITS))
+		if (XB_BITS(p) == 0 && p->rows + 1 > (1 << XBAR_MAX_ADC_BITS))
 			return nd_errf(err, -EINVAL,
 				       "xbar.tile.rows: %d rows need a %d-bit converter to resolve every level; at most %d bits are modelled",
 				       p->rows, ceil_log2(p->rows + 1), XBAR_MAX_ADC_BITS);
@@ -469,7 +474,7 @@ static double nominal_state(struct rng *r, const struct xbar_params *p,
 static void adc_setup(struct xadc *a, const struct xbar_params *p, int r)
 {
 	a->r = r;
-	a->bits = p->adc_bits;
+	a->bits = XB_BITS(p);
 	if (!a->bits) {
 		a->levels = r + 1;
 		a->step = 1;
@@ -588,7 +593,7 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 				L->bias_m[(size_t)t * no + j] = (v + B) / 2;
 			}
 		if (p->offset_on && p->offset_sigma > 0) {
-			int bits = p->adc_bits;
+			int bits = XB_BITS(p);
 			L->ncomp = bits >= 1 && bits <= 6 ? (1 << bits) - 1 : 1;
 			L->off = xmalloc(sizeof(float) * (size_t)rt * no * L->ncomp);
 			struct rng r;
@@ -1166,7 +1171,7 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 		return rc;
 	xbar_refs *r = xcalloc(1, sizeof *r);
 	r->nl = m->nl;
-	int calib = p->adc_ref == XBAR_REF_CALIBRATED && p->adc_bits > 0;
+	int calib = p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0;
 	size_t nref[BNN_MAX_LAYERS];
 	for (int l = 0; l < m->nl; l++) {
 		r->pulses[l] = plan->pulses[l];
@@ -1291,7 +1296,7 @@ double xbar_conv_area_um2(const struct xbar_params *p, int bits)
 static uint64_t layer_refs(const struct xbar_params *p, const struct bnn_model *m,
 			   const struct xbar_enc_plan *plan, int l)
 {
-	if (p->adc_ref != XBAR_REF_CALIBRATED || p->adc_bits == 0)
+	if (p->adc_ref != XBAR_REF_CALIBRATED || XB_BITS(p) == 0)
 		return 0;
 	return 2ull * (uint64_t)plan->pulses[l] * (uint64_t)xbar_row_tiles(p, m, l) *
 	       (uint64_t)m->dim[l + 1];
@@ -1312,7 +1317,7 @@ void xbar_prices(const struct xbar_params *p, const struct bnn_model *m, int l,
 	pr->act = p->e_add_pj * 1e-12;
 	pr->buf_bit = p->e_buf_pj_bit * 1e-12;
 	pr->ctrl = p->e_ctrl_pj * 1e-12;
-	pr->ref_read = (p->adc_ref == XBAR_REF_CALIBRATED && p->adc_bits > 0) ?
+	pr->ref_read = (p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0) ?
 		       2.0 * p->ref_bits * p->e_buf_pj_bit * 1e-12 : 0.0;
 	pr->dma_bit = p->e_dma_pj_bit * 1e-12;
 }
@@ -1344,7 +1349,13 @@ void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 	int h_in = en_action(lg, "xbar.in_buffer", "read_bit", p0.buf_bit);
 	int h_out = en_action(lg, "xbar.out_buffer", "write_bit", p0.buf_bit);
 	int h_ctl = en_action(lg, "xbar.control", "tile_pulse", p0.ctrl);
-	int h_ref = p0.ref_read > 0 ? en_action(lg, "xbar.ref_store", "read_refs", p0.ref_read) : -1;
+	/* stored references are re-read for every pulse of a multi-pulse
+	 * layer; a one-pulse layer keeps them in the converter's reference
+	 * latches (their storage is charged as area) */
+	int h_ref = -1;
+	for (int l = 0; l < m->nl; l++)
+		if (p0.ref_read > 0 && plan->pulses[l] > 1)
+			h_ref = en_action(lg, "xbar.ref_store", "read_refs", p0.ref_read);
 	int h_dma = en_action(lg, "xbar.dma", "bit", p0.dma_bit);
 	double slowest = 0;
 	for (int l = 0; l < m->nl; l++) {
@@ -1365,10 +1376,11 @@ void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 		en_add(lg, h_in, k->in_bits);
 		en_add(lg, h_out, k->out_bits);
 		en_add(lg, h_ctl, k->tile_pulses);
-		if (h_ref >= 0)
+		double ref = plan->pulses[l] > 1 ? pr.ref_read : 0.0;
+		if (ref > 0)
 			en_add(lg, h_ref, k->conversions);
 		double lj = pr.drive * (double)k->row_drives + pr.lrs * (double)k->lrs_reads +
-			    pr.hrs * (double)k->hrs_reads + (pr.sh + pr.conv + pr.ref_read) * (double)k->conversions +
+			    pr.hrs * (double)k->hrs_reads + (pr.sh + pr.conv + ref) * (double)k->conversions +
 			    pr.add * (double)k->adds + pr.act * (double)k->acts +
 			    pr.buf_bit * (double)(k->in_bits + k->out_bits) + pr.ctrl * (double)k->tile_pulses;
 		out->layer_j[l] = cnt->images ? lj / (double)cnt->images : 0.0;
@@ -1460,7 +1472,7 @@ int xbar_program_cost(const struct xbar_params *p, const struct bnn_model *m,
 	if (rc)
 		return rc;
 	int R = data_rows(p), B = p->bias_rows;
-	double t_verify = p->t_pulse_ns + (p->adc_t_ns > 0 ? p->adc_t_ns : p->adc_bits + 1.0);
+	double t_verify = p->t_pulse_ns + (p->adc_t_ns > 0 ? p->adc_t_ns : XB_BITS(p) + 1.0);
 	double gh = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
 	double slowest = 0;
 	for (int l = 0; l < m->nl; l++) {

@@ -61,7 +61,8 @@ struct xbar_params {
 	int onoff_on;                     /* finite on/off ratio (else HRS = 0 S) */
 	int offset_on;    double offset_sigma;   /* matches, per comparator */
 	/* converter */
-	int adc_bits;                     /* 0 = resolve every level */
+	int adc_bits;                     /* 1..XBAR_MAX_ADC_BITS */
+	int adc_ideal;                    /* resolve every level (as bits = 0 before) */
 	int adc_ref;                      /* enum xbar_ref */
 	double adc_range;                 /* centred: fraction of the column swing */
 	double adc_range_sd;              /* calibrated: full scale in sigmas */

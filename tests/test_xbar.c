@@ -108,7 +108,7 @@ START_TEST(ideal_equivalence)
 	for (int preset = 0; preset < 2; preset++) {
 		struct xbar_params p;
 		xdefaults(&p);
-		p.adc_bits = 0;
+		p.adc_ideal = 1;
 		if (preset) {
 			p.rows = 32;
 			p.bias_rows = 5;
@@ -356,6 +356,9 @@ START_TEST(bad_parameters)
 	ck_assert(set_err("xbar.noise.d2d.sigma=-1", "xbar.noise.d2d.sigma"));
 	ck_assert(set_err("xbar.adc.bits=11", "xbar.adc.bits"));
 	ck_assert(set_err("xbar.adc.bits=-1", "xbar.adc.bits"));
+	ck_assert(set_err("xbar.adc.bits=0", "xbar.adc.bits"));
+	ck_assert(set_err("xbar.drift.nu=-0.01", "xbar.drift.nu"));
+	ck_assert(set_err("gbo.budget=0.5", "gbo.budget"));
 	ck_assert(set_err("xbar.tile.rows=5000", "xbar.tile.rows"));
 	ck_assert(set_err("xbar.tile.rows=64;xbar.tile.bias_rows=64", "xbar.tile.bias_rows"));
 	ck_assert(set_err("xbar.device.r_hrs_ohm=5e4", "xbar.device.r_hrs_ohm"));
@@ -384,7 +387,7 @@ START_TEST(bad_parameters)
 	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.max_tiles"));
 	xdefaults(&p);
 	p.rows = 1024;
-	p.adc_bits = 0;
+	p.adc_ideal = 1;
 	ck_assert_int_eq(xbar_check_mapping(&p, &m, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.tile.rows"));
 	/* the command line: exit code 2 and the key in the message */

@@ -74,7 +74,7 @@ static long eval(const struct xbar_params *p, const struct bnn_model *m, long n,
 	return k;
 }
 
-/* Must-show 4: layer 0 of 784-128-128-10 on 128 x 128 tiles, T = 1, exact
+/* Must-show 4: layer 0 of 784-128-128-10 on 128 x 128 tiles, T = 2, exact
  * chip, 3-bit SAR converter, calibrated references.  Counts are derived
  * from the network's weights and the images' pulse bits by hand; prices
  * from the cited defaults written out here. */
@@ -84,7 +84,7 @@ START_TEST(periphery_by_hand)
 	const struct bnn_model *m = model();
 	struct xbar_params p;
 	xdefaults(&p);
-	p.pulses = 1;
+	p.pulses = 2;
 	const long n = 200;
 	struct xbar_counts cnt;
 	memset(&cnt, 0, sizeof cnt);
@@ -104,35 +104,37 @@ START_TEST(periphery_by_hand)
 		bnn_input_levels(m, test.pixels + (size_t)im * 784, lev);
 		for (int j = 0; j < nout; j++)
 			for (int i = 0; i < nin; i++) {
-				/* T = 1 of q = 4 levels: the pulse is on iff
-				 * round(lev / 4) = 1 */
-				int bit = (lev[i] * 2 + 4) / 8;
+				/* T = 2 unary pulses of q = 4 levels: u =
+				 * round(2 lev / 4), pulse t on iff t < u */
+				int u = (lev[i] * 4 + 4) / 8;
 				int w = bnn_w(&m->layer[0], j, i) > 0;
-				lrs += bit == w;    /* the driven cell of the pair is LRS */
+				for (int t = 0; t < 2; t++)
+					lrs += (t < u) == w;   /* the driven cell of the pair is LRS */
 			}
 	}
 	const struct xbar_layer_counts *k = &cnt.l[0];
-	ck_assert_uint_eq(k->tile_pulses, (uint64_t)n * rt);
-	ck_assert_uint_eq(k->row_drives, (uint64_t)n * nin);
-	ck_assert_uint_eq(k->conversions, (uint64_t)n * rt * nout);
-	ck_assert_uint_eq(k->adds, (uint64_t)n * rt * nout);
+	const uint64_t T = 2;
+	ck_assert_uint_eq(k->tile_pulses, T * n * rt);
+	ck_assert_uint_eq(k->row_drives, T * n * nin);
+	ck_assert_uint_eq(k->conversions, T * n * rt * nout);
+	ck_assert_uint_eq(k->adds, T * n * rt * nout);
 	ck_assert_uint_eq(k->acts, (uint64_t)n * nout);
-	ck_assert_uint_eq(k->in_bits, (uint64_t)n * nin);
+	ck_assert_uint_eq(k->in_bits, T * n * nin);
 	ck_assert_uint_eq(k->out_bits, (uint64_t)n * nout);
 	ck_assert_uint_eq(k->lrs_reads, lrs);
-	ck_assert_uint_eq(k->lrs_reads + k->hrs_reads, (uint64_t)n * nin * nout);
+	ck_assert_uint_eq(k->lrs_reads + k->hrs_reads, T * n * nin * nout);
 
 	/* prices: 0.42 pJ driver (ISAAC DAC); V^2/R t for the cells (0.5 V,
 	 * 100 kOhm / 1.7 MOhm, 10 ns); S+H 0.00098 pJ; 3-bit SAR 0.59 pJ
 	 * (ISAAC table extrapolated); add / threshold 0.1 pJ; buffer 0.156
-	 * pJ/bit; control 1 pJ per tile pulse; calibrated references: 2 x 8
-	 * bits read per conversion at 0.156 pJ/bit */
+	 * pJ/bit; control 1 pJ per tile pulse; calibrated references of a
+	 * two-pulse layer: 2 x 8 bits read per conversion at 0.156 pJ/bit */
 	double e_lrs = 0.25 / 100e3 * 10e-9, e_hrs = 0.25 / 1.7e6 * 10e-9;
-	double e = 0.42e-12 * (double)(n * nin) + e_lrs * (double)lrs +
-		   e_hrs * (double)((uint64_t)n * nin * nout - lrs) +
-		   (0.00098e-12 + 0.59e-12 + 16 * 0.156e-12) * (double)(n * rt * nout) +
-		   0.1e-12 * (double)(n * rt * nout) + 0.1e-12 * (double)(n * nout) +
-		   0.156e-12 * (double)(n * nin + n * nout) + 1e-12 * (double)(n * rt);
+	double e = 0.42e-12 * (double)(T * n * nin) + e_lrs * (double)lrs +
+		   e_hrs * (double)(T * n * nin * nout - lrs) +
+		   (0.00098e-12 + 0.59e-12 + 16 * 0.156e-12) * (double)(T * n * rt * nout) +
+		   0.1e-12 * (double)(T * n * rt * nout) + 0.1e-12 * (double)(n * nout) +
+		   0.156e-12 * (double)(T * n * nin + n * nout) + 1e-12 * (double)(T * n * rt);
 	ck_assert_msg(fabs(cost.layer_j[0] * n - e) <= 1e-9 * e, "layer 0: %g J by hand, %g J reported",
 		      e, cost.layer_j[0] * n);
 	/* the ledger: layers + DMA (784 x 3 bits in, 10 x 16 bits out) */
