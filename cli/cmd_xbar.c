@@ -628,27 +628,47 @@ static int do_gbo(struct xctx *x)
 	int nc = gbo_parse_candidates(x->gp.candidates, cand, &x->err);
 	if (nc < 0)
 		return -1;
-	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w");
+	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w,budget_kind,latency_ns,images_per_s");
 	cJSON *runs = cJSON_CreateArray();
+	/* jobs: uniform T for every candidate; GBO for every lambda under
+	 * gbo.budget_kind; with a budget also GBO under the other kind and
+	 * the cheapest-layer baseline under both */
+	struct job { int kind; int bk; double lambda; int t; } jobs[GBO_MAX_CAND + 32 + 3];
+	int nj = 0;
+	for (int k = 0; k < nc; k++)
+		jobs[nj++] = (struct job){ 0, x->gp.budget_kind, 0, cand[k] };
+	for (int k = 0; k < nlam; k++)
+		jobs[nj++] = (struct job){ 1, x->gp.budget_kind, lam[k], 0 };
+	if (x->gp.budget > 0) {
+		jobs[nj++] = (struct job){ 1, !x->gp.budget_kind, lam[0], 0 };
+		jobs[nj++] = (struct job){ 2, GBO_BUDGET_MEAN, 0, 0 };
+		jobs[nj++] = (struct job){ 2, GBO_BUDGET_WEIGHTED, 0, 0 };
+	}
+	static const char *const kname[] = { "uniform", "gbo", "cheapest" };
+	static const char *const bname[] = { "weighted", "mean" };
 	if (!x->c.quiet)
-		printf("ndpsim xbar gbo — candidates %s, %d chips, %ld test images\n  %-8s %-8s %-12s %7s %9s %7s %12s\n",
-		       x->gp.candidates, x->xp.chips, test_n(x), "kind", "lambda", "pulses", "cost T",
-		       "acc %", "sd", "nJ/image");
-	for (int k = 0; k < nc + nlam; k++) {
+		printf("ndpsim xbar gbo — candidates %s, budget %g, %d chips, %ld test images\n"
+		       "  %-8s %-8s %-8s %-12s %6s %7s %7s %6s %10s %8s %10s\n",
+		       x->gp.candidates, x->gp.budget, x->xp.chips, test_n(x), "kind", "budget", "lambda",
+		       "pulses", "mean T", "wcost T", "acc %", "sd", "nJ/image", "lat ns", "images/s");
+	for (int k = 0; k < nj; k++) {
 		struct xbar_enc_plan plan;
 		struct gbo_result gr;
-		int is_gbo = k >= nc;
-		double lambda = is_gbo ? lam[k - nc] : 0;
-		if (is_gbo) {
-			struct gbo_params gp = x->gp;
-			gp.lambda = lambda;
+		const struct job *jb = &jobs[k];
+		struct gbo_params gp = x->gp;
+		gp.lambda = jb->lambda;
+		gp.budget_kind = jb->bk;
+		if (jb->kind == 1) {
 			if (gbo_plan(x, &x->xp, &gp, &gr, &plan))
+				goto fail;
+		} else if (jb->kind == 2) {
+			if (gbo_cheapest_first(&gp, &x->xp, x->m, &plan, &x->err))
 				goto fail;
 		} else {
 			plan.nl = x->m->nl;
 			for (int l = 0; l < plan.nl; l++) {
 				plan.enc[l] = XBAR_ENC_UNARY;
-				plan.pulses[l] = cand[k];
+				plan.pulses[l] = jb->t;
 			}
 		}
 		struct xbar_mc mc;
@@ -659,17 +679,23 @@ static int do_gbo(struct xctx *x)
 		size_t u = 0;
 		for (int l = 0; l < plan.nl; l++)
 			u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", plan.pulses[l]);
-		rep_csv_row(csv, "%s,%g,%s,%.4f,%.4f,%.6f,%.6f,%.6g,%.4f", is_gbo ? "gbo" : "uniform", lambda, ppl,
-			    plan_mean(&plan), plan_cost(x, &plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w);
+		const char *bk = jb->kind ? bname[jb->bk] : "-";
+		rep_csv_row(csv, "%s,%g,%s,%.4f,%.4f,%.6f,%.6f,%.6g,%.4f,%s,%.1f,%.6g", kname[jb->kind], jb->lambda, ppl,
+			    plan_mean(&plan), plan_cost(x, &plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w,
+			    bk, cost.latency_ns, cost.images_per_s);
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "kind", is_gbo ? "gbo" : "uniform");
-		rep_add_dbl(o, "lambda", lambda);
+		cJSON_AddStringToObject(o, "kind", kname[jb->kind]);
+		cJSON_AddStringToObject(o, "budget_kind", bk);
+		rep_add_dbl(o, "lambda", jb->lambda);
 		cJSON_AddItemToObject(o, "pulses_per_layer", plan_json(&plan));
 		rep_add_dbl(o, "accuracy_mean", mc.mean);
 		rep_add_dbl(o, "accuracy_sd", mc.sd);
 		rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
 		rep_add_dbl(o, "pulse_cost", plan_cost(x, &plan));
-		if (is_gbo) {
+		rep_add_dbl(o, "mean_pulses", plan_mean(&plan));
+		rep_add_dbl(o, "latency_ns", cost.latency_ns);
+		rep_add_dbl(o, "images_per_s", cost.images_per_s);
+		if (jb->kind == 1) {
 			cJSON *pr = cJSON_AddArrayToObject(o, "probabilities");
 			for (int l = 0; l < gr.nl; l++) {
 				cJSON *row = cJSON_CreateArray();
@@ -682,8 +708,9 @@ static int do_gbo(struct xctx *x)
 		}
 		cJSON_AddItemToArray(runs, o);
 		if (!x->c.quiet)
-			printf("  %-8s %-8g %-12s %7.2f %9.2f %7.2f %12.4g\n", is_gbo ? "gbo" : "uniform",
-			       lambda, ppl, plan_cost(x, &plan), 100 * mc.mean, 100 * mc.sd, cost.j_per_image * 1e9);
+			printf("  %-8s %-8s %-8g %-12s %6.2f %7.2f %7.2f %6.2f %10.4g %8.0f %10.3g\n", kname[jb->kind],
+			       bk, jb->lambda, ppl, plan_mean(&plan), plan_cost(x, &plan), 100 * mc.mean,
+			       100 * mc.sd, cost.j_per_image * 1e9, cost.latency_ns, cost.images_per_s);
 		xbar_mc_free(&mc);
 	}
 	if (rep_csv_write(csv, x->out, "gbo.csv", &x->err))
