@@ -1463,6 +1463,21 @@ void xbar_area(const struct xbar_params *p, const struct bnn_model *m,
 	out->chip_mm2 = um2 * 1e-6 + out->global_buf_mm2;
 }
 
+/* Programs one cell: counts its pulses, the row's slowest cell, and a cell
+ * left outside tolerance at the cap. */
+static void count_cell(struct rng *r, const struct xbar_params *p,
+		       struct xbar_program *out, uint32_t *rowmax)
+{
+	uint32_t n;
+	double e = prog_cell(r, p, &n);
+	out->pulses += n;
+	out->cells++;
+	if (n > *rowmax)
+		*rowmax = n;
+	if (p->wv_on && fabs(e) > p->wv_tol)
+		out->capped++;
+}
+
 int xbar_program_cost(const struct xbar_params *p, const struct bnn_model *m,
 		      uint64_t seed, uint64_t chip, struct xbar_program *out,
 		      struct nd_err *err)
@@ -1489,28 +1504,14 @@ int xbar_program_cost(const struct xbar_params *p, const struct bnn_model *m,
 			size_t tc = (size_t)(j / p->cols);
 			for (int i = 0; i < ml->n_in; i++)
 				for (int side = 0; side < 2; side++) {
-					uint32_t n;
-					double e = prog_cell(&r, p, &n);
 					size_t k = ((size_t)(i / R) * ct + tc) * (size_t)(2 * R + B) +
 						   (size_t)(2 * (i % R) + side);
-					out->pulses += n;
-					out->cells++;
-					if (n > rowmax[k])
-						rowmax[k] = n;
-					if (p->wv_on && fabs(e) > p->wv_tol)
-						out->capped++;
+					count_cell(&r, p, out, &rowmax[k]);
 				}
 			for (int t = 0; t < rt; t++)
 				for (int kb = 0; kb < B; kb++) {
-					uint32_t n;
-					double e = prog_cell(&r, p, &n);
 					size_t k = ((size_t)t * ct + tc) * (size_t)(2 * R + B) + (size_t)(2 * R + kb);
-					out->pulses += n;
-					out->cells++;
-					if (n > rowmax[k])
-						rowmax[k] = n;
-					if (p->wv_on && fabs(e) > p->wv_tol)
-						out->capped++;
+					count_cell(&r, p, out, &rowmax[k]);
 				}
 		}
 		/* tiles program in parallel: the layer's slowest tile */
