@@ -14,6 +14,8 @@
 #define GBO_IN 784
 #define GBO_CLASSES 10
 
+static const char *const budget_names[] = { "weighted", "mean", NULL };
+
 static const struct cfg_key gbo_keys[] = {
 	{ "candidates", CFG_STR, offsetof(struct gbo_params, candidates), "pulses", 0, 0, 0, "1,2,4,8,16", NULL,
 	  "candidate unary pulse counts per layer (shared/reference/analog.md: e.g. 1, 2, 4, 8, 16)" },
@@ -34,7 +36,9 @@ static const struct cfg_key gbo_keys[] = {
 	{ "train_n", CFG_INT, offsetof(struct gbo_params, train_n), "images", 10000, 100, 60000, NULL, NULL,
 	  "training images sampled from (never test images)" },
 	{ "budget", CFG_DBL, offsetof(struct gbo_params, budget), "pulses", 0, 0, 64, NULL, NULL,
-	  "average pulses per column read allowed (uniform T costs T; 0 = no budget: each layer's most probable T)" },
+	  "pulse cost allowed (uniform T costs T under either budget_kind; 0 = no budget: each layer's most probable T)" },
+	{ "budget_kind", CFG_ENUM, offsetof(struct gbo_params, budget_kind), "-", 0, 0, 0, NULL, budget_names,
+	  "weighted: pulses weighted by each layer's share of column reads (tracks energy); mean: the plain mean pulses per layer (Kim et al. DATE'22 abstract)" },
 	CFG_END
 };
 
@@ -203,6 +207,60 @@ static double sample_grad(const struct gctx *g, const uint8_t *pix, int label,
 	return loss;
 }
 
+void gbo_weights(const struct xbar_params *xp, const struct bnn_model *m, int kind,
+		 double w[BNN_MAX_LAYERS])
+{
+	double wsum = 0;
+	for (int l = 0; l < m->nl; l++) {
+		w[l] = kind == GBO_BUDGET_MEAN ? 1.0 :
+		       (double)xbar_row_tiles(xp, m, l) * m->dim[l + 1];
+		wsum += w[l];
+	}
+	for (int l = 0; l < m->nl; l++)
+		w[l] /= wsum;
+}
+
+int gbo_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
+		       const struct bnn_model *m, struct xbar_enc_plan *plan,
+		       struct nd_err *err)
+{
+	int cand[GBO_MAX_CAND];
+	int nc = gbo_parse_candidates(g->candidates, cand, err);
+	if (nc < 0)
+		return nc;
+	if (g->budget <= 0)
+		return nd_errf(err, -EINVAL, "gbo.budget: the cheapest-layer baseline needs a budget");
+	double w[BNN_MAX_LAYERS], reads[BNN_MAX_LAYERS];
+	gbo_weights(xp, m, g->budget_kind, w);
+	int order[BNN_MAX_LAYERS];
+	plan->nl = m->nl;
+	for (int l = 0; l < m->nl; l++) {
+		plan->enc[l] = XBAR_ENC_UNARY;
+		plan->pulses[l] = cand[0];
+		reads[l] = (double)xbar_row_tiles(xp, m, l) * m->dim[l + 1];
+		order[l] = l;
+	}
+	for (int a = 1; a < m->nl; a++)   /* insertion sort: fewest reads first */
+		for (int b = a; b > 0 && reads[order[b]] < reads[order[b - 1]]; b--) {
+			int t = order[b];
+			order[b] = order[b - 1];
+			order[b - 1] = t;
+		}
+	for (int k = 0; k < m->nl; k++) {
+		int l = order[k];
+		for (int c = nc - 1; c >= 0; c--) {
+			double cost = 0;
+			for (int i = 0; i < m->nl; i++)
+				cost += w[i] * (i == l ? cand[c] : plan->pulses[i]);
+			if (cost <= g->budget + 1e-9) {
+				plan->pulses[l] = cand[c];
+				break;
+			}
+		}
+	}
+	return 0;
+}
+
 static void pick(const struct gbo_params *gp, struct gbo_result *out)
 {
 	int nl = out->nl, nc = out->ncand;
@@ -215,7 +273,7 @@ static void pick(const struct gbo_params *gp, struct gbo_result *out)
 			out->chosen[l] = out->cand[b];
 		}
 	} else {
-		/* most probable assignment with mean pulses <= budget */
+		/* most probable assignment whose cost fits the budget */
 		long total = 1;
 		for (int l = 0; l < nl; l++)
 			total *= nc;
@@ -278,13 +336,8 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 				g.WT[l][(size_t)i * L->n_out + j] = w;
 			}
 		xbar_noise_model(xp, m, l, &g.sd_read[l], &g.sd_static[l]);
-		out->weight[l] = (double)xbar_row_tiles(xp, m, l) * L->n_out;
 	}
-	double wsum = 0;
-	for (int l = 0; l < m->nl; l++)
-		wsum += out->weight[l];
-	for (int l = 0; l < m->nl; l++)
-		out->weight[l] /= wsum;
+	gbo_weights(xp, m, gp->budget_kind, out->weight);
 	double lambda = gp->lambda;
 	long ntr = gp->train_n < (int)train->n ? gp->train_n : (long)train->n;
 	double theta[BNN_MAX_LAYERS][GBO_MAX_CAND], mo[BNN_MAX_LAYERS][GBO_MAX_CAND],

@@ -45,7 +45,14 @@ struct gbo_params {
 	double tau;
 	int train_n;
 	double budget;                  /* cost in pulses; 0 = none */
+	int budget_kind;                /* enum gbo_budget */
 };
+
+/* What the pulse cost (and a budget on it) counts: column reads (each layer
+ * weighted by its share of the column reads of a one-pulse encoding, which
+ * tracks energy) or the plain mean of the layers' pulse counts (the paper's
+ * abstract: "pulses per layer"). */
+enum gbo_budget { GBO_BUDGET_WEIGHTED = 0, GBO_BUDGET_MEAN = 1 };
 extern const struct cfg_section gbo_section;
 
 struct gbo_result {
@@ -53,7 +60,7 @@ struct gbo_result {
 	int cand[GBO_MAX_CAND];
 	double prob[BNN_MAX_LAYERS][GBO_MAX_CAND];
 	int chosen[BNN_MAX_LAYERS];     /* pulses per layer */
-	double weight[BNN_MAX_LAYERS];  /* layer's share of column reads */
+	double weight[BNN_MAX_LAYERS];  /* layer's weight in the cost (budget_kind) */
 	double mean_pulses;             /* unweighted mean over layers */
 	double cost_pulses;             /* sum_l weight_l T_l */
 	double lambda_final;
@@ -69,6 +76,19 @@ int gbo_run(const struct gbo_params *g, const struct xbar_params *xp,
 	    const struct bnn_model *m, uint64_t seed,
 	    const struct wl_dataset *train, struct gbo_result *out,
 	    struct nd_err *err);
+
+/* Layer weights of the pulse cost for budget_kind (sum 1). */
+void gbo_weights(const struct xbar_params *xp, const struct bnn_model *m, int kind,
+		 double w[BNN_MAX_LAYERS]);
+
+/* The trivial baseline "most pulses to the cheapest layer": every layer
+ * starts at the smallest candidate; layers in order of increasing column
+ * reads (cheapest first) each get the largest candidate that keeps the
+ * cost (budget_kind) within gbo.budget.  Returns 0, or -EINVAL without a
+ * budget. */
+int gbo_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
+		       const struct bnn_model *m, struct xbar_enc_plan *plan,
+		       struct nd_err *err);
 
 /* Formats chosen pulses as "2,1,8" (for xbar.encoding.pulses_per_layer). */
 void gbo_format(const struct gbo_result *r, char *buf, size_t n);

@@ -46,6 +46,7 @@
 
 static const char *const enc_names[] = { "unary", "bitserial", NULL };
 static const char *const ref_names[] = { "centred", "calibrated", NULL };
+static const char *const adc_kind_names[] = { "sar", "flash", NULL };
 
 #define OFF(f) offsetof(struct xbar_params, f)
 
@@ -84,8 +85,10 @@ static const struct cfg_key xbar_keys[] = {
 	  "sense-amp / ADC comparator offset, fixed per comparator and chip (XNOR-RRAM: offset costs accuracy)" },
 	{ "noise.offset.sigma", CFG_DBL, OFF(offset_sigma), "matches", 0.5, 0.0, 100.0, NULL, NULL,
 	  "comparator offset sigma, in units of one match (I_LRS - I_HRS)" },
-	{ "adc.bits", CFG_INT, OFF(adc_bits), "bits", 3, 0, XBAR_MAX_ADC_BITS, NULL, NULL,
-	  "converter resolution per tile column (XNOR-RRAM: 3-bit MLSA; 0 = resolve every partial-sum level)" },
+	{ "adc.bits", CFG_INT, OFF(adc_bits), "bits", 3, 1, XBAR_MAX_ADC_BITS, NULL, NULL,
+	  "converter resolution per tile column (XNOR-RRAM: 3-bit MLSA; 1 = a sense amp)" },
+	{ "adc.ideal", CFG_BOOL, OFF(adc_ideal), "-", 0, 0, 1, NULL, NULL,
+	  "an ideal converter that resolves every partial-sum level (overrides adc.bits; the digital-equivalence limit)" },
 	{ "adc.ref", CFG_ENUM, OFF(adc_ref), "-", 1, 0, 0, NULL, ref_names,
 	  "converter references: centred on the column's mid-scale, or calibrated per tile column and pulse on training images (programmable MLSA references)" },
 	{ "adc.range", CFG_DBL, OFF(adc_range), "fraction", 0.25, 0.001, 1.0, NULL, NULL,
@@ -120,6 +123,76 @@ static const struct cfg_key xbar_keys[] = {
 	  "activation buffer access per bit (8 KB SRAM, 10 pJ per 64-bit read: Horowitz ISSCC'14)" },
 	{ "energy.t_add_ns", CFG_DBL, OFF(t_add_ns), "ns", 1.0, 0, 1e6, NULL, NULL,
 	  "one digital adder-tree stage (1 GHz logic)" },
+	{ "periph.adc_kind", CFG_ENUM, OFF(adc_kind), "-", 0, 0, 0, NULL, adc_kind_names,
+	  "converter: sar (energy by bits from the ISAAC table, area 2^(b-8) x a_sar8) or flash (2^b - 1 comparators, XNOR-RRAM's MLSA)" },
+	{ "periph.e_comp_pj", CFG_DBL, OFF(e_comp_pj), "pJ", 0.025, 0, 1e6, NULL, NULL,
+	  "flash: energy per comparator decision (assumption: a 32 nm latch comparator, ~25 fJ; 3-bit MLSA = 7 decisions)" },
+	{ "periph.e_sh_pj", CFG_DBL, OFF(e_sh_pj), "pJ", 0.00098, 0, 1e6, NULL, NULL,
+	  "sample-and-hold per column sample (ISAAC ISCA'16: 10 uW per 1,024 S+H at one sample per 100 ns)" },
+	{ "periph.e_ctrl_pj", CFG_DBL, OFF(e_ctrl_pj), "pJ", 1.0, 0, 1e6, NULL, NULL,
+	  "control and row decoder per tile pulse (assumption: ~ two 32-bit register/SRAM accesses, Horowitz ISSCC'14)" },
+	{ "periph.e_dma_pj_bit", CFG_DBL, OFF(e_dma_pj_bit), "pJ/bit", 0.054, 0, 1e6, NULL, NULL,
+	  "DMA / on-chip bus feeding inputs and returning scores (ISAAC eDRAM bus: 0.054 pJ per bit)" },
+	{ "periph.ref_bits", CFG_INT, OFF(ref_bits), "bits", 8, 1, 32, NULL, NULL,
+	  "adc.ref=calibrated: bits per stored reference value (start and step per layer, pulse, row tile and column)" },
+	{ "periph.out_bits", CFG_INT, OFF(out_bits), "bits", 16, 1, 64, NULL, NULL,
+	  "bits per class score returned over the DMA" },
+	{ "area.feature_nm", CFG_DBL, OFF(feature_nm), "nm", 32, 1, 1000, NULL, NULL,
+	  "technology feature size F (ISAAC and its periphery figures: 32 nm)" },
+	{ "area.cell_f2", CFG_DBL, OFF(cell_f2), "F^2", 12, 1, 1000, NULL, NULL,
+	  "one 1T1R cell (assumption: 12 F^2 for a minimum access transistor; XNOR-RRAM uses two cells per weight)" },
+	{ "area.drv_um2", CFG_DBL, OFF(a_drv_um2), "um^2", 0.166, 0, 1e6, NULL, NULL,
+	  "word-line driver / 1-bit DAC (ISAAC: 170 um^2 for 1,024)" },
+	{ "area.sh_um2", CFG_DBL, OFF(a_sh_um2), "um^2", 0.039, 0, 1e6, NULL, NULL,
+	  "sample-and-hold (ISAAC: 40 um^2 for 1,024)" },
+	{ "area.sar8_um2", CFG_DBL, OFF(a_sar8_um2), "um^2", 1200, 0, 1e9, NULL, NULL,
+	  "8-bit SAR ADC (ISAAC: 9,600 um^2 for 8); other widths scaled by 2^(b-8)" },
+	{ "area.comp_um2", CFG_DBL, OFF(a_comp_um2), "um^2", 10, 0, 1e6, NULL, NULL,
+	  "flash comparator / sense amp (assumption: ~10 um^2 at 32 nm)" },
+	{ "area.add_um2", CFG_DBL, OFF(a_add_um2), "um^2", 60, 0, 1e6, NULL, NULL,
+	  "shift-add unit, one per converter (ISAAC: 60 um^2)" },
+	{ "area.sram_um2_bit", CFG_DBL, OFF(a_sram_um2_bit), "um^2/bit", 0.148, 0, 1e6, NULL, NULL,
+	  "SRAM bit for buffers and stored references (Intel 32 nm 6T cell 0.148 um^2)" },
+	{ "area.ctrl_frac", CFG_DBL, OFF(a_ctrl_frac), "fraction", 0.1, 0, 10, NULL, NULL,
+	  "control logic as a fraction of the rest of the tile (assumption)" },
+	{ "program.e_write_pj", CFG_DBL, OFF(e_write_pj), "pJ", 5.0, 0, 1e9, NULL, NULL,
+	  "one SET / RESET pulse (metal-oxide RRAM: 0.1-10 pJ per switch, Wong et al. Proc. IEEE 2012)" },
+	{ "program.t_write_ns", CFG_DBL, OFF(t_write_ns), "ns", 50, 0.1, 1e9, NULL, NULL,
+	  "one program pulse (RRAM SET/RESET ~10-100 ns, Wong et al. 2012)" },
+	{ "program.noise.enable", CFG_BOOL, OFF(prog_on), "-", 0, 0, 1, NULL, NULL,
+	  "programming error: a program pulse lands at G_target (1 + N(0, sigma)) (CrossSim programming error)" },
+	{ "program.noise.sigma", CFG_DBL, OFF(prog_sigma), "relative", 0.1, 0, 2, NULL, NULL,
+	  "relative sigma of one program pulse's landing error" },
+	{ "program.verify.enable", CFG_BOOL, OFF(wv_on), "-", 0, 0, 1, NULL, NULL,
+	  "write-verify: read after each pulse, correct until within tolerance (Alibart et al., Nanotechnology 2012)" },
+	{ "program.verify.tol", CFG_DBL, OFF(wv_tol), "relative", 0.02, 0, 1, NULL, NULL,
+	  "write-verify tolerance |G - G_target| / G_target (Alibart et al. 2012 tune to ~1 %)" },
+	{ "program.verify.step", CFG_DBL, OFF(wv_step), "relative", 0.3, 0, 0.99, NULL, NULL,
+	  "sigma of the fraction of the remaining error a correction pulse leaves (residual e' = e x N(0, step))" },
+	{ "program.verify.max_iter", CFG_INT, OFF(wv_max_iter), "pulses", 100, 1, 10000, NULL, NULL,
+	  "write-verify iteration cap per cell (correction pulses after the first)" },
+	{ "drift.enable", CFG_BOOL, OFF(drift_on), "-", 0, 0, 1, NULL, NULL,
+	  "conductance drift G(t) = G0 (t / t0)^-nu, nu per cell (aihwkit PCM-style drift model)" },
+	{ "drift.nu", CFG_DBL, OFF(drift_nu), "-", 0.005, 0, 1, NULL, NULL,
+	  "mean drift exponent (assumption for RRAM, far below PCM's ~0.05; aihwkit PCM preset nu ~ 0.05)" },
+	{ "drift.nu_sd", CFG_DBL, OFF(drift_nu_sd), "-", 0.002, 0, 1, NULL, NULL,
+	  "device-to-device sigma of nu (negative draws are clipped at 0)" },
+	{ "drift.t_s", CFG_DBL, OFF(drift_t_s), "s", 86400, 1e-9, 1e10, NULL, NULL,
+	  "time since programming at inference (one day)" },
+	{ "drift.t0_s", CFG_DBL, OFF(drift_t0_s), "s", 1, 1e-9, 1e10, NULL, NULL,
+	  "reference time t0 of the drift law (aihwkit: 20 s; 1 s here)" },
+	{ "drift.compensate", CFG_BOOL, OFF(drift_comp), "-", 1, 0, 1, NULL, NULL,
+	  "global drift compensation: the read-out gain is corrected by the expected (t/t0)^-nu of the mean nu, so only the spread of nu remains (aihwkit GlobalDriftCompensation)" },
+	{ "retention.enable", CFG_BOOL, OFF(ret_on), "-", 0, 0, 1, NULL, NULL,
+	  "retention loss: every state relaxes toward the mid conductance, G(t) = Gm + (G0 - Gm) exp(-t / tau) (NeuroSim retention)" },
+	{ "retention.tau_s", CFG_DBL, OFF(ret_tau_s), "s", 3.15e9, 1, 1e15, NULL, NULL,
+	  "relaxation time constant (100 years: a 10-year retention spec loses ~10 %)" },
+	{ "retention.t_s", CFG_DBL, OFF(ret_t_s), "s", 3.15e8, 0, 1e15, NULL, NULL,
+	  "age of the programmed state (10 years)" },
+	{ "irdrop.enable", CFG_BOOL, OFF(ir_on), "-", 0, 0, 1, NULL, NULL,
+	  "IR drop along word and bit lines, first order: a cell at row i, column j sees R_wire (j + 1 + rows - i) in series" },
+	{ "irdrop.r_wire_ohm", CFG_DBL, OFF(r_wire_ohm), "ohm", 1.0, 0, 1e6, NULL, NULL,
+	  "wire resistance per cell segment (NeuroSim: ~1-3 ohm per cell pitch at 32 nm)" },
 	CFG_END
 };
 
@@ -151,6 +224,9 @@ const struct cfg_section xbar_section = {
 /* ------------------------------------------------------------------ */
 /* Geometry, encoding plan, checks                                     */
 
+/* Converter bits in force: 0 = ideal (every level resolved). */
+#define XB_BITS(p) ((p)->adc_ideal ? 0 : (p)->adc_bits)
+
 static int data_rows(const struct xbar_params *p) { return p->rows - p->bias_rows; }
 
 int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
@@ -173,8 +249,8 @@ static int ceil_log2(int v)
 
 int xbar_layer_bits(const struct xbar_params *p, const struct bnn_model *m, int l)
 {
-	if (p->adc_bits)
-		return p->adc_bits;
+	if (XB_BITS(p))
+		return XB_BITS(p);
 	/* a converter that resolves every level of the fullest tile: r + 1 levels */
 	int r = data_rows(p) < m->dim[l] ? data_rows(p) : m->dim[l];
 	return ceil_log2(r + p->bias_rows + 1);
@@ -233,7 +309,7 @@ int xbar_check_mapping(const struct xbar_params *p, const struct bnn_model *m,
 {
 	long tiles = 0;
 	for (int l = 0; l < m->nl; l++) {
-		if (p->adc_bits == 0 && p->rows + 1 > (1 << XBAR_MAX_ADC_BITS))
+		if (XB_BITS(p) == 0 && p->rows + 1 > (1 << XBAR_MAX_ADC_BITS))
 			return nd_errf(err, -EINVAL,
 				       "xbar.tile.rows: %d rows need a %d-bit converter to resolve every level; at most %d bits are modelled",
 				       p->rows, ceil_log2(p->rows + 1), XBAR_MAX_ADC_BITS);
@@ -294,6 +370,88 @@ static uint64_t stream_id(uint64_t kind, uint64_t chip, int layer, uint64_t item
 #define ST_CELLS 1u
 #define ST_OFFS 2u
 #define ST_READ 3u
+#define ST_PROG 4u
+#define ST_DRIFT 5u
+
+/* Programming of one cell: the first pulse lands at relative error e =
+ * sigma N(0,1); with write-verify every further pulse leaves a fraction
+ * step N(0,1) of the remaining error, until |e| <= tol or the cap.
+ * *pulses gets the program pulses (verifies: one per pulse with
+ * write-verify on).  Returns e. */
+static double prog_cell(struct rng *r, const struct xbar_params *p, uint32_t *pulses)
+{
+	*pulses = 1;
+	if (!(p->prog_on && p->prog_sigma > 0))
+		return 0.0;
+	double e = p->prog_sigma * rng_normal(r);
+	if (!p->wv_on)
+		return e;
+	for (int it = 0; it < p->wv_max_iter && fabs(e) > p->wv_tol; it++) {
+		e *= p->wv_step * rng_normal(r);
+		(*pulses)++;
+	}
+	return e;
+}
+
+/* The static device effects applied to a programmed cell, each from its own
+ * stream so that switching one on never moves another's draws. */
+struct cell_fx {
+	struct rng prog, drift;
+	int on_prog, on_drift, on_ret, on_ir;
+	double ln_t, ret_f, gm, ir_k;
+	int rows;
+};
+
+static void fx_init(struct cell_fx *fx, const struct xbar_params *p, double gh,
+		    uint64_t seed, uint64_t chip, int l)
+{
+	memset(fx, 0, sizeof *fx);
+	fx->on_prog = p->prog_on && p->prog_sigma > 0;
+	fx->on_drift = p->drift_on && (p->drift_nu > 0 || p->drift_nu_sd > 0);
+	fx->on_ret = p->ret_on && p->ret_t_s > 0;
+	fx->on_ir = p->ir_on && p->r_wire_ohm > 0;
+	rng_seed(&fx->prog, seed, stream_id(ST_PROG, chip, l, 0));
+	rng_seed(&fx->drift, seed, stream_id(ST_DRIFT, chip, l, 0));
+	fx->ln_t = log(p->drift_t_s / p->drift_t0_s);
+	fx->ret_f = exp(-p->ret_t_s / p->ret_tau_s);
+	fx->gm = 0.5 * (1.0 + gh);
+	fx->ir_k = p->r_wire_ohm / p->r_lrs_ohm;
+	fx->rows = p->rows;
+}
+
+/* g (normalised to G_LRS) of a cell at row `row`, column `col` of its tile. */
+static double cell_effects(struct cell_fx *fx, const struct xbar_params *p, double g,
+			   int row, int col)
+{
+	if (fx->on_prog) {
+		uint32_t n;
+		g *= 1.0 + prog_cell(&fx->prog, p, &n);
+		if (g < 0)
+			g = 0;
+	}
+	if (fx->on_drift) {
+		double nu = p->drift_nu;
+		if (p->drift_nu_sd > 0)
+			nu += p->drift_nu_sd * rng_normal(&fx->drift);
+		if (nu < 0)
+			nu = 0;
+		g *= exp(-nu * fx->ln_t);
+		if (p->drift_comp)   /* gain correction of the column read-out */
+			g *= exp(p->drift_nu * fx->ln_t);
+	}
+	if (fx->on_ret)
+		g = fx->gm + (g - fx->gm) * fx->ret_f;
+	if (fx->on_ir)
+		g /= 1.0 + g * fx->ir_k * (double)(col + 1 + fx->rows - row);
+	return g;
+}
+
+static int fx_any(const struct xbar_params *p)
+{
+	return (p->prog_on && p->prog_sigma > 0) ||
+	       (p->drift_on && (p->drift_nu > 0 || p->drift_nu_sd > 0)) ||
+	       (p->ret_on && p->ret_t_s > 0) || (p->ir_on && p->r_wire_ohm > 0);
+}
 
 static double nominal_state(struct rng *r, const struct xbar_params *p,
 			    double g_nom, double g_h)
@@ -316,7 +474,7 @@ static double nominal_state(struct rng *r, const struct xbar_params *p,
 static void adc_setup(struct xadc *a, const struct xbar_params *p, int r)
 {
 	a->r = r;
-	a->bits = p->adc_bits;
+	a->bits = XB_BITS(p);
 	if (!a->bits) {
 		a->levels = r + 1;
 		a->step = 1;
@@ -392,7 +550,7 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 	c->chip = chip;
 	c->analog = (p->d2d_on && p->d2d_sigma > 0) || (p->read_on && p->read_sigma > 0) ||
 		    (p->stuck_on && p->stuck_lrs + p->stuck_hrs > 0) ||
-		    (p->offset_on && p->offset_sigma > 0);
+		    (p->offset_on && p->offset_sigma > 0) || fx_any(p);
 	c->g_h = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
 	c->read_scale = p->read_on ? p->read_sigma : 0.0;
 	if (p->d2d_on)
@@ -435,7 +593,7 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 				L->bias_m[(size_t)t * no + j] = (v + B) / 2;
 			}
 		if (p->offset_on && p->offset_sigma > 0) {
-			int bits = p->adc_bits;
+			int bits = XB_BITS(p);
 			L->ncomp = bits >= 1 && bits <= 6 ? (1 << bits) - 1 : 1;
 			L->off = xmalloc(sizeof(float) * (size_t)rt * no * L->ncomp);
 			struct rng r;
@@ -452,18 +610,26 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 		struct rng r;
 		rng_seed(&r, seed, stream_id(ST_CELLS, chip, l, 0));
 		double gh = c->g_h;
+		struct cell_fx fx;
+		fx_init(&fx, p, gh, seed, chip, l);
 		for (int j = 0; j < no; j++) {
+			int col = j % p->cols;
 			for (int i = 0; i < L->n_in; i++) {
 				int w = bnn_w(ml, j, i);
 				double ga = nominal_state(&r, p, w > 0 ? 1.0 : gh, gh);
 				double gb = nominal_state(&r, p, w > 0 ? gh : 1.0, gh);
+				ga = cell_effects(&fx, p, ga, i % R, col);
+				gb = cell_effects(&fx, p, gb, i % R, col);
 				L->delta[(size_t)i * no + j] = (float)(ga - gb);
 				cb[(size_t)(i / R) * no + j] += gb;
 			}
 			for (int t = 0; t < rt; t++) {
 				int mb = L->bias_m[(size_t)t * no + j];
+				int r0 = L->adc[t].r - B;
 				for (int k = 0; k < B; k++)
-					cb[(size_t)t * no + j] += nominal_state(&r, p, k < mb ? 1.0 : gh, gh);
+					cb[(size_t)t * no + j] +=
+						cell_effects(&fx, p, nominal_state(&r, p, k < mb ? 1.0 : gh, gh),
+							     r0 + k, col);
 			}
 		}
 		for (size_t k = 0; k < (size_t)rt * no; k++)
@@ -479,6 +645,7 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 
 /* Converter references of every (layer, pulse, row tile, column). */
 struct xbar_refs {
+	struct xbar_counts calib;  /* action counts of the calibration run */
 	int nl;
 	int pulses[BNN_MAX_LAYERS];
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
@@ -492,6 +659,7 @@ struct ximg {
 	uint64_t *bits;           /* pulse bit vector */
 	float *cur;               /* rt * n_out currents */
 	double *acc;              /* n_out */
+	double *mh;               /* n_out: decoded columns of a row tile */
 	struct rng rng;           /* read noise of (chip, layer, image) */
 };
 
@@ -599,6 +767,151 @@ static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
 	}
 }
 
+/* Decoded matches of a column from its sensed current (nominal values);
+ * with read noise, the fresh per-pulse noise of the driven cells. */
+static inline double decode_col(const struct xbar_chip *c, double r, double inv,
+				float cur, uint64_t *lrs, struct rng *rng)
+{
+	double gh = c->g_h;
+	double mh = ((double)cur - r * gh) * inv;
+	double ms = mh < 0 ? 0 : (mh > r ? r : mh);
+	*lrs += (uint64_t)(ms + 0.5);
+	if (c->read_scale > 0) {
+		double var = ms + (r - ms) * gh * gh;
+		mh += c->read_scale * sqrt(var) * inv * xnormal(rng);
+	}
+	return mh;
+}
+
+/* Converter of the columns of one row tile (no per-comparator offsets):
+ * adc_convert() in a form that vectorises: clamp, then truncate (floor for
+ * the non-negative values left), x / 1 == x; IEEE operations lane by lane,
+ * so the vector and scalar forms agree bit for bit.
+ * acc[j] += wt * (2 qh - r - bias_j). */
+static void convert_acc_gen(const struct xadc *a, const int32_t *restrict st,
+			    const int32_t *restrict sp, const double *restrict mh,
+			    const int32_t *restrict bias, double wt, double *restrict acc,
+			    int j0, int no)
+{
+	double r = a->r, lm = a->levels - 1;
+	for (int j = j0; j < no; j++) {
+		double stj = a->bits ? (double)st[j] : 0.0, spj = a->bits ? (double)sp[j] : 1.0;
+		double hi = a->bits ? lm : r;
+		double v = (mh[j] - (stj - 0.5)) / spj;
+		v = v < 0.0 ? 0.0 : v;
+		v = v > hi ? hi : v;
+		double k = (double)(int)v;
+		double qh = stj + k * spj + (spj - 1.0) * 0.5;
+		acc[j] += wt * (2.0 * qh - r - (double)bias[j]);
+	}
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2")))
+ND_HOT
+static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
+			     const int32_t *restrict sp, const double *restrict mh,
+			     const int32_t *restrict bias, double wt, double *restrict acc,
+			     int no)
+{
+	const __m256d vr = _mm256_set1_pd(a->r), zero = _mm256_setzero_pd();
+	const __m256d hi = _mm256_set1_pd(a->bits ? a->levels - 1 : a->r);
+	const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
+	const __m256d two = _mm256_set1_pd(2.0), vw = _mm256_set1_pd(wt);
+	int j = 0;
+	for (; j + 4 <= no; j += 4) {
+		__m256d stj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(st + j))) : zero;
+		__m256d spj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(sp + j))) : one;
+		__m256d v = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(mh + j), _mm256_sub_pd(stj, half)), spj);
+		/* max/min return the second operand when the first is not
+		 * greater / less: the C ternaries of convert_acc_gen() */
+		v = _mm256_max_pd(v, zero);
+		v = _mm256_min_pd(v, hi);
+		__m256d k = _mm256_cvtepi32_pd(_mm256_cvttpd_epi32(v));
+		__m256d qh = _mm256_add_pd(_mm256_add_pd(stj, _mm256_mul_pd(k, spj)),
+					   _mm256_mul_pd(_mm256_sub_pd(spj, one), half));
+		__m256d bj = _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(bias + j)));
+		__m256d d = _mm256_sub_pd(_mm256_sub_pd(_mm256_mul_pd(two, qh), vr), bj);
+		_mm256_storeu_pd(acc + j, _mm256_add_pd(_mm256_loadu_pd(acc + j), _mm256_mul_pd(vw, d)));
+	}
+	convert_acc_gen(a, st, sp, mh, bias, wt, acc, j, no);
+}
+
+static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
+			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	if (have)
+		convert_acc_avx2(a, st, sp, mh, bias, wt, acc, no);
+	else
+		convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
+}
+#else
+static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
+			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+{
+	convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
+}
+#endif
+
+/* Every column of one row tile for one image and pulse: decode (with the
+ * fresh read noise, drawn in column order), convert, accumulate wt *
+ * partial sum into acc.  mh: scratch of no values.  Returns the LRS
+ * reads. */
+ND_HOT
+static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
+			  const int32_t *st, const int32_t *sp, const float *cur,
+			  const int32_t *bias, const float *off, int ncomp, double wt,
+			  double *acc, struct rng *rng, int no, double *mh)
+{
+	double r = a->r, inv = 1.0 / (1.0 - c->g_h);
+	uint64_t lrs = 0;
+	if (!c->analog)
+		for (int j = 0; j < no; j++) {
+			lrs += (uint64_t)cur[j];
+			mh[j] = (double)cur[j];
+		}
+	else
+		for (int j = 0; j < no; j++)
+			mh[j] = decode_col(c, r, inv, cur[j], &lrs, rng);
+	if (a->bits && ncomp > 1 && off) {
+		for (int j = 0; j < no; j++) {
+			double qh = adc_convert(a, st[j], sp[j], mh[j], off + (size_t)j * ncomp, ncomp);
+			acc[j] += wt * (2.0 * qh - r - bias[j]);
+		}
+		return lrs;
+	}
+	if (off)
+		for (int j = 0; j < no; j++)
+			mh[j] += (double)off[(size_t)j * ncomp];
+	convert_acc(a, st, sp, mh, bias, wt, acc, no);
+	return lrs;
+}
+
+/* Calibration run (exact chip): record the statistics of the partial sums. */
+static uint64_t calib_tile(const struct xbar_chip *c, const struct xadc *a,
+			   const float *cur, const int32_t *bias, double wt,
+			   int64_t *ssum, int64_t *ssq, double *acc, int no)
+{
+	double r = a->r;
+	uint64_t lrs = 0;
+	ND_ASSERT(!c->analog);
+	for (int j = 0; j < no; j++) {
+		double mh = (double)cur[j];
+		lrs += (uint64_t)cur[j];
+		int64_t mi = (int64_t)mh;
+		ssum[j] += mi;
+		ssq[j] += mi * mi;
+		acc[j] += wt * (2.0 * mh - r - bias[j]);
+	}
+	return lrs;
+}
+
 /* One layer for nk images: levels la -> D_Q per neuron (in acc). */
 static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		      int l, int enc, int pulses, struct xwork *w, int nk)
@@ -608,7 +921,6 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 	struct xbar_layer_counts *k = &w->cnt.l[l];
 	int no = L->n_out, n = L->n_in, q = L->q, W = ml->words;
 	int K = enc == XBAR_ENC_UNARY ? pulses : (1 << pulses) - 1;
-	double gh = c->g_h, inv = 1.0 / (1.0 - gh);
 	for (int e = 0; e < nk; e++) {
 		struct ximg *im = &w->im[e];
 		for (int i = 0; i < n; i++)   /* round(lev * K / q) */
@@ -621,10 +933,12 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		for (int e = 0; e < nk; e++) {
 			struct ximg *im = &w->im[e];
 			memset(im->bits, 0, sizeof(uint64_t) * (size_t)W);
-			for (int i = 0; i < n; i++) {
-				int b = enc == XBAR_ENC_UNARY ? t < im->u[i] : (im->u[i] >> t) & 1;
-				im->bits[i >> 6] |= (uint64_t)b << (i & 63);
-			}
+			if (enc == XBAR_ENC_UNARY)
+				for (int i = 0; i < n; i++)
+					im->bits[i >> 6] |= (uint64_t)(t < im->u[i]) << (i & 63);
+			else
+				for (int i = 0; i < n; i++)
+					im->bits[i >> 6] |= (uint64_t)((im->u[i] >> t) & 1) << (i & 63);
 		}
 		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
 		if (c->analog)
@@ -636,38 +950,16 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 			struct ximg *im = &w->im[e];
 			for (int rt = 0; rt < L->rt; rt++) {
 				const struct xadc *a = &L->adc[rt];
-				double r = a->r;
-				uint64_t lrs = 0;
-				for (int j = 0; j < no; j++) {
-					size_t ij = (size_t)rt * no + j;
-					double mh;
-					if (c->analog) {
-						mh = ((double)im->cur[ij] - r * gh) * inv;
-						double ms = mh < 0 ? 0 : (mh > r ? r : mh);
-						lrs += (uint64_t)(ms + 0.5);
-						if (c->read_scale > 0) {
-							double var = ms + (r - ms) * gh * gh;
-							mh += c->read_scale * sqrt(var) * inv * xnormal(&im->rng);
-						}
-					} else {
-						mh = (double)im->cur[ij];
-						lrs += (uint64_t)mh;
-					}
-					size_t ri = ((size_t)t * L->rt + rt) * no + j;
-					double qh;
-					if (w->ssum[l]) {
-						/* calibration run: exact, record the statistics */
-						int64_t mi = (int64_t)mh;
-						w->ssum[l][ri] += mi;
-						w->ssq[l][ri] += mi * mi;
-						qh = mh;
-					} else {
-						const float *off = L->off ? L->off + ij * (size_t)L->ncomp : NULL;
-						qh = adc_convert(a, refs->start[l][ri], refs->step[l][ri], mh,
-								 off, L->ncomp);
-					}
-					im->acc[j] += wt * (2.0 * qh - r - L->bias_v[ij]);
-				}
+				size_t ij0 = (size_t)rt * no, ri0 = ((size_t)t * L->rt + rt) * no;
+				uint64_t lrs;
+				if (w->ssum[l])
+					lrs = calib_tile(c, a, im->cur + ij0, L->bias_v + ij0, wt,
+							 w->ssum[l] + ri0, w->ssq[l] + ri0, im->acc, no);
+				else
+					lrs = post_tile(c, a, refs->start[l] + ri0, refs->step[l] + ri0,
+							im->cur + ij0, L->bias_v + ij0,
+							L->off ? L->off + ij0 * (size_t)L->ncomp : NULL,
+							L->ncomp, wt, im->acc, &im->rng, no, im->mh);
 				k->lrs_reads += lrs;
 				k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
 				k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
@@ -676,6 +968,7 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 			k->conversions += (uint64_t)L->rt * (uint64_t)no;
 			k->adds += (uint64_t)L->rt * (uint64_t)no;
 			k->buf_bits += (uint64_t)n;
+			k->in_bits += (uint64_t)n;
 		}
 	}
 	/* decoded sum -> D_Q units of the layer (exact when K == q) */
@@ -719,6 +1012,7 @@ static void eval_block(const struct xbar_chip *c, const struct xbar_enc_plan *pl
 				for (int j = 0; j < L->n_out; j++)
 					im->lb[j] = (uint8_t)bnn_act_level(m, l, j, im->acc[j]);
 				w->cnt.l[l].buf_bits += (uint64_t)L->n_out * (uint64_t)ob;
+				w->cnt.l[l].out_bits += (uint64_t)L->n_out * (uint64_t)ob;
 				uint8_t *t = im->la;
 				im->la = im->lb;
 				im->lb = t;
@@ -739,6 +1033,8 @@ static void counts_add(struct xbar_counts *d, const struct xbar_counts *s)
 		d->l[l].adds += s->l[l].adds;
 		d->l[l].acts += s->l[l].acts;
 		d->l[l].buf_bits += s->l[l].buf_bits;
+		d->l[l].in_bits += s->l[l].in_bits;
+		d->l[l].out_bits += s->l[l].out_bits;
 	}
 }
 
@@ -777,6 +1073,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			im->bits = xmalloc(sizeof(uint64_t) * (size_t)(mw / 64 + 1));
 			im->cur = xmalloc(sizeof(float) * (size_t)mrt);
 			im->acc = xmalloc(sizeof(double) * (size_t)mw);
+			im->mh = xmalloc(sizeof(double) * (size_t)mw);
 		}
 		if (calib_sums)
 			for (int l = 0; l < m->nl; l++) {
@@ -822,6 +1119,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			free(w.im[e].bits);
 			free(w.im[e].cur);
 			free(w.im[e].acc);
+			free(w.im[e].mh);
 		}
 	}
 	if (counts) {
@@ -840,6 +1138,11 @@ long xbar_chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	for (int l = 0; l < c->m->nl; l++)
 		ND_ASSERT(refs->pulses[l] == plan->pulses[l]);
 	return chip_eval(c, plan, refs, pixels, labels, n, preds, counts, NULL);
+}
+
+const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r)
+{
+	return &r->calib;
 }
 
 void xbar_refs_destroy(xbar_refs *r)
@@ -861,13 +1164,14 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 	/* a noise-free instance of the chip gives the exact partial sums */
 	struct xbar_params q = *p;
 	q.d2d_on = q.read_on = q.stuck_on = q.offset_on = 0;
+	q.prog_on = q.drift_on = q.ret_on = q.ir_on = 0;
 	xbar_chip *c;
 	int rc = xbar_chip_create(&q, m, 0, 0, &c, err);
 	if (rc)
 		return rc;
 	xbar_refs *r = xcalloc(1, sizeof *r);
 	r->nl = m->nl;
-	int calib = p->adc_ref == XBAR_REF_CALIBRATED && p->adc_bits > 0;
+	int calib = p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0;
 	size_t nref[BNN_MAX_LAYERS];
 	for (int l = 0; l < m->nl; l++) {
 		r->pulses[l] = plan->pulses[l];
@@ -877,7 +1181,7 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 		r->step[l] = xcalloc(nref[l], sizeof(int64_t));
 	}
 	if (calib && n > 0)
-		chip_eval(c, plan, NULL, pixels, NULL, n, NULL, NULL, r);
+		chip_eval(c, plan, NULL, pixels, NULL, n, NULL, &r->calib, r);
 	for (int l = 0; l < m->nl; l++) {
 		const struct xlayer *L = &c->L[l];
 		int no = L->n_out;
@@ -973,6 +1277,59 @@ double xbar_adc_energy_j(const struct xbar_params *p, int bits)
 	return pj[bits] * 1e-12;
 }
 
+double xbar_conv_energy_j(const struct xbar_params *p, int bits)
+{
+	if (p->adc_kind == XBAR_ADC_FLASH && p->adc_e_pj <= 0)
+		return (double)((1 << bits) - 1) * p->e_comp_pj * 1e-12;
+	return xbar_adc_energy_j(p, bits);
+}
+
+double xbar_conv_area_um2(const struct xbar_params *p, int bits)
+{
+	if (p->adc_kind == XBAR_ADC_FLASH)
+		return (double)((1 << bits) - 1) * p->a_comp_um2;
+	return p->a_sar8_um2 * pow(2.0, bits - 8);
+}
+
+/* Stored converter references of layer l (start and step per pulse, row
+ * tile and column) when they are calibrated; 0 otherwise. */
+static uint64_t layer_refs(const struct xbar_params *p, const struct bnn_model *m,
+			   const struct xbar_enc_plan *plan, int l)
+{
+	if (p->adc_ref != XBAR_REF_CALIBRATED || XB_BITS(p) == 0)
+		return 0;
+	return 2ull * (uint64_t)plan->pulses[l] * (uint64_t)xbar_row_tiles(p, m, l) *
+	       (uint64_t)m->dim[l + 1];
+}
+
+void xbar_prices(const struct xbar_params *p, const struct bnn_model *m, int l,
+		 struct xbar_prices *pr)
+{
+	double t = p->t_pulse_ns * 1e-9, v2 = p->v_read * p->v_read;
+	int bits = xbar_layer_bits(p, m, l);
+	pr->bits = bits;
+	pr->drive = p->e_drive_pj * 1e-12;
+	pr->lrs = v2 / p->r_lrs_ohm * t;
+	pr->hrs = p->onoff_on ? v2 / p->r_hrs_ohm * t : 0.0;
+	pr->sh = p->e_sh_pj * 1e-12;
+	pr->conv = xbar_conv_energy_j(p, bits);
+	pr->add = p->e_add_pj * 1e-12;
+	pr->act = p->e_add_pj * 1e-12;
+	pr->buf_bit = p->e_buf_pj_bit * 1e-12;
+	pr->ctrl = p->e_ctrl_pj * 1e-12;
+	pr->ref_read = (p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0) ?
+		       2.0 * p->ref_bits * p->e_buf_pj_bit * 1e-12 : 0.0;
+	pr->dma_bit = p->e_dma_pj_bit * 1e-12;
+}
+
+int xbar_input_bits(const struct bnn_model *m)
+{
+	int b = 0;
+	while ((1 << b) <= m->qin[0])
+		b++;
+	return b;
+}
+
 void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 	       const struct xbar_enc_plan *plan, const struct xbar_counts *cnt,
 	       struct xbar_cost *out)
@@ -980,34 +1337,62 @@ void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 	memset(out, 0, sizeof *out);
 	struct energy_ledger *lg = &out->ledger;
 	en_init(lg);
-	double t = p->t_pulse_ns * 1e-9, v2 = p->v_read * p->v_read;
-	int h_drv = en_action(lg, "wordline", "drive", p->e_drive_pj * 1e-12);
-	int h_lrs = en_action(lg, "cell", "read_lrs", v2 / p->r_lrs_ohm * t);
-	int h_hrs = en_action(lg, "cell", "read_hrs", p->onoff_on ? v2 / p->r_hrs_ohm * t : 0.0);
-	int h_add = en_action(lg, "digital", "accumulate", p->e_add_pj * 1e-12);
-	int h_act = en_action(lg, "digital", "activation", p->e_add_pj * 1e-12);
-	int h_buf = en_action(lg, "buffer", "access_bit", p->e_buf_pj_bit * 1e-12);
+	/* every component sits on the crossbar chip: "xbar." */
+	struct xbar_prices p0;
+	xbar_prices(p, m, 0, &p0);
+	int h_drv = en_action(lg, "xbar.wl_driver", "drive", p0.drive);
+	int h_lrs = en_action(lg, "xbar.array", "read_lrs", p0.lrs);
+	int h_hrs = en_action(lg, "xbar.array", "read_hrs", p0.hrs);
+	int h_sh = en_action(lg, "xbar.sample_hold", "sample", p0.sh);
+	int h_add = en_action(lg, "xbar.shift_add", "accumulate", p0.add);
+	int h_act = en_action(lg, "xbar.activation", "threshold", p0.act);
+	int h_in = en_action(lg, "xbar.in_buffer", "read_bit", p0.buf_bit);
+	int h_out = en_action(lg, "xbar.out_buffer", "write_bit", p0.buf_bit);
+	int h_ctl = en_action(lg, "xbar.control", "tile_pulse", p0.ctrl);
+	/* stored references are re-read for every pulse of a multi-pulse
+	 * layer; a one-pulse layer keeps them in the converter's reference
+	 * latches (their storage is charged as area) */
+	int h_ref = -1;
+	for (int l = 0; l < m->nl; l++)
+		if (p0.ref_read > 0 && plan->pulses[l] > 1)
+			h_ref = en_action(lg, "xbar.ref_store", "read_refs", p0.ref_read);
+	int h_dma = en_action(lg, "xbar.dma", "bit", p0.dma_bit);
 	double slowest = 0;
 	for (int l = 0; l < m->nl; l++) {
 		const struct xbar_layer_counts *k = &cnt->l[l];
-		int bits = xbar_layer_bits(p, m, l);
+		struct xbar_prices pr;
+		xbar_prices(p, m, l, &pr);
 		char act[32];
-		snprintf(act, sizeof act, "convert_%db", bits);
-		int h_adc = en_action(lg, "adc", act, xbar_adc_energy_j(p, bits));
+		snprintf(act, sizeof act, "%s_%db", p->adc_kind == XBAR_ADC_FLASH ? "flash" : "sar",
+			 pr.bits);
+		int h_adc = en_action(lg, "xbar.adc", act, pr.conv);
 		en_add(lg, h_drv, k->row_drives);
 		en_add(lg, h_lrs, k->lrs_reads);
 		en_add(lg, h_hrs, k->hrs_reads);
+		en_add(lg, h_sh, k->conversions);
 		en_add(lg, h_adc, k->conversions);
 		en_add(lg, h_add, k->adds);
 		en_add(lg, h_act, k->acts);
-		en_add(lg, h_buf, k->buf_bits);
-		out->ops_per_image += 2.0 * m->dim[l] * m->dim[l + 1];
+		en_add(lg, h_in, k->in_bits);
+		en_add(lg, h_out, k->out_bits);
+		en_add(lg, h_ctl, k->tile_pulses);
+		double ref = plan->pulses[l] > 1 ? pr.ref_read : 0.0;
+		if (ref > 0)
+			en_add(lg, h_ref, k->conversions);
+		double lj = pr.drive * (double)k->row_drives + pr.lrs * (double)k->lrs_reads +
+			    pr.hrs * (double)k->hrs_reads + (pr.sh + pr.conv + ref) * (double)k->conversions +
+			    pr.add * (double)k->adds + pr.act * (double)k->acts +
+			    pr.buf_bit * (double)(k->in_bits + k->out_bits) + pr.ctrl * (double)k->tile_pulses;
+		out->layer_j[l] = cnt->images ? lj / (double)cnt->images : 0.0;
+		out->layer_ops[l] = 2.0 * m->dim[l] * m->dim[l + 1];
+		out->layer_tops_per_w[l] = out->layer_j[l] > 0 ? out->layer_ops[l] / out->layer_j[l] * 1e-12 : 0.0;
+		out->ops_per_image += out->layer_ops[l];
 		out->tiles += (long)xbar_row_tiles(p, m, l) * xbar_col_tiles(p, m, l);
 		/* latency: every tile of the layer in parallel; per pulse one
 		 * read, then the columns of a tile share its converters */
 		int cols_used = m->dim[l + 1] < p->cols ? m->dim[l + 1] : p->cols;
 		int rounds = p->adc_per_tile ? (cols_used + p->adc_per_tile - 1) / p->adc_per_tile : 1;
-		double t_conv = p->adc_t_ns > 0 ? p->adc_t_ns : bits + 1.0;
+		double t_conv = p->adc_t_ns > 0 ? p->adc_t_ns : pr.bits + 1.0;
 		int rt = xbar_row_tiles(p, m, l);
 		double ns = plan->pulses[l] * (p->t_pulse_ns + rounds * t_conv) +
 			    p->t_add_ns * (ceil_log2(rt) + 1);
@@ -1016,10 +1401,163 @@ void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 		if (ns > slowest)
 			slowest = ns;
 	}
+	/* inputs in, class scores out */
+	uint64_t dma_bits = cnt->images * ((uint64_t)m->dim[0] * (uint64_t)xbar_input_bits(m) +
+					   (uint64_t)m->dim[m->nl] * (uint64_t)p->out_bits);
+	en_add(lg, h_dma, dma_bits);
+	out->dma_j = cnt->images ? p0.dma_bit * (double)dma_bits / (double)cnt->images : 0.0;
 	double total = en_total_j(lg);
 	out->j_per_image = cnt->images ? total / (double)cnt->images : 0.0;
 	out->tops_per_w = out->j_per_image > 0 ? out->ops_per_image / out->j_per_image * 1e-12 : 0.0;
 	out->images_per_s = slowest > 0 ? 1e9 / slowest : 0.0;
+	struct xbar_area ar;
+	xbar_area(p, m, plan, &ar);
+	out->chip_mm2 = ar.chip_mm2;
+	out->tops_per_mm2 = ar.chip_mm2 > 0 ? out->ops_per_image * out->images_per_s * 1e-12 / ar.chip_mm2 : 0.0;
+	for (int l = 0; l < m->nl; l++)
+		out->layer_tops_per_mm2[l] = ar.layer_mm2[l] > 0 && out->layer_ns[l] > 0 ?
+			out->layer_ops[l] * (1e9 / out->layer_ns[l]) * 1e-12 / ar.layer_mm2[l] : 0.0;
+}
+
+void xbar_tile_area(const struct xbar_params *p, int bits, struct xbar_tile_area *a)
+{
+	double f2 = p->feature_nm * p->feature_nm * 1e-6;   /* um^2 */
+	int nadc = p->adc_per_tile ? p->adc_per_tile : p->cols;
+	a->cells = 2.0 * p->rows * p->cols * p->cell_f2 * f2;
+	a->drivers = 2.0 * p->rows * p->a_drv_um2;
+	a->sh = (double)p->cols * p->a_sh_um2;
+	a->adc = nadc * xbar_conv_area_um2(p, bits);
+	a->shift_add = nadc * p->a_add_um2;
+	/* input bits of one pulse and the partial sums of the columns (32 b) */
+	a->buffers = ((double)p->rows + 32.0 * p->cols) * p->a_sram_um2_bit;
+	double rest = a->cells + a->drivers + a->sh + a->adc + a->shift_add + a->buffers;
+	a->control = p->a_ctrl_frac * rest;
+	a->total = rest + a->control;
+}
+
+void xbar_area(const struct xbar_params *p, const struct bnn_model *m,
+	       const struct xbar_enc_plan *plan, struct xbar_area *out)
+{
+	memset(out, 0, sizeof *out);
+	int mw = 0;
+	for (int l = 0; l <= m->nl; l++)
+		if (m->dim[l] > mw)
+			mw = m->dim[l];
+	double um2 = 0;
+	for (int l = 0; l < m->nl; l++) {
+		struct xbar_tile_area ta;
+		xbar_tile_area(p, xbar_layer_bits(p, m, l), &ta);
+		long tiles = (long)xbar_row_tiles(p, m, l) * xbar_col_tiles(p, m, l);
+		double refs = (double)layer_refs(p, m, plan, l) * p->ref_bits * p->a_sram_um2_bit;
+		out->tiles[l] = tiles;
+		out->tile_mm2[l] = ta.total * 1e-6;
+		out->ref_mm2[l] = refs * 1e-6;
+		out->layer_mm2[l] = (tiles * ta.total + refs) * 1e-6;
+		out->util[l] = (double)m->dim[l] * m->dim[l + 1] /
+			       ((double)tiles * (p->rows - p->bias_rows) * p->cols);
+		um2 += tiles * ta.total + refs;
+		out->ref_bits += layer_refs(p, m, plan, l) * (uint64_t)p->ref_bits;
+	}
+	/* global activation buffer: two layers' worth of 8-bit levels */
+	out->global_buf_mm2 = 2.0 * mw * 8 * p->a_sram_um2_bit * 1e-6;
+	out->chip_mm2 = um2 * 1e-6 + out->global_buf_mm2;
+}
+
+/* Programs one cell: counts its pulses, the row's slowest cell, and a cell
+ * left outside tolerance at the cap. */
+static void count_cell(struct rng *r, const struct xbar_params *p,
+		       struct xbar_program *out, uint32_t *rowmax)
+{
+	uint32_t n;
+	double e = prog_cell(r, p, &n);
+	out->pulses += n;
+	out->cells++;
+	if (n > *rowmax)
+		*rowmax = n;
+	if (p->wv_on && fabs(e) > p->wv_tol)
+		out->capped++;
+}
+
+int xbar_program_cost(const struct xbar_params *p, const struct bnn_model *m,
+		      uint64_t seed, uint64_t chip, struct xbar_program *out,
+		      struct nd_err *err)
+{
+	memset(out, 0, sizeof *out);
+	int rc = xbar_check_mapping(p, m, err);
+	if (rc)
+		return rc;
+	int R = data_rows(p), B = p->bias_rows;
+	double t_verify = p->t_pulse_ns + (p->adc_t_ns > 0 ? p->adc_t_ns : XB_BITS(p) + 1.0);
+	double gh = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
+	double slowest = 0;
+	for (int l = 0; l < m->nl; l++) {
+		const struct bnn_layer *ml = &m->layer[l];
+		int rt = xbar_row_tiles(p, m, l), ct = xbar_col_tiles(p, m, l), no = ml->n_out;
+		/* rows of cells (WL and WLB of each weight row, then bias rows)
+		 * are written one at a time, all columns of a tile in parallel:
+		 * a row takes as many pulse slots as its slowest cell */
+		size_t nrow = (size_t)rt * ct * (size_t)(2 * R + B);
+		uint32_t *rowmax = xcalloc(nrow, sizeof(uint32_t));
+		struct rng r;
+		rng_seed(&r, seed, stream_id(ST_PROG, chip, l, 0));
+		for (int j = 0; j < no; j++) {
+			size_t tc = (size_t)(j / p->cols);
+			for (int i = 0; i < ml->n_in; i++)
+				for (int side = 0; side < 2; side++) {
+					size_t k = ((size_t)(i / R) * ct + tc) * (size_t)(2 * R + B) +
+						   (size_t)(2 * (i % R) + side);
+					count_cell(&r, p, out, &rowmax[k]);
+				}
+			for (int t = 0; t < rt; t++)
+				for (int kb = 0; kb < B; kb++) {
+					size_t k = ((size_t)t * ct + tc) * (size_t)(2 * R + B) + (size_t)(2 * R + kb);
+					count_cell(&r, p, out, &rowmax[k]);
+				}
+		}
+		/* tiles program in parallel: the layer's slowest tile */
+		for (size_t tile = 0; tile < (size_t)rt * ct; tile++) {
+			double ns = 0;
+			for (size_t k = 0; k < (size_t)(2 * R + B); k++) {
+				uint32_t n = rowmax[tile * (size_t)(2 * R + B) + k];
+				ns += n * (p->t_write_ns + (p->wv_on ? t_verify : 0.0));
+			}
+			if (ns > slowest)
+				slowest = ns;
+		}
+		free(rowmax);
+	}
+	out->verifies = p->wv_on ? out->pulses : 0;
+	out->time_ns = slowest;
+	/* a verify is one read of the cell: driver, the cell at the mean of
+	 * its states, a sample and a conversion */
+	struct xbar_prices pr;
+	xbar_prices(p, m, 0, &pr);
+	out->e_pulse_j = p->e_write_pj * 1e-12;
+	out->e_verify_j = pr.drive + 0.5 * (pr.lrs + (p->onoff_on ? pr.lrs * gh : 0.0)) + pr.sh + pr.conv;
+	en_init(&out->ledger);
+	int hw = en_action(&out->ledger, "xbar.program", "write_pulse", out->e_pulse_j);
+	en_add(&out->ledger, hw, out->pulses);
+	if (p->wv_on) {
+		int hv = en_action(&out->ledger, "xbar.program", "verify_read", out->e_verify_j);
+		en_add(&out->ledger, hv, out->verifies);
+	}
+	out->energy_j = en_total_j(&out->ledger);
+	out->mean_pulses = out->cells ? (double)out->pulses / (double)out->cells : 0.0;
+	return 0;
+}
+
+void xbar_program_amortise(const struct xbar_program *pr, long runs,
+			   struct energy_ledger *lg)
+{
+	if (runs < 1)
+		runs = 1;
+	for (int i = 0; i < pr->ledger.n; i++) {
+		const struct en_entry *e = &pr->ledger.e[i];
+		char act[32];
+		snprintf(act, sizeof act, "%.22s_amort", e->action);
+		int h = en_action(lg, "xbar.program", act, e->j_per_action);
+		en_add_units(lg, h, ((double)e->count + e->units) / (double)runs);
+	}
 }
 
 void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,

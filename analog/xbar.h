@@ -44,6 +44,7 @@
 
 enum xbar_enc { XBAR_ENC_UNARY = 0, XBAR_ENC_BITSERIAL = 1 };
 enum xbar_ref { XBAR_REF_CENTRED = 0, XBAR_REF_CALIBRATED = 1 };
+enum xbar_adc_kind { XBAR_ADC_SAR = 0, XBAR_ADC_FLASH = 1 };
 
 #define XBAR_MAX_ADC_BITS 10
 
@@ -60,7 +61,8 @@ struct xbar_params {
 	int onoff_on;                     /* finite on/off ratio (else HRS = 0 S) */
 	int offset_on;    double offset_sigma;   /* matches, per comparator */
 	/* converter */
-	int adc_bits;                     /* 0 = resolve every level */
+	int adc_bits;                     /* 1..XBAR_MAX_ADC_BITS */
+	int adc_ideal;                    /* resolve every level (as bits = 0 before) */
 	int adc_ref;                      /* enum xbar_ref */
 	double adc_range;                 /* centred: fraction of the column swing */
 	double adc_range_sd;              /* calibrated: full scale in sigmas */
@@ -81,6 +83,36 @@ struct xbar_params {
 	double e_add_pj;                  /* per digital partial-sum add */
 	double e_buf_pj_bit;              /* SRAM buffer per bit */
 	double t_add_ns;                  /* digital add stage */
+	/* periphery (NeuroSim / ISAAC-class; analog/README.md) */
+	int adc_kind;                     /* enum xbar_adc_kind */
+	double e_comp_pj;                 /* flash: per comparator decision */
+	double e_sh_pj;                   /* sample-and-hold per column sample */
+	double e_ctrl_pj;                 /* control / decoder per tile pulse */
+	double e_dma_pj_bit;              /* DMA feeding the chip, per bit */
+	int ref_bits;                     /* bits per stored reference value */
+	int out_bits;                     /* bits per class score sent back */
+	/* area */
+	double feature_nm;                /* F */
+	double cell_f2;                   /* one 1T1R cell in F^2 */
+	double a_drv_um2;                 /* word-line driver / 1-bit DAC */
+	double a_sh_um2;                  /* sample-and-hold */
+	double a_sar8_um2;                /* SAR ADC at 8 bits (scaled 2^(b-8)) */
+	double a_comp_um2;                /* flash comparator */
+	double a_add_um2;                 /* shift-add unit (one per converter) */
+	double a_sram_um2_bit;            /* buffers and reference storage */
+	double a_ctrl_frac;               /* control as a fraction of the tile */
+	/* weight programming and write-verify */
+	double e_write_pj;                /* one SET / RESET pulse */
+	double t_write_ns;                /* one program pulse */
+	int prog_on;    double prog_sigma;     /* programming error of a pulse */
+	int wv_on;      double wv_tol;         /* write-verify tolerance (relative) */
+	double wv_step;                   /* residual error fraction per correction pulse */
+	int wv_max_iter;
+	/* conductance drift, retention, IR drop */
+	int drift_on;   double drift_nu, drift_nu_sd, drift_t_s, drift_t0_s;
+	int drift_comp;                   /* global drift compensation of the read-out */
+	int ret_on;     double ret_tau_s, ret_t_s;
+	int ir_on;      double r_wire_ohm;
 };
 extern const struct cfg_section xbar_section;
 
@@ -111,7 +143,9 @@ struct xbar_layer_counts {
 	uint64_t conversions;     /* converter operations */
 	uint64_t adds;            /* digital partial-sum additions */
 	uint64_t acts;            /* threshold / activation / score evaluations */
-	uint64_t buf_bits;        /* activation bits read and written */
+	uint64_t buf_bits;        /* activation bits read and written (in + out) */
+	uint64_t in_bits;         /* input-buffer bits read (one per row and pulse) */
+	uint64_t out_bits;        /* output-buffer bits written */
 };
 struct xbar_counts {
 	uint64_t images;
@@ -141,6 +175,9 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
 		     long n, xbar_refs **out, struct nd_err *err);
 void xbar_refs_destroy(xbar_refs *r);
+/* Action counts of the calibration run that placed the references (zero
+ * when they are centred): a one-time cost, priced with xbar_cost(). */
+const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r);
 
 /* Runs n images through the chip with the given encoding plan and the refs
  * made for that plan (OpenMP over images).  preds may be NULL; counts (may
@@ -165,7 +202,15 @@ int xbar_monte_carlo(const struct xbar_params *p, const struct bnn_model *m,
 		     struct xbar_mc *out, struct nd_err *err);
 void xbar_mc_free(struct xbar_mc *mc);
 
-/* Cost path: energy ledger, latency and throughput from counts. */
+/* Cost path: energy ledger, latency and throughput from counts.  Every
+ * ledger component sits on the crossbar chip and is named "xbar.<part>":
+ * wl_driver (drive per driven word line and pulse), array (read_lrs /
+ * read_hrs per driven cell), sample_hold (per column sample), adc
+ * (sar_<b>b / flash_<b>b per conversion), shift_add (per partial-sum
+ * add), activation (per threshold / score), in_buffer / out_buffer (per
+ * bit), control (per tile pulse), ref_store (stored converter references
+ * read per conversion, adc.ref = calibrated only), dma (per input bit in
+ * and score bit out). */
 struct xbar_cost {
 	struct energy_ledger ledger;  /* whole evaluation */
 	double j_per_image;
@@ -175,10 +220,81 @@ struct xbar_cost {
 	double images_per_s;          /* layers pipelined over images */
 	double layer_ns[BNN_MAX_LAYERS];
 	long tiles;
+	/* per layer (DMA excluded: it belongs to the network) */
+	double layer_j[BNN_MAX_LAYERS];        /* per image */
+	double layer_ops[BNN_MAX_LAYERS];
+	double layer_tops_per_w[BNN_MAX_LAYERS];
+	double layer_tops_per_mm2[BNN_MAX_LAYERS];  /* the layer alone at its rate */
+	double dma_j;                 /* per image */
+	double chip_mm2;
+	double tops_per_mm2;          /* network, pipelined throughput */
 };
 void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 	       const struct xbar_enc_plan *plan, const struct xbar_counts *cnt,
 	       struct xbar_cost *out);
+
+/* Prices (J per action) of layer l: what xbar_cost() charges. */
+struct xbar_prices {
+	int bits;
+	double drive, lrs, hrs, sh, conv, add, act, buf_bit, ctrl, ref_read, dma_bit;
+};
+void xbar_prices(const struct xbar_params *p, const struct bnn_model *m, int l,
+		 struct xbar_prices *pr);
+
+/* Bits per input pixel level sent to the chip. */
+int xbar_input_bits(const struct bnn_model *m);
+
+/* Converter energy (J per conversion) and area (um^2) for b bits and
+ * periph.adc_kind: SAR from the ISAAC table / 2^(b-8) x area.sar8_um2,
+ * flash (2^b - 1) comparators. */
+double xbar_conv_energy_j(const struct xbar_params *p, int bits);
+double xbar_conv_area_um2(const struct xbar_params *p, int bits);
+
+/* Area of one tile (um^2) by part, for converters of `bits`. */
+struct xbar_tile_area {
+	double cells, drivers, sh, adc, shift_add, buffers, control, total;
+};
+void xbar_tile_area(const struct xbar_params *p, int bits, struct xbar_tile_area *a);
+
+/* Area of the network's chip: tiles per layer, utilisation (weights /
+ * weight cells of its tiles), mm^2 per tile and per layer (tiles plus
+ * stored references), global activation buffer, chip total. */
+struct xbar_area {
+	long tiles[BNN_MAX_LAYERS];
+	double util[BNN_MAX_LAYERS];
+	double tile_mm2[BNN_MAX_LAYERS];
+	double ref_mm2[BNN_MAX_LAYERS];
+	double layer_mm2[BNN_MAX_LAYERS];
+	uint64_t ref_bits;
+	double global_buf_mm2;
+	double chip_mm2;
+};
+void xbar_area(const struct xbar_params *p, const struct bnn_model *m,
+	       const struct xbar_enc_plan *plan, struct xbar_area *out);
+
+/* One-time weight programming of chip instance `chip`: every cell (two per
+ * weight, plus bias cells) gets a program pulse; with write-verify
+ * (program.verify.*) a verify read after every pulse and correction pulses
+ * until within tolerance (the same draws as xbar_chip_create()).  Rows of
+ * cells are written one at a time with all columns of a tile in parallel,
+ * tiles in parallel.  Ledger: "xbar.program" write_pulse / verify_read. */
+struct xbar_program {
+	uint64_t cells, pulses, verifies;
+	uint64_t capped;              /* cells still outside tolerance at the cap */
+	double mean_pulses;           /* per cell */
+	double time_ns;
+	double e_pulse_j, e_verify_j;
+	double energy_j;
+	struct energy_ledger ledger;
+};
+int xbar_program_cost(const struct xbar_params *p, const struct bnn_model *m,
+		      uint64_t seed, uint64_t chip, struct xbar_program *out,
+		      struct nd_err *err);
+
+/* Adds the programming cost spread over `runs` inferences to lg:
+ * component "xbar.program", actions <action>_amort, count = count / runs. */
+void xbar_program_amortise(const struct xbar_program *pr, long runs,
+			   struct energy_ledger *lg);
 
 /* Energy of one conversion in J for b bits (ISAAC table, or the override). */
 double xbar_adc_energy_j(const struct xbar_params *p, int bits);

@@ -2,7 +2,10 @@
  * images through one chip instance of a 784-512-512-10 BNN (T = 1),
  * noisy (device variation + read noise) and noise-free (bit-packed
  * XNOR / popcount), and the digital reference.  The network is trained for
- * one short epoch first (not timed).  Prints "bench <name> <value> <unit>". */
+ * one short epoch first (not timed), or loaded from argv[1] when that file
+ * exists (it is written there otherwise: lets callgrind skip training).
+ * Prints "bench <name> <value> <unit>". */
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -11,7 +14,7 @@
 #include "workloads/bnn.h"
 #include "workloads/idx.h"
 
-int main(void)
+int main(int argc, char **argv)
 {
 	struct wl_dataset tr, te;
 	struct nd_err err = { 0 };
@@ -29,9 +32,19 @@ int main(void)
 	bp.epochs = 1;
 	bp.train_n = 10000;
 	struct bnn_model *m;
-	if (bnn_train(&bp, 1, &tr, NULL, NULL, NULL, &m, &err)) {
-		fprintf(stderr, "bench_xbar: %s\n", err.msg);
-		return 1;
+	struct stat st;
+	if (argc > 1 && !stat(argv[1], &st)) {
+		if (bnn_model_load(argv[1], &m, &err)) {
+			fprintf(stderr, "bench_xbar: %s\n", err.msg);
+			return 1;
+		}
+	} else {
+		if (bnn_train(&bp, 1, &tr, NULL, NULL, NULL, &m, &err)) {
+			fprintf(stderr, "bench_xbar: %s\n", err.msg);
+			return 1;
+		}
+		if (argc > 1 && bnn_model_save(m, argv[1], &err))
+			fprintf(stderr, "bench_xbar: %s\n", err.msg);
 	}
 	xp.pulses = 1;
 	struct xbar_enc_plan plan;

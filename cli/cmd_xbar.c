@@ -250,9 +250,48 @@ static void print_cost(const struct xbar_cost *k)
 	for (int i = 0; i < k->ledger.n; i++) {
 		const struct en_entry *e = &k->ledger.e[i];
 		double j = en_entry_j(e);
-		printf("    %-9s %-12s %14llu x %9.3g J = %10.4g J  (%5.1f %%)\n", e->component, e->action,
+		printf("    %-17s %-12s %14llu x %9.3g J = %10.4g J  (%5.1f %%)\n", e->component, e->action,
 		       (unsigned long long)e->count, e->j_per_action, j, tot > 0 ? 100 * j / tot : 0.0);
 	}
+}
+
+/* Per-layer mapping, periphery and area, plus the one-time costs. */
+static cJSON *layers_json(const struct xctx *x, const struct xbar_enc_plan *plan,
+			  const struct xbar_cost *k, const struct xbar_area *ar)
+{
+	cJSON *a = cJSON_CreateArray();
+	for (int l = 0; l < x->m->nl; l++) {
+		cJSON *o = cJSON_CreateObject();
+		rep_add_u64(o, "tiles", (uint64_t)ar->tiles[l]);
+		rep_add_dbl(o, "utilisation", ar->util[l]);
+		rep_add_dbl(o, "tile_mm2", ar->tile_mm2[l]);
+		rep_add_dbl(o, "area_mm2", ar->layer_mm2[l]);
+		rep_add_dbl(o, "ref_store_mm2", ar->ref_mm2[l]);
+		rep_add_u64(o, "pulses", (uint64_t)plan->pulses[l]);
+		rep_add_dbl(o, "energy_per_image_j", k->layer_j[l]);
+		rep_add_dbl(o, "latency_ns", k->layer_ns[l]);
+		rep_add_dbl(o, "tops_per_w", k->layer_tops_per_w[l]);
+		rep_add_dbl(o, "tops_per_mm2", k->layer_tops_per_mm2[l]);
+		cJSON_AddItemToArray(a, o);
+	}
+	return a;
+}
+
+static cJSON *program_json(const struct xbar_program *pr, double calib_j, long runs)
+{
+	cJSON *o = cJSON_CreateObject();
+	rep_add_u64(o, "cells", pr->cells);
+	rep_add_u64(o, "write_pulses", pr->pulses);
+	rep_add_u64(o, "verify_reads", pr->verifies);
+	rep_add_u64(o, "cells_outside_tolerance", pr->capped);
+	rep_add_dbl(o, "pulses_per_cell", pr->mean_pulses);
+	rep_add_dbl(o, "time_ns", pr->time_ns);
+	rep_add_dbl(o, "energy_j", pr->energy_j);
+	cJSON_AddItemToObject(o, "energy", en_to_json(&pr->ledger));
+	rep_add_dbl(o, "ref_calibration_energy_j", calib_j);
+	rep_add_u64(o, "amortised_over_inferences", (uint64_t)runs);
+	rep_add_dbl(o, "amortised_j_per_inference", (pr->energy_j + calib_j) / (double)runs);
+	return o;
 }
 
 static int do_eval(struct xctx *x)
@@ -270,6 +309,7 @@ static int do_eval(struct xctx *x)
 		return -1;
 	/* chip 0 again, image by image against the digital network */
 	long agree = 0;
+	double calib_j = 0;
 	{
 		uint8_t *pd = xmalloc((size_t)n), *px = xmalloc((size_t)n);
 		xbar_refs *refs;
@@ -286,6 +326,12 @@ static int do_eval(struct xctx *x)
 		xbar_chip_eval(chip, &plan, refs, x->test.pixels, NULL, n, px, NULL);
 		for (long i = 0; i < n; i++)
 			agree += pd[i] == px[i];
+		const struct xbar_counts *cc = xbar_refs_calib_counts(refs);
+		if (cc->images) {
+			struct xbar_cost kc;
+			xbar_cost(&x->xp, x->m, &plan, cc, &kc);
+			calib_j = en_total_j(&kc.ledger);
+		}
 		xbar_chip_destroy(chip);
 		xbar_refs_destroy(refs);
 		free(pd);
@@ -302,6 +348,20 @@ static int do_eval(struct xctx *x)
 	rep_add_dbl(mt, "accuracy_max", mc.max);
 	cJSON_AddItemToObject(mt, "pulses_per_layer", plan_json(&plan));
 	cJSON_AddItemToObject(mt, "cost", cost_json(&cost));
+	struct xbar_area ar;
+	xbar_area(&x->xp, x->m, &plan, &ar);
+	struct xbar_program prog;
+	if (xbar_program_cost(&x->xp, x->m, x->run.seed, 0, &prog, &x->err)) {
+		xbar_mc_free(&mc);
+		cJSON_Delete(mt);
+		return -1;
+	}
+	cJSON_AddItemToObject(mt, "layers", layers_json(x, &plan, &cost, &ar));
+	rep_add_dbl(mt, "chip_mm2", ar.chip_mm2);
+	rep_add_dbl(mt, "global_buffer_mm2", ar.global_buf_mm2);
+	rep_add_u64(mt, "stored_reference_bits", ar.ref_bits);
+	rep_add_dbl(mt, "tops_per_mm2", cost.tops_per_mm2);
+	cJSON_AddItemToObject(mt, "programming", program_json(&prog, calib_j, n));
 	struct rep_csv *cc = rep_csv_new("chip,correct,accuracy");
 	for (int i = 0; i < mc.chips; i++)
 		rep_csv_row(cc, "%d,%ld,%.6f", i, mc.correct[i], (double)mc.correct[i] / n);
@@ -319,7 +379,7 @@ static int do_eval(struct xctx *x)
 	rep_csv_free(ce);
 	if (!x->c.quiet) {
 		char adc[32];
-		if (x->xp.adc_bits)
+		if (!x->xp.adc_ideal)
 			snprintf(adc, sizeof adc, "%d-bit converter", x->xp.adc_bits);
 		else
 			snprintf(adc, sizeof adc, "unbounded converter");
@@ -330,6 +390,18 @@ static int do_eval(struct xctx *x)
 		       100.0 * dig / n, mc.chips, 100 * mc.mean, 100 * mc.sd, 100 * mc.min, 100 * mc.max, n);
 		printf("  chip 0 predicts the same class as the digital network for %ld of %ld images\n", agree, n);
 		print_cost(&cost);
+		printf("  layer  tiles  util   mm^2      nJ/image  TOPS/W   TOPS/mm^2\n");
+		for (int l = 0; l < x->m->nl; l++)
+			printf("  %5d  %5ld  %4.2f  %8.4f  %8.4g  %7.1f  %9.3g\n", l, ar.tiles[l], ar.util[l],
+			       ar.layer_mm2[l], cost.layer_j[l] * 1e9, cost.layer_tops_per_w[l],
+			       cost.layer_tops_per_mm2[l]);
+		printf("  chip %.3f mm^2 (global buffer %.4f, %llu reference bits), network %.3g TOPS/mm^2\n",
+		       ar.chip_mm2, ar.global_buf_mm2, (unsigned long long)ar.ref_bits, cost.tops_per_mm2);
+		printf("  programming (once): %llu cells, %llu pulses (%.2f per cell), %llu verify reads, %.3g ms, %.4g uJ;"
+		       " reference calibration %.4g uJ; amortised over %ld inferences: %.4g nJ each\n",
+		       (unsigned long long)prog.cells, (unsigned long long)prog.pulses, prog.mean_pulses,
+		       (unsigned long long)prog.verifies, prog.time_ns * 1e-6, prog.energy_j * 1e6,
+		       calib_j * 1e6, n, (prog.energy_j + calib_j) / (double)n * 1e9);
 		printf("  results in %s/\n", x->out);
 	}
 	xbar_mc_free(&mc);
@@ -556,27 +628,47 @@ static int do_gbo(struct xctx *x)
 	int nc = gbo_parse_candidates(x->gp.candidates, cand, &x->err);
 	if (nc < 0)
 		return -1;
-	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w");
+	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w,budget_kind,latency_ns,images_per_s");
 	cJSON *runs = cJSON_CreateArray();
+	/* jobs: uniform T for every candidate; GBO for every lambda under
+	 * gbo.budget_kind; with a budget also GBO under the other kind and
+	 * the cheapest-layer baseline under both */
+	struct job { int kind; int bk; double lambda; int t; } jobs[GBO_MAX_CAND + 32 + 3];
+	int nj = 0;
+	for (int k = 0; k < nc; k++)
+		jobs[nj++] = (struct job){ 0, x->gp.budget_kind, 0, cand[k] };
+	for (int k = 0; k < nlam; k++)
+		jobs[nj++] = (struct job){ 1, x->gp.budget_kind, lam[k], 0 };
+	if (x->gp.budget > 0) {
+		jobs[nj++] = (struct job){ 1, !x->gp.budget_kind, lam[0], 0 };
+		jobs[nj++] = (struct job){ 2, GBO_BUDGET_MEAN, 0, 0 };
+		jobs[nj++] = (struct job){ 2, GBO_BUDGET_WEIGHTED, 0, 0 };
+	}
+	static const char *const kname[] = { "uniform", "gbo", "cheapest" };
+	static const char *const bname[] = { "weighted", "mean" };
 	if (!x->c.quiet)
-		printf("ndpsim xbar gbo — candidates %s, %d chips, %ld test images\n  %-8s %-8s %-12s %7s %9s %7s %12s\n",
-		       x->gp.candidates, x->xp.chips, test_n(x), "kind", "lambda", "pulses", "cost T",
-		       "acc %", "sd", "nJ/image");
-	for (int k = 0; k < nc + nlam; k++) {
+		printf("ndpsim xbar gbo — candidates %s, budget %g, %d chips, %ld test images\n"
+		       "  %-8s %-8s %-8s %-12s %6s %7s %7s %6s %10s %8s %10s\n",
+		       x->gp.candidates, x->gp.budget, x->xp.chips, test_n(x), "kind", "budget", "lambda",
+		       "pulses", "mean T", "wcost T", "acc %", "sd", "nJ/image", "lat ns", "images/s");
+	for (int k = 0; k < nj; k++) {
 		struct xbar_enc_plan plan;
 		struct gbo_result gr;
-		int is_gbo = k >= nc;
-		double lambda = is_gbo ? lam[k - nc] : 0;
-		if (is_gbo) {
-			struct gbo_params gp = x->gp;
-			gp.lambda = lambda;
+		const struct job *jb = &jobs[k];
+		struct gbo_params gp = x->gp;
+		gp.lambda = jb->lambda;
+		gp.budget_kind = jb->bk;
+		if (jb->kind == 1) {
 			if (gbo_plan(x, &x->xp, &gp, &gr, &plan))
+				goto fail;
+		} else if (jb->kind == 2) {
+			if (gbo_cheapest_first(&gp, &x->xp, x->m, &plan, &x->err))
 				goto fail;
 		} else {
 			plan.nl = x->m->nl;
 			for (int l = 0; l < plan.nl; l++) {
 				plan.enc[l] = XBAR_ENC_UNARY;
-				plan.pulses[l] = cand[k];
+				plan.pulses[l] = jb->t;
 			}
 		}
 		struct xbar_mc mc;
@@ -587,17 +679,23 @@ static int do_gbo(struct xctx *x)
 		size_t u = 0;
 		for (int l = 0; l < plan.nl; l++)
 			u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", plan.pulses[l]);
-		rep_csv_row(csv, "%s,%g,%s,%.4f,%.4f,%.6f,%.6f,%.6g,%.4f", is_gbo ? "gbo" : "uniform", lambda, ppl,
-			    plan_mean(&plan), plan_cost(x, &plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w);
+		const char *bk = jb->kind ? bname[jb->bk] : "-";
+		rep_csv_row(csv, "%s,%g,%s,%.4f,%.4f,%.6f,%.6f,%.6g,%.4f,%s,%.1f,%.6g", kname[jb->kind], jb->lambda, ppl,
+			    plan_mean(&plan), plan_cost(x, &plan), mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w,
+			    bk, cost.latency_ns, cost.images_per_s);
 		cJSON *o = cJSON_CreateObject();
-		cJSON_AddStringToObject(o, "kind", is_gbo ? "gbo" : "uniform");
-		rep_add_dbl(o, "lambda", lambda);
+		cJSON_AddStringToObject(o, "kind", kname[jb->kind]);
+		cJSON_AddStringToObject(o, "budget_kind", bk);
+		rep_add_dbl(o, "lambda", jb->lambda);
 		cJSON_AddItemToObject(o, "pulses_per_layer", plan_json(&plan));
 		rep_add_dbl(o, "accuracy_mean", mc.mean);
 		rep_add_dbl(o, "accuracy_sd", mc.sd);
 		rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
 		rep_add_dbl(o, "pulse_cost", plan_cost(x, &plan));
-		if (is_gbo) {
+		rep_add_dbl(o, "mean_pulses", plan_mean(&plan));
+		rep_add_dbl(o, "latency_ns", cost.latency_ns);
+		rep_add_dbl(o, "images_per_s", cost.images_per_s);
+		if (jb->kind == 1) {
 			cJSON *pr = cJSON_AddArrayToObject(o, "probabilities");
 			for (int l = 0; l < gr.nl; l++) {
 				cJSON *row = cJSON_CreateArray();
@@ -610,8 +708,9 @@ static int do_gbo(struct xctx *x)
 		}
 		cJSON_AddItemToArray(runs, o);
 		if (!x->c.quiet)
-			printf("  %-8s %-8g %-12s %7.2f %9.2f %7.2f %12.4g\n", is_gbo ? "gbo" : "uniform",
-			       lambda, ppl, plan_cost(x, &plan), 100 * mc.mean, 100 * mc.sd, cost.j_per_image * 1e9);
+			printf("  %-8s %-8s %-8g %-12s %6.2f %7.2f %7.2f %6.2f %10.4g %8.0f %10.3g\n", kname[jb->kind],
+			       bk, jb->lambda, ppl, plan_mean(&plan), plan_cost(x, &plan), 100 * mc.mean,
+			       100 * mc.sd, cost.j_per_image * 1e9, cost.latency_ns, cost.images_per_s);
 		xbar_mc_free(&mc);
 	}
 	if (rep_csv_write(csv, x->out, "gbo.csv", &x->err))

@@ -108,7 +108,7 @@ START_TEST(ideal_equivalence)
 	for (int preset = 0; preset < 2; preset++) {
 		struct xbar_params p;
 		xdefaults(&p);
-		p.adc_bits = 0;
+		p.adc_ideal = 1;
 		if (preset) {
 			p.rows = 32;
 			p.bias_rows = 5;
@@ -300,7 +300,9 @@ START_TEST(energy_breakdown)
 		ck_assert(en_entry_j(&ca.ledger.e[i]) >= 0);
 		sum += en_entry_j(&ca.ledger.e[i]);
 	}
-	const char *cs[] = { "wordline", "cell", "adc", "digital", "buffer" };
+	const char *cs[] = { "xbar.wl_driver", "xbar.array", "xbar.sample_hold", "xbar.adc",
+			     "xbar.shift_add", "xbar.activation", "xbar.in_buffer",
+			     "xbar.out_buffer", "xbar.control", "xbar.dma" };
 	for (size_t k = 0; k < ND_ARRAY_LEN(cs); k++) {
 		double j = en_component_j(&ca.ledger, cs[k]);
 		ck_assert(j > 0);
@@ -315,6 +317,9 @@ START_TEST(energy_breakdown)
 	ck_assert_uint_eq(b.counts.l[0].conversions, 2 * a.counts.l[0].conversions);
 	ck_assert_uint_eq(b.counts.l[0].row_drives, 2 * a.counts.l[0].row_drives);
 	ck_assert(cb.j_per_image > 1.8 * ca.j_per_image);
+	/* calibrated references are re-read only by multi-pulse layers */
+	ck_assert(en_component_j(&ca.ledger, "xbar.ref_store") == 0);
+	ck_assert(en_component_j(&cb.ledger, "xbar.ref_store") > 0);
 	ck_assert(cb.latency_ns > ca.latency_ns);
 	ck_assert(ca.tops_per_w > 1 && ca.tops_per_w < 1e4);
 	ck_assert_int_eq(ca.tiles, 7 * 1 + 1 * 1 + 1 * 1);
@@ -354,6 +359,9 @@ START_TEST(bad_parameters)
 	ck_assert(set_err("xbar.noise.d2d.sigma=-1", "xbar.noise.d2d.sigma"));
 	ck_assert(set_err("xbar.adc.bits=11", "xbar.adc.bits"));
 	ck_assert(set_err("xbar.adc.bits=-1", "xbar.adc.bits"));
+	ck_assert(set_err("xbar.adc.bits=0", "xbar.adc.bits"));
+	ck_assert(set_err("xbar.drift.nu=-0.01", "xbar.drift.nu"));
+	ck_assert(set_err("gbo.budget=0.5", "gbo.budget"));
 	ck_assert(set_err("xbar.tile.rows=5000", "xbar.tile.rows"));
 	ck_assert(set_err("xbar.tile.rows=64;xbar.tile.bias_rows=64", "xbar.tile.bias_rows"));
 	ck_assert(set_err("xbar.device.r_hrs_ohm=5e4", "xbar.device.r_hrs_ohm"));
@@ -382,7 +390,7 @@ START_TEST(bad_parameters)
 	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.max_tiles"));
 	xdefaults(&p);
 	p.rows = 1024;
-	p.adc_bits = 0;
+	p.adc_ideal = 1;
 	ck_assert_int_eq(xbar_check_mapping(&p, &m, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.tile.rows"));
 	/* the command line: exit code 2 and the key in the message */
