@@ -277,7 +277,7 @@ static void pick(const struct gbo_params *gp, struct gbo_result *out)
 		long total = 1;
 		for (int l = 0; l < nl; l++)
 			total *= nc;
-		double best = -INFINITY;
+		double best = -(double)INFINITY;
 		for (long k = 0; k < total; k++) {
 			long x = k;
 			double lp = 0, sum = 0;
@@ -358,7 +358,7 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 			idx[b] = (long)rng_below(&r, (uint64_t)ntr);
 		double soft[BNN_MAX_LAYERS][GBO_MAX_CAND];
 		for (int l = 0; l < m->nl; l++) {
-			double z[GBO_MAX_CAND], mx = -INFINITY, se = 0;
+			double z[GBO_MAX_CAND], mx = -(double)INFINITY, se = 0;
 			for (int c = 0; c < nc; c++) {
 				double gum = 0;
 				if (gp->gumbel) {
@@ -461,7 +461,7 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 	out->loss_first = nf ? lf / nf : 0;
 	out->loss_last = nlast ? ll / nlast : 0;
 	for (int l = 0; l < m->nl; l++) {
-		double mx = -INFINITY, se = 0;
+		double mx = -(double)INFINITY, se = 0;
 		for (int c = 0; c < nc; c++)
 			if (theta[l][c] > mx)
 				mx = theta[l][c];

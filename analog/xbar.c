@@ -999,7 +999,7 @@ static void eval_block(const struct xbar_chip *c, const struct xbar_enc_plan *pl
 		for (int e = 0; e < nk; e++) {
 			struct ximg *im = &w->im[e];
 			if (L->kind == BNN_OUT_SCORE) {
-				double bs = -INFINITY;
+				double bs = -(double)INFINITY;
 				pred[e] = 0;
 				for (int j = 0; j < L->n_out; j++) {
 					double s = bnn_score(m, l, j, im->acc[j]);

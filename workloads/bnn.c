@@ -246,7 +246,7 @@ static int predict_one(const struct bnn_model *m, const uint8_t *pix,
 		const struct bnn_layer *L = &m->layer[l];
 		layer_dq(m->qin[l], L, la, planes, dq);
 		if (L->kind == BNN_OUT_SCORE) {
-			double bs = -INFINITY;
+			double bs = -(double)INFINITY;
 			for (int j = 0; j < L->n_out; j++) {
 				double s = bnn_score(m, l, j, (double)dq[j]);
 				if (s > bs) {
@@ -808,7 +808,7 @@ static double loss_grad(struct trainer *t, const uint8_t *lab)
 		double mx = (double)y[0], e[BNN_CLASSES], se = 0;
 		for (int c = 1; c < BNN_CLASSES; c++)
 			if ((double)y[c] > mx)
-				mx = y[c];
+				mx = (double)y[c];
 		for (int c = 0; c < BNN_CLASSES; c++)
 			se += (e[c] = exp((double)y[c] - mx));
 		loss += -((double)y[lab[b]] - mx - log(se));
@@ -955,8 +955,8 @@ static void adam_vec(float *p, float *mo, float *ve, const float *g, size_t n,
 static void adam_step(struct trainer *t, double lr)
 {
 	t->step++;
-	double bc = sqrt(1.0 - pow(ADAM_B2, (double)t->step)) /
-		    (1.0 - pow(ADAM_B1, (double)t->step));
+	double bc = sqrt(1.0 - pow((double)ADAM_B2, (double)t->step)) /
+		    (1.0 - pow((double)ADAM_B1, (double)t->step));
 	float lr_t = (float)(lr * bc);
 	for (int l = 0; l < t->nl; l++) {
 		struct tl *L = &t->L[l];
