@@ -18,17 +18,17 @@
 #include "ssdsim/run.h"
 #include "workloads/bnn.h"
 
-#define O(f) offsetof(struct hif_compare_params, f)
+#define CFG_T struct hif_compare_params
 static const char *const which_names[] = { "both", "train", "infer", NULL };
 
 static const struct cfg_key compare_keys[] = {
-	{ "workloads", CFG_ENUM, O(which), "-", HIF_BOTH, 0, 0, NULL, which_names,
-	  "which comparisons `ndpsim run` makes: training, inference, or both" },
-	{ "xbar_noise", CFG_BOOL, O(xbar_noise), "-", 1, 0, 1, NULL, NULL,
+	CFG_KEY_ENUM("workloads", which, HIF_BOTH, which_names,
+	  "which comparisons `ndpsim run` makes: training, inference, or both"),
+	CFG_KEY_BOOL("xbar_noise", xbar_noise, 1,
 	  "the crossbar row switches on device-to-device variation and per-pulse read noise at the "
-	  "xbar.noise.*.sigma values (the xbar section alone defaults to an ideal array)" },
-	{ "cache_dir", CFG_STR, O(cache_dir), "-", 0, 0, 0, "results/cache", NULL,
-	  "where trained BNN models are kept, keyed by the hash of their config and seed" },
+	  "xbar.noise.*.sigma values (the xbar section alone defaults to an ideal array)"),
+	CFG_KEY_STR("cache_dir", cache_dir, "-", "results/cache",
+	  "where trained BNN models are kept, keyed by the hash of their config and seed"),
 	CFG_END
 };
 

@@ -23,53 +23,53 @@
 
 #define NONE UINT32_MAX
 
-#define O(f) offsetof(struct ihp_params, f)
+#define CFG_T struct ihp_params
 
 static const char *const order_names[] = { "channels", "shuffle", NULL };
 
 static const struct cfg_key ihp_keys[] = {
-	{ "cores", CFG_INT, O(cores), "cores", HOST_SERVER_CORES, 1, 1024, NULL, NULL,
-	  "CPU cores running the kernels (default = configs/hosts/server.json: Xeon Gold 6248, 20 cores, Intel ARK)" },
-	{ "gflops_lr", CFG_DBL, O(gflops_lr), "GFLOP/s", HOST_SERVER_GFLOPS_LR, 0.001, 1e5, NULL, NULL,
+	CFG_KEY_INT("cores", cores, "cores", HOST_SERVER_CORES, 1, 1024,
+	  "CPU cores running the kernels (default = configs/hosts/server.json: Xeon Gold 6248, 20 cores, Intel ARK)"),
+	CFG_KEY_DBL("gflops_lr", gflops_lr, "GFLOP/s", HOST_SERVER_GFLOPS_LR, 0.001, 1e5,
 	  "sustained GFLOP/s per core of the LR SGD step, FLOPs as workloads/sgd.h counts them (server.json: "
-	  "1.373 measured with ndpsim calibrate on the project's 2.3 GHz Xeon vCPU, x base clock 2.5/2.3)" },
-	{ "gflops_mlp", CFG_DBL, O(gflops_mlp), "GFLOP/s", HOST_SERVER_GFLOPS_MLP, 0.001, 1e5, NULL, NULL,
-	  "sustained GFLOP/s per core of the MLP SGD step (server.json: measured as gflops_lr, scaled by clock)" },
-	{ "bnn_gops", CFG_DBL, O(bnn_gops), "Gword-op/s", HOST_SERVER_BNN_GOPS, 0.001, 1e5, NULL, NULL,
+	  "1.373 measured with ndpsim calibrate on the project's 2.3 GHz Xeon vCPU, x base clock 2.5/2.3)"),
+	CFG_KEY_DBL("gflops_mlp", gflops_mlp, "GFLOP/s", HOST_SERVER_GFLOPS_MLP, 0.001, 1e5,
+	  "sustained GFLOP/s per core of the MLP SGD step (server.json: measured as gflops_lr, scaled by clock)"),
+	CFG_KEY_DBL("bnn_gops", bnn_gops, "Gword-op/s", HOST_SERVER_BNN_GOPS, 0.001, 1e5,
 	  "billions of 64-bit XNOR+popcount word-ops per second per core in bnn_predict (server.json: "
-	  "bench_ndp bnn_predict on the project's vCPU, scaled by clock)" },
-	{ "zero_skip", CFG_BOOL, O(zero_skip), "-", 1, 0, 1, NULL, NULL,
+	  "bench_ndp bnn_predict on the project's vCPU, scaled by clock)"),
+	CFG_KEY_BOOL("zero_skip", zero_skip, 1,
 	  "the host kernel skips zero operands (workloads/model.c does); costed as executed MACs. One default "
-	  "for every datapath that can skip (ndp.unit.zero_skip, ndram.zero_skip)" },
-	{ "p_active_w", CFG_DBL, O(p_active_w), "W", 150, 0, 1e5, NULL, NULL,
-	  "CPU package power with every core computing (server.json: Xeon Gold 6248 TDP 150 W, Intel ARK)" },
-	{ "p_idle_w", CFG_DBL, O(p_idle_w), "W", 55, 0, 1e5, NULL, NULL,
+	  "for every datapath that can skip (ndp.unit.zero_skip, ndram.zero_skip)"),
+	CFG_KEY_DBL("p_active_w", p_active_w, "W", 150, 0, 1e5,
+	  "CPU package power with every core computing (server.json: Xeon Gold 6248 TDP 150 W, Intel ARK)"),
+	CFG_KEY_DBL("p_idle_w", p_idle_w, "W", 55, 0, 1e5,
 	  "CPU package power when idle, on for every platform's whole wall time (energy.md: server socket idle "
-	  "30-60 W, ~55 W for the Xeon Scalable class)" },
-	{ "sleep_w", CFG_DBL, O(sleep_w), "W", -1, -1, 1e5, NULL, NULL,
+	  "30-60 W, ~55 W for the Xeon Scalable class)"),
+	CFG_KEY_DBL("sleep_w", sleep_w, "W", -1, -1, 1e5,
 	  "package power in a sleep state entered while an offloaded job runs; -1 = no sleep state, the host "
-	  "stays idle (the default: a server does not suspend under a running job)" },
-	{ "wake_ns", CFG_U64, O(wake_ns), "ns", 0, 0, 1e12, NULL, NULL,
-	  "time to wake from the sleep state before the result is read (needed when sleep_w >= 0)" },
-	{ "dram_idle_w", CFG_DBL, O(dram_idle_w), "W", 9, 0, 1e4, NULL, NULL,
+	  "stays idle (the default: a server does not suspend under a running job)"),
+	CFG_KEY_U64("wake_ns", wake_ns, "ns", 0, 0, 1e12,
+	  "time to wake from the sleep state before the result is read (needed when sleep_w >= 0)"),
+	CFG_KEY_DBL("dram_idle_w", dram_idle_w, "W", 9, 0, 1e4,
 	  "host DRAM background power (standby + refresh) for every platform's whole wall time (server.json: "
-	  "assumption, 6 DDR4 RDIMMs at ~1.5 W each; no measured source)" },
-	{ "dram_gb_s", CFG_DBL, O(dram_gb_s), "GB/s", 140.8, 0.001, 1e5, NULL, NULL,
-	  "host DRAM bandwidth (server.json: 6 channels of DDR4-2933 at 23.5 GB/s, JEDEC; Intel ARK for the Gold 6248)" },
-	{ "dram_pj_bit", CFG_DBL, O(dram_pj_bit), "pJ/bit", 15, 0, 1e4, NULL, NULL,
-	  "host DRAM energy per bit (energy.md: DDR4 streaming ~15 pJ/bit, DRAMPower-derived)" },
-	{ "page_cache_mib", CFG_DBL, O(page_cache_mib), "MiB", 16384, 0, 1e9, NULL, NULL,
-	  "page cache available to the data set (assumption: 16 GiB); ignored when page_cache_ratio > 0" },
-	{ "page_cache_ratio", CFG_DBL, O(page_cache_ratio), "x data set", 0, 0, 1e6, NULL, NULL,
-	  "page cache as a multiple of the data set's size on disk (the ISP-ML host-memory axis); 0 = use page_cache_mib" },
-	{ "io_sw_ns", CFG_U64, O(io_sw_ns), "ns", 6000, 0, 1e10, NULL, NULL,
-	  "software path per read command, serialised on one core (energy.md: kernel NVMe path ~6 us, Yang et al. FAST'12)" },
-	{ "prefetch_batches", CFG_INT, O(prefetch_batches), "minibatches", 2, 0, 64, NULL, NULL,
-	  "minibatches the loader reads ahead of the one computing (PyTorch DataLoader prefetch_factor default 2)" },
-	{ "order", CFG_ENUM, O(order), "-", IHP_ORDER_CHANNELS, 0, 0, NULL, order_names,
-	  "channels = each step takes minibatch k of every channel's stream and averages per-channel gradients, the arithmetic of sync ISP (same model bit for bit); shuffle = one global chunk shuffle" },
-	{ "batch", CFG_INT, O(batch), "samples", 0, 0, 1 << 20, NULL, NULL,
-	  "order = shuffle: host minibatch; 0 = train.batch x ssd.channels (one synchronous in-storage step)" },
+	  "assumption, 6 DDR4 RDIMMs at ~1.5 W each; no measured source)"),
+	CFG_KEY_DBL("dram_gb_s", dram_gb_s, "GB/s", 140.8, 0.001, 1e5,
+	  "host DRAM bandwidth (server.json: 6 channels of DDR4-2933 at 23.5 GB/s, JEDEC; Intel ARK for the Gold 6248)"),
+	CFG_KEY_DBL("dram_pj_bit", dram_pj_bit, "pJ/bit", 15, 0, 1e4,
+	  "host DRAM energy per bit (energy.md: DDR4 streaming ~15 pJ/bit, DRAMPower-derived)"),
+	CFG_KEY_DBL("page_cache_mib", page_cache_mib, "MiB", 16384, 0, 1e9,
+	  "page cache available to the data set (assumption: 16 GiB); ignored when page_cache_ratio > 0"),
+	CFG_KEY_DBL("page_cache_ratio", page_cache_ratio, "x data set", 0, 0, 1e6,
+	  "page cache as a multiple of the data set's size on disk (the ISP-ML host-memory axis); 0 = use page_cache_mib"),
+	CFG_KEY_U64("io_sw_ns", io_sw_ns, "ns", 6000, 0, 1e10,
+	  "software path per read command, serialised on one core (energy.md: kernel NVMe path ~6 us, Yang et al. FAST'12)"),
+	CFG_KEY_INT("prefetch_batches", prefetch_batches, "minibatches", 2, 0, 64,
+	  "minibatches the loader reads ahead of the one computing (PyTorch DataLoader prefetch_factor default 2)"),
+	CFG_KEY_ENUM("order", order, IHP_ORDER_CHANNELS, order_names,
+	  "channels = each step takes minibatch k of every channel's stream and averages per-channel gradients, the arithmetic of sync ISP (same model bit for bit); shuffle = one global chunk shuffle"),
+	CFG_KEY_INT("batch", batch, "samples", 0, 0, 1 << 20,
+	  "order = shuffle: host minibatch; 0 = train.batch x ssd.channels (one synchronous in-storage step)"),
 	CFG_END
 };
 

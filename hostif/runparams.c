@@ -5,11 +5,12 @@
 #include <omp.h>
 #endif
 
+#define CFG_T struct run_params
 static const struct cfg_key run_keys[] = {
-	{ "seed", CFG_U64, offsetof(struct run_params, seed), "-", 1, 0, 9007199254740991.0,
-	  NULL, NULL, "master random seed; every stream (workload, noise, sampling) derives from it" },
-	{ "threads", CFG_INT, offsetof(struct run_params, threads), "threads", 0, 0, 1024,
-	  NULL, NULL, "OpenMP threads for heavy handlers (0 = OpenMP default); results do not depend on it" },
+	CFG_KEY_U64("seed", seed, "-", 1, 0, 9007199254740991.0,
+	  "master random seed; every stream (workload, noise, sampling) derives from it"),
+	CFG_KEY_INT("threads", threads, "threads", 0, 0, 1024,
+	  "OpenMP threads for heavy handlers (0 = OpenMP default); results do not depend on it"),
 	CFG_END
 };
 

@@ -15,37 +15,37 @@
 #include "core/evq.h"
 #include "core/util.h"
 
-#define O(f) offsetof(struct ndp_train_params, f)
+#define CFG_T struct ndp_train_params
 
 static const char *const model_names[] = { "lr", "mlp", NULL };
 
 static const struct cfg_key train_keys[] = {
-	{ "model", CFG_ENUM, O(model), "-", NDP_MODEL_LR, 0, 0, NULL, model_names,
-	  "lr = multinomial logistic regression, mlp = ReLU MLP (ISP-ML trains both kinds of differentiable model)" },
-	{ "hidden", CFG_STR, O(hidden), "neurons", 0, 0, 0, "100", NULL,
-	  "MLP hidden widths, comma-separated (100: the Fashion-MNIST benchmark MLP, ml.md)" },
-	{ "batch", CFG_INT, O(batch), "samples", 32, 1, 4096, NULL, NULL,
-	  "minibatch per worker (each channel unit; a sync step averages channels x batch samples)" },
-	{ "lr", CFG_DBL, O(lr), "-", 1.0, 1e-6, 100, NULL, NULL,
-	  "SGD learning rate of epoch 0 for a gradient averaged over lr_ref_batch samples (1.0: plain minibatch SGD of LR on [0,1] pixels converges at batch 256; ndp/README.md)" },
-	{ "lr_ref_batch", CFG_INT, O(lr_ref_batch), "samples", 256, 1, 1000000, NULL, NULL,
-	  "an update from a gradient over n samples uses lr * n / lr_ref_batch (linear scaling rule, Goyal et al. 2017)" },
-	{ "lr_decay", CFG_DBL, O(lr_decay), "-", 0.8, 0.01, 1, NULL, NULL,
-	  "learning rate multiplied by this every epoch (step decay)" },
-	{ "epochs", CFG_INT, O(epochs), "epochs", 16, 1, 10000, NULL, NULL,
-	  "passes over the (amplified) training set" },
-	{ "target_acc", CFG_DBL, O(target_acc), "fraction", 0.84, 0, 1, NULL, NULL,
-	  "accuracy for time/energy-to-target (0.84: scikit-learn LR reaches 84.4 % on this split, ml.md)" },
-	{ "evals_per_epoch", CFG_INT, O(evals_per_epoch), "points", 4, 1, 1000, NULL, NULL,
-	  "test-accuracy points per epoch of data (observer only: no simulated time); sets the resolution of time-to-target" },
-	{ "amplify", CFG_INT, O(amplify), "x", 1, 1, 4096, NULL, NULL,
-	  "k copies of the training set (copy 0 original, others shifted + noised on the fly), as ISP-ML amplified its data set" },
-	{ "aug_shift", CFG_INT, O(aug_shift), "pixels", 2, 0, 8, NULL, NULL,
-	  "amplified copies: random shift of up to this many pixels in x and y (assumption: standard translation augmentation)" },
-	{ "aug_noise", CFG_DBL, O(aug_noise), "fraction", 0.05, 0, 1, NULL, NULL,
-	  "amplified copies: uniform pixel noise of this amplitude (assumption)" },
-	{ "data_dir", CFG_STR, O(data_dir), "path", 0, 0, 0, "", NULL,
-	  "Fashion-MNIST IDX directory (\"\": $NDPSIM_FMNIST_DIR or /usr/share/datasets/fashion-mnist)" },
+	CFG_KEY_ENUM("model", model, NDP_MODEL_LR, model_names,
+	  "lr = multinomial logistic regression, mlp = ReLU MLP (ISP-ML trains both kinds of differentiable model)"),
+	CFG_KEY_STR("hidden", hidden, "neurons", "100",
+	  "MLP hidden widths, comma-separated (100: the Fashion-MNIST benchmark MLP, ml.md)"),
+	CFG_KEY_INT("batch", batch, "samples", 32, 1, 4096,
+	  "minibatch per worker (each channel unit; a sync step averages channels x batch samples)"),
+	CFG_KEY_DBL("lr", lr, "-", 1.0, 1e-6, 100,
+	  "SGD learning rate of epoch 0 for a gradient averaged over lr_ref_batch samples (1.0: plain minibatch SGD of LR on [0,1] pixels converges at batch 256; ndp/README.md)"),
+	CFG_KEY_INT("lr_ref_batch", lr_ref_batch, "samples", 256, 1, 1000000,
+	  "an update from a gradient over n samples uses lr * n / lr_ref_batch (linear scaling rule, Goyal et al. 2017)"),
+	CFG_KEY_DBL("lr_decay", lr_decay, "-", 0.8, 0.01, 1,
+	  "learning rate multiplied by this every epoch (step decay)"),
+	CFG_KEY_INT("epochs", epochs, "epochs", 16, 1, 10000,
+	  "passes over the (amplified) training set"),
+	CFG_KEY_DBL("target_acc", target_acc, "fraction", 0.84, 0, 1,
+	  "accuracy for time/energy-to-target (0.84: scikit-learn LR reaches 84.4 % on this split, ml.md)"),
+	CFG_KEY_INT("evals_per_epoch", evals_per_epoch, "points", 4, 1, 1000,
+	  "test-accuracy points per epoch of data (observer only: no simulated time); sets the resolution of time-to-target"),
+	CFG_KEY_INT("amplify", amplify, "x", 1, 1, 4096,
+	  "k copies of the training set (copy 0 original, others shifted + noised on the fly), as ISP-ML amplified its data set"),
+	CFG_KEY_INT("aug_shift", aug_shift, "pixels", 2, 0, 8,
+	  "amplified copies: random shift of up to this many pixels in x and y (assumption: standard translation augmentation)"),
+	CFG_KEY_DBL("aug_noise", aug_noise, "fraction", 0.05, 0, 1,
+	  "amplified copies: uniform pixel noise of this amplitude (assumption)"),
+	CFG_KEY_STR("data_dir", data_dir, "path", "",
+	  "Fashion-MNIST IDX directory (\"\": $NDPSIM_FMNIST_DIR or /usr/share/datasets/fashion-mnist)"),
 	CFG_END
 };
 

@@ -84,34 +84,33 @@ struct cJSON;
 struct cJSON *ssd_power_json(const struct ssd_power_report *r);
 
 /* The key rows of the "ssd" section for the power model (spliced into the
- * section's table in params.c). */
-#define SSD_POWER_O(f) offsetof(struct ssd_params, pw.f)
+ * section's table in params.c, where CFG_T is struct ssd_params). */
 #define SSD_POWER_KEYS \
-	{ "power.enable", CFG_BOOL, SSD_POWER_O(enable), "-", 0, 0, 1, NULL, NULL, \
-	  "model controller dynamic, PCIe PHY state and idle power, and enforce the NVMe power state's cap (off: the drive charges NAND, channel, DRAM, link and static power only, as before)" }, \
-	{ "power.state", CFG_INT, SSD_POWER_O(state), "-", 0, 0, SSD_POWER_MAX_STATES - 1, NULL, NULL, \
-	  "NVMe operational power state the host selected (Set Features, Power Management): index into power.states_w" }, \
-	{ "power.states_w", CFG_STR, SSD_POWER_O(states_w), "W", 0, 0, 0, "8.49,4.48,3.18", NULL, \
-	  "maximum power of each operational power state, PS0 first (Samsung 980 PRO: PS0 8.49, PS1 4.48, PS2 3.18 W; AnandTech 980 PRO review, power management page)" }, \
-	{ "power.throttle", CFG_BOOL, SSD_POWER_O(throttle), "-", 1, 0, 1, NULL, NULL, \
-	  "enforce the cap (die limit + energy governor); false: only report the power drawn" }, \
-	{ "power.max_prog_dies", CFG_INT, SSD_POWER_O(max_prog_dies), "dies", 0, 0, 65536, NULL, NULL, \
-	  "NAND array current budget, in dies programming all planes at once (an erase or read takes the current it draws); 0 derives it: (cap x pmic_eff - static power) / one die's program power (V x I_prog x planes)" }, \
-	{ "power.ctrl_nj_per_cmd", CFG_DBL, SSD_POWER_O(ctrl_nj_per_cmd), "nJ", 200, 0, 1e6, NULL, NULL, \
-	  "controller dynamic energy per host command (assumption: ctrl.cycles_per_cmd 800 x ~0.25 nJ/cycle of a Cortex-R5-class core at ~0.1 W, 400 MHz, energy.md)" }, \
-	{ "power.ctrl_pj_per_byte", CFG_DBL, SSD_POWER_O(ctrl_pj_per_byte), "pJ/byte", 20, 0, 1e5, NULL, NULL, \
-	  "controller datapath energy per flash channel byte: ECC, scrambler, DMA (assumption: ~4 on-chip SRAM buffer passes at ~2.5 pJ/byte (Horowitz 45 nm, energy.md) + ~10 pJ/byte LDPC)" }, \
-	{ "power.phy_pj_bit", CFG_DBL, SSD_POWER_O(phy_pj_bit), "pJ/bit", 5, 0, 1e3, NULL, NULL, \
-	  "PCIe PHY energy per bit of raw line rate, both directions, drawn whenever the link is in L0 (energy.md: ~5 pJ/bit PHY); link.pj_bit then keeps the per-byte share above the PHY" }, \
-	{ "power.phy_lp_w", CFG_DBL, SSD_POWER_O(phy_lp_w), "W", 0.002, 0, 10, NULL, NULL, \
-	  "PCIe PHY draw in its low-power link state (L1.2-style; assumption: below the whole 980 PRO's 5 mW in PS4, AnandTech)" }, \
-	{ "power.phy_lp_entry_ns", CFG_U64, SSD_POWER_O(phy_lp_entry_ns), "ns", 100000, 0, 1e12, NULL, NULL, \
-	  "idle time (no host command outstanding) before the link enters its low-power state (assumption: ASPM L1 entry timers of ~10-100 us)" }, \
-	{ "power.phy_lp_exit_ns", CFG_U64, SSD_POWER_O(phy_lp_exit_ns), "ns", 20000, 0, 1e10, NULL, NULL, \
-	  "latency the low-power link state adds to the command that wakes it (assumption: L1.2 exit, PLL relock ~10-70 us)" }, \
-	{ "power.idle_w", CFG_DBL, SSD_POWER_O(idle_w), "W", 0.3, 0, 100, NULL, NULL, \
-	  "drive electronics not modelled elsewhere (clocks, SRAM, sensors, NAND interface PHYs idle) while in an operational state (assumption: active-idle client NVMe drives draw ~0.3-1 W in total)" }, \
-	{ "power.pmic_eff", CFG_DBL, SSD_POWER_O(pmic_eff), "fraction", 0.88, 0.3, 1, NULL, NULL, \
-	  "efficiency of the drive's power converters from the 3.3 V connector rail (assumption: multi-rail buck PMIC, 85-92 % at load)" }
+	CFG_KEY_BOOL("power.enable", pw.enable, 0, \
+	  "model controller dynamic, PCIe PHY state and idle power, and enforce the NVMe power state's cap (off: the drive charges NAND, channel, DRAM, link and static power only, as before)"), \
+	CFG_KEY_INT("power.state", pw.state, "-", 0, 0, SSD_POWER_MAX_STATES - 1, \
+	  "NVMe operational power state the host selected (Set Features, Power Management): index into power.states_w"), \
+	CFG_KEY_STR("power.states_w", pw.states_w, "W", "8.49,4.48,3.18", \
+	  "maximum power of each operational power state, PS0 first (Samsung 980 PRO: PS0 8.49, PS1 4.48, PS2 3.18 W; AnandTech 980 PRO review, power management page)"), \
+	CFG_KEY_BOOL("power.throttle", pw.throttle, 1, \
+	  "enforce the cap (die limit + energy governor); false: only report the power drawn"), \
+	CFG_KEY_INT("power.max_prog_dies", pw.max_prog_dies, "dies", 0, 0, 65536, \
+	  "NAND array current budget, in dies programming all planes at once (an erase or read takes the current it draws); 0 derives it: (cap x pmic_eff - static power) / one die's program power (V x I_prog x planes)"), \
+	CFG_KEY_DBL("power.ctrl_nj_per_cmd", pw.ctrl_nj_per_cmd, "nJ", 200, 0, 1e6, \
+	  "controller dynamic energy per host command (assumption: ctrl.cycles_per_cmd 800 x ~0.25 nJ/cycle of a Cortex-R5-class core at ~0.1 W, 400 MHz, energy.md)"), \
+	CFG_KEY_DBL("power.ctrl_pj_per_byte", pw.ctrl_pj_per_byte, "pJ/byte", 20, 0, 1e5, \
+	  "controller datapath energy per flash channel byte: ECC, scrambler, DMA (assumption: ~4 on-chip SRAM buffer passes at ~2.5 pJ/byte (Horowitz 45 nm, energy.md) + ~10 pJ/byte LDPC)"), \
+	CFG_KEY_DBL("power.phy_pj_bit", pw.phy_pj_bit, "pJ/bit", 5, 0, 1e3, \
+	  "PCIe PHY energy per bit of raw line rate, both directions, drawn whenever the link is in L0 (energy.md: ~5 pJ/bit PHY); link.pj_bit then keeps the per-byte share above the PHY"), \
+	CFG_KEY_DBL("power.phy_lp_w", pw.phy_lp_w, "W", 0.002, 0, 10, \
+	  "PCIe PHY draw in its low-power link state (L1.2-style; assumption: below the whole 980 PRO's 5 mW in PS4, AnandTech)"), \
+	CFG_KEY_U64("power.phy_lp_entry_ns", pw.phy_lp_entry_ns, "ns", 100000, 0, 1e12, \
+	  "idle time (no host command outstanding) before the link enters its low-power state (assumption: ASPM L1 entry timers of ~10-100 us)"), \
+	CFG_KEY_U64("power.phy_lp_exit_ns", pw.phy_lp_exit_ns, "ns", 20000, 0, 1e10, \
+	  "latency the low-power link state adds to the command that wakes it (assumption: L1.2 exit, PLL relock ~10-70 us)"), \
+	CFG_KEY_DBL("power.idle_w", pw.idle_w, "W", 0.3, 0, 100, \
+	  "drive electronics not modelled elsewhere (clocks, SRAM, sensors, NAND interface PHYs idle) while in an operational state (assumption: active-idle client NVMe drives draw ~0.3-1 W in total)"), \
+	CFG_KEY_DBL("power.pmic_eff", pw.pmic_eff, "fraction", 0.88, 0.3, 1, \
+	  "efficiency of the drive's power converters from the 3.3 V connector rail (assumption: multi-rail buck PMIC, 85-92 % at load)")
 
 #endif

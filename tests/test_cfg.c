@@ -156,6 +156,51 @@ START_TEST(strict_input_forms)
 }
 END_TEST
 
+/* The typed row macros refuse a field of another type at compile time:
+ * compile a good and a bad table with the compiler that built us. */
+START_TEST(typed_keys_check_field_types)
+{
+	const char *head =
+		"#include \"core/cfg.h\"\n"
+		"struct p { int n; double x; char s[CFG_STR_MAX]; uint64_t u; };\n"
+		"#define CFG_T struct p\n"
+		"static const struct cfg_key k[] = { ";
+	const char *tail = ", CFG_END };\n"
+		"const struct cfg_key *get(void);\n"
+		"const struct cfg_key *get(void) { return k; }\n";
+	const char *good = "CFG_KEY_INT(\"n\", n, \"-\", 1, 0, 2, \"h\"), "
+			   "CFG_KEY_DBL(\"x\", x, \"-\", 1, 0, 2, \"h\"), "
+			   "CFG_KEY_STR(\"s\", s, \"-\", \"a\", \"h\"), "
+			   "CFG_KEY_U64(\"u\", u, \"-\", 1, 0, 2, \"h\")";
+	const char *bad[] = { "CFG_KEY_DBL(\"n\", n, \"-\", 1, 0, 2, \"h\")",
+			      "CFG_KEY_INT(\"x\", x, \"-\", 1, 0, 2, \"h\")",
+			      "CFG_KEY_U64(\"n\", n, \"-\", 1, 0, 2, \"h\")",
+			      "CFG_KEY_STR(\"u\", u, \"-\", \"a\", \"h\")",
+			      "CFG_KEY_BOOL(\"x\", x, 0, \"h\")" };
+	const char *cc = getenv("CC");
+	if (system("command -v cc >/dev/null 2>&1") && !(cc && *cc)) {
+		tu_skip("no C compiler on PATH: typed-key compile check not made");
+		return;
+	}
+	for (int i = -1; i < (int)(sizeof bad / sizeof bad[0]); i++) {
+		char src[2048], path[600], cmd[1400];
+		snprintf(src, sizeof src, "%s%s%s", head, i < 0 ? good : bad[i], tail);
+		snprintf(path, sizeof path, "%s/typed-%d.c", tu_tmpdir(), i + 1);
+		FILE *f = fopen(path, "w");
+		ck_assert_ptr_nonnull(f);
+		fputs(src, f);
+		fclose(f);
+		snprintf(cmd, sizeof cmd, "%s -std=c11 -I. -fsyntax-only %s >/dev/null 2>&1",
+			 cc && *cc ? cc : "cc", path);
+		int rc = system(cmd);
+		if (i < 0)
+			ck_assert_msg(rc == 0, "the well-typed table did not compile: %s", path);
+		else
+			ck_assert_msg(rc != 0, "%s compiled: %s", bad[i], path);
+	}
+}
+END_TEST
+
 START_TEST(resolved_json_roundtrip)
 {
 	struct nd_err err = { 0 };
@@ -265,6 +310,7 @@ int main(void)
 	tcase_add_test(tc, malformed_json_names_line);
 	tcase_add_test(tc, set_overrides);
 	tcase_add_test(tc, strict_input_forms);
+	tcase_add_test(tc, typed_keys_check_field_types);
 	tcase_add_test(tc, resolved_json_roundtrip);
 	tcase_add_test(tc, default_json_matches_builtin);
 	tcase_add_test(tc, cli_bad_input_exit_2);

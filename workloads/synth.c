@@ -4,34 +4,34 @@
 #include <math.h>
 #include <stddef.h>
 
-#define O(f) offsetof(struct wl_params, f)
+#define CFG_T struct wl_params
 
 static const char *const pattern_names[] = { "seq", "rand", NULL };
 static const char *const replay_names[] = { "timed", "closed", NULL };
 
 static const struct cfg_key wl_keys[] = {
-	{ "pattern", CFG_ENUM, O(pattern), "-", WL_RAND, 0, 0, NULL, pattern_names,
-	  "address pattern: sequential or uniform random (aligned to bs)" },
-	{ "read_ratio", CFG_DBL, O(read_ratio), "fraction", 1.0, 0, 1, NULL, NULL,
-	  "fraction of requests that are reads" },
-	{ "bs_bytes", CFG_INT, O(bs_bytes), "bytes", 4096, 512, 1 << 30, NULL, NULL,
-	  "request size (a multiple of 512)" },
-	{ "qd", CFG_INT, O(qd), "requests", 32, 1, 65536, NULL, NULL,
-	  "closed loop: requests kept outstanding (also closed-loop trace replay)" },
-	{ "rate_iops", CFG_DBL, O(rate_iops), "IOPS", 0, 0, 1e9, NULL, NULL,
-	  "open loop: Poisson arrival rate; 0 = closed loop at qd" },
-	{ "count", CFG_U64, O(count), "requests", 100000, 1, 1e12, NULL, NULL,
-	  "requests to issue" },
-	{ "duration_ns", CFG_U64, O(duration_ns), "ns", 0, 0, 1e18, NULL, NULL,
-	  "stop issuing after this much simulated time (0 = only count limits)" },
-	{ "range_frac", CFG_DBL, O(range_frac), "fraction", 1.0, 1e-9, 1, NULL, NULL,
-	  "fraction of the logical space the requests fall in" },
-	{ "offset_frac", CFG_DBL, O(offset_frac), "fraction", 0, 0, 1, NULL, NULL,
-	  "start of that window as a fraction of the logical space" },
-	{ "trace_scale", CFG_DBL, O(trace_scale), "x", 1.0, 0, 1e6, NULL, NULL,
-	  "timed trace replay: multiply arrival times by this (0.5 = twice as fast)" },
-	{ "replay", CFG_ENUM, O(replay), "-", WL_REPLAY_TIMED, 0, 0, NULL, replay_names,
-	  "trace replay: at the trace's (scaled) times, or closed loop at qd" },
+	CFG_KEY_ENUM("pattern", pattern, WL_RAND, pattern_names,
+	  "address pattern: sequential or uniform random (aligned to bs)"),
+	CFG_KEY_DBL("read_ratio", read_ratio, "fraction", 1.0, 0, 1,
+	  "fraction of requests that are reads"),
+	CFG_KEY_INT("bs_bytes", bs_bytes, "bytes", 4096, 512, 1 << 30,
+	  "request size (a multiple of 512)"),
+	CFG_KEY_INT("qd", qd, "requests", 32, 1, 65536,
+	  "closed loop: requests kept outstanding (also closed-loop trace replay)"),
+	CFG_KEY_DBL("rate_iops", rate_iops, "IOPS", 0, 0, 1e9,
+	  "open loop: Poisson arrival rate; 0 = closed loop at qd"),
+	CFG_KEY_U64("count", count, "requests", 100000, 1, 1e12,
+	  "requests to issue"),
+	CFG_KEY_U64("duration_ns", duration_ns, "ns", 0, 0, 1e18,
+	  "stop issuing after this much simulated time (0 = only count limits)"),
+	CFG_KEY_DBL("range_frac", range_frac, "fraction", 1.0, 1e-9, 1,
+	  "fraction of the logical space the requests fall in"),
+	CFG_KEY_DBL("offset_frac", offset_frac, "fraction", 0, 0, 1,
+	  "start of that window as a fraction of the logical space"),
+	CFG_KEY_DBL("trace_scale", trace_scale, "x", 1.0, 0, 1e6,
+	  "timed trace replay: multiply arrival times by this (0.5 = twice as fast)"),
+	CFG_KEY_ENUM("replay", replay, WL_REPLAY_TIMED, replay_names,
+	  "trace replay: at the trace's (scaled) times, or closed loop at qd"),
 	CFG_END
 };
 

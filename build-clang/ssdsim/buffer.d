@@ -1,0 +1,21 @@
+build-clang/ssdsim/buffer.o: ssdsim/buffer.c ssdsim/ssd_int.h \
+  ssdsim/ssd.h core/cfg.h core/err.h core/energy.h core/evq.h \
+  ssdsim/power.h core/rng.h core/util.h
+
+ssdsim/ssd_int.h:
+
+ssdsim/ssd.h:
+
+core/cfg.h:
+
+core/err.h:
+
+core/energy.h:
+
+core/evq.h:
+
+ssdsim/power.h:
+
+core/rng.h:
+
+core/util.h:

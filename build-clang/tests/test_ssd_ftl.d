@@ -1,0 +1,37 @@
+build-clang/tests/test_ssd_ftl: tests/test_ssd_ftl.c cli/cli.h core/cfg.h \
+  core/err.h hostif/runparams.h core/util.h ssdsim/run.h core/energy.h \
+  core/hist.h ssdsim/ssd.h core/evq.h ssdsim/power.h workloads/synth.h \
+  core/rng.h workloads/trace.h tests/common/tu_ssd.h \
+  tests/common/tutil.h
+
+cli/cli.h:
+
+core/cfg.h:
+
+core/err.h:
+
+hostif/runparams.h:
+
+core/util.h:
+
+ssdsim/run.h:
+
+core/energy.h:
+
+core/hist.h:
+
+ssdsim/ssd.h:
+
+core/evq.h:
+
+ssdsim/power.h:
+
+workloads/synth.h:
+
+core/rng.h:
+
+workloads/trace.h:
+
+tests/common/tu_ssd.h:
+
+tests/common/tutil.h:
