@@ -27,6 +27,10 @@ static const struct cfg_key compare_keys[] = {
 	CFG_KEY_BOOL("xbar_noise", xbar_noise, 1,
 	  "the crossbar row switches on device-to-device variation and per-pulse read noise at the "
 	  "xbar.noise.*.sigma values (the xbar section alone defaults to an ideal array)"),
+	CFG_KEY_INT("infer_runs", infer_runs, "passes", 1, 1, 1000000000,
+	  "passes over the test set that share one programming of the crossbar's weights: the row "
+	  "carries 1/infer_runs of the write-verify energy (assumption: 1, the chip is programmed for "
+	  "this pass alone; the full programming cost is in the row's note)"),
 	CFG_KEY_STR("cache_dir", cache_dir, "-", "results/cache",
 	  "where trained BNN models are kept, keyed by the hash of their config and seed"),
 	CFG_END

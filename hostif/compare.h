@@ -36,6 +36,7 @@ struct hif_compare_params {
 	int which;                    /* enum hif_which */
 	char cache_dir[CFG_STR_MAX];  /* trained BNN models, keyed by config hash */
 	int xbar_noise;               /* crossbar row: device variation + read noise on */
+	int infer_runs;             /* test-set passes sharing one weight programming */
 };
 extern const struct cfg_section hif_compare_section;
 
