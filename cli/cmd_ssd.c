@@ -7,6 +7,7 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "core/outdir.h"
 #include "core/report.h"
 #include "ssdsim/run.h"
 
@@ -85,7 +86,10 @@ int cmd_ssd(int argc, char **argv)
 	if (trace_path && wl_trace_load(trace_path, fmt, &tr, &err))
 		return cli_error(&err);
 	const char *out = c.out_dir ? c.out_dir : "results/ssd";
-	if (rep_mkdir_p(out, &err)) {
+	/* written beside out and swapped in whole at the end: a failed or
+	 * killed run leaves the previous results as they were */
+	struct rep_outdir od;
+	if (rep_outdir_begin(&od, out, &err)) {
 		wl_trace_free(&tr);
 		return cli_error(&err);
 	}
@@ -100,6 +104,7 @@ int cmd_ssd(int argc, char **argv)
 	wl_trace_free(&tr);
 	if (rc) {
 		ssd_run_result_free(&r);
+		rep_outdir_abort(&od);
 		return rc == -EBADMSG ? (fprintf(stderr, "ndpsim: %s\n", err.msg), 1) : cli_error(&err);
 	}
 	char warn[512];
@@ -111,11 +116,15 @@ int cmd_ssd(int argc, char **argv)
 		cJSON_AddStringToObject(t, "file", trace_path);
 		cJSON_AddStringToObject(t, "format", fmt_name);
 	}
-	rc = rep_write_json(out, "report.json", rep, &err);
+	rc = rep_write_json(od.stage, "report.json", rep, &err);
 	cJSON_Delete(rep);
 	if (!rc)
-		rc = ssd_run_write_files(&r, out, &err);
-	if (!c.quiet) {
+		rc = ssd_run_write_files(&r, od.stage, &err);
+	if (!rc)
+		rc = rep_outdir_commit(&od, &err);
+	else
+		rep_outdir_abort(&od);
+	if (!c.quiet && !rc) {
 		printf("ndpsim %s — ssd, seed %llu%s%s\n", "ssd", (unsigned long long)run.seed,
 		       trace_path ? ", trace " : "", trace_path ? trace_path : "");
 		ssd_run_print(&r, stdout);

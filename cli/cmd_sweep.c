@@ -321,6 +321,11 @@ static void log_tail(const char *dir, char *buf, size_t n)
 	snprintf(path, sizeof path, "%s/log.txt", dir);
 	buf[0] = '\0';
 	FILE *f = fopen(path, "r");
+	if (!f) {
+		/* a point killed before its log was moved into place */
+		snprintf(path, sizeof path, "%s.log", dir);
+		f = fopen(path, "r");
+	}
 	if (!f)
 		return;
 	char line[1024];
@@ -410,8 +415,12 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 	}
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	unlink(path);   /* never take a stale report for this run's */
-	snprintf(path, sizeof path, "%s/log.txt", dir);
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	/* The log is written beside the point's directory and moved into it
+	 * when the command returns: commands replace their --out directory as
+	 * a whole (core/outdir.h), which would take a log inside it along. */
+	char logp[4300];
+	snprintf(logp, sizeof logp, "%s.log", dir);
+	int fd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
 	if (fd >= 0) {
 		dup2(fd, 1);
 		dup2(fd, 2);
@@ -427,6 +436,9 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 	char **argv = sweep_point_argv(&s->g, i, s->c.config_path, dir, &argc);
 	int rc = s->g.cmd->fn(argc, argv);
 	fflush(NULL);
+	snprintf(path, sizeof path, "%s/log.txt", dir);
+	if (rep_mkdir_p(dir, &e) == 0)
+		rename(logp, path);
 	_exit(rc & 0xff);
 }
 
