@@ -1,3 +1,0 @@
-build-clang/core/err.o: core/err.c core/err.h
-
-core/err.h:

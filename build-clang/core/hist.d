@@ -1,3 +1,0 @@
-build-clang/core/hist.o: core/hist.c core/hist.h
-
-core/hist.h:

@@ -1,3 +1,0 @@
-build-clang/core/rng.o: core/rng.c core/rng.h
-
-core/rng.h:
