@@ -360,6 +360,15 @@ const struct cfg_key *cfg_find(const struct cfg_bundle *b, const char *path,
 	return NULL;
 }
 
+/* One or more decimal digits at p: the character after them, or NULL. */
+static const char *digits(const char *p)
+{
+	const char *q = p;
+	while (*q >= '0' && *q <= '9')
+		q++;
+	return q == p ? NULL : q;
+}
+
 /* The JSON number grammar (what a config file accepts): strtod alone would
  * also take hex ("0x10"), "inf", "nan" and leading blanks. */
 static int is_json_number(const char *v)
@@ -367,25 +376,16 @@ static int is_json_number(const char *v)
 	const char *p = v;
 	if (*p == '-' || *p == '+')
 		p++;
-	if (*p < '0' || *p > '9')
+	if (!(p = digits(p)))
 		return 0;
-	while (*p >= '0' && *p <= '9')
-		p++;
-	if (*p == '.') {
-		p++;
-		if (*p < '0' || *p > '9')
-			return 0;
-		while (*p >= '0' && *p <= '9')
-			p++;
-	}
+	if (*p == '.' && !(p = digits(p + 1)))
+		return 0;
 	if (*p == 'e' || *p == 'E') {
 		p++;
 		if (*p == '-' || *p == '+')
 			p++;
-		if (*p < '0' || *p > '9')
+		if (!(p = digits(p)))
 			return 0;
-		while (*p >= '0' && *p <= '9')
-			p++;
 	}
 	return *p == '\0';
 }
