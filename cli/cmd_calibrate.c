@@ -106,11 +106,9 @@ static const char *opt_value(int argc, char **argv, int *i, const char *name, in
 
 static void *section_params(const struct cfg_bundle *b, const struct cfg_section *sec)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->sec[i] == sec)
-			return b->params[i];
-	ND_ASSERT(!"section not registered");
-	return NULL;
+	void *p = cfg_bundle_params(b, sec);
+	ND_ASSERT(p != NULL);   /* a section the command registered */
+	return p;
 }
 
 /* FILE.json -> FILE.measurements.json; other names get the suffix added. */

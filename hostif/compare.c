@@ -13,7 +13,6 @@
 #include "core/util.h"
 #include "hostif/host.h"
 #include "hostif/ndram.h"
-#include "hostif/host.h"
 #include "ndp/ndp.h"
 #include "ssdsim/run.h"
 #include "workloads/bnn.h"
@@ -45,14 +44,6 @@ const struct cfg_section hif_compare_section = {
 static const struct hif_platform *const platforms[] = {
 	&hif_plat_host, &hif_plat_storage, &hif_plat_ndram, &hif_plat_xbar,
 };
-
-static const void *section(const struct cfg_bundle *b, const struct cfg_section *s)
-{
-	for (size_t i = 0; i < b->n; i++)
-		if (b->sec[i] == s)
-			return b->params[i];
-	return NULL;
-}
 
 static void note(const struct hif_ctx *x, const char *what)
 {
@@ -120,15 +111,15 @@ int hif_compare_run(const struct cfg_bundle *b, int progress, struct hif_compare
 	memset(c, 0, sizeof *c);
 	struct hif_ctx x;
 	memset(&x, 0, sizeof x);
-	x.run = section(b, &run_section);
-	x.ssd = section(b, &ssd_section);
-	x.train = section(b, &ndp_train_section);
-	x.ndp = section(b, &ndp_section);
-	x.host = section(b, &ihp_section);
-	x.ndram = section(b, &ndram_section);
-	x.bnn = section(b, &bnn_section);
-	x.xbar = section(b, &xbar_section);
-	x.cmp = section(b, &hif_compare_section);
+	x.run = cfg_bundle_params(b, &run_section);
+	x.ssd = cfg_bundle_params(b, &ssd_section);
+	x.train = cfg_bundle_params(b, &ndp_train_section);
+	x.ndp = cfg_bundle_params(b, &ndp_section);
+	x.host = cfg_bundle_params(b, &ihp_section);
+	x.ndram = cfg_bundle_params(b, &ndram_section);
+	x.bnn = cfg_bundle_params(b, &bnn_section);
+	x.xbar = cfg_bundle_params(b, &xbar_section);
+	x.cmp = cfg_bundle_params(b, &hif_compare_section);
 	ND_ASSERT(x.run && x.ssd && x.train && x.ndp && x.host && x.ndram && x.bnn && x.xbar && x.cmp);
 	x.progress = progress;
 	c->train_target = x.train->target_acc;

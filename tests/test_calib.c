@@ -62,11 +62,10 @@ static void set_threads(int n)
 
 static void *params_of(const struct cfg_bundle *b, const struct cfg_section *sec)
 {
-	for (size_t i = 0; i < b->n; i++)
-		if (b->sec[i] == sec)
-			return b->params[i];
-	ck_abort_msg("section %s not registered", sec->name);
-	return NULL;
+	void *p = cfg_bundle_params(b, sec);
+	if (!p)
+		ck_abort_msg("section %s not registered", sec->name);
+	return p;
 }
 
 /* No temporary file of the calibration is left in dir. */
