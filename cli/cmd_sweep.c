@@ -39,6 +39,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/sweep.h"
+#include "core/file.h"
 #include "core/report.h"
 #include "core/util.h"
 
@@ -349,18 +350,9 @@ static void point_ended(struct sw *s, size_t i, int status, double secs)
 	if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
 		char path[4300];
 		snprintf(path, sizeof path, "%s/report.json", dir);
-		FILE *f = fopen(path, "rb");
 		char *text = NULL;
-		size_t len = 0;
-		if (f) {
-			size_t cap = 1 << 16, r;
-			text = xmalloc(cap);
-			while ((r = fread(text + len, 1, cap - len - 1, f)) > 0)
-				if ((len += r) + 1 >= cap)
-					text = xrealloc(text, cap *= 2);
-			text[len] = '\0';
-			fclose(f);
-		}
+		if (nd_read_file(path, (size_t)1 << 30, &text, NULL, NULL))
+			text = NULL;
 		cJSON *rep = text ? cJSON_Parse(text) : NULL;
 		free(text);
 		struct nd_err e = { 0 };

@@ -1,5 +1,7 @@
 #include "tests/common/tutil.h"
 
+#include "core/file.h"
+
 #include <check.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,18 +140,6 @@ const char *tu_write_file(const char *name, const char *text)
 
 char *tu_slurp(const char *path)
 {
-	FILE *f = fopen(path, "rb");
-	if (!f)
-		return NULL;
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	char *t = malloc((size_t)(n < 0 ? 0 : n) + 1);
-	if (!t) {
-		fclose(f);
-		return NULL;
-	}
-	t[fread(t, 1, (size_t)(n < 0 ? 0 : n), f)] = '\0';
-	fclose(f);
-	return t;
+	char *t;
+	return nd_read_file(path, (size_t)1 << 30, &t, NULL, NULL) ? NULL : t;
 }
