@@ -10,6 +10,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "core/util.h"
 
@@ -25,15 +26,24 @@ void lt_init(struct ltab *t, uint64_t n, int wide)
 	t->wide = wide;
 	t->live = NULL;
 	t->n_live = t->cap_live = 0;
-	t->chunk = xcalloc((size_t)((n + LT_CHUNK - 1) >> LT_SHIFT), sizeof *t->chunk);
+	t->huge = 0;
+	uint64_t nchunks = (n + LT_CHUNK - 1) >> LT_SHIFT;
+	t->chunk = xcalloc((size_t)nchunks, sizeof *t->chunk);
+	t->arena_bytes = (size_t)(nchunks * LT_CHUNK * (wide ? 8u : 4u));
+	void *a = mmap(NULL, t->arena_bytes, PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	t->arena = a == MAP_FAILED ? NULL : a;   /* else calloc per chunk */
 }
 
 void lt_fini(struct ltab *t)
 {
 	if (!t->chunk)
 		return;
-	for (uint64_t i = 0; i < t->n_live; i++)
-		free(t->chunk[t->live[i]]);
+	if (t->arena)
+		munmap(t->arena, t->arena_bytes);
+	else
+		for (uint64_t i = 0; i < t->n_live; i++)
+			free(t->chunk[t->live[i]]);
 	free(t->live);
 	free(t->chunk);
 	t->chunk = NULL;
@@ -41,13 +51,30 @@ void lt_fini(struct ltab *t)
 
 void *lt_chunk_new(struct ltab *t, uint64_t ci)
 {
-	t->chunk[ci] = xcalloc(LT_CHUNK, t->wide ? 8 : 4);
+	size_t cb = (size_t)LT_CHUNK * (t->wide ? 8u : 4u);
+	t->chunk[ci] = t->arena ? t->arena + ci * cb : xcalloc(LT_CHUNK, t->wide ? 8 : 4);
 	if (t->n_live == t->cap_live) {
 		t->cap_live = t->cap_live ? 2 * t->cap_live : 256;
 		t->live = xrealloc(t->live, t->cap_live * sizeof *t->live);
 	}
 	t->live[t->n_live++] = ci;
+	if (t->n_live >= LT_DENSE_CHUNKS)
+		lt_dense(t);
 	return t->chunk[ci];
+}
+
+void lt_dense(struct ltab *t)
+{
+#ifdef MADV_HUGEPAGE
+	/* Later first touches take 2 MiB pages (best effort: only where THP
+	 * is allowed; it changes no value). */
+	if (t->arena && !t->huge) {
+		t->huge = 1;
+		(void)madvise(t->arena, t->arena_bytes, MADV_HUGEPAGE);
+	}
+#else
+	(void)t;
+#endif
 }
 
 static int log2_exact(uint32_t x)
@@ -84,6 +111,8 @@ void ftl_init(ssd *s)
 	s->sh_prog = log2_exact(s->prog_units);
 	s->sh_upp = log2_exact(s->upp);
 	s->sh_alloc = log2_exact(s->alloc_n);
+	s->sh_pp = s->plane_pages <= UINT32_MAX ? log2_exact((uint32_t)s->plane_pages) : -1;
+	s->sh_planes = log2_exact((uint32_t)s->p.planes);
 	s->erase_cnt_n = 16;
 	s->erase_cnt = xcalloc(s->erase_cnt_n, sizeof *s->erase_cnt);
 	s->erase_cnt[0] = s->n_blocks;
@@ -102,6 +131,7 @@ void ftl_fini(ssd *s)
 	free(s->alloc_seq);
 	free(s->alloc_pos);
 	free(s->erase_cnt);
+	free(s->fill_moved);
 }
 
 /* Inverse of ftl_fill_pua(): the fill unit whose home is pua, if it is
@@ -111,36 +141,44 @@ void ftl_fini(ssd *s)
 /* The fill unit whose home is pua (maybe >= fill_n: none). */
 static uint64_t fill_unit_at(const ssd *s, uint64_t pua)
 {
-	uint64_t page = pua / s->upp;
+	uint64_t page = div_fast(pua, s->upp, s->sh_upp);
 	uint32_t j = (uint32_t)(pua - page * s->upp);
-	uint64_t ppp = (uint64_t)(uint32_t)s->p.blocks * (uint32_t)s->p.pages;
-	uint32_t plane = (uint32_t)(page / ppp);
-	uint64_t r = page - plane * ppp;
+	uint32_t plane = (uint32_t)(s->sh_pp >= 0 ? page >> s->sh_pp : page / s->plane_pages);
+	uint64_t r = page - plane * s->plane_pages;
 	uint32_t k = 0, t = plane;
 	if (s->p.multiplane) {
-		k = plane % (uint32_t)s->p.planes;
-		t = plane - k;
+		t = (uint32_t)div_fast(plane, (uint32_t)s->p.planes, s->sh_planes) *
+		    (uint32_t)s->p.planes;
+		k = plane - t;
 	}
 	uint64_t g = r * s->alloc_n + s->alloc_pos[t];
 	return g * s->prog_units + (uint64_t)k * s->upp + j;
 }
 
+/* A zero p2l entry is a fill home still holding its unit unless that unit
+ * has left (fill_moved); see ssd_int.h. */
 uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
 {
-	uint64_t u = fill_unit_at(s, pua);
-	if (u >= s->fill_n || lt_get(&s->l2p, u))
+	if (fill_moved_get(s, pua))
 		return NONE;
-	return (uint32_t)u;
+	uint64_t u = fill_unit_at(s, pua);
+	return u < s->fill_n ? (uint32_t)u : NONE;
 }
 
 /* ---------------------------------------------------------------- mapping */
 
 static void invalidate(ssd *s, uint32_t lpn)
 {
-	uint64_t old = ftl_l2p(s, lpn);
-	if (old == PUA_NONE)
+	uint64_t v = lt_get(&s->l2p, lpn), old;
+	if (v) {
+		old = v - 1;
+		lt_set(&s->p2l, old, 0);
+	} else if (lpn < s->fill_n) {
+		old = ftl_fill_pua(s, lpn);   /* leaves its fill home */
+		fill_moved_set(s, old);
+	} else {
 		return;
-	lt_set(&s->p2l, old, 0);
+	}
 	uint32_t b = page_block(s, pua_page(s, old));
 	ND_ASSERT(s->blk[b].valid > 0);
 	s->blk[b].valid--;
@@ -327,16 +365,6 @@ static void gc_plane(ssd *s, uint32_t plane)
 		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
 			if (pg == wend) {
 				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
-				/* Fill homes are decided by their logical unit's entry:
-				 * fetch those first. */
-				for (uint32_t i = 0; s->fill_n && i < np * s->upp; i++) {
-					uint64_t pua = (uint64_t)pg * s->upp + i;
-					if (!lt_get(&s->p2l, pua)) {
-						uint64_t u = fill_unit_at(s, pua);
-						if (u < s->fill_n)
-							lt_prefetch(&s->l2p, u);
-					}
-				}
 				for (uint32_t i = 0; i < np * s->upp; i++) {
 					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
 					if (lpns[i] != NONE)
@@ -373,7 +401,10 @@ static void gc_plane(ssd *s, uint32_t plane)
 				uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
 				/* Relocation: the old location is this victim unit, so
 				 * skip the generic invalidate (fewer cache misses). */
-				lt_set(&s->p2l, pua, 0);
+				if (lt_get(&s->p2l, pua))
+					lt_set(&s->p2l, pua, 0);
+				else
+					fill_moved_set(s, pua);   /* a fill home */
 				s->blk[v].valid--;
 				lt_set(&s->l2p, lpn, dst + 1);
 				lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
@@ -514,6 +545,7 @@ static void fill_implicit(ssd *s, uint64_t n)
 		s->die[plane_die(s, s->alloc_seq[pos_last])].next_plane = need_last;
 	s->alloc_cur = (uint32_t)(G % s->alloc_n);
 	s->fill_n = n;
+	s->fill_moved = xcalloc((size_t)((s->n_units_phys + 63) / 64), sizeof *s->fill_moved);
 	s->placed = 1;
 	s->st.flash_prog_pages += pages_total;
 	s->st.prog_units_written += pages_total * upp;
@@ -593,6 +625,16 @@ void ftl_precondition(ssd *s)
 	s->timed = 0;
 	/* Overwrites stay within the filled part (all of it if no fill). */
 	uint64_t range = fill ? fill : s->n_lpn;
+	if (over >= range / 16) {
+		/* ~64 writes or more per chunk of 1024 units: every table will
+		 * be dense, so back it with huge pages from the start. */
+		lt_dense(&s->l2p);
+		lt_dense(&s->p2l);
+		if (s->verify) {
+			lt_dense(&s->ver_l);
+			lt_dense(&s->ver_p);
+		}
+	}
 	uint32_t per_batch = BATCH / s->prog_units * s->prog_units;
 	for (uint64_t done = 0; done < over && !s->failed;) {
 		uint32_t n = over - done < per_batch ? (uint32_t)(over - done) : per_batch;
@@ -602,11 +644,16 @@ void ftl_precondition(ssd *s)
 			lt_prefetch(&s->l2p, lp[i]);
 		}
 		for (uint32_t i = 0; i < n; i++) {
-			uint64_t old = ftl_l2p(s, lp[i]);
-			if (old != PUA_NONE) {
+			uint64_t v = lt_get(&s->l2p, lp[i]), old = PUA_NONE;
+			if (v) {
+				old = v - 1;
 				lt_prefetch(&s->p2l, old);
-				__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+			} else if (lp[i] < s->fill_n) {
+				old = ftl_fill_pua(s, lp[i]);
+				__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
 			}
+			if (old != PUA_NONE)
+				__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
 		}
 		for (uint32_t i = 0; i < n; i += s->prog_units)
 			ftl_program(s, lp + i, vr + i, n - i < s->prog_units ? n - i : s->prog_units);

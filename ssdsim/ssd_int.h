@@ -32,13 +32,22 @@
 /* A table that costs what is touched: entries in chunks of LT_CHUNK,
  * allocated (zeroed) on the first non-zero store; an absent chunk reads as
  * zeros.  The directory itself is calloc'd, so the kernel maps its pages
- * on first touch too.  Entries are 32-bit, or 64-bit when wide. */
+ * on first touch too.  Entries are 32-bit, or 64-bit when wide.  Chunks
+ * live at their own offset in one reserved (MAP_NORESERVE) mapping of the
+ * whole table, so a chunk costs memory only once written; once a table is
+ * dense (LT_DENSE_CHUNKS live) the mapping is marked for transparent huge
+ * pages, which on a 512 GiB drive removes the TLB miss (a nested page walk
+ * in a VM) that otherwise comes with every random mapping access. */
 #define LT_SHIFT 10
 #define LT_CHUNK (1u << LT_SHIFT)
+#define LT_DENSE_CHUNKS 16384u    /* 64 MiB of 32-bit entries */
 struct ltab {
 	void **chunk;
 	uint64_t n;
 	int wide;
+	char *arena;              /* reserved mapping, NULL: chunks calloc'd */
+	size_t arena_bytes;
+	int huge;                 /* MADV_HUGEPAGE applied */
 	uint64_t *live;           /* indices of the chunks allocated so far */
 	uint64_t n_live, cap_live;
 };
@@ -46,6 +55,8 @@ struct ltab {
 void lt_init(struct ltab *t, uint64_t n, int wide);
 void lt_fini(struct ltab *t);
 void *lt_chunk_new(struct ltab *t, uint64_t ci);
+/* The table will be dense: back it with huge pages (no value changes). */
+void lt_dense(struct ltab *t);
 
 static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
 {
@@ -172,8 +183,15 @@ struct ssd {
 	/* Implicit sequential fill: logical units [0, fill_n) not written since
 	 * sit where the fill order put them (ftl_fill_pua()). */
 	uint64_t fill_n;
+	/* One bit per physical unit, set once the fill unit whose home it is
+	 * has left it (written again or moved by GC): the same fact as that
+	 * unit's l2p entry being non-zero, kept where GC reads it in victim
+	 * order (one cache line per 512 units) instead of a random l2p load.
+	 * Allocated with the fill; untouched pages stay unmapped. */
+	uint64_t *fill_moved;
 	uint64_t plane_pages;                /* blocks x pages */
 	int sh_prog, sh_upp, sh_alloc;       /* log2 when a power of two, else -1 */
+	int sh_pp, sh_planes;                /* same for plane_pages, planes */
 	/* wear: blocks per erase count, for min/max/mean without a scan */
 	uint64_t *erase_cnt;
 	uint32_t erase_cnt_n, erase_min, erase_max;
@@ -277,6 +295,16 @@ static inline uint64_t ftl_l2p(const ssd *s, uint32_t lpn)
 	if (v)
 		return v - 1;
 	return lpn < s->fill_n ? ftl_fill_pua(s, lpn) : PUA_NONE;
+}
+
+static inline int fill_moved_get(const ssd *s, uint64_t pua)
+{
+	return (int)(s->fill_moved[pua >> 6] >> (pua & 63)) & 1;
+}
+
+static inline void fill_moved_set(ssd *s, uint64_t pua)
+{
+	s->fill_moved[pua >> 6] |= 1ull << (pua & 63);
 }
 
 /* Logical unit held (validly) by physical unit pua, NONE if none.  A zero
