@@ -197,6 +197,19 @@ static void place(ssd *s, uint32_t lpn, uint64_t pua, uint32_t ver)
 static uint32_t pick_victim(ssd *s, uint32_t plane)
 {
 	uint32_t base = plane * (uint32_t)s->p.blocks, best = NONE;
+	if (s->p.gc_policy == SSD_GC_GREEDY) {
+		/* Most invalid units = fewest valid, first such block: the same
+		 * pick as the score below, in integers. */
+		uint32_t best_valid = s->units_per_block;
+		for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++) {
+			const struct block *b = &s->blk[base + i];
+			if (b->valid < best_valid && b->state == BLK_FULL) {
+				best_valid = b->valid;
+				best = base + i;
+			}
+		}
+		return best;
+	}
 	double best_score = -1;
 	uint64_t now = s->q ? evq_now(s->q) : 0;
 	for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++) {
@@ -614,10 +627,14 @@ void ftl_precondition(ssd *s)
 	if (!over)
 		return;
 	/* Random overwrites in batches: draw a batch's units (in the order
-	 * the programs take them), prefetch their mapping entries, then the
-	 * reverse-map entries and blocks of their old homes, then program
-	 * them: on a large drive every one of those is a cache miss, and the
-	 * prefetches let them overlap. */
+	 * the programs take them), then program them with a software
+	 * pipeline of prefetches: the mapping entry of the unit PF_L2P ahead,
+	 * the reverse-map entry (or fill bit) and block of the old home of the
+	 * unit PF_OLD ahead.  On a large drive every one of those is a cache
+	 * miss; a fixed distance keeps a few dozen in flight, which is what the
+	 * memory system overlaps (prefetching a whole batch at once overruns
+	 * it and the later ones are lost). */
+	enum { PF_L2P = 64, PF_OLD = 32 };
 	enum { BATCH = 2048 };   /* >= the largest program (1024 units) */
 	uint32_t *lp = xmalloc(BATCH * sizeof *lp);
 	uint32_t *vr = xmalloc(BATCH * sizeof *vr);
@@ -641,22 +658,28 @@ void ftl_precondition(ssd *s)
 		for (uint32_t i = 0; i < n; i++) {
 			lp[i] = (uint32_t)rng_below(&s->rng, range);
 			vr[i] = ftl_ver_next(s, lp[i]);
+		}
+		for (uint32_t i = 0; i < PF_L2P && i < n; i++)
 			lt_prefetch(&s->l2p, lp[i]);
-		}
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t v = lt_get(&s->l2p, lp[i]), old = PUA_NONE;
-			if (v) {
-				old = v - 1;
-				lt_prefetch(&s->p2l, old);
-			} else if (lp[i] < s->fill_n) {
-				old = ftl_fill_pua(s, lp[i]);
-				__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+		uint32_t pf_a = PF_L2P, pf_b = 0;   /* next unit for each prefetch */
+		for (uint32_t i = 0; i < n; i += s->prog_units) {
+			uint32_t end = i + s->prog_units < n ? i + s->prog_units : n;
+			for (; pf_a < end + PF_L2P && pf_a < n; pf_a++)
+				lt_prefetch(&s->l2p, lp[pf_a]);
+			for (; pf_b < end + PF_OLD && pf_b < n; pf_b++) {
+				uint64_t v = lt_get(&s->l2p, lp[pf_b]), old = PUA_NONE;
+				if (v) {
+					old = v - 1;
+					lt_prefetch(&s->p2l, old);
+				} else if (lp[pf_b] < s->fill_n) {
+					old = ftl_fill_pua(s, lp[pf_b]);
+					__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+				}
+				if (old != PUA_NONE)
+					__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
 			}
-			if (old != PUA_NONE)
-				__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+			ftl_program(s, lp + i, vr + i, end - i);
 		}
-		for (uint32_t i = 0; i < n; i += s->prog_units)
-			ftl_program(s, lp + i, vr + i, n - i < s->prog_units ? n - i : s->prog_units);
 		done += n;
 	}
 	s->timed = was;
