@@ -577,6 +577,10 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 		h_try_start(H);
 	}
 	r->events = evq_run(H->q, UINT64_MAX);
+	if ((rc = ssd_status(H->s, err))) {
+		progress_end(&H->prog);
+		goto out;   /* the drive ran out of space: no result */
+	}
 	if (H->samples_applied > H->pt_samples)
 		add_point(H, H->t_end);
 	progress_end(&H->prog);

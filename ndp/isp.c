@@ -808,6 +808,10 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 		w_try_reads(w);
 	}
 	r->events = evq_run(I->q, UINT64_MAX);
+	if ((rc = ssd_status(I->s, err))) {
+		progress_end(&I->prog);
+		goto out;   /* the drive ran out of space: no result */
+	}
 	uint64_t t_end = nd_max_u64(evq_now(I->q), I->t_model);
 	if (I->samples_applied > I->pt_samples)
 		add_point(I, t_end);
@@ -839,6 +843,8 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 		rc = evq_schedule(I->q, &I->inf_ev, t_end, inf_start);
 		ND_ASSERT(rc == 0);
 		r->events += evq_run(I->q, UINT64_MAX);
+		if ((rc = ssd_status(I->s, err)))
+			goto out;
 		uint64_t t1 = nd_max_u64(I->inf_t_end, evq_now(I->q));
 		r->infer_done = 1;
 		r->infer_acc = (double)I->inf_correct / (double)I->L.n_test;

@@ -151,6 +151,9 @@ int ndp_layout_place(struct ndp_layout *L, ssd *s, const struct ssd_params *sp,
 		return nd_errf(err, -EINVAL, "train.amplify: too many chunks");
 	/* Chunk-aligned regions: training chunks, then test chunks. */
 	ssd_write_functional(s, 0, need);
+	int rc = ssd_status(s, err);   /* out of space (GC could not keep up) */
+	if (rc)
+		return rc;
 	L->chunk = make_chunks(L, s, 0, L->n_slots, &L->n_chunks);
 	L->n_test = n_test;
 	L->test_chunk = make_chunks(L, s, train_chunks * L->chunk_units, n_test,
@@ -430,22 +433,13 @@ int ndp_layout_plan(struct ndp_layout *L, const struct ssd_params *sp, uint32_t 
 		    int amplify, uint64_t seed, struct nd_err *err)
 {
 	memset(L, 0, sizeof *L);
-	evq *q = NULL;
+	/* Placement is functional: an FTL-only drive (no event queue, its own
+	 * ledger) places the data exactly as a timed one does. */
 	ssd *s = NULL;
-	struct energy_ledger *led = xmalloc(sizeof *led);
-	en_init(led);
-	int rc = evq_create(64, &q);
-	if (rc) {
-		nd_errf(err, rc, "cannot create an event queue");
-		goto out;
-	}
-	if ((rc = ssd_create(sp, q, led, seed, &s, err)))
-		goto out;
-	rc = ndp_layout_place(L, s, sp, n_train, amplify, 0, err);
-out:
+	int rc = ssd_create(sp, NULL, NULL, seed, &s, err);
+	if (!rc)
+		rc = ndp_layout_place(L, s, sp, n_train, amplify, 0, err);
 	ssd_destroy(s);
-	evq_destroy(q);
-	free(led);
 	return rc;
 }
 

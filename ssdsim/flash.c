@@ -16,21 +16,26 @@ static void op_done(evq *q, struct evq_event *ev);
 static void op_sensed(evq *q, struct evq_event *ev);
 static void die_kick(ssd *s, uint32_t di);
 
+/* Free operations are a stack of pointers (LIFO, the order a linked free
+ * list would give): taking one reads the hot stack, not the cold op, and the
+ * op that comes next is prefetched. */
 static struct fop *fop_get(ssd *s)
 {
-	if (!s->fop_free) {
+	if (!s->fop_n) {
 		size_t n = 1024;
 		char *chunk = xmalloc(n * s->fop_size);
 		s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
 		s->chunks[s->nchunks++] = chunk;
-		for (size_t i = 0; i < n; i++) {
-			struct fop *f = (struct fop *)(void *)(chunk + i * s->fop_size);
-			f->next = s->fop_free;
-			s->fop_free = f;
+		if (s->fop_cap < s->nchunks * n) {
+			s->fop_cap = s->nchunks * n;
+			s->fop_stack = xrealloc(s->fop_stack, s->fop_cap * sizeof *s->fop_stack);
 		}
+		for (size_t i = 0; i < n; i++)
+			s->fop_stack[s->fop_n++] = (struct fop *)(void *)(chunk + i * s->fop_size);
 	}
-	struct fop *f = s->fop_free;
-	s->fop_free = f->next;
+	struct fop *f = s->fop_stack[--s->fop_n];
+	if (s->fop_n)
+		__builtin_prefetch(s->fop_stack[s->fop_n - 1], 1, 1);
 	memset(f, 0, sizeof *f);
 	f->s = s;
 	return f;
@@ -38,8 +43,7 @@ static struct fop *fop_get(ssd *s)
 
 static void fop_put(ssd *s, struct fop *f)
 {
-	f->next = s->fop_free;
-	s->fop_free = f;
+	s->fop_stack[s->fop_n++] = f;
 }
 
 struct fop *flash_new_op(ssd *s, int kind, uint32_t die)
@@ -106,6 +110,12 @@ static void die_kick(ssd *s, uint32_t di)
 	} else {
 		return;
 	}
+	/* The next queued op was made long ago (GC queues a whole victim at
+	 * once): fetch it while this one runs. */
+	if (d->rq_head)
+		__builtin_prefetch(d->rq_head, 0, 1);
+	if (d->wq_head)
+		__builtin_prefetch(d->wq_head, 0, 1);
 	d->cur = f;
 	uint64_t now = evq_now(s->q);
 	f->t_start = now;

@@ -5,10 +5,20 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/progress.h"
 #include "core/report.h"
 #include "core/util.h"
+
+/* CPU seconds of the calling thread (a sweep runs points in parallel). */
+static double cpu_s(void)
+{
+	struct timespec t;
+	if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t))
+		return 0;
+	return (double)t.tv_sec + (double)t.tv_nsec * 1e-9;
+}
 
 struct host_req {
 	struct ssd_req r;
@@ -221,7 +231,7 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 	d.o = o;
 	d.res = res;
 	int rc = 0;
-	double t0 = nd_wall_s();
+	double t0 = nd_wall_s(), c0 = cpu_s();
 	evq_create(1024, &d.q);
 	struct ssd_params sp = *o->ssd;
 	sp.verify = sp.verify || o->verify;
@@ -241,7 +251,7 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 	if (!o->progress)
 		d.prog.enabled = 0;
 
-	double t_sim0 = nd_wall_s();
+	double t_sim0 = nd_wall_s(), c_sim0 = cpu_s();
 	if (closed_loop(&d)) {
 		struct wl_ioreq io;
 		for (int i = 0; i < o->wl->qd && next_io(&d, &io); i++)
@@ -252,6 +262,7 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 	}
 	res->events = evq_run(d.q, UINT64_MAX);
 	res->wall_sim_s = nd_wall_s() - t_sim0;
+	res->cpu_sim_s = cpu_s() - c_sim0;
 	progress_end(&d.prog);
 	ND_ASSERT(d.outstanding == 0);
 	/* Flush the write buffer so WAF and the mapping cover every write. */
@@ -280,6 +291,7 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 	}
 out:
 	res->wall_s = nd_wall_s() - t0;
+	res->cpu_s = cpu_s() - c0;
 	ssd_destroy(d.s);
 	evq_destroy(d.q);
 	for (size_t i = 0; i < d.nchunks; i++)

@@ -38,6 +38,7 @@ struct ssd_run_result {
 	struct energy_ledger led;
 	double wall_s;                  /* whole run, wall clock */
 	double wall_sim_s;              /* event loop only (no preconditioning) */
+	double cpu_s, cpu_sim_s;        /* the same in CPU time of this thread */
 	uint64_t events;
 	int verified;                   /* 1 verified OK, 0 not asked */
 	uint64_t pre_trace_units;       /* written by trace-aware preconditioning */

@@ -118,6 +118,7 @@ void ssd_destroy(ssd *s)
 	for (size_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i]);
 	free(s->chunks);
+	free(s->fop_stack);
 	ftl_fini(s);
 	free(s->die);
 	free(s->ch);

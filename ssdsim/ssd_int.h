@@ -221,7 +221,8 @@ struct ssd {
 
 	/* fop pool */
 	size_t fop_size;
-	struct fop *fop_free;
+	struct fop **fop_stack;     /* free ops (see flash.c) */
+	size_t fop_n, fop_cap;
 	void **chunks;
 	size_t nchunks;
 

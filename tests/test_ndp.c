@@ -603,6 +603,56 @@ START_TEST(cli_train_runs_and_reports)
 }
 END_TEST
 
+START_TEST(layout_plan_without_event_queue_matches_timed_drive)
+{
+	/* ndp_layout_plan() places the data on an FTL-only drive (no event
+	 * queue); the chunks must land exactly where ndp_layout_place() on a
+	 * timed drive puts them: on a pristine drive (implicit fill) and on a
+	 * filled, overwritten one (placement through the program path, GC). */
+	const char *cfgs[][4] = {
+		{ NULL },
+		{ "ssd.precondition.fill=1", "ssd.precondition.overwrite=0.3",
+		  "ssd.ftl.gc_policy=cost_benefit", NULL },
+	};
+	for (int k = 0; k < 2; k++) {
+		struct cfg c;
+		load(&c, cfgs[k]);
+		struct nd_err err = { 0 };
+		struct ndp_layout a, b;
+		ck_assert_msg(ndp_layout_plan(&a, &c.ssd, 10000, 3, c.run.seed, &err) == 0, "%s",
+			      err.msg);
+		evq *q;
+		ssd *s;
+		struct energy_ledger led;
+		en_init(&led);
+		ck_assert_int_eq(evq_create(16, &q), 0);
+		ck_assert_msg(ssd_create(&c.ssd, q, &led, c.run.seed, &s, &err) == 0, "%s", err.msg);
+		ck_assert_msg(ndp_layout_place(&b, s, &c.ssd, 10000, 3, 0, &err) == 0, "%s", err.msg);
+		ck_assert_uint_eq(a.n_chunks, b.n_chunks);
+		ck_assert_uint_gt(a.n_chunks, 8);
+		int chans = 0;
+		for (uint32_t i = 0; i < a.n_chunks; i++) {
+			ck_assert_uint_eq(a.chunk[i].unit, b.chunk[i].unit);
+			ck_assert_uint_eq(a.chunk[i].slot, b.chunk[i].slot);
+			ck_assert_uint_eq(a.chunk[i].n_units, b.chunk[i].n_units);
+			ck_assert_uint_eq(a.chunk[i].n_samples, b.chunk[i].n_samples);
+			ck_assert_int_eq(a.chunk[i].chan, b.chunk[i].chan);
+			chans |= 1 << a.chunk[i].chan;
+		}
+		/* every channel holds data: the comparison covers them all */
+		ck_assert_int_eq(chans, (1 << c.ssd.channels) - 1);
+		for (int g = 0; g <= a.channels; g++)
+			ck_assert_uint_eq(a.chan_first[g], b.chan_first[g]);
+		for (uint32_t i = 0; i < a.n_chunks; i++)
+			ck_assert_uint_eq(a.chan_list[i], b.chan_list[i]);
+		ndp_layout_free(&a);
+		ndp_layout_free(&b);
+		ssd_destroy(s);
+		evq_destroy(q);
+	}
+}
+END_TEST
+
 int main(void)
 {
 	struct nd_err err = { 0 };
@@ -633,6 +683,7 @@ int main(void)
 	tcase_add_test(t, amplified_data_set_is_k_times_larger);
 	tcase_add_test(t, errors_name_the_key_or_file);
 	tcase_add_test(t, cli_train_runs_and_reports);
+	tcase_add_test(t, layout_plan_without_event_queue_matches_timed_drive);
 	suite_add_tcase(s, t);
 	int rc = tu_run_suite(s);
 	wl_dataset_free(&tr);
