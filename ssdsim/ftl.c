@@ -16,7 +16,8 @@
 
 static void gc_plane(ssd *s, uint32_t plane);
 
-#define GC_WIN_UNITS 256   /* victim units decoded (and prefetched) at once */
+#define GC_WIN_UNITS 256   /* victim units decoded at once */
+#define GC_PF 32           /* mapping entries prefetched ahead of the moves */
 
 /* ---------------------------------------------------------------- tables */
 
@@ -368,24 +369,30 @@ static void gc_plane(ssd *s, uint32_t plane)
 		uint32_t dst_page = NONE, dst_fill = 0;
 		uint32_t first_pg = v * (uint32_t)s->p.pages;
 		uint32_t end_pg = first_pg + s->blk[v].wp;
-		/* The victim's logical units, a window of pages at a time, with
-		 * their mapping entries prefetched: the moves below rewrite
-		 * them, and on a large drive each is a cache miss.  (Which units
-		 * are valid does not change while the victim is emptied.) */
-		uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg;
+		/* The victim's logical units, a window of pages at a time, their
+		 * mapping entries prefetched GC_PF units ahead of the moves that
+		 * rewrite them (on a large drive each is a cache miss; prefetching
+		 * a whole window at once overruns the memory system).  Which
+		 * units are valid does not change while the victim is emptied. */
+		uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
 		uint32_t win_pages = GC_WIN_UNITS / s->upp;
 		ND_ASSERT(win_pages >= 1);
 		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
 			if (pg == wend) {
 				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
-				for (uint32_t i = 0; i < np * s->upp; i++) {
+				wn = np * s->upp;
+				for (uint32_t i = 0; i < wn; i++)
 					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
-					if (lpns[i] != NONE)
-						lt_prefetch(&s->l2p, lpns[i]);
-				}
+				for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
+					if (lpns[wpf] != NONE)
+						lt_prefetch(&s->l2p, lpns[wpf]);
 				wstart = pg;
 				wend = pg + np;
 			}
+			/* keep GC_PF mapping entries in flight ahead of the moves */
+			for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
+				if (lpns[wpf] != NONE)
+					lt_prefetch(&s->l2p, lpns[wpf]);
 			const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
 			uint32_t nvalid = 0;
 			for (uint32_t k = 0; k < s->upp; k++)

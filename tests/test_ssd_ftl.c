@@ -151,6 +151,48 @@ START_TEST(verify_3x_overwrites_on_implicit_fill)
 }
 END_TEST
 
+START_TEST(precondition_overwrite_3x_verifies)
+{
+	/* Must-show 2 through the preconditioning path itself: an implicitly
+	 * filled FTL-only drive, then ssd.precondition.overwrite=3 (3x the
+	 * capacity of random functional overwrites with GC, batched and
+	 * prefetched), greedy and cost-benefit, multi-plane and not: verify
+	 * finds nothing lost, stale or orphaned, and GC really ran: the drive
+	 * holds phys_units, so of the 4 x capacity written at least
+	 * 4 x capacity - phys_units must have been erased (ssd_create resets
+	 * the counters after preconditioning; the wear counts stay). */
+	const char *sets[][12] = {
+		{ "ssd.channels=2", "ssd.ways=2", "ssd.dies=1", "ssd.blocks=48", "ssd.pages=16",
+		  "ssd.ftl.op=0.25", "ssd.verify=true", "ssd.precondition.fill=1",
+		  "ssd.precondition.overwrite=3", NULL },
+		{ "ssd.channels=2", "ssd.ways=1", "ssd.dies=2", "ssd.blocks=48", "ssd.pages=16",
+		  "ssd.ftl.op=0.25", "ssd.verify=true", "ssd.precondition.fill=1",
+		  "ssd.precondition.overwrite=3", "ssd.nand.multiplane=false", NULL },
+	};
+	for (int c = 0; c < 2; c++)
+		for (int pol = 0; pol < 2; pol++) {
+			load(NULL, sets[c]);
+			sp.gc_policy = pol ? SSD_GC_COST_BENEFIT : SSD_GC_GREEDY;
+			ssd *s;
+			struct nd_err err = { 0 };
+			ck_assert_msg(ssd_create(&sp, NULL, NULL, 7, &s, &err) == 0, "%s", err.msg);
+			ck_assert_msg(ssd_verify(s, &err) == 0, "%s", err.msg);
+			struct ssd_stats st;
+			ssd_get_stats(s, &st);
+			uint64_t lpn = ssd_capacity_bytes(s) / ssd_unit_bytes(s);
+			uint64_t host = lpn + 3 * lpn;   /* fill=1, overwrite=3 */
+			uint64_t blocks = (uint64_t)sp.channels * sp.ways * sp.dies * sp.planes *
+					  sp.blocks;
+			uint64_t upb = (uint64_t)sp.pages * sp.page_bytes / sp.map_unit_bytes;
+			double erased = st.erase_mean * (double)blocks * (double)upb;
+			ck_assert_uint_eq(st.phys_units, blocks * upb);
+			ck_assert_msg(erased >= (double)(host - st.phys_units), "%g erased units of %llu",
+				      erased, (unsigned long long)host);
+			ssd_destroy(s);
+		}
+}
+END_TEST
+
 START_TEST(wide_map_entries_16tib)
 {
 	/* The MQSim device scaled to 65536 blocks per plane: 2^32 physical map
@@ -240,6 +282,7 @@ int main(void)
 	tcase_add_test(tc, ftl_without_event_queue);
 	tcase_add_test(tc, implicit_fill_matches_explicit_programs);
 	tcase_add_test(tc, verify_3x_overwrites_on_implicit_fill);
+	tcase_add_test(tc, precondition_overwrite_3x_verifies);
 	tcase_add_test(tc, wide_map_entries_16tib);
 	tcase_add_test(tc, trace_aware_preconditioning);
 	suite_add_tcase(s, tc);
