@@ -27,6 +27,11 @@ struct evq {
 	uint64_t now_ns;
 	uint64_t next_seq;
 	int stop;
+	/* evq_run popped heap[0] but left it in place while its handler runs:
+	 * the handler's first evq_schedule() takes that slot (one sift down
+	 * instead of a removal and an insertion); otherwise it is removed when
+	 * the handler returns or another call needs the heap. */
+	int hole;
 };
 
 int evq_create(size_t cap_hint, evq **out)
@@ -154,10 +159,17 @@ static void drop_top(evq *q)
 	}
 }
 
-static void drop_stale(evq *q)
+static inline void drop_stale(evq *q)
 {
 	while (q->ncanc && q->n > 0 && take_cancelled(q, hent_seq(&q->heap[0])))
 		drop_top(q);
+}
+
+static void fill_hole(evq *q)
+{
+	q->hole = 0;
+	drop_top(q);
+	drop_stale(q);
 }
 
 int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
@@ -166,6 +178,18 @@ int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
 		return -EINVAL;
 	if (ev->slot)
 		return -EBUSY;
+	if (q->hole) {
+		q->hole = 0;
+		ev->t_ns = t_ns;
+		ev->seq = q->next_seq++;
+		ev->fn = fn;
+		ev->slot = 1;
+		q->heap[0] = (struct hent){ (unsigned __int128)t_ns << 64 | ev->seq, ev };
+		q->live++;
+		sift_down(q, 0);
+		drop_stale(q);
+		return 0;
+	}
 	if (q->n == q->cap) {
 		q->cap *= 2;
 		q->heap = xrealloc(q->heap, q->cap * sizeof *q->heap);
@@ -185,6 +209,8 @@ int evq_cancel(evq *q, struct evq_event *ev)
 {
 	if (!ev->slot)
 		return -ENOENT;
+	if (q->hole)
+		fill_hole(q);
 	ev->slot = 0;
 	q->live--;
 	canc_add(q, ev->seq);
@@ -194,6 +220,8 @@ int evq_cancel(evq *q, struct evq_event *ev)
 
 struct evq_event *evq_pop(evq *q)
 {
+	if (q->hole)
+		fill_hole(q);
 	if (q->n == 0)
 		return NULL;
 	struct evq_event *e = q->heap[0].ev;
@@ -209,11 +237,19 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 {
 	uint64_t n = 0;
 	q->stop = 0;
+	if (q->hole)
+		fill_hole(q);
 	while (q->n > 0 && !q->stop) {
 		if (hent_t(&q->heap[0]) > t_end_ns)
 			break;
-		struct evq_event *e = evq_pop(q);
+		struct evq_event *e = q->heap[0].ev;
+		e->slot = 0;
+		q->live--;
+		q->now_ns = e->t_ns;
+		q->hole = 1;
 		e->fn(q, e);
+		if (q->hole)
+			fill_hole(q);
 		n++;
 	}
 	return n;
@@ -222,4 +258,9 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 void evq_stop(evq *q) { q->stop = 1; }
 uint64_t evq_now(const evq *q) { return q->now_ns; }
 size_t evq_size(const evq *q) { return q->live; }
-uint64_t evq_peek_time(const evq *q) { return q->n ? hent_t(&q->heap[0]) : UINT64_MAX; }
+uint64_t evq_peek_time(const evq *q)
+{
+	if (q->hole)   /* inside a handler: the queue without the running event */
+		fill_hole((evq *)q);
+	return q->n ? hent_t(&q->heap[0]) : UINT64_MAX;
+}

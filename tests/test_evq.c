@@ -116,6 +116,96 @@ START_TEST(run_until_and_peek)
 }
 END_TEST
 
+/* Handlers that schedule, cancel and peek while they run (the queue reuses
+ * the running event's heap slot for the first event a handler schedules),
+ * checked against a plain reference: each actor's pending (time, sequence),
+ * whose minimum, found by a linear scan, must be the event that fires. */
+enum { NACT = 48 };
+static struct tev act[NACT];
+static uint64_t ref_t[NACT], ref_seq[NACT], ref_next_seq, act_fired;
+static int ref_pending[NACT];
+static uint64_t act_bad;
+static struct rng act_rng;
+
+static int ref_min(void)
+{
+	int best = -1;
+	for (int a = 0; a < NACT; a++)
+		if (ref_pending[a] && (best < 0 || ref_t[a] < ref_t[best] ||
+				       (ref_t[a] == ref_t[best] && ref_seq[a] < ref_seq[best])))
+			best = a;
+	return best;
+}
+
+static void on_act(evq *q, struct evq_event *ev);
+
+static void act_schedule(evq *q, int a, uint64_t t)
+{
+	if (evq_schedule(q, &act[a].ev, t, on_act))
+		act_bad++;
+	ref_pending[a] = 1;
+	ref_t[a] = t;
+	ref_seq[a] = ref_next_seq++;
+	if (act[a].ev.seq != ref_seq[a])
+		act_bad++;
+}
+
+static void on_act(evq *q, struct evq_event *ev)
+{
+	int a = (int)container_of(ev, struct tev, ev)->id;
+	if (ref_min() != a || evq_now(q) != ref_t[a])
+		act_bad++;
+	ref_pending[a] = 0;
+	if (++act_fired >= 200000)
+		return;   /* the rest drains without rescheduling */
+	uint64_t now = evq_now(q);
+	uint32_t x = (uint32_t)rng_below(&act_rng, 100);
+	if (x < 20) {   /* peek first: the running event must not count */
+		int m = ref_min();
+		if (evq_peek_time(q) != (m < 0 ? UINT64_MAX : ref_t[m]))
+			act_bad++;
+	}
+	if (x < 85)
+		act_schedule(q, a, now + rng_below(&act_rng, 40));
+	int b = (int)rng_below(&act_rng, NACT);
+	if (x % 3 == 0 && !ref_pending[b])
+		act_schedule(q, b, now + rng_below(&act_rng, 40));
+	int c = (int)rng_below(&act_rng, NACT);
+	if (x % 7 == 0 && ref_pending[c]) {
+		if (evq_cancel(q, &act[c].ev))
+			act_bad++;
+		ref_pending[c] = 0;
+	}
+	if (x == 99 && ref_min() >= 0 && evq_peek_time(q) != ref_t[ref_min()])
+		act_bad++;
+	size_t live = 0;
+	for (int k = 0; k < NACT; k++)
+		live += (size_t)ref_pending[k];
+	if (evq_size(q) != live)
+		act_bad++;
+}
+
+START_TEST(handlers_schedule_cancel_peek_match_reference)
+{
+	evq *q;
+	ck_assert_int_eq(evq_create(4, &q), 0);
+	rng_seed(&act_rng, 7, 0);
+	ref_next_seq = 0;
+	act_fired = act_bad = 0;
+	for (int a = 0; a < NACT; a++) {
+		act[a].id = (uint64_t)a;
+		act_schedule(q, a, rng_below(&act_rng, 20));
+	}
+	uint64_t ran = evq_run(q, UINT64_MAX);
+	ck_assert_uint_eq(act_bad, 0);
+	ck_assert_uint_eq(ran, act_fired);
+	ck_assert_uint_ge(act_fired, 200000);
+	ck_assert_int_eq(ref_min(), -1);
+	ck_assert_uint_eq(evq_size(q), 0);
+	evq_destroy(q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("evq");
@@ -124,6 +214,7 @@ int main(void)
 	tcase_add_test(tc, order_ties_cancel_1e6);
 	tcase_add_test(tc, fifo_among_equal_times);
 	tcase_add_test(tc, run_until_and_peek);
+	tcase_add_test(tc, handlers_schedule_cancel_peek_match_reference);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }
