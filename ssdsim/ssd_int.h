@@ -35,9 +35,11 @@
  * on first touch too.  Entries are 32-bit, or 64-bit when wide.  Chunks
  * live at their own offset in one reserved (MAP_NORESERVE) mapping of the
  * whole table, so a chunk costs memory only once written; once a table is
- * dense (LT_DENSE_CHUNKS live) the mapping is marked for transparent huge
- * pages, which on a 512 GiB drive removes the TLB miss (a nested page walk
- * in a VM) that otherwise comes with every random mapping access. */
+ * dense (LT_DENSE_CHUNKS live, or lt_dense() before a large random
+ * overwrite) the mapping is marked for transparent huge pages: fewer page
+ * faults and TLB misses on random mapping accesses (measured on the 512 GiB
+ * preset, 0.1x overwrite: 5.3 -> 3.5 s user time; the kernel's zeroing
+ * stays). */
 #define LT_SHIFT 10
 #define LT_CHUNK (1u << LT_SHIFT)
 #define LT_DENSE_CHUNKS 16384u    /* 64 MiB of 32-bit entries */
