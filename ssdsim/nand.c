@@ -72,6 +72,9 @@ int ssd_nand_check(const void *vp, struct nd_err *err)
 			if (!n->t_read_pt_ns[k])
 				return nd_errf(err, -EINVAL, "ssd.nand.t_read_%s_ns: missing (0) for "
 					       "nand.cell %s", pt_names[k], ssd_cell_names[n->cell]);
+		}
+		for (int t = 0; t < bits; t++) {
+			int k = pt_index(n->cell, t);
 			if (!n->t_prog_pt_ns[k])
 				return nd_errf(err, -EINVAL, "ssd.nand.t_prog_%s_ns: missing (0) for "
 					       "nand.cell %s", pt_names[k], ssd_cell_names[n->cell]);
