@@ -201,10 +201,11 @@ void nand_charge_prog(ssd *s, const struct fop *f)
 		en_add(s->led, s->e_prog_pt[f->ptype], f->npages);
 }
 
-/* Binomial(n, p) from the error stream: inversion of the CDF (O(mean)
- * draws-free steps, exact) while the mean is moderate, else the normal
- * approximation (mean > 500: far beyond any ECC limit anyway). */
-static uint32_t binom(struct rng *r, uint32_t n, double p)
+/* Binomial(n, p) from the error stream: inversion of the CDF (exact; O(mean)
+ * steps) while the mean is moderate, else the normal approximation (mean >
+ * 500: far beyond any ECC limit anyway).  p0 = (1 - p)^n, passed in so a
+ * page's codewords compute it once. */
+static uint32_t binom_p0(struct rng *r, uint32_t n, double p, double p0)
 {
 	double mean = n * p;
 	double u = rng_uniform(r);
@@ -215,7 +216,7 @@ static uint32_t binom(struct rng *r, uint32_t n, double p)
 		return x < 0 ? 0 : x > n ? n : (uint32_t)llround(x);
 	}
 	double q = p / (1 - p);
-	double pk = exp((double)n * log1p(-p)), cdf = pk;
+	double pk = p0, cdf = pk;
 	uint32_t k = 0;
 	while (u > cdf && k < n) {
 		pk *= (double)(n - k) / (double)(k + 1) * q;
@@ -227,23 +228,52 @@ static uint32_t binom(struct rng *r, uint32_t n, double p)
 	return k;
 }
 
+static double binom_zero(uint32_t n, double p) { return exp((double)n * log1p(-p)); }
+
+static uint32_t binom(struct rng *r, uint32_t n, double p)
+{
+	return binom_p0(r, n, p, binom_zero(n, p));
+}
+
+/* RBER of a read of block b now (counts the read for read disturb). */
+static double block_rber(ssd *s, uint32_t b)
+{
+	const struct ssd_nand_params *n = &s->p.nx;
+	if (s->rd_epoch[b] != s->blk[b].erases) {
+		s->rd_epoch[b] = s->blk[b].erases;
+		s->rd_cnt[b] = 0;
+	}
+	uint32_t e = s->blk[b].erases;
+	double reads = (double)s->rd_cnt[b]++;
+	if (e >= 64)
+		return ssd_rber(n, n->pe_cycles + e, n->retention_days, reads);
+	if (!s->rber_ok[e]) {
+		/* ssd_rber() split into its read-independent part and slope:
+		 * the same operations in the same order, so the same bits. */
+		double w = 1.0 + (n->pe_cycles + e) / 1000.0;
+		double a = n->rber_base + n->rber_pe_coef * pow(w, n->rber_pe_exp);
+		if (n->retention_days > 0)
+			a += n->rber_ret_coef * pow(w, n->rber_ret_pe_exp) *
+			     pow(n->retention_days, n->rber_ret_exp);
+		s->rber_a[e] = a;
+		s->rber_b[e] = n->rber_rd_coef * pow(w, n->rber_rd_pe_exp);
+		s->rber_ok[e] = 1;
+	}
+	double r = s->rber_a[e] + s->rber_b[e] * reads;
+	return r < 0.5 ? r : 0.5;
+}
+
 void nand_draw_errors(ssd *s, struct fop *f)
 {
 	const struct ssd_nand_params *n = &s->p.nx;
 	struct ssd_nand_report *st = &s->st.nand;
 	uint32_t bits = 8u * (uint32_t)(n->cw_bytes + n->parity_bytes);
 	uint32_t ncw = f->xfer_bytes / (uint32_t)n->cw_bytes;
-	double rber[64];
+	double rber[64], p0[64];
 	uint32_t np = f->npages < 64 ? f->npages : 64;
 	for (uint32_t j = 0; j < np; j++) {
-		uint32_t b = page_block(s, f->ids[j]);
-		if (s->rd_epoch[b] != s->blk[b].erases) {
-			s->rd_epoch[b] = s->blk[b].erases;
-			s->rd_cnt[b] = 0;
-		}
-		rber[j] = ssd_rber(n, n->pe_cycles + s->blk[b].erases, n->retention_days,
-				   (double)s->rd_cnt[b]);
-		s->rd_cnt[b]++;
+		rber[j] = block_rber(s, page_block(s, f->ids[j]));
+		p0[j] = binom_zero(bits, rber[j]);
 		st->rber_sum += rber[j];
 		st->ecc_page_reads++;
 	}
@@ -253,7 +283,7 @@ void nand_draw_errors(ssd *s, struct fop *f)
 	uint32_t bad_pages = 0, last_bad = UINT32_MAX;
 	for (uint32_t c = 0; c < ncw; c++) {
 		uint32_t j = ncw > np ? (uint32_t)((uint64_t)c * np / ncw) : (c < np ? c : np - 1);
-		uint32_t e = binom(&s->err_rng, bits, rber[j]);
+		uint32_t e = binom_p0(&s->err_rng, bits, rber[j], p0[j]);
 		st->raw_bit_errors += e;
 		uint32_t step = 0;
 		double excess = rber[j] - n->rber_base;

@@ -232,6 +232,10 @@ struct ssd {
 	struct rng err_rng;
 	uint32_t *rd_cnt, *rd_epoch;
 	int e_read_pt[SSD_PAGE_TYPES], e_prog_pt[SSD_PAGE_TYPES];
+	/* RBER = rber_a[e] + rber_b[e] x reads for blocks with e < 64 erases
+	 * in the run (rber_ok[e]: computed) */
+	double rber_a[64], rber_b[64];
+	uint8_t rber_ok[64];
 };
 
 
