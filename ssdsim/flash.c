@@ -170,17 +170,31 @@ static void die_kick(ssd *s, uint32_t di)
 	f->t_start = now;
 	int rc;
 	switch (f->kind) {
-	case OP_READ:
-		nand_charge_read(s, f);
+	case OP_READ: {
+		/* (SLC inline: the page-type calls only with nand.cell set) */
+		uint64_t tr = s->p.t_read_ns;
+		if (s->p.nx.cell != SSD_CELL_SLC) {
+			nand_charge_read(s, f);
+			tr = nand_read_ns(s, f);
+		} else {
+			en_add(s->led, s->e_read, f->npages);
+		}
 		if (s->p.nx.ecc != SSD_ECC_NONE)
 			nand_draw_errors(s, f);
-		rc = evq_schedule(s->q, &f->ev, now + nand_read_ns(s, f), op_sensed);
+		rc = evq_schedule(s->q, &f->ev, now + tr, op_sensed);
 		break;
+	}
 	case OP_PROG: {
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
-		nand_charge_prog(s, f);
+		uint64_t tp = s->p.t_prog_ns;
+		if (s->p.nx.cell != SSD_CELL_SLC) {
+			nand_charge_prog(s, f);
+			tp = nand_prog_ns(s, f);
+		} else {
+			en_add(s->led, s->e_prog, f->npages);
+		}
 		f->t_array = t;
-		f->t_end = t + nand_prog_ns(s, f);
+		f->t_end = t + tp;
 		rc = evq_schedule(s->q, &f->ev, f->t_end, op_done);
 		break;
 	}
