@@ -196,6 +196,38 @@ START_TEST(read_suspends_program)
 }
 END_TEST
 
+/* The erase GC triggers (one die, 8 blocks of 4 one-unit pages, as
+ * test_ssd.c's erase_triggering_write_is_sum_of_parts): a read of the only
+ * valid unit submitted 1 ms into the erase suspends it.  The erase
+ * resumes after the read, then the write's program runs. */
+START_TEST(read_suspends_erase)
+{
+	const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
+			       "ssd.blocks=8", "ssd.pages=4", "ssd.page_bytes=4096",
+			       "ssd.ftl.op=1", "ssd.ftl.gc_threshold_blocks=1",
+			       "ssd.dram.write_through=true", "ssd.nand.suspend=erase",
+			       "ssd.nand.t_suspend_ns=25000", "ssd.nand.t_resume_ns=4000", NULL };
+	make(sets);
+	for (int i = 0; i < 28; i++)
+		ssd_write_functional(s, 0, 1);
+	uint64_t cmd = sp.link_lat_ns + ctrl_ns();
+	uint64_t t_e = cmd + link_x();           /* the erase starts */
+	submit(&one, 5, 1);   /* a new unit: unit 0 stays on flash, not in the buffer */
+	ck_assert_int_eq(evq_schedule(q, &late_ev, t_e + 1000000, submit_late), 0);
+	evq_run(q, UINT64_MAX);
+	struct ssd_stats st;
+	ssd_get_stats(s, &st);
+	ck_assert_uint_eq(st.flash_erases, 1);
+	ck_assert_uint_eq(st.nand.suspensions, 1);
+	ck_assert_uint_eq(late.t_done_ns - late.t_submit_ns,
+			  cmd + 25000 + sp.t_read_ns + chan_x() + link_x());
+	ck_assert_uint_eq(one.t_done_ns - one.t_submit_ns,
+			  t_e + sp.t_erase_ns + 25000 + sp.t_read_ns + chan_x() + 4000 +
+			  chan_x() + sp.t_prog_ns);
+	unmake();
+}
+END_TEST
+
 /* ------------------------------------------------ bit errors */
 
 #define CW_BITS (8 * (1024 + 128))
@@ -356,6 +388,7 @@ int main(void)
 	tcase_add_test(tc, qd1_read_takes_its_page_types_tr);
 	tcase_add_test(tc, mlc_read_and_program_by_page_type);
 	tcase_add_test(tc, read_suspends_program);
+	tcase_add_test(tc, read_suspends_erase);
 	tcase_add_test(tc, rber_model_by_hand);
 	tcase_add_test(tc, one_retry_step_costs_sense_transfer_decode);
 	tcase_add_test(tc, soft_decode_and_uncorrectable);
