@@ -352,6 +352,32 @@ START_TEST(read_disturb_counts_reads_since_erase)
 }
 END_TEST
 
+/* ------------------------------------------------ presets */
+
+/* The named-drive presets load and validate; the 850 PRO's idle QD1 read
+ * of an LSB and an MSB page is the sum of its parts over SATA. */
+START_TEST(named_drive_presets)
+{
+	tu_ssd_load("configs/samsung-980pro-1tb.json", NULL, &run, &sp, &wp);
+	ck_assert_uint_eq(sp.t_read_ns, 45000);
+	const char *sets[] = { "ssd.blocks=64", "ssd.pages=64", NULL };
+	tu_ssd_load("configs/samsung-850pro-256g.json", sets, &run, &sp, &wp);
+	ck_assert_int_eq(sp.nx.cell, SSD_CELL_MLC);
+	en_init(&led);
+	ck_assert_int_eq(evq_create(16, &q), 0);
+	struct nd_err err;
+	ck_assert_msg(ssd_create(&sp, q, &led, 7, &s, &err) == 0, "%s", err.msg);
+	/* 16 KiB pages, 4 units each; one target per program (8 ch x 3 ways x
+	 * 2 planes, multi-plane): units 0..7 fill page 0 of both planes of
+	 * die 0 (LSB); unit 8 * 24 starts the second round, page 1 (MSB). */
+	ssd_write_functional(s, 0, 8 * 24 + 8);
+	uint64_t cmd = sp.link_lat_ns + ctrl_ns();
+	ck_assert_uint_eq(single(0, 0), cmd + 40000 + chan_x() + link_x());
+	ck_assert_uint_eq(single(8 * 24, 0), cmd + 65000 + chan_x() + link_x());
+	unmake();
+}
+END_TEST
+
 /* ------------------------------------------------ bad input */
 
 static void bad(const char *set, const char *want)
@@ -394,6 +420,7 @@ int main(void)
 	tcase_add_test(tc, soft_decode_and_uncorrectable);
 	tcase_add_test(tc, error_counts_follow_rber_and_seed);
 	tcase_add_test(tc, read_disturb_counts_reads_since_erase);
+	tcase_add_test(tc, named_drive_presets);
 	tcase_add_test(tc, bad_keys_exit_2_naming_the_key);
 	suite_add_tcase(su, tc);
 	return tu_run_suite(su);
