@@ -58,6 +58,10 @@ struct fop *flash_new_op(ssd *s, int kind, uint32_t die)
 void flash_enqueue(ssd *s, struct fop *f, int read_q)
 {
 	struct die *d = &s->die[f->die];
+	/* Bit errors are drawn now, while the mapping is the one the read
+	 * was grouped by (the units of f are known only here). */
+	if (f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE)
+		nand_draw_errors(s, f);
 	f->next = NULL;
 	d->load++;
 	if (read_q && s->p.sched == SSD_SCHED_READ_FIRST) {
@@ -179,8 +183,6 @@ static void die_kick(ssd *s, uint32_t di)
 		} else {
 			en_add(s->led, s->e_read, f->npages);
 		}
-		if (s->p.nx.ecc != SSD_ECC_NONE)
-			nand_draw_errors(s, f);
 		rc = evq_schedule(s->q, &f->ev, now + tr, op_sensed);
 		break;
 	}

@@ -263,61 +263,125 @@ static double block_rber(ssd *s, uint32_t b)
 	return r < 0.5 ? r : 0.5;
 }
 
+/* Decoding state of one read operation while its codewords are drawn. */
+struct draw {
+	uint32_t bits, retries, soft;
+	uint8_t bad_page[64];
+};
+
+/* Draws one codeword of page j (model RBER rber, (1 - rber)^bits p0): its
+ * retry steps and decoding; returns its residual errors (0 if decoded). */
+static uint32_t draw_cw(ssd *s, struct fop *f, struct draw *d, double rber, double p0)
+{
+	const struct ssd_nand_params *n = &s->p.nx;
+	struct ssd_nand_report *st = &s->st.nand;
+	uint32_t e = binom_p0(&s->err_rng, d->bits, rber, p0);
+	st->raw_bit_errors += e;
+	st->codewords++;
+	uint32_t step = 0;
+	double excess = rber - n->rber_base;
+	while (e > (uint32_t)n->t_hard && step < (uint32_t)n->retry_max) {
+		step++;
+		excess *= n->retry_scale;
+		e = binom(&s->err_rng, d->bits, n->rber_base + excess);
+	}
+	if (step > d->retries)
+		d->retries = step;
+	if (e <= (uint32_t)n->t_hard)
+		return 0;
+	if (n->ecc == SSD_ECC_LDPC) {
+		d->soft = 1;
+		st->soft_decodes++;
+		if (e <= (uint32_t)n->t_soft)
+			return 0;
+	}
+	f->uncorr_cw++;
+	f->resid_bits += e;
+	return e;
+}
+
 void nand_draw_errors(ssd *s, struct fop *f)
 {
 	const struct ssd_nand_params *n = &s->p.nx;
 	struct ssd_nand_report *st = &s->st.nand;
-	uint32_t bits = 8u * (uint32_t)(n->cw_bytes + n->parity_bytes);
-	uint32_t ncw = f->xfer_bytes / (uint32_t)n->cw_bytes;
+	struct draw d = { .bits = 8u * (uint32_t)(n->cw_bytes + n->parity_bytes) };
+	uint32_t ub = (uint32_t)s->p.map_unit_bytes;
+	uint32_t cpu = ub / (uint32_t)n->cw_bytes;       /* codewords per unit */
+	uint32_t nunits = f->xfer_bytes / ub;
 	double rber[64], p0[64];
 	uint32_t np = f->npages < 64 ? f->npages : 64;
 	for (uint32_t j = 0; j < np; j++) {
 		rber[j] = block_rber(s, page_block(s, f->ids[j]));
-		p0[j] = binom_zero(bits, rber[j]);
+		p0[j] = binom_zero(d.bits, rber[j]);
 		st->rber_sum += rber[j];
 		st->ecc_page_reads++;
+		d.bad_page[j] = 0;
 	}
-	uint32_t retries = 0, soft = 0;
 	f->resid_bits = 0;
 	f->uncorr_cw = 0;
-	uint32_t bad_pages = 0, last_bad = UINT32_MAX;
-	for (uint32_t c = 0; c < ncw; c++) {
-		uint32_t j = ncw > np ? (uint32_t)((uint64_t)c * np / ncw) : (c < np ? c : np - 1);
-		uint32_t e = binom_p0(&s->err_rng, bits, rber[j], p0[j]);
-		st->raw_bit_errors += e;
-		uint32_t step = 0;
-		double excess = rber[j] - n->rber_base;
-		while (e > (uint32_t)n->t_hard && step < (uint32_t)n->retry_max) {
-			step++;
-			excess *= n->retry_scale;
-			e = binom(&s->err_rng, bits, n->rber_base + excess);
-		}
-		if (step > retries)
-			retries = step;
-		if (e <= (uint32_t)n->t_hard)
-			continue;
-		if (n->ecc == SSD_ECC_LDPC) {
-			soft = 1;
-			st->soft_decodes++;
-			if (e <= (uint32_t)n->t_soft)
+	uint32_t drawn = 0;
+	struct ssd_req *r = f->req;
+	if (r && np > 1) {
+		/* Which of the request's units this operation carries: those not
+		 * in the buffer whose page it reads (as dispatch_read() grouped
+		 * them; the mapping has not changed since, the op is queued in
+		 * the same event).  Each draws its codewords at its page's RBER. */
+		uint64_t u0 = r->off_bytes / ub, u1 = (r->off_bytes + r->len_bytes - 1) / ub;
+		for (uint64_t u = u0; u <= u1 && drawn < nunits; u++) {
+			uint32_t lpn = (uint32_t)(u % s->n_lpn);
+			if (buf_find(s, lpn) != NONE)
 				continue;
+			uint64_t pua = ftl_l2p(s, lpn);
+			if (pua == PUA_NONE)
+				continue;
+			uint32_t pg = pua_page(s, pua), j = 0;
+			while (j < np && f->ids[j] != pg)
+				j++;
+			if (j == np)
+				continue;
+			uint32_t resid = 0;
+			for (uint32_t c = 0; c < cpu; c++)
+				resid += draw_cw(s, f, &d, rber[j], p0[j]);
+			d.bad_page[j] |= resid > 0;
+			drawn++;
+			if (r->unit_errors)
+				r->unit_errors(r, u, resid);
 		}
-		f->uncorr_cw++;
-		f->resid_bits += e;
-		if (j != last_bad) {
-			bad_pages++;
-			last_bad = j;
+	} else if (r) {
+		/* One page: every unit of the request that is not buffered. */
+		uint64_t u0 = r->off_bytes / ub, u1 = (r->off_bytes + r->len_bytes - 1) / ub;
+		for (uint64_t u = u0; u <= u1 && drawn < nunits; u++) {
+			uint32_t lpn = (uint32_t)(u % s->n_lpn);
+			if (buf_find(s, lpn) != NONE || ftl_l2p(s, lpn) == PUA_NONE ||
+			    pua_page(s, ftl_l2p(s, lpn)) != f->ids[0])
+				continue;
+			uint32_t resid = 0;
+			for (uint32_t c = 0; c < cpu; c++)
+				resid += draw_cw(s, f, &d, rber[0], p0[0]);
+			d.bad_page[0] |= resid > 0;
+			drawn++;
+			if (r->unit_errors)
+				r->unit_errors(r, u, resid);
 		}
 	}
-	st->codewords += ncw;
+	/* GC reads (no request), and any unit not matched above (a request
+	 * split over more than 64 operations): codewords on the op's pages in
+	 * turn. */
+	for (uint32_t k = drawn; k < nunits; k++) {
+		uint32_t j = (k - drawn) % np, resid = 0;
+		for (uint32_t c = 0; c < cpu; c++)
+			resid += draw_cw(s, f, &d, rber[j], p0[j]);
+		d.bad_page[j] |= resid > 0;
+	}
+	for (uint32_t j = 0; j < np; j++)
+		st->uncorrectable_pages += d.bad_page[j];
 	st->flash_read_ops++;
-	st->retry_steps += retries;
-	st->reads_retried += retries > 0;
+	st->retry_steps += d.retries;
+	st->reads_retried += d.retries > 0;
 	st->uncorrectable_cw += f->uncorr_cw;
-	st->uncorrectable_pages += bad_pages;
 	st->residual_bit_errors += f->resid_bits;
-	f->rounds = (uint8_t)(retries + (soft ? (uint32_t)n->soft_senses : 0));
-	f->soft = (uint8_t)soft;
+	f->rounds = (uint8_t)(d.retries + (d.soft ? (uint32_t)n->soft_senses : 0));
+	f->soft = (uint8_t)d.soft;
 }
 
 void ssd_nand_get(const ssd *s, struct ssd_nand_report *r)

@@ -126,6 +126,12 @@ struct ssd_req {
 	uint8_t path;          /* enum ssd_path */
 	ssd_done_fn done;
 	void *arg;
+	/* Optional (NULL: none; callers zero the request), reads with
+	 * nand.ecc.type on: called once for every map unit the request reads
+	 * from flash (logical unit number, raw bit errors left in it after
+	 * decoding: 0 when all its codewords decoded), when its flash read is
+	 * queued, so before done(); consumers apply them at done(). */
+	void (*unit_errors)(struct ssd_req *r, uint64_t unit, uint32_t resid_bits);
 	uint64_t t_submit_ns;  /* set by ssd_submit */
 	uint64_t t_done_ns;    /* set before done() */
 	/* Reads with nand.ecc.type on, set before done(): raw bit errors left

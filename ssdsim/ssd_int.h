@@ -344,8 +344,9 @@ uint64_t nand_prog_ns(ssd *s, const struct fop *f);
 /* Charges one sense / one program of f to the energy ledger. */
 void nand_charge_read(ssd *s, const struct fop *f);
 void nand_charge_prog(ssd *s, const struct fop *f);
-/* Draws the bit errors of read f (first sense): sets rounds, soft,
- * resid_bits, uncorr_cw and the statistics. */
+/* Draws the bit errors of read f when it is queued: sets rounds, soft,
+ * resid_bits, uncorr_cw and the statistics; calls its request's
+ * unit_errors for every unit it carries. */
 void nand_draw_errors(ssd *s, struct fop *f);
 
 /* The slower-to-program of page type `cur` and flash page pg's type. */

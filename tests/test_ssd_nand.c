@@ -309,6 +309,56 @@ START_TEST(soft_decode_and_uncorrectable)
 }
 END_TEST
 
+/* Residual errors per read unit through ssd_req.unit_errors. */
+static uint64_t cb_unit[16];
+static uint32_t cb_resid[16], cb_n;
+static void on_unit(struct ssd_req *r, uint64_t unit, uint32_t resid)
+{
+	(void)r;
+	ck_assert_uint_lt(cb_n, 16);
+	cb_unit[cb_n] = unit;
+	cb_resid[cb_n++] = resid;
+}
+
+START_TEST(unit_errors_callback_per_unit)
+{
+	/* Two planes: units 0,1 share a two-page multi-plane read, 2,3 another. */
+	const char *sets[] = { ECC_SETS("0.1"), "ssd.planes=2", "ssd.nand.retry.max_steps=0",
+			       "ssd.nand.ecc.t_soft=200", NULL };
+	for (int uncorr = 1; uncorr >= 0; uncorr--) {
+		const char *ok[] = { ECC_SETS("1e-4"), "ssd.planes=2", NULL };
+		make(uncorr ? sets : ok);
+		ssd_write_functional(s, 0, 8);
+		memset(&one, 0, sizeof one);
+		one.off_bytes = 4096;
+		one.len_bytes = 4 * 4096;
+		one.done = on_done;
+		one.unit_errors = on_unit;
+		cb_n = 0;
+		ck_assert_int_eq(ssd_submit(s, &one), 0);
+		evq_run(q, UINT64_MAX);
+		struct ssd_stats st;
+		ssd_get_stats(s, &st);
+		ck_assert_uint_eq(st.flash_read_pages, 4);
+		ck_assert_uint_eq(cb_n, 4);
+		uint64_t sum = 0;
+		for (uint32_t i = 0; i < 4; i++) {
+			ck_assert_uint_eq(cb_unit[i], 1 + i);
+			/* 4 codewords of ~922 errors each, none corrected */
+			if (uncorr)
+				ck_assert(cb_resid[i] > 4 * 800 && cb_resid[i] < 4 * 1050);
+			else
+				ck_assert_uint_eq(cb_resid[i], 0);
+			sum += cb_resid[i];
+		}
+		ck_assert_uint_eq(sum, one.resid_bit_errors);
+		ck_assert_uint_eq(one.uncorrectable_cw, uncorr ? 16 : 0);
+		ck_assert_uint_eq(st.nand.uncorrectable_pages, uncorr ? 4 : 0);
+		unmake();
+	}
+}
+END_TEST
+
 START_TEST(error_counts_follow_rber_and_seed)
 {
 	/* 2000 reads at RBER 1e-3: 8000 codewords, mean 73728 errors (sd 271). */
@@ -418,6 +468,7 @@ int main(void)
 	tcase_add_test(tc, rber_model_by_hand);
 	tcase_add_test(tc, one_retry_step_costs_sense_transfer_decode);
 	tcase_add_test(tc, soft_decode_and_uncorrectable);
+	tcase_add_test(tc, unit_errors_callback_per_unit);
 	tcase_add_test(tc, error_counts_follow_rber_and_seed);
 	tcase_add_test(tc, read_disturb_counts_reads_since_erase);
 	tcase_add_test(tc, named_drive_presets);
