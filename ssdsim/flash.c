@@ -1,6 +1,8 @@
 /*
  * flash.c — flash scheduling: operation pool, per-die queues (host reads
- * first under read_first), die and channel timing, energy per operation.
+ * first under read_first), die and channel timing, energy per operation,
+ * and the timing of the nand.h features: page-type times, program/erase
+ * suspend for host reads, read-retry re-senses and decode latency.
  */
 #include "ssdsim/ssd_int.h"
 #include "ssdsim/power_int.h"
@@ -14,7 +16,10 @@
 
 static void op_done(evq *q, struct evq_event *ev);
 static void op_sensed(evq *q, struct evq_event *ev);
+static void op_resense(evq *q, struct evq_event *ev);
+static void op_suspended(evq *q, struct evq_event *ev);
 static void die_kick(ssd *s, uint32_t di);
+static void try_suspend(ssd *s, struct die *d);
 
 /* Free operations are a stack of pointers (LIFO, the order a linked free
  * list would give): taking one reads the hot stack, not the cold op, and the
@@ -57,6 +62,10 @@ struct fop *flash_new_op(ssd *s, int kind, uint32_t die)
 void flash_enqueue(ssd *s, struct fop *f, int read_q)
 {
 	struct die *d = &s->die[f->die];
+	/* Bit errors are drawn now, while the mapping is the one the read
+	 * was grouped by (the units of f are known only here). */
+	if (f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE)
+		nand_draw_errors(s, f);
 	f->next = NULL;
 	d->load++;
 	if (read_q && s->p.sched == SSD_SCHED_READ_FIRST) {
@@ -74,6 +83,8 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 	}
 	if (!d->cur)
 		die_kick(s, f->die);
+	else if (read_q && s->p.nx.suspend != SSD_SUSP_OFF)
+		try_suspend(s, d);
 }
 
 static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
@@ -91,11 +102,63 @@ static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
 	return ch->free_ns;
 }
 
+/* A host read has queued on die d while it programs or erases: suspend
+ * that operation (nand.suspend) if its kind may be suspended, it has not
+ * used up its suspensions and it would still run past the suspend.  The
+ * suspend takes effect once the array phase runs (a program's data is
+ * loaded first); the die takes the read t_suspend_ns later. */
+static void try_suspend(ssd *s, struct die *d)
+{
+	const struct ssd_nand_params *n = &s->p.nx;
+	struct fop *c = d->cur;
+	if (!c || d->susp || c->kind == OP_READ)
+		return;
+	int mask = c->kind == OP_PROG ? SSD_SUSP_PROGRAM : SSD_SUSP_ERASE;
+	if (!(n->suspend & mask) || c->nsusp >= (uint32_t)n->max_suspends)
+		return;
+	uint64_t at = nd_max_u64(evq_now(s->q), c->t_array);
+	if (c->t_end <= at + n->t_suspend_ns)
+		return;
+	int rc = evq_cancel(s->q, &c->ev);
+	ND_ASSERT(rc == 0);
+	c->t_end -= at;              /* now: the time it has left */
+	c->nsusp++;
+	d->susp = c;
+	s->st.nand.suspensions++;
+	s->st.nand.suspend_wait_ns += at + n->t_suspend_ns - evq_now(s->q);
+	rc = evq_schedule(s->q, &c->ev, at + n->t_suspend_ns, op_suspended);
+	ND_ASSERT(rc == 0);
+}
+
+/* The suspend is in force: the die is free for reads. */
+static void op_suspended(evq *q, struct evq_event *ev)
+{
+	struct fop *c = container_of(ev, struct fop, ev);
+	ssd *s = c->s;
+	struct die *d = &s->die[c->die];
+	d->busy_ns += evq_now(q) - c->t_start;
+	d->cur = NULL;
+	die_kick(s, c->die);
+}
+
 static void die_kick(ssd *s, uint32_t di)
 {
 	struct die *d = &s->die[di];
 	if (d->cur)
 		return;
+	if (d->susp && !d->rq_head) {
+		/* No read waits: resume the suspended operation. */
+		struct fop *c = d->susp;
+		uint64_t now = evq_now(s->q);
+		d->susp = NULL;
+		d->cur = c;
+		c->t_start = now;
+		c->t_array = now + s->p.nx.t_resume_ns;
+		c->t_end += c->t_array;
+		int rc = evq_schedule(s->q, &c->ev, c->t_end, op_done);
+		ND_ASSERT(rc == 0);
+		return;
+	}
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;
 	struct fop *f = d->rq_head;
@@ -121,19 +184,37 @@ static void die_kick(ssd *s, uint32_t di)
 	f->t_start = now;
 	int rc;
 	switch (f->kind) {
-	case OP_READ:
-		en_add(s->led, s->e_read, f->npages);
-		rc = evq_schedule(s->q, &f->ev, now + s->p.t_read_ns, op_sensed);
+	case OP_READ: {
+		/* (SLC inline: the page-type calls only with nand.cell set) */
+		uint64_t tr = s->p.t_read_ns;
+		if (s->p.nx.cell != SSD_CELL_SLC) {
+			nand_charge_read(s, f);
+			tr = nand_read_ns(s, f);
+		} else {
+			en_add(s->led, s->e_read, f->npages);
+		}
+		rc = evq_schedule(s->q, &f->ev, now + tr, op_sensed);
 		break;
+	}
 	case OP_PROG: {
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
-		en_add(s->led, s->e_prog, f->npages);
-		rc = evq_schedule(s->q, &f->ev, t + s->p.t_prog_ns, op_done);
+		uint64_t tp = s->p.t_prog_ns;
+		if (s->p.nx.cell != SSD_CELL_SLC) {
+			nand_charge_prog(s, f);
+			tp = nand_prog_ns(s, f);
+		} else {
+			en_add(s->led, s->e_prog, f->npages);
+		}
+		f->t_array = t;
+		f->t_end = t + tp;
+		rc = evq_schedule(s->q, &f->ev, f->t_end, op_done);
 		break;
 	}
 	default:
 		en_add(s->led, s->e_erase, 1);
-		rc = evq_schedule(s->q, &f->ev, now + s->p.t_erase_ns, op_done);
+		f->t_array = now;
+		f->t_end = now + s->p.t_erase_ns;
+		rc = evq_schedule(s->q, &f->ev, f->t_end, op_done);
 		break;
 	}
 	ND_ASSERT(rc == 0);
@@ -146,7 +227,22 @@ static void op_sensed(evq *q, struct evq_event *ev)
 	struct fop *f = container_of(ev, struct fop, ev);
 	ssd *s = f->s;
 	uint64_t t = chan_reserve(s, s->die[f->die].chan, f->xfer_bytes);
-	int rc = evq_schedule(q, &f->ev, t, op_done);
+	int rc;
+	if (f->rounds)   /* decode fails: the die senses again after the decoder */
+		rc = evq_schedule(q, &f->ev, t + s->p.nx.t_dec_ns, op_resense);
+	else
+		rc = evq_schedule(q, &f->ev, t, op_done);
+	ND_ASSERT(rc == 0);
+}
+
+/* Read retry (or a soft-information sense): tR again, same die. */
+static void op_resense(evq *q, struct evq_event *ev)
+{
+	struct fop *f = container_of(ev, struct fop, ev);
+	ssd *s = f->s;
+	f->rounds--;
+	nand_charge_read(s, f);
+	int rc = evq_schedule(q, &f->ev, evq_now(q) + nand_read_ns(s, f), op_sensed);
 	ND_ASSERT(rc == 0);
 }
 
@@ -161,6 +257,13 @@ static void op_done(evq *q, struct evq_event *ev)
 	if (s->pw)
 		power_op_end(s, f);
 	struct ssd_req *r = f->req;
+	if (r && f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE) {
+		/* The data is usable once decoded (the die is free already). */
+		uint64_t t = evq_now(q) + s->p.nx.t_dec_ns + (f->soft ? s->p.nx.t_soft_dec_ns : 0);
+		r->priv.t_data_ns = nd_max_u64(r->priv.t_data_ns, t);
+		r->resid_bit_errors += f->resid_bits;
+		r->uncorrectable_cw += f->uncorr_cw;
+	}
 	int freed = 0;
 	if (f->kind == OP_PROG && f->nslots) {
 		for (uint32_t i = 0; i < f->nslots; i++)

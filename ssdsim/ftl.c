@@ -338,7 +338,7 @@ void ftl_erase_block(ssd *s, uint32_t b)
 
 /* Programs one GC destination page holding `filled` units (the rest is
  * padding): statistics always, a flash operation when timed. */
-static void gc_program_page(ssd *s, uint32_t die, uint32_t filled)
+static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled)
 {
 	s->st.pad_units += s->upp - filled;
 	s->st.prog_units_written += s->upp;
@@ -347,6 +347,7 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t filled)
 		return;
 	struct fop *w = flash_new_op(s, OP_PROG, die);
 	w->npages = 1;
+	w->ptype = nand_prog_slower(s, 0, page);
 	w->xfer_bytes = (uint32_t)s->p.page_bytes;
 	flash_enqueue(s, w, 0);
 }
@@ -404,6 +405,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 				/* Read the page; only its valid units cross the channel. */
 				struct fop *r = flash_new_op(s, OP_READ, die);
 				r->npages = 1;
+				r->ids[0] = pg;
 				r->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
 				flash_enqueue(s, r, 0);
 			}
@@ -437,13 +439,13 @@ static void gc_plane(ssd *s, uint32_t plane)
 				dst_fill++;
 				s->st.gc_units_moved++;
 				if (dst_fill == s->upp) {
-					gc_program_page(s, die, dst_fill);
+					gc_program_page(s, die, dst_page, dst_fill);
 					dst_page = NONE;
 				}
 			}
 		}
 		if (dst_page != NONE)
-			gc_program_page(s, die, dst_fill);
+			gc_program_page(s, die, dst_page, dst_fill);
 		ND_ASSERT(s->blk[v].valid == 0);
 		ftl_erase_block(s, v);
 	}
@@ -485,6 +487,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	uint32_t die = plane_die(s, target);
 	uint32_t nplanes = s->p.multiplane ? (uint32_t)s->p.planes : 1;
 	uint32_t used = 0, pages = 0;
+	uint8_t ptype = 0;
 	uint32_t need = (n + s->upp - 1) / s->upp, first = 0;
 	if (nplanes > 1 && need < nplanes) {
 		first = s->die[die].next_plane;
@@ -495,6 +498,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 		if (page == NONE)
 			break;
 		pages++;
+		ptype = nand_prog_slower(s, ptype, page);
 		for (uint32_t j = 0; j < s->upp; j++) {
 			if (used < n) {
 				place(s, lpns[used], (uint64_t)page * s->upp + j, vers[used]);
@@ -511,6 +515,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 		return NULL;
 	struct fop *f = flash_new_op(s, OP_PROG, die);
 	f->npages = (uint16_t)pages;
+	f->ptype = ptype;
 	f->xfer_bytes = pages * (uint32_t)s->p.page_bytes;
 	return f;
 }

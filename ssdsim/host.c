@@ -200,6 +200,8 @@ int ssd_submit(ssd *s, struct ssd_req *r)
 	r->priv.owner = s;
 	r->t_submit_ns = now;
 	r->t_done_ns = 0;
+	r->resid_bit_errors = 0;
+	r->uncorrectable_cw = 0;
 	r->priv.pending = 0;
 	r->priv.units_left = 0;
 	r->priv.t_data_ns = now;

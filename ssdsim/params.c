@@ -115,6 +115,7 @@ static const struct cfg_key ssd_keys[] = {
 	CFG_KEY_BOOL("verify", verify, 0,
 	  "keep a shadow record of every unit's version and check the mapping at the end"),
 	SSD_POWER_KEYS,
+	SSD_NAND_KEYS,
 	CFG_END
 };
 
@@ -176,7 +177,8 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.op: %g leaves %.1f spare blocks per plane; GC needs at least %d "
 			       "(threshold + 2 open blocks)", p->op, spare, p->gc_threshold_blocks + 2);
-	return ssd_power_check(p, err);
+	int rc = ssd_power_check(p, err);
+	return rc ? rc : ssd_nand_check(p, err);
 }
 
 const struct cfg_section ssd_section = {

@@ -273,6 +273,7 @@ int ssd_run(const struct ssd_run_opts *o, struct ssd_run_result *res,
 	ssd_account_static(d.s, res->t_drain_ns);
 	ssd_power_get(d.s, &res->pw);
 	ssd_get_stats(d.s, &res->st);
+	ssd_nand_get(d.s, &res->st.nand);
 	res->n_channels = o->ssd->channels;
 	res->n_dies = ssd_n_dies(d.s);
 	res->chan_util = xcalloc((size_t)res->n_channels, sizeof(double));
@@ -416,6 +417,9 @@ struct cJSON *ssd_run_metrics(const struct ssd_run_result *r)
 	cJSON_AddItemToObject(m, "energy_j", en_to_json(&r->led));
 	if (r->pw.enabled)
 		cJSON_AddItemToObject(m, "power", ssd_power_json(&r->pw));
+	cJSON *nand = ssd_nand_json(&r->st.nand);
+	if (nand)   /* only with a nand.h feature on */
+		cJSON_AddItemToObject(m, "nand", nand);
 	if (r->verified)
 		cJSON_AddStringToObject(m, "verify", "ok");
 	return m;
@@ -486,6 +490,18 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 			"commands held by the budget\n", r->pw.avg_w, r->pw.cap_w, r->pw.state,
 			r->pw.throttle ? "" : ", not enforced", (unsigned long long)r->pw.held_ops,
 			(unsigned long long)r->pw.held_cmds);
+	if (r->st.nand.ecc != SSD_ECC_NONE)
+		fprintf(out, "  NAND errors: RBER %.3g (model mean %.3g), %.3f retry steps per flash read, "
+			"%llu soft-decoded and %llu uncorrectable codewords (%llu pages)\n",
+			r->st.nand.rber_measured, r->st.nand.rber_model_mean,
+			r->st.nand.flash_read_ops ? (double)r->st.nand.retry_steps /
+			(double)r->st.nand.flash_read_ops : 0.0,
+			(unsigned long long)r->st.nand.soft_decodes,
+			(unsigned long long)r->st.nand.uncorrectable_cw,
+			(unsigned long long)r->st.nand.uncorrectable_pages);
+	if (r->st.nand.suspend != SSD_SUSP_OFF)
+		fprintf(out, "  NAND suspend: %llu programs/erases suspended for reads\n",
+			(unsigned long long)r->st.nand.suspensions);
 	if (r->verified)
 		fprintf(out, "  verify: every written unit maps to its latest version; no orphans\n");
 	fprintf(out, "  (%llu events in %.2f s wall, %.2f s of it preconditioning; %.0f requests/s simulated)\n",

@@ -97,6 +97,7 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	s->e_st_ctrl = en_static(led, "static", "controller_cores", p->ctrl_core_w * p->ctrl_cores);
 	s->e_st_dram = en_static(led, "static", "ssd_dram_background", p->dram_static_w);
 	power_create(s);
+	nand_init(s, seed);
 
 	s->timed = q != NULL;
 	ftl_precondition(s);
@@ -115,6 +116,7 @@ void ssd_destroy(ssd *s)
 	if (!s)
 		return;
 	power_destroy(s);
+	nand_fini(s);
 	for (size_t i = 0; i < s->nchunks; i++)
 		free(s->chunks[i]);
 	free(s->chunks);

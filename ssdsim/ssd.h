@@ -31,6 +31,7 @@
 #include "core/energy.h"
 #include "core/err.h"
 #include "core/evq.h"
+#include "ssdsim/nand.h"
 #include "ssdsim/power.h"
 
 enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
@@ -83,6 +84,8 @@ struct ssd_params {
 	int verify;
 	/* drive power model and budget (power.h) */
 	struct ssd_power_params pw;
+	/* page types, suspend, bit errors (nand.h) */
+	struct ssd_nand_params nx;
 };
 
 extern const struct cfg_section ssd_section;
@@ -123,8 +126,19 @@ struct ssd_req {
 	uint8_t path;          /* enum ssd_path */
 	ssd_done_fn done;
 	void *arg;
+	/* Optional (NULL: none; callers zero the request), reads with
+	 * nand.ecc.type on: called once for every map unit the request reads
+	 * from flash (logical unit number, raw bit errors left in it after
+	 * decoding: 0 when all its codewords decoded), when its flash read is
+	 * queued, so before done(); consumers apply them at done(). */
+	void (*unit_errors)(struct ssd_req *r, uint64_t unit, uint32_t resid_bits);
 	uint64_t t_submit_ns;  /* set by ssd_submit */
 	uint64_t t_done_ns;    /* set before done() */
+	/* Reads with nand.ecc.type on, set before done(): raw bit errors left
+	 * in the data returned (those of its uncorrectable codewords) and the
+	 * count of such codewords; 0 when every codeword decoded. */
+	uint32_t resid_bit_errors;
+	uint32_t uncorrectable_cw;
 	struct ssd_req_priv priv;   /* the SSD's; do not touch */
 };
 
@@ -195,6 +209,7 @@ struct ssd_stats {
 	uint64_t channel_bytes;
 	uint32_t map_entry_bits;   /* 32, or 64 when physical units pass 2^32 - 2 */
 	uint64_t phys_units;       /* physical map units of the geometry */
+	struct ssd_nand_report nand;   /* nand.h features (zeros when off) */
 };
 void ssd_get_stats(const ssd *s, struct ssd_stats *st);
 

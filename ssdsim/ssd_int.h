@@ -110,6 +110,15 @@ struct fop {
 	uint32_t nslots;
 	struct ssd_req *req;
 	uint64_t t_start;
+	/* nand.c features (all zero when off) */
+	uint8_t ptype;        /* PROG: slowest page type of its pages */
+	uint8_t nsusp;        /* times suspended */
+	uint8_t rounds;       /* READ: re-senses left (retry, soft senses) */
+	uint8_t soft;         /* READ: ends with soft decoding */
+	uint32_t resid_bits;  /* READ: raw errors of uncorrectable codewords */
+	uint32_t uncorr_cw;
+	uint64_t t_array;     /* PROG/ERASE: start of the array phase */
+	uint64_t t_end;       /* PROG/ERASE: scheduled end */
 	uint32_t ids[];       /* PROG: buffer slots to release; READ: pages */
 };
 
@@ -117,6 +126,7 @@ struct die {
 	struct fop *rq_head, *rq_tail;   /* host reads */
 	struct fop *wq_head, *wq_tail;   /* programs, erases, GC (and all, if FIFO) */
 	struct fop *cur;
+	struct fop *susp;                /* program/erase suspended for reads */
 	uint64_t busy_ns;
 	uint32_t chan;
 	uint32_t load;                   /* ops queued or running */
@@ -238,6 +248,15 @@ struct ssd {
 	int e_st_nand, e_st_ctrl, e_st_dram;
 
 	struct ssd_power *pw;       /* power model, NULL when off (power.c) */
+
+	/* nand.c: bit-error stream and per-block reads since erase (ECC on) */
+	struct rng err_rng;
+	uint32_t *rd_cnt, *rd_epoch;
+	int e_read_pt[SSD_PAGE_TYPES], e_prog_pt[SSD_PAGE_TYPES];
+	/* RBER = rber_a[e] + rber_b[e] x reads for blocks with e < 64 erases
+	 * in the run (rber_ok[e]: computed) */
+	double rber_a[64], rber_b[64];
+	uint8_t rber_ok[64];
 };
 
 
@@ -345,6 +364,30 @@ void ftl_fini(ssd *s);
 struct fop *flash_new_op(ssd *s, int kind, uint32_t die);
 /* Queues f on its die (read_q: the host-read queue under read_first). */
 void flash_enqueue(ssd *s, struct fop *f, int read_q);
+
+/* ---- nand.c */
+void nand_init(ssd *s, uint64_t seed);
+void nand_fini(ssd *s);
+/* tR of a read of f's pages (slowest page type); counts the types. */
+uint64_t nand_read_ns(ssd *s, const struct fop *f);
+/* tPROG of a program of page type pt. */
+uint64_t nand_prog_ns(ssd *s, const struct fop *f);
+/* Charges one sense / one program of f to the energy ledger. */
+void nand_charge_read(ssd *s, const struct fop *f);
+void nand_charge_prog(ssd *s, const struct fop *f);
+/* Draws the bit errors of read f when it is queued: sets rounds, soft,
+ * resid_bits, uncorr_cw and the statistics; calls its request's
+ * unit_errors for every unit it carries. */
+void nand_draw_errors(ssd *s, struct fop *f);
+
+/* The slower-to-program of page type `cur` and flash page pg's type. */
+static inline uint8_t nand_prog_slower(const ssd *s, uint8_t cur, uint32_t pg)
+{
+	if (s->p.nx.cell == SSD_CELL_SLC)
+		return 0;
+	int t = ssd_page_type(s->p.nx.cell, pg % (uint32_t)s->p.pages);
+	return s->p.nx.t_prog_pt_ns[t] > s->p.nx.t_prog_pt_ns[cur] ? (uint8_t)t : cur;
+}
 
 /* ---- buffer.c */
 void buf_release(ssd *s, uint32_t slot);
