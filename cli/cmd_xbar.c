@@ -1,6 +1,7 @@
 /* cmd_xbar.c — `ndpsim xbar`: BNNs on ReRAM / XNOR-RRAM crossbar tiles. */
 #include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -241,9 +242,10 @@ static int do_train(struct xctx *x)
 	for (int l = 0; l <= x->m->nl; l++)
 		cJSON_AddItemToArray(d, cJSON_CreateNumber(x->m->dim[l]));
 	if (!x->c.quiet)
-		printf("ndpsim xbar train — %s 784-%s-10, seed %llu\n  test accuracy (digital, 10,000 images): %.2f %%\n  model: %s/model.bnn\n",
+		printf("ndpsim xbar train — %s 784-%s-10, seed %llu\n  test accuracy (digital, 10,000 images): %.2f %%\n",
 		       x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "network (b)", dims_text(x->bp.hidden),
-		       (unsigned long long)x->run.seed, 100 * acc, x->final_out);
+		       (unsigned long long)x->run.seed, 100 * acc);
+	x->done_note = " (the model: model.bnn)";
 	return finish(x, mt) ? -1 : 0;
 }
 
@@ -737,6 +739,19 @@ fail:
 	return -1;
 }
 
+/* Whether the model file sits directly in the directory out (both exist). */
+static int model_inside(const char *model, const char *out)
+{
+	char dir[4096], a[PATH_MAX], b[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", model);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	return realpath(dir, a) && realpath(out, b) && !strcmp(a, b);
+}
+
 int cmd_xbar(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -815,6 +830,9 @@ int cmd_xbar(int argc, char **argv)
 	static char outbuf[256];
 	snprintf(outbuf, sizeof outbuf, "results/xbar-%s", !strcmp(x.sub, "noise-sweep") ? "sweep" : x.sub);
 	x.final_out = x.c.out_dir ? x.c.out_dir : outbuf;
+	if (x.model_path && model_inside(x.model_path, x.final_out))
+		return cli_usage_error(subname, "--model %s lies in --out %s, which this run replaces "
+				       "as a whole; name another --out", x.model_path, x.final_out);
 	/* staged beside the named directory and swapped in whole (core/outdir.h):
 	 * a failed or killed run leaves the previous set as it was */
 	if (rep_outdir_begin(&x.od, x.final_out, &x.err))

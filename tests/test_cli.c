@@ -639,6 +639,9 @@ START_TEST(model_file_checked)
 	ck_assert_msg(rc == 2, "exit %d: %s", rc, out);
 	ck_assert_msg(strstr(out, path) && strstr(out, "non-finite"), "%s", out);
 	ck_assert_int_ne(stat(d, &st), 0);
+	/* a model inside the --out it would replace is refused before anything runs */
+	rc = tu_ndpsim(out, sizeof out, "xbar eval --model %s --out %s", path, tu_tmpdir());
+	ck_assert_msg(rc == 2 && strstr(out, "replaces as a whole"), "exit %d: %s", rc, out);
 }
 END_TEST
 
