@@ -409,6 +409,18 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 		fprintf(stderr, "ndpsim: %s\n", e.msg);
 		_exit(1);
 	}
+	/* This sweep holds DIR's lock, so whoever still holds the point's own
+	 * lock is a worker of a killed sweep that has not finished dying (its
+	 * SIGKILL is delivered, its files not yet closed): wait for it (up to
+	 * 5 s) instead of failing the point with "another ndpsim run". */
+	snprintf(path, sizeof path, "%s.lock", dir);
+	int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	for (int t = 0; lfd >= 0 && t < 500 && flock(lfd, LOCK_EX | LOCK_NB); t++) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	if (lfd >= 0)
+		close(lfd);   /* the command takes it again */
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	unlink(path);   /* never take a stale report for this run's */
 	/* The log is written beside the point's directory and moved into it
