@@ -37,6 +37,11 @@ struct cli_common {
 int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 		   struct nd_err *err);
 
+/* The value of option `name` at argv[*i], written "--name=value" or
+ * "--name value" (then *i is advanced to the value).  NULL when argv[*i] is
+ * not that option, or, with *missing set to 1, when the value is missing. */
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *missing);
+
 /* Text for --help listing the common options. */
 extern const char cli_common_help[];
 

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/registry.h"
+#include "core/outdir.h"
 #include "core/report.h"
 #include "core/util.h"
 #include "hostif/calib.h"
@@ -84,24 +85,6 @@ static int parse_int(const char *s, long lo, long hi, long *out)
 		return -EINVAL;
 	*out = v;
 	return 0;
-}
-
-/* Value of "--name=value" or "--name value"; NULL when a is not --name. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name, int *missing)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n])
-		return NULL;
-	if (*i + 1 >= argc) {
-		*missing = 1;
-		return NULL;
-	}
-	return argv[++*i];
 }
 
 static void *section_params(const struct cfg_bundle *b, const struct cfg_section *sec)
@@ -323,7 +306,7 @@ int cmd_calibrate(int argc, char **argv)
 	struct hif_calib *c = NULL;
 	struct hif_calib_valid *v = NULL;
 	const char *out = "results/host-profile.json";
-	int do_io = 0, validate = 0, only = 0, reps = 5, rc = 0, have_data = 0;
+	int do_io = 0, validate = 0, only = 0, reps = 5, rc = 0, have_data = 0, lock_fd = -1;
 	cJSON *prof = NULL, *meas = NULL;
 
 	hif_calib_opts_init(&o);
@@ -346,7 +329,7 @@ int cmd_calibrate(int argc, char **argv)
 		size_t k;
 		for (k = 0; k < ND_ARRAY_LEN(names); k++) {
 			j = i;
-			if ((val = opt_value(argc, argv, &j, names[k], &missing)) || missing)
+			if ((val = cli_opt_value(argc, argv, &j, names[k], &missing)) || missing)
 				break;
 		}
 		if (k < ND_ARRAY_LEN(names)) {
@@ -430,6 +413,11 @@ int cmd_calibrate(int argc, char **argv)
 		rc = fail(&err);
 		goto out;
 	}
+	/* one calibration per --out at a time (core/outdir.h) */
+	if (!only && (rc = rep_out_lock(out, &lock_fd, &err))) {
+		rc = fail(&err);
+		goto out;
+	}
 	const struct run_params *run = section_params(&b, &run_section);
 	const struct ssd_params *sp = section_params(&b, &ssd_section);
 	const struct ndp_train_params *tp = section_params(&b, &ndp_train_section);
@@ -492,8 +480,12 @@ int cmd_calibrate(int argc, char **argv)
 		print_power(c);
 	}
 	if (!only) {
+		/* both files written (each atomically) before anything says so;
+		 * the measurements first, so a profile on disk always has its
+		 * measurements beside it */
 		prof = hif_calib_profile_json(c);
-		if ((rc = write_json(out, prof, &err))) {
+		meas = hif_calib_measurements_json(c, v);
+		if ((rc = write_json(mpath, meas, &err)) || (rc = write_json(out, prof, &err))) {
 			rc = fail(&err);
 			goto out;
 		}
@@ -502,15 +494,8 @@ int cmd_calibrate(int argc, char **argv)
 	}
 	if (validate && !com.quiet)
 		print_valid(v);
-	if (!only) {
-		meas = hif_calib_measurements_json(c, v);
-		if ((rc = write_json(mpath, meas, &err))) {
-			rc = fail(&err);
-			goto out;
-		}
-		if (!com.quiet)
-			printf("measurements: %s\n", mpath);
-	}
+	if (!only && !com.quiet)
+		printf("measurements: %s\n", mpath);
 	rc = 0;
 out:
 	cJSON_Delete(prof);
@@ -522,5 +507,7 @@ out:
 	free(v);
 	free(c);
 	cli_bundle_free(&b);
+	if (lock_fd >= 0)
+		close(lock_fd);
 	return rc;
 }

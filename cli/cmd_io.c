@@ -13,12 +13,15 @@
 #include "cli/cmds.h"
 #include "core/err.h"
 #include "core/hist.h"
+#include "core/outdir.h"
+#include "core/report.h"
 #include "core/util.h"
+#include "core/version.h"
 #include "hostif/io.h"
 
 static const char io_help[] =
 	"usage: ndpsim io --file F [--backend uring|aio|sync] [--bs SIZE] [--qd N]\n"
-	"                 [--direct] [--expect-crc HEX] [--json] [--no-fallback] [--no-crc]\n"
+	"                 [--direct] [--expect-crc HEX] [--json] [--out DIR] [--no-fallback] [--no-crc]\n"
 	"\n"
 	"Reads F once, start to end, with real I/O and reports MB/s (10^6 bytes/s),\n"
 	"IOPS, per-request latency percentiles and the crc32 of the file.\n"
@@ -32,6 +35,8 @@ static const char io_help[] =
 	"  --direct          open with O_DIRECT (bs must be a multiple of 512)\n"
 	"  --expect-crc HEX  fail (exit 1) unless the file's crc32 is HEX\n"
 	"  --json            print one JSON object instead of the table\n"
+	"  --out DIR         also write DIR/report.json ({version, metrics}: the --json\n"
+	"                    object), replacing DIR as a whole\n"
 	"  --no-fallback     fail instead of falling back to another backend\n"
 	"  --no-crc          do not compute the checksum\n"
 	"  --help            this text\n"
@@ -87,7 +92,8 @@ static void print_table(const struct hif_io_opts *o, const char *file,
 		printf("  crc32       %08x\n", (unsigned)r->crc32);
 }
 
-static int print_json(const struct hif_io_opts *o, const char *file,
+/* The metrics of one read (the --json object, and report.json's metrics). */
+static cJSON *io_json(const struct hif_io_opts *o, const char *file,
 		      const struct hif_io_result *r, int crc_checked, int crc_ok)
 {
 	const struct hist *h = &r->lat_ns;
@@ -110,7 +116,7 @@ static int print_json(const struct hif_io_opts *o, const char *file,
 	cJSON_AddNumberToObject(lat, "p50", (double)hist_quantile(h, 0.50));
 	cJSON_AddNumberToObject(lat, "p90", (double)hist_quantile(h, 0.90));
 	cJSON_AddNumberToObject(lat, "p99", (double)hist_quantile(h, 0.99));
-	cJSON_AddNumberToObject(lat, "p99.9", (double)hist_quantile(h, 0.999));
+	cJSON_AddNumberToObject(lat, "p999", (double)hist_quantile(h, 0.999));
 	cJSON_AddNumberToObject(lat, "max", (double)h->max);
 	if (o->crc) {
 		snprintf(hex, sizeof hex, "%08x", (unsigned)r->crc32);
@@ -118,33 +124,14 @@ static int print_json(const struct hif_io_opts *o, const char *file,
 	}
 	if (crc_checked)
 		cJSON_AddBoolToObject(j, "crc_ok", crc_ok);
-	char *s = cJSON_Print(j);
-	ND_ASSERT(s);
-	puts(s);
-	free(s);
-	cJSON_Delete(j);
-	return 0;
-}
-
-/* Value of option argv[*i]: "--opt=value" or "--opt value". NULL if absent. */
-static const char *opt_value(int argc, char **argv, int *i, const char *name)
-{
-	size_t n = strlen(name);
-	const char *a = argv[*i];
-	if (strncmp(a, name, n))
-		return NULL;
-	if (a[n] == '=')
-		return a + n + 1;
-	if (a[n] || *i + 1 >= argc)
-		return NULL;
-	return argv[++*i];
+	return j;
 }
 
 /* The option name if a is one of the options that take a value. */
 static const char *value_opt(const char *a)
 {
 	static const char *const names[] = {
-		"--file", "--backend", "--bs", "--qd", "--expect-crc",
+		"--file", "--backend", "--bs", "--qd", "--expect-crc", "--out",
 	};
 	for (size_t k = 0; k < ND_ARRAY_LEN(names); k++) {
 		size_t n = strlen(names[k]);
@@ -160,7 +147,8 @@ int cmd_io(int argc, char **argv)
 	struct nd_err err = { 0 };
 	struct hif_io_result *res = NULL;
 	hif_reader *r = NULL;
-	const char *file = NULL;
+	const char *file = NULL, *out = NULL;
+	struct rep_outdir od = { .lock_fd = -1 };
 	int json = 0, want_crc = 0, rc = 0;
 	uint32_t expect = 0;
 
@@ -179,11 +167,14 @@ int cmd_io(int argc, char **argv)
 		} else if (!strcmp(a, "--no-crc")) {
 			o.crc = 0;
 		} else if ((name = value_opt(a)) != NULL) {
-			v = opt_value(argc, argv, &i, name);
+			int missing = 0;
+			v = cli_opt_value(argc, argv, &i, name, &missing);
 			if (!v || !*v)
 				return cli_usage_error("io", "option %s needs a value", name);
 			if (!strcmp(name, "--file")) {
 				file = v;
+			} else if (!strcmp(name, "--out")) {
+				out = v;
 			} else if (!strcmp(name, "--backend")) {
 				if (!hif_io_backend_long(v))
 					return cli_usage_error("io",
@@ -217,6 +208,11 @@ int cmd_io(int argc, char **argv)
 	if (want_crc && !o.crc)
 		return cli_usage_error("io", "--expect-crc and --no-crc exclude each other");
 
+	/* report.json is staged and swapped in whole (core/outdir.h) */
+	if (out && rep_outdir_begin(&od, out, &err) < 0) {
+		rc = cli_error(&err);
+		goto out;
+	}
 	if (hif_io_open(file, &o, &r, &err) < 0) {
 		rc = cli_error(&err);
 		goto out;
@@ -227,16 +223,37 @@ int cmd_io(int argc, char **argv)
 		goto out;
 	}
 	int crc_ok = !want_crc || res->crc32 == expect;
-	if (json)
-		print_json(&o, file, res, want_crc, crc_ok);
-	else
+	if (out) {
+		cJSON *rep = cJSON_CreateObject();
+		ND_ASSERT(rep);
+		cJSON_AddStringToObject(rep, "version", NDPSIM_VERSION);
+		cJSON_AddItemToObject(rep, "metrics", io_json(&o, file, res, want_crc, crc_ok));
+		int w = rep_write_json(od.stage, "report.json", rep, &err);
+		cJSON_Delete(rep);
+		if (w || rep_outdir_commit(&od, &err)) {
+			rc = cli_error(&err);
+			goto out;
+		}
+	}
+	if (json) {
+		cJSON *j = io_json(&o, file, res, want_crc, crc_ok);
+		char *text = cJSON_Print(j);
+		ND_ASSERT(text);
+		puts(text);
+		free(text);
+		cJSON_Delete(j);
+	} else {
 		print_table(&o, file, res);
+		if (out)
+			printf("  report      %s/report.json\n", out);
+	}
 	if (!crc_ok) {
 		fprintf(stderr, "ndpsim: %s: checksum mismatch: crc32 %08x, expected %08x\n",
 			file, (unsigned)res->crc32, (unsigned)expect);
 		rc = 1;
 	}
 out:
+	rep_outdir_abort(&od);
 	free(res);
 	hif_io_close(r);
 	return rc;

@@ -6,7 +6,10 @@
 #include "analog/xbar.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/registry.h"
+#include "core/outdir.h"
 #include "core/report.h"
+#include "core/util.h"
 #include "hostif/compare.h"
 #include "hostif/ndram.h"
 #include "hostif/host.h"
@@ -54,34 +57,38 @@ int cmd_run(int argc, char **argv)
 	struct bnn_params bp;
 	struct xbar_params xp;
 	struct hif_compare_params cp;
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &run_section, &run);
-	cfg_bundle_add(&b, &ssd_section, &sp);
-	cfg_bundle_add(&b, &ndp_train_section, &tp);
-	cfg_bundle_add(&b, &ndp_section, &np);
-	cfg_bundle_add(&b, &ihp_section, &hp);
-	cfg_bundle_add(&b, &ndram_section, &dp);
-	cfg_bundle_add(&b, &bnn_section, &bp);
-	cfg_bundle_add(&b, &xbar_section, &xp);
-	cfg_bundle_add(&b, &hif_compare_section, &cp);
+	struct cfg_bundle b;
+	const struct cli_param pool[] = {
+		{ &run_section, &run }, { &ssd_section, &sp }, { &ndp_train_section, &tp },
+		{ &ndp_section, &np }, { &ihp_section, &hp }, { &ndram_section, &dp },
+		{ &bnn_section, &bp }, { &xbar_section, &xp }, { &hif_compare_section, &cp },
+	};
+	cli_bundle_cmd(&b, "run", pool, ND_ARRAY_LEN(pool));   /* sections: cli/registry.c */
 	if (cli_load(&b, &c, &err))
 		return cli_error(&err);
 	cli_apply_run(&run);
 	const char *out = c.out_dir ? c.out_dir : "results/run";
-	if (rep_mkdir_p(out, &err))
+	/* staged beside out and swapped in whole (core/outdir.h) */
+	struct rep_outdir od;
+	if (rep_outdir_begin(&od, out, &err))
 		return cli_error(&err);
 	struct hif_compare res;
 	int rc = hif_compare_run(&b, !c.quiet && isatty(2), &res, &err);
 	if (rc) {
 		hif_compare_free(&res);
+		rep_outdir_abort(&od);
 		return cli_error(&err);
 	}
 	cJSON *rep = rep_new(&b, run.seed, hif_compare_metrics(&res));
-	rc = rep_write_json(out, "report.json", rep, &err);
+	rc = rep_write_json(od.stage, "report.json", rep, &err);
 	cJSON_Delete(rep);
 	if (!rc)
-		rc = hif_compare_write_files(&res, out, &err);
-	if (!c.quiet) {
+		rc = hif_compare_write_files(&res, od.stage, &err);
+	if (!rc)
+		rc = rep_outdir_commit(&od, &err);
+	else
+		rep_outdir_abort(&od);
+	if (!c.quiet && !rc) {
 		printf("ndpsim run — host vs storage vs memory, seed %llu\n",
 		       (unsigned long long)run.seed);
 		hif_compare_print(&res, stdout);

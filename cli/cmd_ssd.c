@@ -7,8 +7,10 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/registry.h"
 #include "core/outdir.h"
 #include "core/report.h"
+#include "core/util.h"
 #include "ssdsim/run.h"
 
 static const char help[] =
@@ -74,10 +76,11 @@ int cmd_ssd(int argc, char **argv)
 	struct run_params run;
 	struct ssd_params sp;
 	struct wl_params wp;
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &run_section, &run);
-	cfg_bundle_add(&b, &ssd_section, &sp);
-	cfg_bundle_add(&b, &wl_section, &wp);
+	struct cfg_bundle b;
+	const struct cli_param pool[] = {
+		{ &run_section, &run }, { &ssd_section, &sp }, { &wl_section, &wp },
+	};
+	cli_bundle_cmd(&b, "ssd", pool, ND_ARRAY_LEN(pool));   /* sections: cli/registry.c */
 	if (cli_load(&b, &c, &err))
 		return cli_error(&err);
 	cli_apply_run(&run);

@@ -40,6 +40,7 @@
 #include "cli/cmds.h"
 #include "cli/sweep.h"
 #include "core/file.h"
+#include "core/outdir.h"
 #include "core/report.h"
 #include "core/util.h"
 
@@ -227,6 +228,7 @@ struct sw {
 	int list;
 	struct sweep_grid g;
 	int res_fd;                 /* rank 0: DIR/results.jsonl, O_APPEND, flock'ed */
+	int lock_fd;                /* rank 0: DIR.lock (rep_out_lock), -1 if not held */
 	char res_path[4200];
 	off_t res_len;              /* bytes of complete lines in results.jsonl */
 	size_t total, done_before, finished, failed;
@@ -398,6 +400,8 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 		_exit(111);
 	if (s->res_fd >= 0)
 		close(s->res_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	char dir[4200], path[4300];
 	point_dir(s, i, dir, sizeof dir);
 	struct nd_err e = { 0 };
@@ -405,6 +409,18 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 		fprintf(stderr, "ndpsim: %s\n", e.msg);
 		_exit(1);
 	}
+	/* This sweep holds DIR's lock, so whoever still holds the point's own
+	 * lock is a worker of a killed sweep that has not finished dying (its
+	 * SIGKILL is delivered, its files not yet closed): wait for it (up to
+	 * 5 s) instead of failing the point with "another ndpsim run". */
+	snprintf(path, sizeof path, "%s.lock", dir);
+	int lfd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	for (int t = 0; lfd >= 0 && t < 500 && flock(lfd, LOCK_EX | LOCK_NB); t++) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	if (lfd >= 0)
+		close(lfd);   /* the command takes it again */
 	snprintf(path, sizeof path, "%s/report.json", dir);
 	unlink(path);   /* never take a stale report for this run's */
 	/* The log is written beside the point's directory and moved into it
@@ -528,7 +544,7 @@ static int check_manifest(struct sw *s)
 		cJSON *m = cJSON_Parse(buf);
 		const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(m, "command");
 		const cJSON *args = cJSON_GetObjectItemCaseSensitive(m, "args");
-		int same = cJSON_IsString(cmd) && !strcmp(cmd->valuestring, s->g.cmd->name) &&
+		int same = cJSON_IsString(cmd) && !strcmp(cmd->valuestring, s->g.cmd->sweep_as) &&
 			   cJSON_IsArray(args) && cJSON_GetArraySize(args) == s->g.nargs;
 		for (int a = 0; same && a < s->g.nargs; a++) {
 			const cJSON *v = cJSON_GetArrayItem(args, a);
@@ -543,7 +559,7 @@ static int check_manifest(struct sw *s)
 		return 0;
 	cJSON *m = cJSON_CreateObject();
 	cJSON_AddStringToObject(m, "description", "ndpsim sweep directory: results.jsonl has one line per finished point");
-	cJSON_AddStringToObject(m, "command", s->g.cmd->name);
+	cJSON_AddStringToObject(m, "command", s->g.cmd->sweep_as);
 	cJSON *a = cJSON_AddArrayToObject(m, "args");
 	for (int k = 0; k < s->g.nargs; k++)
 		cJSON_AddItemToArray(a, cJSON_CreateString(s->g.args[k]));
@@ -570,6 +586,10 @@ static int prepare_dir(struct sw *s, long **todo, long *ntodo)
 	snprintf(s->res_path, sizeof s->res_path, "%s/results.jsonl", s->out);
 	if (!s->list) {
 		if ((rc = rep_mkdir_p(s->out, &s->err)))
+			return rc;
+		/* the same per---out lock as every other command (core/outdir.h);
+		 * the directory itself grows point by point, so it is not swapped */
+		if ((rc = rep_out_lock(s->out, &s->lock_fd, &s->err)))
 			return rc;
 		s->res_fd = open(s->res_path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
 		if (s->res_fd < 0)
@@ -711,7 +731,7 @@ static int write_summary(struct sw *s, size_t *rows)
 static void list_points(struct sw *s, const long *todo, long ntodo)
 {
 	printf("# %s: %zu points of '%s' (%d swept keys); hash, status, point\n", s->g.src,
-	       s->g.npoints, s->g.cmd->name, s->g.nkeys);
+	       s->g.npoints, s->g.cmd->sweep_as, s->g.nkeys);
 	long t = 0;
 	for (size_t p = 0; p < s->g.npoints; p++) {
 		char hex[17];
@@ -837,7 +857,7 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 	s->total = (size_t)ntodo;
 	if (mp_rank == 0 && !s->c.quiet)
 		fprintf(stderr, "sweep: %s: %zu points of '%s', %zu already in %s, %ld to run (%d rank%s x %d jobs)\n",
-			s->g.src, s->g.npoints, s->g.cmd->name, s->done_before, s->res_path, ntodo,
+			s->g.src, s->g.npoints, s->g.cmd->sweep_as, s->done_before, s->res_path, ntodo,
 			mp_size, mp_size > 1 ? "s" : "", s->jobs > 0 ? s->jobs : online_cpus());
 	run_points(s, mine, nmine);
 	free(mine);
@@ -850,7 +870,7 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 		return cli_error(&s->err);
 	if (!s->c.quiet) {
 		printf("ndpsim sweep — %s: %zu points of '%s', %zu were done before, %zu ran now, %zu failed\n",
-		       s->g.src, s->g.npoints, s->g.cmd->name, s->done_before,
+		       s->g.src, s->g.npoints, s->g.cmd->sweep_as, s->done_before,
 		       s->finished - s->failed, s->failed);
 		printf("  %s/results.jsonl (%zu points of this grid), %s/summary.csv, per point %s/points/<hash>/\n",
 		       s->out, rows, s->out, s->out);
@@ -872,9 +892,12 @@ int cmd_sweep(int argc, char **argv)
 	mp_init();
 	struct sw *s = xcalloc(1, sizeof *s);
 	s->res_fd = -1;
+	s->lock_fd = -1;
 	int rc = sweep_main(s, argc, argv);
 	if (s->res_fd >= 0)
 		close(s->res_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
 	sweep_grid_free(&s->g);
 	free(s);
 	rc = mp_max(rc);

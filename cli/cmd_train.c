@@ -12,6 +12,10 @@
 
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/registry.h"
+#include "cli/sweep.h"
+#include "core/file.h"
+#include "core/outdir.h"
 #include "core/report.h"
 #include "core/util.h"
 #include "hostif/host.h"
@@ -47,12 +51,12 @@ struct params {
 
 static void bundle(struct cfg_bundle *b, struct params *p)
 {
-	memset(b, 0, sizeof *b);
-	cfg_bundle_add(b, &run_section, &p->run);
-	cfg_bundle_add(b, &ssd_section, &p->ssd);
-	cfg_bundle_add(b, &ndp_train_section, &p->train);
-	cfg_bundle_add(b, &ndp_section, &p->ndp);
-	cfg_bundle_add(b, &ihp_section, &p->host);
+	const struct cli_param pool[] = {
+		{ &run_section, &p->run }, { &ssd_section, &p->ssd },
+		{ &ndp_train_section, &p->train }, { &ndp_section, &p->ndp },
+		{ &ihp_section, &p->host },
+	};
+	cli_bundle_cmd(b, "train", pool, ND_ARRAY_LEN(pool));   /* sections: cli/registry.c */
 }
 
 enum { WHERE_STORAGE, WHERE_HOST };
@@ -331,7 +335,7 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 				cJSON_AddStringToObject(o, "variant", vnames[v]);
 				rep_add_dbl(o, "host_memory_ratio", ratio);
 				cJSON_AddStringToObject(o, "verdict", verdict);
-				rep_add_dbl(o, "host_over_storage_time", isfinite(speed) ? speed : -1);
+				rep_add_dbl(o, "host_over_storage_time_ratio", isfinite(speed) ? speed : -1);
 				cJSON_AddItemToArray(jv, o);
 				if (out && r->epochs > 1)
 					fprintf(out, "    memory %5.2fx data set: %s; re-reads %.0f-%.0f %% "
@@ -429,6 +433,7 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 static int cmd_grid(const char *grid_path, const struct cli_common *c)
 {
 	struct nd_err err = { 0 };
+	struct rep_outdir od = { .lock_fd = -1 };
 	struct params base;
 	struct cfg_bundle b;
 	bundle(&b, &base);
@@ -436,16 +441,10 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 	int rc = 0;
 	if (c->config_path && (rc = cfg_load_file(&b, c->config_path, &err)))
 		return cli_error(&err);
-	FILE *f = fopen(grid_path, "rb");
-	if (!f)
-		return nd_errf(&err, -ENOENT, "%s: %s", grid_path, strerror(errno)), cli_error(&err);
-	fseek(f, 0, SEEK_END);
-	long sz = ftell(f);
-	fseek(f, 0, SEEK_SET);
-	char *text = xmalloc((size_t)(sz > 0 ? sz : 0) + 1);
-	size_t got = fread(text, 1, (size_t)(sz > 0 ? sz : 0), f);
-	fclose(f);
-	text[got] = '\0';
+	char *text = NULL;
+	/* the same cap as the sweep's grid reader: a grid is a few lines */
+	if ((rc = nd_read_file(grid_path, SWEEP_GRID_MAX_BYTES, &text, NULL, &err)))
+		return cli_error(&err);
 	cJSON *doc = cJSON_Parse(text);
 	free(text);
 	if (!doc)
@@ -589,9 +588,11 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 	}
 	if ((rc = ndp_load_data(&base.train, &tr, &te, &err)))
 		goto fail;
-	const char *out = c->out_dir ? c->out_dir : "results/ispml";
-	if ((rc = rep_mkdir_p(out, &err)))
+	const char *final = c->out_dir ? c->out_dir : "results/ispml";
+	/* staged beside the named directory and swapped in whole (core/outdir.h) */
+	if ((rc = rep_outdir_begin(&od, final, &err)))
 		goto fail;
+	const char *out = od.stage;
 	cli_apply_run(&base.run);
 	if (!c->quiet)
 		fprintf(stderr, "ndpsim train --grid: %d runs\n", npt);
@@ -632,16 +633,19 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c)
 			vnames, nvar, base.train.target_acc, mem, &err);
 	fclose(mem);
 	if (!rc) {
-		char path[4096];
+		char path[4300];
 		snprintf(path, sizeof path, "%s/summary.txt", out);
 		rc = rep_write_atomic(path, text_buf, text_len, &err);
-		if (!c->quiet)
-			fwrite(text_buf, 1, text_len, stdout);
+	}
+	if (!rc)
+		rc = rep_outdir_commit(&od, &err);
+	if (!rc && !c->quiet) {
+		fwrite(text_buf, 1, text_len, stdout);
+		printf("  results in %s/ (%.1f s wall)\n", final, nd_wall_s() - wall0);
 	}
 	free(text_buf);
-	if (!rc && !c->quiet)
-		printf("  results in %s/ (%.1f s wall)\n", out, nd_wall_s() - wall0);
 fail:
+	rep_outdir_abort(&od);
 	for (int i = 0; i < npt; i++)
 		ndp_result_free(&pt[i].r);
 	free(pt);
@@ -715,27 +719,37 @@ int cmd_train(int argc, char **argv)
 		return cli_error(&err);
 	cli_apply_run(&p.run);
 	const char *out = c.out_dir ? c.out_dir : "results/train";
-	if (rep_mkdir_p(out, &err))
-		return cli_error(&err);
 	struct wl_dataset tr, te;
 	if (ndp_load_data(&p.train, &tr, &te, &err))
 		return cli_error(&err);
+	/* staged beside out and swapped in whole (core/outdir.h) */
+	struct rep_outdir od;
+	if (rep_outdir_begin(&od, out, &err)) {
+		wl_dataset_free(&tr);
+		wl_dataset_free(&te);
+		return cli_error(&err);
+	}
 	struct ndp_result r;
 	int rc = run_one(&p, where, &tr, &te, !c.quiet, &r, &err);
 	wl_dataset_free(&tr);
 	wl_dataset_free(&te);
 	if (rc) {
 		ndp_result_free(&r);
+		rep_outdir_abort(&od);
 		return cli_error(&err);
 	}
 	cJSON *rep = rep_new(&b, p.run.seed, ndp_result_metrics(&r));
-	rc = rep_write_json(out, "report.json", rep, &err);
+	rc = rep_write_json(od.stage, "report.json", rep, &err);
 	cJSON_Delete(rep);
 	if (!rc)
-		rc = ndp_result_write_curve(&r, out, "curve.csv", &err);
+		rc = ndp_result_write_curve(&r, od.stage, "curve.csv", &err);
 	if (!rc)
-		rc = plot_single(out, &r, p.train.target_acc, &err);
-	if (!c.quiet) {
+		rc = plot_single(od.stage, &r, p.train.target_acc, &err);
+	if (!rc)
+		rc = rep_outdir_commit(&od, &err);
+	else
+		rep_outdir_abort(&od);
+	if (!c.quiet && !rc) {
 		printf("ndpsim train — %s, seed %llu\n", where == WHERE_HOST ? "host" : "storage",
 		       (unsigned long long)p.run.seed);
 		ndp_result_print(&r, stdout);

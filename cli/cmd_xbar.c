@@ -1,6 +1,7 @@
 /* cmd_xbar.c — `ndpsim xbar`: BNNs on ReRAM / XNOR-RRAM crossbar tiles. */
 #include <cJSON.h>
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,7 +10,9 @@
 #include "analog/xbar.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
+#include "cli/registry.h"
 #include "core/progress.h"
+#include "core/outdir.h"
 #include "core/report.h"
 #include "core/util.h"
 #include "workloads/bnn.h"
@@ -77,7 +80,10 @@ struct xctx {
 	struct wl_dataset train, test;
 	int have_train, have_test;
 	struct bnn_model *m;
-	const char *out;
+	const char *out;            /* where files go: the staging directory */
+	const char *final_out;      /* the directory the user named (messages) */
+	struct rep_outdir od;
+	const char *done_note;      /* after "results in DIR/" once committed */
 	struct nd_err err;
 };
 
@@ -175,7 +181,7 @@ static int eval_plan(struct xctx *x, const struct xbar_params *xp,
 static cJSON *cost_json(const struct xbar_cost *k)
 {
 	cJSON *o = cJSON_CreateObject();
-	cJSON_AddItemToObject(o, "energy_total", en_to_json(&k->ledger));
+	cJSON_AddItemToObject(o, "energy_j", en_to_json(&k->ledger));
 	rep_add_dbl(o, "energy_per_image_j", k->j_per_image);
 	rep_add_dbl(o, "ops_per_image", k->ops_per_image);
 	rep_add_dbl(o, "tops_per_w", k->tops_per_w);
@@ -236,9 +242,10 @@ static int do_train(struct xctx *x)
 	for (int l = 0; l <= x->m->nl; l++)
 		cJSON_AddItemToArray(d, cJSON_CreateNumber(x->m->dim[l]));
 	if (!x->c.quiet)
-		printf("ndpsim xbar train — %s 784-%s-10, seed %llu\n  test accuracy (digital, 10,000 images): %.2f %%\n  model: %s/model.bnn\n",
+		printf("ndpsim xbar train — %s 784-%s-10, seed %llu\n  test accuracy (digital, 10,000 images): %.2f %%\n",
 		       x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "network (b)", dims_text(x->bp.hidden),
-		       (unsigned long long)x->run.seed, 100 * acc, x->out);
+		       (unsigned long long)x->run.seed, 100 * acc);
+	x->done_note = " (the model: model.bnn)";
 	return finish(x, mt) ? -1 : 0;
 }
 
@@ -286,8 +293,8 @@ static cJSON *program_json(const struct xbar_program *pr, double calib_j, long r
 	rep_add_u64(o, "cells_outside_tolerance", pr->capped);
 	rep_add_dbl(o, "pulses_per_cell", pr->mean_pulses);
 	rep_add_dbl(o, "time_ns", pr->time_ns);
-	rep_add_dbl(o, "energy_j", pr->energy_j);
-	cJSON_AddItemToObject(o, "energy", en_to_json(&pr->ledger));
+	/* pr->energy_j is the ledger's total: energy_j.total */
+	cJSON_AddItemToObject(o, "energy_j", en_to_json(&pr->ledger));
 	rep_add_dbl(o, "ref_calibration_energy_j", calib_j);
 	rep_add_u64(o, "amortised_over_inferences", (uint64_t)runs);
 	rep_add_dbl(o, "amortised_j_per_inference", (pr->energy_j + calib_j) / (double)runs);
@@ -402,7 +409,6 @@ static int do_eval(struct xctx *x)
 		       (unsigned long long)prog.cells, (unsigned long long)prog.pulses, prog.mean_pulses,
 		       (unsigned long long)prog.verifies, prog.time_ns * 1e-6, prog.energy_j * 1e6,
 		       calib_j * 1e6, n, (prog.energy_j + calib_j) / (double)n * 1e9);
-		printf("  results in %s/\n", x->out);
 	}
 	xbar_mc_free(&mc);
 	if (!rc)
@@ -610,8 +616,7 @@ static int do_sweep(struct xctx *x)
 	cJSON *mt = cJSON_CreateObject();
 	cJSON_AddStringToObject(mt, "param", x->param);
 	cJSON_AddItemToObject(mt, "points", pts);
-	if (!x->c.quiet)
-		printf("  results in %s/ (sweep.csv%s)\n", x->out, g == 0 ? ", sweep.png" : "");
+	x->done_note = g == 0 ? " (sweep.csv, sweep.png)" : " (sweep.csv)";
 	return finish(x, mt) ? -1 : 0;
 }
 
@@ -727,13 +732,24 @@ static int do_gbo(struct xctx *x)
 		fprintf(stderr, "ndpsim: %s (plot skipped)\n", x->err.msg);
 	cJSON *mt = cJSON_CreateObject();
 	cJSON_AddItemToObject(mt, "runs", runs);
-	if (!x->c.quiet)
-		printf("  results in %s/\n", x->out);
 	return finish(x, mt) ? -1 : 0;
 fail:
 	rep_csv_free(csv);
 	cJSON_Delete(runs);
 	return -1;
+}
+
+/* Whether the model file sits directly in the directory out (both exist). */
+static int model_inside(const char *model, const char *out)
+{
+	char dir[4096], a[PATH_MAX], b[PATH_MAX];
+	snprintf(dir, sizeof dir, "%s", model);
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = '\0';
+	else
+		snprintf(dir, sizeof dir, ".");
+	return realpath(dir, a) && realpath(out, b) && !strcmp(a, b);
 }
 
 int cmd_xbar(int argc, char **argv)
@@ -803,18 +819,26 @@ int cmd_xbar(int argc, char **argv)
 		if (k == 0)
 			return cli_usage_error(subname, "unknown option '%s'", a);
 	}
-	cfg_bundle_add(&x.b, &run_section, &x.run);
-	cfg_bundle_add(&x.b, &bnn_section, &x.bp);
-	cfg_bundle_add(&x.b, &xbar_section, &x.xp);
-	cfg_bundle_add(&x.b, &gbo_section, &x.gp);
+	const struct cli_param pool[] = {
+		{ &run_section, &x.run }, { &bnn_section, &x.bp }, { &xbar_section, &x.xp },
+		{ &gbo_section, &x.gp },
+	};
+	cli_bundle_cmd(&x.b, "xbar", pool, ND_ARRAY_LEN(pool));   /* sections: cli/registry.c */
 	if (cli_load(&x.b, &x.c, &x.err))
 		return cli_error(&x.err);
 	cli_apply_run(&x.run);
 	static char outbuf[256];
 	snprintf(outbuf, sizeof outbuf, "results/xbar-%s", !strcmp(x.sub, "noise-sweep") ? "sweep" : x.sub);
-	x.out = x.c.out_dir ? x.c.out_dir : outbuf;
-	if (rep_mkdir_p(x.out, &x.err))
+	x.final_out = x.c.out_dir ? x.c.out_dir : outbuf;
+	if (x.model_path && model_inside(x.model_path, x.final_out))
+		return cli_usage_error(subname, "--model %s lies in --out %s, which this run replaces "
+				       "as a whole; name another --out", x.model_path, x.final_out);
+	/* staged beside the named directory and swapped in whole (core/outdir.h):
+	 * a failed or killed run leaves the previous set as it was */
+	if (rep_outdir_begin(&x.od, x.final_out, &x.err))
 		return cli_error(&x.err);
+	x.out = x.od.stage;
+	x.done_note = "";
 	int rc;
 	if (!strcmp(x.sub, "train"))
 		rc = do_train(&x);
@@ -825,5 +849,11 @@ int cmd_xbar(int argc, char **argv)
 	else
 		rc = do_gbo(&x);
 	ctx_free(&x);
+	if (!rc)
+		rc = rep_outdir_commit(&x.od, &x.err);
+	else
+		rep_outdir_abort(&x.od);
+	if (!rc && !x.c.quiet)
+		printf("  results in %s/%s\n", x.final_out, x.done_note);
 	return rc ? cli_error(&x.err) : 0;
 }

@@ -68,6 +68,23 @@ int cli_common_opt(struct cli_common *c, int argc, char **argv, int *i,
 	return 0;
 }
 
+const char *cli_opt_value(int argc, char **argv, int *i, const char *name, int *missing)
+{
+	size_t n = strlen(name);
+	const char *a = argv[*i];
+	if (strncmp(a, name, n))
+		return NULL;
+	if (a[n] == '=')
+		return a + n + 1;
+	if (a[n])
+		return NULL;
+	if (*i + 1 >= argc) {
+		*missing = 1;
+		return NULL;
+	}
+	return argv[++*i];
+}
+
 int cli_load(const struct cfg_bundle *b, const struct cli_common *c,
 	     struct nd_err *err)
 {

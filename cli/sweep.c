@@ -23,23 +23,11 @@
 #include "workloads/bnn.h"
 #include "workloads/synth.h"
 
-/* The subcommands a grid can name: one line each.  The sections are those
- * the subcommand adds to its bundle, in the same order (the point hash is
- * checked against the config of every report, so a wrong list shows up as
- * an error at the first point, never as a silently wrong result). */
-static const struct sweep_cmd sweep_cmds[] = {
-	{ "ssd", cmd_ssd, { &run_section, &ssd_section, &wl_section } },
-	{ "xbar eval", cmd_xbar, { &run_section, &bnn_section, &xbar_section, &gbo_section } },
-	{ "train", cmd_train, { &run_section, &ssd_section, &ndp_train_section, &ndp_section, &ihp_section } },
-	{ "run", cmd_run, { &run_section, &ssd_section, &ndp_train_section, &ndp_section, &ihp_section,
-			    &ndram_section, &bnn_section, &xbar_section, &hif_compare_section } },
-};
-
-const struct sweep_cmd *sweep_cmd_find(const char *name)
+const struct cli_cmd *sweep_cmd_find(const char *name)
 {
-	for (size_t i = 0; i < ND_ARRAY_LEN(sweep_cmds); i++)
-		if (!strcmp(sweep_cmds[i].name, name))
-			return &sweep_cmds[i];
+	for (size_t i = 0; i < cli_ncmds; i++)
+		if (cli_cmds[i].sweep_as && !strcmp(cli_cmds[i].sweep_as, name))
+			return &cli_cmds[i];
 	return NULL;
 }
 
@@ -48,9 +36,10 @@ const char *sweep_cmd_names(void)
 	static char buf[512];
 	size_t u = 0;
 	buf[0] = '\0';
-	for (size_t i = 0; i < ND_ARRAY_LEN(sweep_cmds) && u < sizeof buf; i++)
-		u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%s", i ? ", " : "",
-				      sweep_cmds[i].name);
+	for (size_t i = 0; i < cli_ncmds && u < sizeof buf; i++)
+		if (cli_cmds[i].sweep_as)
+			u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%s", u ? ", " : "",
+					      cli_cmds[i].sweep_as);
 	return buf;
 }
 
@@ -112,8 +101,6 @@ int sweep_hash_parse(const char *hex, uint64_t *out)
 	*out = h;
 	return 0;
 }
-
-#define SWEEP_GRID_MAX_BYTES (16 << 20)
 
 /* Reads a whole file (fd >= 0: from offset 0 of fd).  *missing is set when
  * path does not exist. */
@@ -182,18 +169,14 @@ struct gload {
 	struct nd_err *err;
 };
 
-static void bundle_alloc(struct cfg_bundle *b, const struct sweep_cmd *c)
+static void bundle_alloc(struct cfg_bundle *b, const struct cli_cmd *c)
 {
-	memset(b, 0, sizeof *b);
-	for (int i = 0; i < SWEEP_MAX_SECTIONS && c->sections[i]; i++)
-		cfg_bundle_add(b, c->sections[i], xcalloc(1, c->sections[i]->params_size));
+	cli_bundle_alloc(b, c);
 }
 
 static void bundle_release(struct cfg_bundle *b)
 {
-	for (size_t i = 0; i < b->n; i++)
-		free(b->params[i]);
-	b->n = 0;
+	cli_bundle_free(b);
 }
 
 static void bundle_copy(struct cfg_bundle *dst, const struct cfg_bundle *src)
@@ -203,11 +186,11 @@ static void bundle_copy(struct cfg_bundle *dst, const struct cfg_bundle *src)
 }
 
 /* "(top level), ssd., workload." for messages. */
-static void section_list(const struct sweep_cmd *c, char *buf, size_t n)
+static void section_list(const struct cli_cmd *c, char *buf, size_t n)
 {
 	size_t u = 0;
 	buf[0] = '\0';
-	for (int i = 0; i < SWEEP_MAX_SECTIONS && c->sections[i] && u < n; i++) {
+	for (int i = 0; i < CLI_MAX_SECTIONS && c->sections[i] && u < n; i++) {
 		const char *s = c->sections[i]->name;
 		u += (size_t)snprintf(buf + u, n - u, "%s%s%s", i ? ", " : "",
 				      s[0] ? s : "(top level: seed, threads)", s[0] ? "." : "");
@@ -227,8 +210,8 @@ static const struct cfg_key *need_key(struct gload *L, const char *where, const 
 	cli_bundle_all(&all);
 	int elsewhere = cfg_find(&all, path, NULL) != NULL;
 	cli_bundle_free(&all);
-	for (size_t c = 0; c < ND_ARRAY_LEN(sweep_cmds) && !elsewhere; c++) {
-		bundle_alloc(&all, &sweep_cmds[c]);
+	for (size_t c = 0; c < cli_ncmds && !elsewhere; c++) {
+		bundle_alloc(&all, &cli_cmds[c]);
 		elsewhere = cfg_find(&all, path, NULL) != NULL;
 		bundle_release(&all);
 	}
@@ -236,7 +219,7 @@ static const struct cfg_key *need_key(struct gload *L, const char *where, const 
 		char secs[256];
 		section_list(L->g->cmd, secs, sizeof secs);
 		nd_errf(L->err, -EINVAL, "%s: %s: %s: not a key of command '%s' (its keys: %s)",
-			L->g->src, where, path, L->g->cmd->name, secs);
+			L->g->src, where, path, L->g->cmd->sweep_as, secs);
 	} else {
 		nd_errf(L->err, -EINVAL, "%s: %s: %s: unknown key (see 'ndpsim config --dump')",
 			L->g->src, where, path);
@@ -706,7 +689,7 @@ char **sweep_point_argv(const struct sweep_grid *g, size_t i, const char *base,
 	size_t cap = 16 + (size_t)g->nargs + 2 * (size_t)(g->nfixed + g->nkeys);
 	char **v = xcalloc(cap, sizeof *v);
 	int n = 0;
-	char *words = xstrdup(g->cmd->name), *save = NULL;
+	char *words = xstrdup(g->cmd->sweep_as), *save = NULL;
 	for (char *w = strtok_r(words, " ", &save); w; w = strtok_r(NULL, " ", &save))
 		v[n++] = xstrdup(w);
 	free(words);
@@ -818,7 +801,7 @@ char *sweep_result_line(const struct sweep_grid *g, size_t i, const cJSON *repor
 	}
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "hash", want);
-	cJSON_AddStringToObject(o, "command", g->cmd->name);
+	cJSON_AddStringToObject(o, "command", g->cmd->sweep_as);
 	if (g->nargs) {
 		cJSON *a = cJSON_AddArrayToObject(o, "args");
 		for (int k = 0; k < g->nargs; k++)

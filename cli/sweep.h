@@ -32,25 +32,24 @@
 #include <stdint.h>
 
 #include "core/cfg.h"
+#include "cli/registry.h"
 #include "core/err.h"
 
 struct cJSON;
 
-#define SWEEP_MAX_SECTIONS 12
 #define SWEEP_MAX_POINTS 1000000
+/* Size cap of a grid file (bytes): a grid is a few kB; the cap stops
+ * /dev/zero-like input early.  Also used by `train --grid`. */
+#define SWEEP_GRID_MAX_BYTES (16 << 20)
 
-/* A subcommand that can run a sweep point: its name as written in a grid
- * ("ssd", "xbar eval": words after the first are leading arguments), its
- * function, and the config sections it loads, in the order it loads them
- * (so that the point hash equals the hash of its report's config). */
-struct sweep_cmd {
-	const char *name;
-	int (*fn)(int argc, char **argv);
-	const struct cfg_section *sections[SWEEP_MAX_SECTIONS];
-};
+/* A subcommand that can run a sweep point is a row of the command table
+ * (cli/registry.h) with sweep_as set: how a grid names it ("ssd", "xbar
+ * eval": words after the first are leading arguments) and the sections it
+ * loads, in load order (so that the point hash equals the hash of its
+ * report's config). */
 
-/* NULL when name is not a sweepable subcommand. */
-const struct sweep_cmd *sweep_cmd_find(const char *name);
+/* NULL when name is not a sweepable subcommand (matched against sweep_as). */
+const struct cli_cmd *sweep_cmd_find(const char *name);
 /* Comma-separated names of the sweepable subcommands (static string). */
 const char *sweep_cmd_names(void);
 
@@ -70,7 +69,7 @@ struct sweep_point {
 
 struct sweep_grid {
 	char *src;                        /* the grid file's path */
-	const struct sweep_cmd *cmd;
+	const struct cli_cmd *cmd;
 	char **args;                      /* extra arguments for every point */
 	int nargs;
 	char **fixed;                     /* "key=value": CLI --set/--seed then the grid's "set" */

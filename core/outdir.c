@@ -70,6 +70,27 @@ static void remove_stale(const char *dir, const char *base)
 	closedir(d);
 }
 
+int rep_out_lock(const char *out, int *fd, struct nd_err *err)
+{
+	char lock[4200];
+	*fd = -1;
+	if ((size_t)snprintf(lock, sizeof lock, "%s.lock", out) >= sizeof lock)
+		return nd_errf(err, -ENAMETOOLONG, "%s: name too long", out);
+	int f = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+	if (f < 0)
+		return nd_errf(err, -errno, "%s: %s", lock, strerror(errno));
+	if (flock(f, LOCK_EX | LOCK_NB)) {
+		int e = errno;
+		close(f);
+		if (e == EWOULDBLOCK)
+			return nd_errf(err, -EBUSY, "%s: another ndpsim run is writing this directory (lock %s)",
+				       out, lock);
+		return nd_errf(err, -e, "%s: lock: %s", lock, strerror(e));
+	}
+	*fd = f;
+	return 0;
+}
+
 int rep_outdir_begin(struct rep_outdir *o, const char *out, struct nd_err *err)
 {
 	memset(o, 0, sizeof *o);
@@ -88,20 +109,8 @@ int rep_outdir_begin(struct rep_outdir *o, const char *out, struct nd_err *err)
 	memcpy(o->final, dir, strlen(dir));
 	o->final[strlen(dir)] = '/';
 	memcpy(o->final + strlen(dir) + 1, base, strlen(base) + 1);
-	char lock[4200];
-	snprintf(lock, sizeof lock, "%s.lock", o->final);
-	o->lock_fd = open(lock, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (o->lock_fd < 0)
-		return nd_errf(err, -errno, "%s: %s", lock, strerror(errno));
-	if (flock(o->lock_fd, LOCK_EX | LOCK_NB)) {
-		int e = errno;
-		close(o->lock_fd);
-		o->lock_fd = -1;
-		if (e == EWOULDBLOCK)
-			return nd_errf(err, -EBUSY, "%s: another ndpsim run is writing this directory (lock %s)",
-				       out, lock);
-		return nd_errf(err, -e, "%s: lock: %s", lock, strerror(e));
-	}
+	if ((rc = rep_out_lock(o->final, &o->lock_fd, err)))
+		return rc;
 	struct stat st;
 	if (!stat(o->final, &st) && !S_ISDIR(st.st_mode)) {
 		rep_outdir_abort(o);

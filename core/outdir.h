@@ -37,6 +37,13 @@ int rep_outdir_commit(struct rep_outdir *o, struct nd_err *err);
  * whose begin failed or that was committed: then it does nothing). */
 void rep_outdir_abort(struct rep_outdir *o);
 
+/* The lock alone, for outputs that are not replaced as a whole (a sweep's
+ * directory grows point by point; calibrate writes a profile file): takes
+ * "<out>.lock" without waiting, as rep_outdir_begin() does, and stores its
+ * fd in *fd (close it to drop the lock; it is O_CLOEXEC).  Returns 0,
+ * -EBUSY with "another ndpsim run is writing <out>" in err, or -errno. */
+int rep_out_lock(const char *out, int *fd, struct nd_err *err);
+
 /* Removes a directory tree (rm -rf).  0 or -errno. */
 int rep_rmtree(const char *path);
 

@@ -39,9 +39,23 @@ int rep_mkdir_p(const char *dir, struct nd_err *err)
 	return 0;
 }
 
+/* Test-only fault injection: $NDPSIM_FAULT_WRITE names a file (its last
+ * path component) whose write fails with -EIO, so tests can fail a command
+ * after it has written part of its set. */
+static int fault_injected(const char *path)
+{
+	const char *f = getenv("NDPSIM_FAULT_WRITE");
+	if (!f || !*f)
+		return 0;
+	const char *b = strrchr(path, '/');
+	return !strcmp(b ? b + 1 : path, f);
+}
+
 int rep_write_atomic(const char *path, const void *data, size_t len,
 		     struct nd_err *err)
 {
+	if (fault_injected(path))
+		return nd_errf(err, -EIO, "%s: write: injected failure (NDPSIM_FAULT_WRITE)", path);
 	char tmp[4200];
 	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
 	int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);

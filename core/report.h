@@ -21,7 +21,9 @@ struct cfg_bundle;
 /* Creates a directory and its parents (mkdir -p).  0 or -errno + err. */
 int rep_mkdir_p(const char *dir, struct nd_err *err);
 
-/* Writes `len` bytes to path atomically (temp file + fsync + rename). */
+/* Writes `len` bytes to path atomically (temp file + fsync + rename).
+ * Test hook: when $NDPSIM_FAULT_WRITE equals the file name of path (no
+ * directory), fails with -EIO instead (tests/test_cli.c). */
 int rep_write_atomic(const char *path, const void *data, size_t len,
 		     struct nd_err *err);
 

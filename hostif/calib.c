@@ -1173,11 +1173,12 @@ struct cJSON *hif_calib_measurements_json(const struct hif_calib *c,
 				rep_add_u64(o, "requests", b->requests);
 				rep_add_dbl(o, "mb_s", b->mb_s);
 				rep_add_dbl(o, "iops", b->iops);
-				cJSON *l = cJSON_AddObjectToObject(o, "lat_us");
-				rep_add_dbl(l, "mean", b->lat_mean_us);
-				rep_add_dbl(l, "p50", b->lat_p50_us);
-				rep_add_dbl(l, "p99", b->lat_p99_us);
-				rep_add_dbl(l, "max", b->lat_max_us);
+				/* the report schema's latency object (docs/report-schema.md) */
+				cJSON *l = cJSON_AddObjectToObject(o, "lat_ns");
+				rep_add_dbl(l, "mean", b->lat_mean_us * 1e3);
+				rep_add_dbl(l, "p50", b->lat_p50_us * 1e3);
+				rep_add_dbl(l, "p99", b->lat_p99_us * 1e3);
+				rep_add_dbl(l, "max", b->lat_max_us * 1e3);
 				rep_add_dbl(o, "cpu_ns_per_io", b->cpu_ns_per_io);
 			}
 			cJSON_AddItemToArray(arr, o);

@@ -256,7 +256,7 @@ struct cJSON *hif_compare_metrics(const struct hif_compare *c)
 			rep_add_u64(bm, "host_dram", r->b_host_dram);
 			rep_add_u64(bm, "in_stack", r->b_stack);
 			rep_add_u64(bm, "inside_ssd", r->b_internal);
-			cJSON_AddItemToObject(o, "ledger", en_to_json(&r->sys));
+			cJSON_AddItemToObject(o, "energy_j", en_to_json(&r->sys));
 		}
 		cJSON_AddItemToArray(plat, o);
 	}

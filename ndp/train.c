@@ -346,7 +346,7 @@ struct cJSON *ndp_result_metrics(const struct ndp_result *r)
 	rep_add_dbl(m, "compute_utilization", r->unit_util);
 	if (!strcmp(r->where, "storage"))
 		rep_add_dbl(m, "master_utilization", r->master_util);
-	cJSON_AddItemToObject(m, "energy", en_to_json(&r->led));
+	cJSON_AddItemToObject(m, "energy_j", en_to_json(&r->led));
 	if (r->infer_done) {
 		cJSON *inf = cJSON_AddObjectToObject(m, "inference_in_storage");
 		rep_add_dbl(inf, "accuracy", r->infer_acc);

@@ -8,7 +8,7 @@
 passed=0; failed=0; skipped=0; progs_failed=""; progs_skipped=""
 for t in "$@"; do
 	out=$("$t" 2>&1); rc=$?
-	printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks|^skip:|: [EF]:' || true
+	printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks|^skip:|:[0-9]+:[EF]:' || true
 	line=$(printf '%s\n' "$out" | grep -E '^[0-9]+%: Checks' | tail -n 1)
 	n=$(printf '%s' "$line" | sed -n 's/.*Checks: \([0-9]*\).*/\1/p')
 	f=$(printf '%s' "$line" | sed -n 's/.*Failures: \([0-9]*\).*/\1/p')

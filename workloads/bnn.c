@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <zlib.h>
 #include <unistd.h>
 
 #include "core/rng.h"
@@ -303,7 +304,25 @@ long bnn_predict(const struct bnn_model *m, const uint8_t *pixels, long n,
 /* ------------------------------------------------------------------ */
 /* Save / load                                                         */
 
-static const char MODEL_MAGIC[8] = "NDBNN2\n";
+/* NDBNN3 = NDBNN2 + a trailing crc32 (zlib) of every byte before it; a
+ * model file that was cut, flipped or edited is refused, naming the file. */
+static const char MODEL_MAGIC[8] = "NDBNN3\n";
+static const char MODEL_MAGIC_V2[8] = "NDBNN2\n";
+
+/* fwrite of n items that also runs the checksum. */
+static int wr_crc(const void *p, size_t size, size_t n, FILE *f, uLong *crc)
+{
+	*crc = crc32(*crc, p, (uInt)(size * n));
+	return fwrite(p, size, n, f) == n;
+}
+
+static int rd_crc(void *p, size_t size, size_t n, FILE *f, uLong *crc)
+{
+	if (fread(p, size, n, f) != n)
+		return 0;
+	*crc = crc32(*crc, p, (uInt)(size * n));
+	return 1;
+}
 
 int bnn_model_save(const struct bnn_model *m, const char *path,
 		   struct nd_err *err)
@@ -318,27 +337,37 @@ int bnn_model_save(const struct bnn_model *m, const char *path,
 		hdr[4 + l] = m->dim[l];
 	for (int l = 0; l < m->nl; l++)
 		hdr[5 + BNN_MAX_LAYERS + l] = m->qin[l];
-	int ok = fwrite(MODEL_MAGIC, 1, 8, f) == 8 && fwrite(hdr, sizeof hdr, 1, f) == 1;
+	uLong crc = crc32(0L, Z_NULL, 0);
+	int ok = wr_crc(MODEL_MAGIC, 1, 8, f, &crc) && wr_crc(hdr, sizeof hdr, 1, f, &crc);
 	for (int l = 0; ok && l < m->nl; l++) {
 		const struct bnn_layer *L = &m->layer[l];
 		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
 		int32_t kind = L->kind;
-		ok = fwrite(&kind, sizeof kind, 1, f) == 1 &&
-		     fwrite(L->wbits, sizeof(uint64_t), nw, f) == nw &&
-		     fwrite(L->thresh, sizeof(int32_t), no, f) == no &&
-		     fwrite(L->g, sizeof(double), no, f) == no &&
-		     fwrite(L->h, sizeof(double), no, f) == no;
+		ok = wr_crc(&kind, sizeof kind, 1, f, &crc) &&
+		     wr_crc(L->wbits, sizeof(uint64_t), nw, f, &crc) &&
+		     wr_crc(L->thresh, sizeof(int32_t), no, f, &crc) &&
+		     wr_crc(L->g, sizeof(double), no, f, &crc) &&
+		     wr_crc(L->h, sizeof(double), no, f, &crc);
 	}
-	if (fclose(f) != 0)
+	uint32_t c32 = (uint32_t)crc;
+	ok = ok && fwrite(&c32, sizeof c32, 1, f) == 1;
+	int e = ok ? 0 : errno;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		e = e ? e : errno;
 		ok = 0;
+	}
+	if (fclose(f) != 0) {
+		e = e ? e : errno;
+		ok = 0;
+	}
 	if (!ok) {
 		remove(tmp);
-		return nd_errf(err, -EIO, "%s: write failed", path);
+		return nd_errf(err, -EIO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
 	}
 	if (rename(tmp, path) != 0) {
-		int e = errno;
+		int e2 = errno;
 		remove(tmp);
-		return nd_errf(err, -e, "%s: rename failed: %s", path, strerror(e));
+		return nd_errf(err, -e2, "%s: rename failed: %s", path, strerror(e2));
 	}
 	return 0;
 }
@@ -353,8 +382,13 @@ int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
 	int32_t hdr[4 + 2 * BNN_MAX_LAYERS + 1];
 	struct bnn_model *m = NULL;
 	int rc = -EINVAL;
-	if (fread(magic, 1, 8, f) != 8 || memcmp(magic, MODEL_MAGIC, 8) ||
-	    fread(hdr, sizeof hdr, 1, f) != 1) {
+	uLong crc = crc32(0L, Z_NULL, 0);
+	if (rd_crc(magic, 1, 8, f, &crc) && !memcmp(magic, MODEL_MAGIC_V2, 8)) {
+		nd_errf(err, -EINVAL, "%s: a model of an older ndpsim (no checksum); "
+			"write it again with 'ndpsim xbar train'", path);
+		goto out;
+	}
+	if (memcmp(magic, MODEL_MAGIC, 8) || !rd_crc(hdr, sizeof hdr, 1, f, &crc)) {
 		nd_errf(err, -EINVAL, "%s: not an ndpsim BNN model (bad magic or header)", path);
 		goto out;
 	}
@@ -390,7 +424,7 @@ int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
 	m->nl = 0;
 	for (int l = 0; l < nl; l++) {
 		int32_t kind;
-		if (fread(&kind, sizeof kind, 1, f) != 1 || kind < 0 || kind > 2 ||
+		if (!rd_crc(&kind, sizeof kind, 1, f, &crc) || kind < 0 || kind > 2 ||
 		    (kind == BNN_OUT_SCORE) != (l == nl - 1)) {
 			nd_errf(err, -EINVAL, "%s: layer %d: bad kind or truncated", path, l);
 			goto out;
@@ -399,12 +433,34 @@ int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
 		layer_alloc(L, m->dim[l], m->dim[l + 1], kind);
 		m->nl = l + 1;
 		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
-		if (fread(L->wbits, sizeof(uint64_t), nw, f) != nw ||
-		    fread(L->thresh, sizeof(int32_t), no, f) != no ||
-		    fread(L->g, sizeof(double), no, f) != no ||
-		    fread(L->h, sizeof(double), no, f) != no) {
+		if (!rd_crc(L->wbits, sizeof(uint64_t), nw, f, &crc) ||
+		    !rd_crc(L->thresh, sizeof(int32_t), no, f, &crc) ||
+		    !rd_crc(L->g, sizeof(double), no, f, &crc) ||
+		    !rd_crc(L->h, sizeof(double), no, f, &crc)) {
 			nd_errf(err, -EINVAL, "%s: layer %d truncated", path, l);
 			goto out;
+		}
+	}
+	uint32_t stored;
+	if (fread(&stored, sizeof stored, 1, f) != 1) {
+		nd_errf(err, -EINVAL, "%s: truncated (no checksum)", path);
+		goto out;
+	}
+	if (stored != (uint32_t)crc) {
+		nd_errf(err, -EINVAL, "%s: checksum mismatch (crc32 %08x, the file says %08x): "
+			"the model was cut or changed", path, (unsigned)crc, (unsigned)stored);
+		goto out;
+	}
+	/* range: the folded batch-norm scale and shift must be finite; a
+	 * threshold beyond what any input can reach is corrupt */
+	for (int l = 0; l < m->nl; l++) {
+		const struct bnn_layer *L = &m->layer[l];
+		for (int o = 0; o < L->n_out; o++) {
+			if (!isfinite(L->g[o]) || !isfinite(L->h[o])) {
+				nd_errf(err, -EINVAL, "%s: layer %d output %d: non-finite parameter "
+					"(g %g, h %g)", path, l, o, L->g[o], L->h[o]);
+				goto out;
+			}
 		}
 	}
 	if (fgetc(f) != EOF) {

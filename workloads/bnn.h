@@ -88,8 +88,10 @@ struct bnn_model {
 
 void bnn_model_free(struct bnn_model *m);  /* NULL is fine */
 
-/* Writes / reads the folded model (little-endian binary, magic "NDBNN1").
- * Return 0 or -errno with err naming the file. */
+/* Writes / reads the folded model (little-endian binary, magic "NDBNN3",
+ * then a crc32 of every byte before it).  The reader refuses a file whose
+ * checksum differs or whose parameters are out of range (non-finite g / h)
+ * with -EINVAL.  Return 0 or -errno with err naming the file. */
 int bnn_model_save(const struct bnn_model *m, const char *path,
 		   struct nd_err *err);
 int bnn_model_load(const char *path, struct bnn_model **out,
