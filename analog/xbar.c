@@ -378,6 +378,7 @@ static uint64_t stream_id(uint64_t kind, uint64_t chip, int layer, uint64_t item
 #define ST_READ 3u
 #define ST_PROG 4u
 #define ST_DRIFT 5u
+#define ST_NAT 6u     /* noise-aware training: (step, layer) */
 
 /* Programming of one cell: the first pulse lands at relative error e =
  * sigma N(0,1); with write-verify every further pulse leaves a fraction
@@ -1703,12 +1704,12 @@ void xbar_program_amortise(const struct xbar_program *pr, long runs,
 	}
 }
 
-void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
-		      int layer, double *sd_read, double *sd_static)
+void xbar_preact_sd(const struct xbar_params *p, int n_in, double *sd_read,
+		    double *sd_static)
 {
 	double gh = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
-	int rt = xbar_row_tiles(p, m, layer);
-	int r = (m->dim[layer] + rt - 1) / rt + p->bias_rows;
+	int rt = (n_in + data_rows(p) - 1) / data_rows(p);
+	int r = (n_in + rt - 1) / rt + p->bias_rows;
 	/* a tile column with about half its driven cells in LRS */
 	double cells = 0.5 * r * (1.0 + gh * gh);
 	double sig_r = p->read_on ? p->read_sigma : 0.0;
@@ -1720,4 +1721,80 @@ void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
 	/* D units: 2 per match; row tiles add independently */
 	*sd_read = 2.0 * per_tile_read * sqrt((double)rt);
 	*sd_static = 2.0 * per_tile_static * sqrt((double)rt);
+}
+
+void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
+		      int layer, double *sd_read, double *sd_static)
+{
+	xbar_preact_sd(p, m->dim[layer], sd_read, sd_static);
+}
+
+void xbar_perturb_preact(float *z, long rows, int m, double sd, uint64_t seed,
+			 uint64_t stream)
+{
+	if (!(sd > 0) || rows <= 0 || m <= 0)
+		return;
+	/* the stream's own seed; rows are the sub-streams */
+	struct rng h;
+	rng_seed(&h, seed, stream);
+	uint64_t s2 = rng_u64(&h);
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+	{
+		double *e = xmalloc(sizeof(double) * (size_t)m);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+		for (long b = 0; b < rows; b++) {
+			struct rng r;
+			rng_seed(&r, s2, (uint64_t)b);
+			rng_normal_zig_fill(&r, e, m);
+			float *zb = z + (size_t)b * (size_t)m;
+			for (int j = 0; j < m; j++)
+				zb[j] = (float)((double)zb[j] + sd * e[j]);
+		}
+		free(e);
+	}
+}
+
+void xbar_bnn_noise_init(struct xbar_bnn_noise *nz, const struct xbar_params *xp,
+			 const struct bnn_params *bp, uint64_t seed)
+{
+	nz->p = *xp;
+	nz->p.d2d_on = bp->na_d2d_sigma > 0;
+	nz->p.d2d_sigma = bp->na_d2d_sigma;
+	nz->p.read_on = bp->na_read_sigma > 0;
+	nz->p.read_sigma = bp->na_read_sigma;
+	nz->p.offset_on = 0;
+	nz->pulses = bp->na_pulses;
+	nz->seed = seed;
+}
+
+double xbar_bnn_noise_sd(const struct xbar_bnn_noise *nz, int n_in)
+{
+	double sr, ss;
+	xbar_preact_sd(&nz->p, n_in, &sr, &ss);
+	return sqrt(sr * sr / nz->pulses + ss * ss);
+}
+
+void xbar_bnn_noise_fn(void *arg, int layer, int n_in, float *z, long rows, int m,
+		       uint64_t step)
+{
+	const struct xbar_bnn_noise *nz = arg;
+	xbar_perturb_preact(z, rows, m, xbar_bnn_noise_sd(nz, n_in), nz->seed,
+			    stream_id(ST_NAT, step, layer, 0));
+}
+
+int xbar_bnn_train(const struct bnn_params *bp, const struct xbar_params *xp,
+		   uint64_t seed, const struct wl_dataset *train,
+		   const struct wl_dataset *test, bnn_epoch_fn cb, void *arg,
+		   struct bnn_model **out, struct nd_err *err)
+{
+	if (!bp->na_on)
+		return bnn_train(bp, seed, train, test, cb, arg, out, err);
+	struct xbar_bnn_noise nz;
+	xbar_bnn_noise_init(&nz, xp, bp, seed);
+	struct bnn_noise_hook hook = { xbar_bnn_noise_fn, &nz };
+	return bnn_train_noisy(bp, seed, train, test, cb, arg, &hook, out, err);
 }

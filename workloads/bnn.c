@@ -79,6 +79,14 @@ static const struct cfg_key bnn_keys[] = {
 	  "act=binary, input_steps=1: pixel/255 >= threshold gives input +1 (else -1)"),
 	CFG_KEY_INT("input_steps", input_steps, "levels-1", 4, 1, 255,
 	  "act=binary: first-layer input levels - 1 (1 = binarised pixels as in XNOR-RRAM's MLP; more = higher-precision input fed as pulses)"),
+	CFG_KEY_BOOL("noise_aware.enable", na_on, 0,
+	  "noise-aware training: sample crossbar device variation and read noise in the training forward pass (Joshi et al., Nat. Commun. 11:2473, 2020; Long et al., DATE'19); only under `ndpsim xbar`, whose xbar.tile.* / xbar.device.* give the mapping"),
+	CFG_KEY_DBL("noise_aware.d2d_sigma", na_d2d_sigma, "relative", 0.1, 0.0, 2.0,
+	  "relative sigma of per-cell conductance variation assumed in training, redrawn every step (default = xbar.noise.d2d.sigma's 0.1)"),
+	CFG_KEY_DBL("noise_aware.read_sigma", na_read_sigma, "relative", 0.05, 0.0, 10.0,
+	  "relative sigma of a driven cell's read current per pulse assumed in training (default = xbar.noise.read.sigma's 0.05)"),
+	CFG_KEY_INT("noise_aware.pulses", na_pulses, "pulses", 1, 1, 64,
+	  "unary pulses per layer the read noise averages over (variance / T), the T of the deployed encoding"),
 	CFG_END
 };
 
@@ -445,6 +453,7 @@ struct trainer {
 	float *x0;                      /* B * 784 */
 	float *prob;                    /* B * 10 */
 	long step;
+	const struct bnn_noise_hook *hook;   /* NULL: no noise */
 };
 
 static float *fz(size_t n) { return xcalloc(n ? n : 1, sizeof(float)); }
@@ -764,6 +773,20 @@ static void fwd_train(struct trainer *t)
 		int m = L->m;
 		struct lin_in e = layer_in(t, l);
 		mm_fwd_bits(L, &e, X, B, L->z);
+		if (t->hook) {
+			/* z is D (act = binary) or (D + S_w) / 2 (act = multi:
+			 * inputs in [0, 1]); the hook works in D units */
+			if (t->act == BNN_ACT_BINARY) {
+				t->hook->fn(t->hook->arg, l, L->n, L->z, B, m, (uint64_t)t->step);
+			} else {
+				size_t nz = (size_t)B * (size_t)m;
+				for (size_t k = 0; k < nz; k++)
+					L->z[k] *= 2.0f;
+				t->hook->fn(t->hook->arg, l, L->n, L->z, B, m, (uint64_t)t->step);
+				for (size_t k = 0; k < nz; k++)
+					L->z[k] *= 0.5f;
+			}
+		}
 		int last = l == t->nl - 1;
 		/* batch norm: features in blocks of FB, each block owned by one
 		 * thread, sums over b in order */
@@ -1090,8 +1113,21 @@ int bnn_train(const struct bnn_params *p, uint64_t seed,
 	      struct nd_err *err)
 {
 	*out = NULL;
+	if (p->na_on)
+		return nd_errf(err, -EINVAL,
+			       "bnn.noise_aware.enable: noise-aware training needs the crossbar's noise model; it runs under `ndpsim xbar` (train, eval, gbo, nat)");
+	return bnn_train_noisy(p, seed, train, test, cb, arg, NULL, out, err);
+}
+
+int bnn_train_noisy(const struct bnn_params *p, uint64_t seed,
+		    const struct wl_dataset *train, const struct wl_dataset *test,
+		    bnn_epoch_fn cb, void *arg, const struct bnn_noise_hook *hook,
+		    struct bnn_model **out, struct nd_err *err)
+{
+	*out = NULL;
 	struct trainer t;
 	memset(&t, 0, sizeof t);
+	t.hook = hook && hook->fn ? hook : NULL;
 	int nl = bnn_parse_dims(p->hidden, t.dim, err);
 	if (nl < 0)
 		return nl;
