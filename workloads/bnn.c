@@ -500,25 +500,79 @@ static void tl_free(struct tl *L)
 	free(L->wbitsT);
 }
 
-/* sign(W) as floats (for dX) and as packed bits (for the forward pass) */
+/* sign(W) as floats (for dX) and as packed bits (for the forward pass).
+ * The AVX-512 form compares 16 weights at a time into a mask (the same
+ * w >= 0 test); both give the same floats and bits. */
+static void binarise_row_gen(const float *w, float *wb, uint64_t *bits, int n, int W)
+{
+	for (int i = 0; i < n; i++)
+		wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
+	for (int k = 0; k < W; k++) {
+		uint64_t v = 0;
+		int i1 = (k + 1) * 64 < n ? (k + 1) * 64 : n;
+		for (int i = k * 64; i < i1; i++)
+			v |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
+		bits[k] = v;
+	}
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx512f")))
+ND_HOT
+static void binarise_row_avx512(const float *w, float *wb, uint64_t *bits, int n, int W)
+{
+	const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+	const __m512 mone = _mm512_set1_ps(-1.0f);
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__mmask16 k = _mm512_cmp_ps_mask(_mm512_loadu_ps(w + i), zero, _CMP_GE_OQ);
+		_mm512_storeu_ps(wb + i, _mm512_mask_blend_ps(k, mone, one));
+		if ((i & 63) == 0)
+			bits[i >> 6] = 0;
+		bits[i >> 6] |= (uint64_t)k << (i & 63);
+	}
+	if (i < n) {
+		if ((i & 63) == 0)
+			bits[i >> 6] = 0;
+		for (; i < n; i++) {
+			wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
+			bits[i >> 6] |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
+		}
+	}
+	(void)W;
+}
+
+static int have_avx512(void)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx512f") ? 1 : 0;
+	}
+	return have;
+}
+#endif
+
 static void binarise(struct tl *L)
 {
 	int n = L->n, m = L->m, W = L->words;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+	int v512 = have_avx512();
+#endif
 	BNN_PAR
 	for (int j = 0; j < m; j++) {
 		const float *w = L->w + (size_t)j * n;
 		float *wb = L->wb + (size_t)j * n;
 		uint64_t *bits = L->wbits + (size_t)j * W;
-		for (int i = 0; i < n; i++)
-			wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
-		for (int k = 0; k < W; k++) {
-			uint64_t v = 0;
-			int i1 = (k + 1) * 64 < n ? (k + 1) * 64 : n;
-			for (int i = k * 64; i < i1; i++)
-				v |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
-			bits[k] = v;
-			L->wbitsT[(size_t)k * m + j] = v;
-		}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+		if (v512)
+			binarise_row_avx512(w, wb, bits, n, W);
+		else
+#endif
+			binarise_row_gen(w, wb, bits, n, W);
+		for (int k = 0; k < W; k++)
+			L->wbitsT[(size_t)k * m + j] = bits[k];
 	}
 }
 
@@ -569,6 +623,34 @@ static void popcnt_and_acc(uint64_t *restrict cnt, const uint64_t *restrict wt,
 #define popcnt_and_acc popcnt_and_acc_gen
 #endif
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* The bit planes of the levels of x[0 .. 16 * floor(n / 16)), 16 inputs at
+ * a time: the scalar loop's float operations lane by lane (multiply,
+ * subtract, multiply, add 0.5, truncate, clamp), each plane a 16-bit
+ * mask.  pl must be zeroed.  Returns the first input left to the scalar
+ * loop. */
+__attribute__((target("avx512f")))
+ND_HOT
+static int planes_avx512(const float *x, int n, float fden, float fnb, float finv_na,
+			 int q, int nb, int W, uint64_t *pl)
+{
+	const __m512 vden = _mm512_set1_ps(fden), vnb = _mm512_set1_ps(fnb);
+	const __m512 vinv = _mm512_set1_ps(finv_na), half = _mm512_set1_ps(0.5f);
+	const __m512i vq = _mm512_set1_epi32(q), z = _mm512_setzero_si512();
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vden), vnb), vinv);
+		__m512i lv = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
+		lv = _mm512_min_epi32(_mm512_max_epi32(lv, z), vq);
+		for (int k = 0; k < nb; k++) {
+			__mmask16 mk = _mm512_test_epi32_mask(lv, _mm512_set1_epi32(1 << k));
+			pl[k * W + (i >> 6)] |= (uint64_t)mk << (i & 63);
+		}
+	}
+	return i;
+}
+#endif
+
 /* Z (rows x m) = X (rows x n) * sign(W)^T, computed exactly in integers:
  * the rows of X are bit planes of their levels, so z = (na * sum_i w_i
  * lev_i + nb * sum_i w_i) / den with every sum a popcount (the float
@@ -582,6 +664,9 @@ static void mm_fwd_bits(const struct tl *L, const struct lin_in *e, const float 
 	int n = L->n, m = L->m, W = L->words, nb = bits_for(e->q);
 	double inv_den = 1.0 / (double)e->den;
 	float fden = (float)e->den, fnb = (float)e->nb, finv_na = 1.0f / (float)e->na;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+	int v512 = have_avx512();
+#endif
 	int *sw = xmalloc(sizeof(int) * (size_t)m);
 	for (int j = 0; j < m; j++) {
 		int c = 0;
@@ -603,7 +688,12 @@ static void mm_fwd_bits(const struct tl *L, const struct lin_in *e, const float 
 			memset(pl, 0, sizeof(uint64_t) * (size_t)nb * (size_t)W);
 			memset(cnt, 0, sizeof(uint64_t) * (size_t)nb * (size_t)m);
 			int pc[16];
-			for (int i = 0; i < n; i++) {
+			int i0 = 0;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+			if (v512)
+				i0 = planes_avx512(x, n, fden, fnb, finv_na, e->q, nb, W, pl);
+#endif
+			for (int i = i0; i < n; i++) {
 				/* truncation rounds v + 0.5 >= 0 to nearest; below, clamped */
 				int lv = (int)((x[i] * fden - fnb) * finv_na + 0.5f);
 				lv = lv < 0 ? 0 : (lv > e->q ? e->q : lv);
@@ -1024,14 +1114,18 @@ static void calibrate(struct trainer *t, float *X0, long rows)
 			L->pvar[j] /= (double)rows;
 		if (l == t->nl - 1)
 			break;
+		double *sd = xmalloc(sizeof(double) * (size_t)m);
+		for (int j = 0; j < m; j++)
+			sd[j] = sqrt(L->pvar[j] + (double)BN_EPS);
 		BNN_PAR
 		for (long b = 0; b < rows; b++)
 			for (int j = 0; j < m; j++) {
 				size_t k = (size_t)b * m + j;
-				double y = (double)L->gam[j] * ((double)Z[k] - L->pmu[j]) /
-					   sqrt(L->pvar[j] + (double)BN_EPS) + (double)L->bet[j];
+				double y = (double)L->gam[j] * ((double)Z[k] - L->pmu[j]) / sd[j] +
+					   (double)L->bet[j];
 				A[k] = act_fn(t->act, t->q, (float)y);
 			}
+		free(sd);
 		X = A;  /* Z was computed from X, so A may overwrite it */
 	}
 	free(Z);
