@@ -38,33 +38,47 @@ pick() {
 		}' "$1"
 }
 
+levels="mild:0.05:0.5 moderate:0.1:1.0 severe:0.2:2.0"
+name() { echo "${1%%:*}"; }
+d2d() { r=${1#*:}; echo "${r%%:*}"; }
+rd() { r=${1#*:}; echo "${r#*:}"; }
+
+# The runs are independent: trainings first, then the evaluations, each
+# phase as parallel processes of one thread (the results do not depend on
+# threads or order; a run whose output exists is skipped).
 [ -f "$OUT/plain/model.bnn" ] ||
-	$B xbar train $TRAIN $EXTRA --quiet --out "$OUT/plain"
+	$B xbar train $TRAIN $EXTRA --set threads=1 --quiet --out "$OUT/plain" &
+for lv in $levels; do
+	n=$(name "$lv"); d=$(d2d "$lv"); r=$(rd "$lv")
+	[ -f "$OUT/nat-$n/model.bnn" ] ||
+		$B xbar train $TRAIN $(noise "$d" "$r") $EXTRA --set threads=1 \
+			--set bnn.noise_aware.enable=true --set bnn.noise_aware.d2d_sigma="$d" \
+			--set bnn.noise_aware.read_sigma="$r" --set bnn.noise_aware.pulses=4 \
+			--quiet --out "$OUT/nat-$n" &
+done
+wait
+for lv in $levels; do
+	n=$(name "$lv"); d=$(d2d "$lv"); r=$(rd "$lv")
+	for m in plain nat; do
+		src=$OUT/plain
+		[ $m = nat ] && src=$OUT/nat-$n
+		[ -f "$OUT/gbo-$n-$m/gbo.csv" ] ||
+			$B xbar gbo --model "$src/model.bnn" $EVAL $(noise "$d" "$r") $EXTRA \
+				--set threads=1 --quiet --out "$OUT/gbo-$n-$m" &
+	done
+done
+wait
 
 {
 	echo "| noise | d2d sigma | read sigma | uniform T=4 | GBO (budget 4) | NAT, T=4 | NAT + GBO (budget 4) |"
 	echo "|---|---|---|---|---|---|---|"
-} > "$OUT/nat_table.md.tmp"
-
-for lv in mild:0.05:0.5 moderate:0.1:1.0 severe:0.2:2.0; do
-	name=${lv%%:*}
-	rest=${lv#*:}
-	d=${rest%%:*}
-	r=${rest#*:}
-	N=$(noise "$d" "$r")
-	[ -f "$OUT/nat-$name/model.bnn" ] ||
-		$B xbar train $TRAIN $N $EXTRA --set bnn.noise_aware.enable=true \
-			--set bnn.noise_aware.d2d_sigma="$d" --set bnn.noise_aware.read_sigma="$r" \
-			--set bnn.noise_aware.pulses=4 --quiet --out "$OUT/nat-$name"
-	for m in plain nat-$name; do
-		[ -f "$OUT/gbo-$name-${m%%-*}/gbo.csv" ] ||
-			$B xbar gbo --model "$OUT/$m/model.bnn" $EVAL $N $EXTRA --quiet \
-				--out "$OUT/gbo-$name-${m%%-*}"
+	for lv in $levels; do
+		n=$(name "$lv")
+		echo "| $n | $(d2d "$lv") | $(rd "$lv") | $(pick "$OUT/gbo-$n-plain/gbo.csv" uniform) |" \
+		     "$(pick "$OUT/gbo-$n-plain/gbo.csv" gbo) |" \
+		     "$(pick "$OUT/gbo-$n-nat/gbo.csv" uniform) |" \
+		     "$(pick "$OUT/gbo-$n-nat/gbo.csv" gbo) |"
 	done
-	echo "| $name | $d | $r | $(pick "$OUT/gbo-$name-plain/gbo.csv" uniform) |" \
-	     "$(pick "$OUT/gbo-$name-plain/gbo.csv" gbo) |" \
-	     "$(pick "$OUT/gbo-$name-nat/gbo.csv" uniform) |" \
-	     "$(pick "$OUT/gbo-$name-nat/gbo.csv" gbo) |" >> "$OUT/nat_table.md.tmp"
-done
+} > "$OUT/nat_table.md.tmp"
 mv "$OUT/nat_table.md.tmp" "$OUT/nat_table.md"
 cat "$OUT/nat_table.md"
