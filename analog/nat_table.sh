@@ -38,6 +38,12 @@ pick() {
 		}' "$1"
 }
 
+# noise-free test accuracy (%) of a trained model, from its report.json
+digital() {
+	sed -n 's/.*"test_accuracy":[[:space:]]*\([0-9.]*\).*/\1/p' "$1/report.json" | head -n 1 |
+		awk '{ printf "%.2f", 100 * $1 }'
+}
+
 levels="mild:0.05:0.5 moderate:0.1:1.0 severe:0.2:2.0"
 name() { echo "${1%%:*}"; }
 d2d() { r=${1#*:}; echo "${r%%:*}"; }
@@ -70,11 +76,12 @@ done
 wait
 
 {
-	echo "| noise | d2d sigma | read sigma | uniform T=4 | GBO (budget 4) | NAT, T=4 | NAT + GBO (budget 4) |"
-	echo "|---|---|---|---|---|---|---|"
+	echo "| noise | d2d sigma | read sigma | digital, plain / NAT | uniform T=4 | GBO (budget 4) | NAT, T=4 | NAT + GBO (budget 4) |"
+	echo "|---|---|---|---|---|---|---|---|"
 	for lv in $levels; do
 		n=$(name "$lv")
-		echo "| $n | $(d2d "$lv") | $(rd "$lv") | $(pick "$OUT/gbo-$n-plain/gbo.csv" uniform) |" \
+		echo "| $n | $(d2d "$lv") | $(rd "$lv") | $(digital "$OUT/plain") / $(digital "$OUT/nat-$n") |" \
+		     "$(pick "$OUT/gbo-$n-plain/gbo.csv" uniform) |" \
 		     "$(pick "$OUT/gbo-$n-plain/gbo.csv" gbo) |" \
 		     "$(pick "$OUT/gbo-$n-nat/gbo.csv" uniform) |" \
 		     "$(pick "$OUT/gbo-$n-nat/gbo.csv" gbo) |"
