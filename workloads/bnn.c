@@ -1209,7 +1209,7 @@ int bnn_train(const struct bnn_params *p, uint64_t seed,
 	*out = NULL;
 	if (p->na_on)
 		return nd_errf(err, -EINVAL,
-			       "bnn.noise_aware.enable: noise-aware training needs the crossbar's noise model; it runs under `ndpsim xbar` (train, eval, gbo, nat)");
+			       "bnn.noise_aware.enable: noise-aware training needs the crossbar's noise model; it runs under `ndpsim xbar` (train, eval, noise-sweep, gbo)");
 	return bnn_train_noisy(p, seed, train, test, cb, arg, NULL, out, err);
 }
 
