@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,10 +26,8 @@
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define XB_CLONES_POP __attribute__((target_clones("popcnt", "default")))
-#define XB_CLONES_VEC __attribute__((target_clones("avx2", "default")))
 #else
 #define XB_CLONES_POP
-#define XB_CLONES_VEC
 #endif
 
 /* Hot arithmetic kernels over arrays whose bounds the callers establish run
@@ -334,13 +331,25 @@ struct xadc {
 	int start;
 };
 
+#define XB_CB 128  /* columns per register block: 8 independent add chains */
+
+/* Index of delta(i, j): column block cb = j / XB_CB of nc columns holds
+ * rows 0..n_in-1 contiguously, nc floats each, so the rows of one row
+ * tile and column block are one contiguous run. */
+static inline size_t delta_at(int n_in, int no, int i, int j)
+{
+	int cb = j / XB_CB, nc = no - cb * XB_CB < XB_CB ? no - cb * XB_CB : XB_CB;
+	return (size_t)cb * XB_CB * (size_t)n_in + (size_t)i * (size_t)nc + (size_t)(j - cb * XB_CB);
+}
+
 struct xlayer {
 	int n_in, n_out, rt;
 	int q;                    /* input steps */
 	struct xadc *adc;         /* rt */
 	int32_t *bias_v;          /* rt * n_out: programmed bias (D units) */
 	int32_t *bias_m;          /* rt * n_out: bias cells that match */
-	float *delta;             /* n_in * n_out, analog only: gA - gB */
+	float *delta;             /* n_in * n_out, analog only: gA - gB, in column
+				   * blocks of XB_CB (delta_at()) */
 	float *cbase;             /* rt * n_out, analog only: sum gB + bias currents */
 	float *off;               /* rt * n_out * ncomp, offsets (matches) */
 	int ncomp;
@@ -358,9 +367,6 @@ struct xbar_chip {
 	struct xlayer L[BNN_MAX_LAYERS];
 };
 
-static void zig_init(void);
-static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
-
 /* Stream ids: one per (purpose, chip, layer, image). */
 static uint64_t stream_id(uint64_t kind, uint64_t chip, int layer, uint64_t item)
 {
@@ -372,6 +378,7 @@ static uint64_t stream_id(uint64_t kind, uint64_t chip, int layer, uint64_t item
 #define ST_READ 3u
 #define ST_PROG 4u
 #define ST_DRIFT 5u
+#define ST_NAT 6u     /* noise-aware training: (step, layer) */
 
 /* Programming of one cell: the first pulse lands at relative error e =
  * sigma N(0,1); with write-verify every further pulse leaves a fraction
@@ -542,7 +549,6 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 	int rc = xbar_check_mapping(p, m, err);
 	if (rc)
 		return rc;
-	pthread_once(&zig_once, zig_init);
 	xbar_chip *c = xcalloc(1, sizeof *c);
 	c->m = m;
 	c->p = *p;
@@ -620,7 +626,7 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 				double gb = nominal_state(&r, p, w > 0 ? gh : 1.0, gh);
 				ga = cell_effects(&fx, p, ga, i % R, col);
 				gb = cell_effects(&fx, p, gb, i % R, col);
-				L->delta[(size_t)i * no + j] = (float)(ga - gb);
+				L->delta[delta_at(L->n_in, no, i, j)] = (float)(ga - gb);
 				cb[(size_t)(i / R) * no + j] += gb;
 			}
 			for (int t = 0; t < rt; t++) {
@@ -660,6 +666,7 @@ struct ximg {
 	float *cur;               /* rt * n_out currents */
 	double *acc;              /* n_out */
 	double *mh;               /* n_out: decoded columns of a row tile */
+	double *z;                /* n_out: read-noise normals of a row tile */
 	struct rng rng;           /* read noise of (chip, layer, image) */
 };
 
@@ -668,51 +675,6 @@ struct xwork {
 	struct ximg im[XB_BLK];
 	struct xbar_counts cnt;
 };
-
-/* Standard normal by the Marsaglia-Tsang ziggurat (128 strips; exact up to
- * double rounding): mostly one 64-bit draw and a compare per value. */
-#define ZN 128
-static double zx[ZN + 1], zf[ZN + 1];
-static void zig_init(void)
-{
-	const double r = 3.442619855899, v = 9.91256303526217e-3;
-	zx[1] = r;
-	zf[1] = exp(-0.5 * r * r);
-	zx[0] = v / zf[1];
-	zf[0] = 0;
-	for (int i = 1; i < ZN - 1; i++) {
-		zf[i + 1] = zf[i] + v / zx[i];
-		zx[i + 1] = sqrt(-2.0 * log(zf[i + 1]));
-	}
-	zx[ZN] = 0;
-	zf[ZN] = 1;
-	zf[ZN - 1] = zf[ZN - 2] + v / zx[ZN - 2];
-	zx[ZN - 1] = sqrt(-2.0 * log(zf[ZN - 1]));
-}
-
-static inline double xnormal(struct rng *r)
-{
-	for (;;) {
-		uint64_t b = rng_u64(r);
-		int i = (int)(b & (ZN - 1));
-		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
-		double x = u * zx[i];
-		if (fabs(x) < zx[i + 1])
-			return x;
-		if (i == 0) {
-			/* tail beyond r (Marsaglia 1964) */
-			double a, c;
-			do {
-				a = -log(1.0 - rng_uniform(r)) / zx[1];
-				c = -log(1.0 - rng_uniform(r));
-			} while (c + c < a * a);
-			return u < 0 ? -(zx[1] + a) : zx[1] + a;
-		}
-		double y = zf[i] + rng_uniform(r) * (zf[i + 1] - zf[i]);
-		if (y < exp(-0.5 * x * x))
-			return x;
-	}
-}
 
 XB_CLONES_POP
 ND_HOT
@@ -738,50 +700,178 @@ static void exact_matches(const struct xlayer *L, const struct bnn_layer *ml,
 	}
 }
 
-XB_CLONES_VEC
-ND_HOT
-static void add_row(float *restrict y, const float *restrict x, int n)
-{
-#ifdef _OPENMP
-#pragma omp simd
+/* Static column currents (normalised) of one pulse for nk images: cur =
+ * base + the delta rows of the driven rows (delta: the column block's
+ * rows, nc floats each), row tile by row tile and
+ * 128 columns at a time held in registers (eight independent add chains:
+ * each column's sum is one serial chain, so the latency of a float add
+ * is hidden only across columns); the images' set bits are walked
+ * with count-trailing-zeros.  Every current is still cbase plus its
+ * tile's driven rows in increasing row order, one float add each, so the
+ * sums are those of the plain row-by-row loop; the 128-row x 128-column
+ * block of delta (64 KiB, contiguous) stays in L2 across the images of
+ * the block. */
+typedef float xv16f __attribute__((vector_size(64)));
+typedef float xv16fu __attribute__((vector_size(64), aligned(4)));
+#define XV_LOAD(p) (*(const xv16fu *)(const void *)(p))
+#define XV_STORE(p, v) (*(xv16fu *)(void *)(p) = (v))
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#define XB_CLONES_CUR __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define XB_CLONES_CUR
 #endif
-	for (int k = 0; k < n; k++)
-		y[k] += x[k];
+
+XB_CLONES_CUR
+ND_HOT
+static void cur_block(const float *restrict delta, const float *restrict base,
+		      const uint64_t *restrict bits, int i0, int i1,
+		      int c0, int nc, float *restrict cur)
+{
+	int w0 = i0 >> 6, w1 = (i1 - 1) >> 6;
+	if (nc == XB_CB) {
+		xv16f a0 = XV_LOAD(base + c0), a1 = XV_LOAD(base + c0 + 16);
+		xv16f a2 = XV_LOAD(base + c0 + 32), a3 = XV_LOAD(base + c0 + 48);
+		xv16f a4 = XV_LOAD(base + c0 + 64), a5 = XV_LOAD(base + c0 + 80);
+		xv16f a6 = XV_LOAD(base + c0 + 96), a7 = XV_LOAD(base + c0 + 112);
+		for (int w = w0; w <= w1; w++) {
+			uint64_t x = bits[w];
+			if (w == w0)
+				x &= ~0ull << (i0 & 63);
+			if (w == w1 && (i1 & 63))
+				x &= ~0ull >> (64 - (i1 & 63));
+			while (x) {
+				int i = w * 64 + __builtin_ctzll(x);
+				x &= x - 1;
+				const float *d = delta + (size_t)i * XB_CB;
+				a0 += XV_LOAD(d);
+				a1 += XV_LOAD(d + 16);
+				a2 += XV_LOAD(d + 32);
+				a3 += XV_LOAD(d + 48);
+				a4 += XV_LOAD(d + 64);
+				a5 += XV_LOAD(d + 80);
+				a6 += XV_LOAD(d + 96);
+				a7 += XV_LOAD(d + 112);
+			}
+		}
+		XV_STORE(cur + c0, a0);
+		XV_STORE(cur + c0 + 16, a1);
+		XV_STORE(cur + c0 + 32, a2);
+		XV_STORE(cur + c0 + 48, a3);
+		XV_STORE(cur + c0 + 64, a4);
+		XV_STORE(cur + c0 + 80, a5);
+		XV_STORE(cur + c0 + 96, a6);
+		XV_STORE(cur + c0 + 112, a7);
+		return;
+	}
+	for (int j = c0; j < c0 + nc; j++)
+		cur[j] = base[j];
+	for (int i = i0; i < i1; i++)
+		if ((bits[i >> 6] >> (i & 63)) & 1u) {
+			const float *d = delta + (size_t)i * (size_t)nc;
+			for (int j = c0; j < c0 + nc; j++)
+				cur[j] += d[j - c0];
+		}
 }
 
-/* Static column currents (normalised) of one pulse for nk images: base +
- * active rows.  Rows outer, images inner: each weight row is loaded once
- * per block of images. */
 static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
 			    struct ximg *im, int nk)
 {
 	int no = L->n_out, R = data_rows(&c->p);
-	for (int k = 0; k < nk; k++)
-		memcpy(im[k].cur, L->cbase, sizeof(float) * (size_t)L->rt * no);
-	for (int i = 0; i < L->n_in; i++) {
-		const float *row = L->delta + (size_t)i * no;
-		size_t off = (size_t)(i / R) * no;
-		for (int k = 0; k < nk; k++)
-			if ((im[k].bits[i >> 6] >> (i & 63)) & 1u)
-				add_row(im[k].cur + off, row, no);
+	for (int t = 0; t < L->rt; t++) {
+		int i0 = t * R, i1 = (t + 1) * R < L->n_in ? (t + 1) * R : L->n_in;
+		size_t off = (size_t)t * (size_t)no;
+		for (int c0 = 0; c0 < no; c0 += XB_CB) {
+			int nc = no - c0 < XB_CB ? no - c0 : XB_CB;
+			for (int k = 0; k < nk; k++)
+				cur_block(L->delta + (size_t)c0 * (size_t)L->n_in, L->cbase + off,
+					  im[k].bits, i0, i1, c0, nc,
+					  im[k].cur + off);
+		}
 	}
 }
 
-/* Decoded matches of a column from its sensed current (nominal values);
- * with read noise, the fresh per-pulse noise of the driven cells. */
-static inline double decode_col(const struct xbar_chip *c, double r, double inv,
-				float cur, uint64_t *lrs, struct rng *rng)
+/* Decoded matches of the columns of one row tile from their sensed
+ * currents (nominal values): mh[j] = (cur[j] - r g_HRS) / (1 - g_HRS);
+ * with read noise (z != NULL: standard normals, one per column) the fresh
+ * per-pulse noise of the driven cells, whose variance follows the clamped
+ * estimate of the column's matches.  Returns the LRS reads (rounded
+ * clamped matches).  The AVX2 form below does the same IEEE operations in
+ * the same order lane by lane (max / min written as the C ternaries), so
+ * the two agree bit for bit. */
+ND_HOT
+static uint64_t decode_gen(double gh, double r, double inv, double scale,
+			   const float *restrict cur, const double *restrict z,
+			   double *restrict mh, int j0, int no)
 {
-	double gh = c->g_h;
-	double mh = ((double)cur - r * gh) * inv;
-	double ms = mh < 0 ? 0 : (mh > r ? r : mh);
-	*lrs += (uint64_t)(ms + 0.5);
-	if (c->read_scale > 0) {
-		double var = ms + (r - ms) * gh * gh;
-		mh += c->read_scale * sqrt(var) * inv * xnormal(rng);
+	uint64_t lrs = 0;
+	double rgh = r * gh;
+	for (int j = j0; j < no; j++) {
+		double m = ((double)cur[j] - rgh) * inv;
+		double ms = 0.0 > m ? 0.0 : m;
+		ms = r < ms ? r : ms;
+		lrs += (uint64_t)(int)(ms + 0.5);
+		if (z) {
+			double var = ms + (r - ms) * gh * gh;
+			m += scale * sqrt(var) * inv * z[j];
+		}
+		mh[j] = m;
 	}
-	return mh;
+	return lrs;
 }
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx2")))
+ND_HOT
+static uint64_t decode_avx2(double gh, double r, double inv, double scale,
+			    const float *restrict cur, const double *restrict z,
+			    double *restrict mh, int no)
+{
+	const __m256d vrgh = _mm256_set1_pd(r * gh), vinv = _mm256_set1_pd(inv);
+	const __m256d vr = _mm256_set1_pd(r), zero = _mm256_setzero_pd();
+	const __m256d half = _mm256_set1_pd(0.5), vgh = _mm256_set1_pd(gh);
+	const __m256d vs = _mm256_set1_pd(scale);
+	__m128i cnt = _mm_setzero_si128();
+	int j = 0;
+	for (; j + 4 <= no; j += 4) {
+		__m256d m = _mm256_mul_pd(_mm256_sub_pd(_mm256_cvtps_pd(_mm_loadu_ps(cur + j)), vrgh), vinv);
+		/* MAX(a, b) = a > b ? a : b, MIN(a, b) = a < b ? a : b */
+		__m256d ms = _mm256_min_pd(vr, _mm256_max_pd(zero, m));
+		cnt = _mm_add_epi32(cnt, _mm256_cvttpd_epi32(_mm256_add_pd(ms, half)));
+		if (z) {
+			__m256d var = _mm256_add_pd(ms, _mm256_mul_pd(_mm256_mul_pd(_mm256_sub_pd(vr, ms), vgh), vgh));
+			__m256d d = _mm256_mul_pd(_mm256_mul_pd(_mm256_mul_pd(vs, _mm256_sqrt_pd(var)), vinv),
+						  _mm256_loadu_pd(z + j));
+			m = _mm256_add_pd(m, d);
+		}
+		_mm256_storeu_pd(mh + j, m);
+	}
+	int32_t c4[4];
+	_mm_storeu_si128((__m128i *)(void *)c4, cnt);
+	uint64_t lrs = (uint64_t)c4[0] + (uint64_t)c4[1] + (uint64_t)c4[2] + (uint64_t)c4[3];
+	return lrs + decode_gen(gh, r, inv, scale, cur, z, mh, j, no);
+}
+
+static uint64_t decode_cols(double gh, double r, double inv, double scale,
+			    const float *cur, const double *z, double *mh, int no)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	if (have)
+		return decode_avx2(gh, r, inv, scale, cur, z, mh, no);
+	return decode_gen(gh, r, inv, scale, cur, z, mh, 0, no);
+}
+#else
+static uint64_t decode_cols(double gh, double r, double inv, double scale,
+			    const float *cur, const double *z, double *mh, int no)
+{
+	return decode_gen(gh, r, inv, scale, cur, z, mh, 0, no);
+}
+#endif
 
 /* Converter of the columns of one row tile (no per-comparator offsets):
  * adc_convert() in a form that vectorises: clamp, then truncate (floor for
@@ -867,18 +957,22 @@ ND_HOT
 static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
 			  const int32_t *st, const int32_t *sp, const float *cur,
 			  const int32_t *bias, const float *off, int ncomp, double wt,
-			  double *acc, struct rng *rng, int no, double *mh)
+			  double *acc, struct rng *rng, int no, double *mh, double *z)
 {
 	double r = a->r, inv = 1.0 / (1.0 - c->g_h);
 	uint64_t lrs = 0;
-	if (!c->analog)
+	if (!c->analog) {
 		for (int j = 0; j < no; j++) {
 			lrs += (uint64_t)cur[j];
 			mh[j] = (double)cur[j];
 		}
-	else
-		for (int j = 0; j < no; j++)
-			mh[j] = decode_col(c, r, inv, cur[j], &lrs, rng);
+	} else {
+		/* the read noise of the columns, drawn in column order */
+		if (c->read_scale > 0)
+			rng_normal_zig_fill(rng, z, no);
+		lrs = decode_cols(c->g_h, r, inv, c->read_scale, cur,
+				  c->read_scale > 0 ? z : NULL, mh, no);
+	}
 	if (a->bits && ncomp > 1 && off) {
 		for (int j = 0; j < no; j++) {
 			double qh = adc_convert(a, st[j], sp[j], mh[j], off + (size_t)j * ncomp, ncomp);
@@ -912,6 +1006,57 @@ static uint64_t calib_tile(const struct xbar_chip *c, const struct xadc *a,
 	return lrs;
 }
 
+/* Pulse t's bit vector of n requantised levels u: unary bit i = [t < u[i]]
+ * (thermometer), bit-serial bit i = bit t of u[i] (t <= 7).  The AVX2
+ * form takes 32 levels per compare / shift and movemask. */
+static void pulse_bits_gen(const uint8_t *u, int i0, int n, int unary, int t, uint64_t *bits)
+{
+	for (int i = i0; i < n; i++) {
+		unsigned b = unary ? (unsigned)t < u[i] : ((unsigned)u[i] >> t) & 1u;
+		bits[i >> 6] |= (uint64_t)b << (i & 63);
+	}
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+__attribute__((target("avx2")))
+static void pulse_bits_avx2(const uint8_t *u, int n, int unary, int t, uint64_t *bits)
+{
+	const __m256i flip = _mm256_set1_epi8((char)0x80);
+	const __m256i vt = _mm256_set1_epi8((char)(t ^ 0x80));
+	int i = 0;
+	for (; i + 32 <= n; i += 32) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(u + i));
+		/* unsigned u > t as a signed compare of both with the top bit
+		 * flipped; bit t of every byte moved to its bit 7 */
+		__m256i s = unary ? _mm256_cmpgt_epi8(_mm256_xor_si256(v, flip), vt)
+				  : _mm256_slli_epi64(v, 7 - t);
+		uint64_t mk = (uint32_t)_mm256_movemask_epi8(s);
+		bits[i >> 6] |= mk << (i & 63);
+	}
+	pulse_bits_gen(u, i, n, unary, t, bits);
+}
+
+static void pulse_bits(const uint8_t *u, int n, int unary, int t, uint64_t *bits)
+{
+	static int have = -1;   /* racy but idempotent */
+	memset(bits, 0, sizeof(uint64_t) * (size_t)((n + 63) / 64));
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx2") ? 1 : 0;
+	}
+	if (have)
+		pulse_bits_avx2(u, n, unary, t, bits);
+	else
+		pulse_bits_gen(u, 0, n, unary, t, bits);
+}
+#else
+static void pulse_bits(const uint8_t *u, int n, int unary, int t, uint64_t *bits)
+{
+	memset(bits, 0, sizeof(uint64_t) * (size_t)((n + 63) / 64));
+	pulse_bits_gen(u, 0, n, unary, t, bits);
+}
+#endif
+
 /* One layer for nk images: levels la -> D_Q per neuron (in acc). */
 static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		      int l, int enc, int pulses, struct xwork *w, int nk)
@@ -919,27 +1064,21 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 	const struct xlayer *L = &c->L[l];
 	const struct bnn_layer *ml = &c->m->layer[l];
 	struct xbar_layer_counts *k = &w->cnt.l[l];
-	int no = L->n_out, n = L->n_in, q = L->q, W = ml->words;
+	int no = L->n_out, n = L->n_in, q = L->q;
 	int K = enc == XBAR_ENC_UNARY ? pulses : (1 << pulses) - 1;
+	uint8_t req[256];   /* round(lev * K / q) for the levels 0..q */
+	for (int v = 0; v <= q; v++)
+		req[v] = (uint8_t)(((unsigned)v * (unsigned)K * 2u + (unsigned)q) / (2u * (unsigned)q));
 	for (int e = 0; e < nk; e++) {
 		struct ximg *im = &w->im[e];
-		for (int i = 0; i < n; i++)   /* round(lev * K / q) */
-			im->u[i] = (uint8_t)(((unsigned)im->la[i] * (unsigned)K * 2u + (unsigned)q) /
-					     (2u * (unsigned)q));
+		for (int i = 0; i < n; i++)
+			im->u[i] = req[im->la[i]];
 		for (int j = 0; j < no; j++)
 			im->acc[j] = 0;
 	}
 	for (int t = 0; t < pulses; t++) {
-		for (int e = 0; e < nk; e++) {
-			struct ximg *im = &w->im[e];
-			memset(im->bits, 0, sizeof(uint64_t) * (size_t)W);
-			if (enc == XBAR_ENC_UNARY)
-				for (int i = 0; i < n; i++)
-					im->bits[i >> 6] |= (uint64_t)(t < im->u[i]) << (i & 63);
-			else
-				for (int i = 0; i < n; i++)
-					im->bits[i >> 6] |= (uint64_t)((im->u[i] >> t) & 1) << (i & 63);
-		}
+		for (int e = 0; e < nk; e++)
+			pulse_bits(w->im[e].u, n, enc == XBAR_ENC_UNARY, t, w->im[e].bits);
 		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
 		if (c->analog)
 			analog_currents(c, L, w->im, nk);
@@ -959,7 +1098,7 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 					lrs = post_tile(c, a, refs->start[l] + ri0, refs->step[l] + ri0,
 							im->cur + ij0, L->bias_v + ij0,
 							L->off ? L->off + ij0 * (size_t)L->ncomp : NULL,
-							L->ncomp, wt, im->acc, &im->rng, no, im->mh);
+							L->ncomp, wt, im->acc, &im->rng, no, im->mh, im->z);
 				k->lrs_reads += lrs;
 				k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
 				k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
@@ -972,9 +1111,12 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		}
 	}
 	/* decoded sum -> D_Q units of the layer (exact when K == q) */
-	for (int e = 0; e < nk; e++)
-		for (int j = 0; j < no; j++)
-			w->im[e].acc[j] = K == q ? w->im[e].acc[j] : w->im[e].acc[j] * q / K;
+	if (K != q)
+		for (int e = 0; e < nk; e++) {
+			double *acc = w->im[e].acc;
+			for (int j = 0; j < no; j++)
+				acc[j] = acc[j] * q / K;
+		}
 	k->acts += (uint64_t)no * (uint64_t)nk;
 }
 
@@ -1074,6 +1216,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			im->cur = xmalloc(sizeof(float) * (size_t)mrt);
 			im->acc = xmalloc(sizeof(double) * (size_t)mw);
 			im->mh = xmalloc(sizeof(double) * (size_t)mw);
+			im->z = xmalloc(sizeof(double) * (size_t)mw);
 		}
 		if (calib_sums)
 			for (int l = 0; l < m->nl; l++) {
@@ -1120,6 +1263,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 			free(w.im[e].cur);
 			free(w.im[e].acc);
 			free(w.im[e].mh);
+			free(w.im[e].z);
 		}
 	}
 	if (counts) {
@@ -1560,12 +1704,12 @@ void xbar_program_amortise(const struct xbar_program *pr, long runs,
 	}
 }
 
-void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
-		      int layer, double *sd_read, double *sd_static)
+void xbar_preact_sd(const struct xbar_params *p, int n_in, double *sd_read,
+		    double *sd_static)
 {
 	double gh = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
-	int rt = xbar_row_tiles(p, m, layer);
-	int r = (m->dim[layer] + rt - 1) / rt + p->bias_rows;
+	int rt = (n_in + data_rows(p) - 1) / data_rows(p);
+	int r = (n_in + rt - 1) / rt + p->bias_rows;
 	/* a tile column with about half its driven cells in LRS */
 	double cells = 0.5 * r * (1.0 + gh * gh);
 	double sig_r = p->read_on ? p->read_sigma : 0.0;
@@ -1577,4 +1721,80 @@ void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
 	/* D units: 2 per match; row tiles add independently */
 	*sd_read = 2.0 * per_tile_read * sqrt((double)rt);
 	*sd_static = 2.0 * per_tile_static * sqrt((double)rt);
+}
+
+void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
+		      int layer, double *sd_read, double *sd_static)
+{
+	xbar_preact_sd(p, m->dim[layer], sd_read, sd_static);
+}
+
+void xbar_perturb_preact(float *z, long rows, int m, double sd, uint64_t seed,
+			 uint64_t stream)
+{
+	if (!(sd > 0) || rows <= 0 || m <= 0)
+		return;
+	/* the stream's own seed; rows are the sub-streams */
+	struct rng h;
+	rng_seed(&h, seed, stream);
+	uint64_t s2 = rng_u64(&h);
+#ifdef _OPENMP
+#pragma omp parallel
+#endif
+	{
+		double *e = xmalloc(sizeof(double) * (size_t)m);
+#ifdef _OPENMP
+#pragma omp for schedule(static)
+#endif
+		for (long b = 0; b < rows; b++) {
+			struct rng r;
+			rng_seed(&r, s2, (uint64_t)b);
+			rng_normal_zig_fill(&r, e, m);
+			float *zb = z + (size_t)b * (size_t)m;
+			for (int j = 0; j < m; j++)
+				zb[j] = (float)((double)zb[j] + sd * e[j]);
+		}
+		free(e);
+	}
+}
+
+void xbar_bnn_noise_init(struct xbar_bnn_noise *nz, const struct xbar_params *xp,
+			 const struct bnn_params *bp, uint64_t seed)
+{
+	nz->p = *xp;
+	nz->p.d2d_on = bp->na_d2d_sigma > 0;
+	nz->p.d2d_sigma = bp->na_d2d_sigma;
+	nz->p.read_on = bp->na_read_sigma > 0;
+	nz->p.read_sigma = bp->na_read_sigma;
+	nz->p.offset_on = 0;
+	nz->pulses = bp->na_pulses;
+	nz->seed = seed;
+}
+
+double xbar_bnn_noise_sd(const struct xbar_bnn_noise *nz, int n_in)
+{
+	double sr, ss;
+	xbar_preact_sd(&nz->p, n_in, &sr, &ss);
+	return sqrt(sr * sr / nz->pulses + ss * ss);
+}
+
+void xbar_bnn_noise_fn(void *arg, int layer, int n_in, float *z, long rows, int m,
+		       uint64_t step)
+{
+	const struct xbar_bnn_noise *nz = arg;
+	xbar_perturb_preact(z, rows, m, xbar_bnn_noise_sd(nz, n_in), nz->seed,
+			    stream_id(ST_NAT, step, layer, 0));
+}
+
+int xbar_bnn_train(const struct bnn_params *bp, const struct xbar_params *xp,
+		   uint64_t seed, const struct wl_dataset *train,
+		   const struct wl_dataset *test, bnn_epoch_fn cb, void *arg,
+		   struct bnn_model **out, struct nd_err *err)
+{
+	if (!bp->na_on)
+		return bnn_train(bp, seed, train, test, cb, arg, out, err);
+	struct xbar_bnn_noise nz;
+	xbar_bnn_noise_init(&nz, xp, bp, seed);
+	struct bnn_noise_hook hook = { xbar_bnn_noise_fn, &nz };
+	return bnn_train_noisy(bp, seed, train, test, cb, arg, &hook, out, err);
 }

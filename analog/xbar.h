@@ -305,6 +305,50 @@ double xbar_adc_energy_j(const struct xbar_params *p, int bits);
 void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
 		      int layer, double *sd_read, double *sd_static);
 
+/* The same for one neuron of a layer with n_in inputs on p's tiles (fc,
+ * or a conv layer unrolled to n_in = k x k x c_in rows), in D units (a
+ * +1/-1 weight times a full-scale input is 1): read noise of one pulse
+ * (T unary pulses average it to sd_read / sqrt(T)) and the static per-chip
+ * part (variation; comparator offsets when xbar.noise.offset is on). */
+void xbar_preact_sd(const struct xbar_params *p, int n_in, double *sd_read,
+		    double *sd_static);
+
+/* Noise injection into pre-activations: z[b * m + j] += sd * N(0, 1) for
+ * rows b < rows, j < m.  Row b draws its m normals in order from stream
+ * (seed, stream, b), so any OpenMP thread count gives the same values.
+ * sd = 0 leaves z untouched.  The hook of noise-aware training for any
+ * layer whose pre-activations are sums of tile columns (rows = images, or
+ * images x output positions of a conv layer). */
+void xbar_perturb_preact(float *z, long rows, int m, double sd, uint64_t seed,
+			 uint64_t stream);
+
+/* Noise-aware training (bnn.noise_aware.*): the training forward pass
+ * adds, to every pre-activation of layer l, N(0, sd_l^2) with sd_l^2 =
+ * sd_read^2 / T + sd_static^2 from xbar_preact_sd() for the tiles of xp and
+ * the training sigmas (bnn.noise_aware.d2d_sigma / read_sigma, T =
+ * bnn.noise_aware.pulses) — the software noise model GBO optimises against,
+ * redrawn every step, row and neuron. */
+struct xbar_bnn_noise {
+	struct xbar_params p;         /* tiles and devices with the training sigmas */
+	int pulses;
+	uint64_t seed;
+};
+void xbar_bnn_noise_init(struct xbar_bnn_noise *nz, const struct xbar_params *xp,
+			 const struct bnn_params *bp, uint64_t seed);
+/* Standard deviation (D units) the hook adds to a layer with n_in inputs. */
+double xbar_bnn_noise_sd(const struct xbar_bnn_noise *nz, int n_in);
+/* The bnn_noise_hook function; arg is a struct xbar_bnn_noise. */
+void xbar_bnn_noise_fn(void *arg, int layer, int n_in, float *z, long rows, int m,
+		       uint64_t step);
+
+/* Trains bp's network: bnn_train_noisy() with the hook above when
+ * bnn.noise_aware.enable, plain bnn_train() otherwise.  Returns as
+ * bnn_train(). */
+int xbar_bnn_train(const struct bnn_params *bp, const struct xbar_params *xp,
+		   uint64_t seed, const struct wl_dataset *train,
+		   const struct wl_dataset *test, bnn_epoch_fn cb, void *arg,
+		   struct bnn_model **out, struct nd_err *err);
+
 /* Number of row tiles / column tiles of layer l. */
 int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l);
 int xbar_col_tiles(const struct xbar_params *p, const struct bnn_model *m, int l);

@@ -4,7 +4,10 @@
  * XNOR / popcount), and the digital reference.  The network is trained for
  * one short epoch first (not timed), or loaded from argv[1] when that file
  * exists (it is written there otherwise: lets callgrind skip training).
- * Prints "bench <name> <value> <unit>". */
+ * Prints "bench <name> <value> <unit>"; the _cpu lines are the process's
+ * user + system CPU time over the same interval (all threads), the figure
+ * to trust on a loaded machine. */
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +16,14 @@
 #include "core/util.h"
 #include "workloads/bnn.h"
 #include "workloads/idx.h"
+
+static double cpu_s(void)
+{
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
+	       (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
+}
 
 int main(int argc, char **argv)
 {
@@ -62,8 +73,9 @@ int main(int argc, char **argv)
 	if (xbar_chip_create(&xp, m, 1, 0, &c, &err))
 		return 1;
 	t0 = nd_wall_s();
+	double c1 = cpu_s();
 	long ci = xbar_chip_eval(c, &plan, refs, te.pixels, te.labels, te.n, NULL, NULL);
-	double t_ideal = nd_wall_s() - t0;
+	double t_ideal = nd_wall_s() - t0, c_ideal = cpu_s() - c1;
 	xbar_chip_destroy(c);
 
 	xp.d2d_on = 1;
@@ -73,13 +85,16 @@ int main(int argc, char **argv)
 		return 1;
 	double t_prog = nd_wall_s() - t0;
 	t0 = nd_wall_s();
+	double c0 = cpu_s();
 	long cn = xbar_chip_eval(c, &plan, refs, te.pixels, te.labels, te.n, NULL, NULL);
-	double t_noisy = nd_wall_s() - t0;
+	double t_noisy = nd_wall_s() - t0, c_noisy = cpu_s() - c0;
 	xbar_chip_destroy(c);
 
 	printf("bench xbar_noisy_eval_10k %.3f s\n", t_noisy);
+	printf("bench xbar_noisy_eval_10k_cpu %.3f s\n", c_noisy);
 	printf("bench xbar_chip_program %.3f s\n", t_prog);
 	printf("bench xbar_ideal_eval_10k %.3f s\n", t_ideal);
+	printf("bench xbar_ideal_eval_10k_cpu %.3f s\n", c_ideal);
 	printf("bench bnn_digital_eval_10k %.3f s\n", t_dig);
 	printf("bench xbar_noisy_accuracy %.2f %%\n", 100.0 * cn / te.n);
 	printf("bench xbar_ideal_accuracy %.2f %%\n", 100.0 * ci / te.n);

@@ -141,8 +141,8 @@ static int get_model(struct xctx *x, int force_train)
 		fprintf(stderr, "ndpsim xbar: training %s network 784-%s-10 (%d epochs)\n",
 			x->bp.act == BNN_ACT_BINARY ? "BNN (a)" : "multi-level (b)", dims_text(x->bp.hidden),
 			x->bp.epochs);
-	int rc = bnn_train(&x->bp, x->run.seed, &x->train, &x->test,
-			   x->c.quiet ? NULL : train_cb, csv, &x->m, &x->err);
+	int rc = xbar_bnn_train(&x->bp, &x->xp, x->run.seed, &x->train, &x->test,
+				x->c.quiet ? NULL : train_cb, csv, &x->m, &x->err);
 	if (!rc) {
 		char path[4096];
 		snprintf(path, sizeof path, "%s/model.bnn", x->out);

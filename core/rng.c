@@ -1,6 +1,7 @@
 #include "core/rng.h"
 
 #include <math.h>
+#include <pthread.h>
 
 static uint64_t splitmix64(uint64_t *x)
 {
@@ -64,4 +65,67 @@ double rng_normal(struct rng *r)
 	double u1 = 1.0 - rng_uniform(r); /* (0, 1] */
 	double u2 = rng_uniform(r);
 	return sqrt(-2.0 * log(u1)) * cos(6.283185307179586 * u2);
+}
+
+/* Ziggurat tables: zx[i] the right edge of strip i (zx[0] = v / f(r), the
+ * base strip's equivalent width), zf[i] = f(zx[i]) with f(x) = exp(-x^2/2);
+ * r and v (strip area) for 128 strips from Marsaglia & Tsang (2000). */
+#define ZN 128
+static double zx[ZN + 1], zf[ZN + 1];
+static pthread_once_t zig_once = PTHREAD_ONCE_INIT;
+
+static void zig_init(void)
+{
+	const double r = 3.442619855899, v = 9.91256303526217e-3;
+	zx[1] = r;
+	zf[1] = exp(-0.5 * r * r);
+	zx[0] = v / zf[1];
+	zf[0] = 0;
+	for (int i = 1; i < ZN - 1; i++) {
+		zf[i + 1] = zf[i] + v / zx[i];
+		zx[i + 1] = sqrt(-2.0 * log(zf[i + 1]));
+	}
+	zx[ZN] = 0;
+	zf[ZN] = 1;
+	zf[ZN - 1] = zf[ZN - 2] + v / zx[ZN - 2];
+	zx[ZN - 1] = sqrt(-2.0 * log(zf[ZN - 1]));
+}
+
+static inline double zig_draw(struct rng *r)
+{
+	for (;;) {
+		uint64_t b = rng_u64(r);
+		int i = (int)(b & (ZN - 1));
+		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
+		double x = u * zx[i];
+		if (fabs(x) < zx[i + 1])
+			return x;
+		if (i == 0) {
+			/* tail beyond r (Marsaglia 1964) */
+			double a, c;
+			do {
+				a = -log(1.0 - rng_uniform(r)) / zx[1];
+				c = -log(1.0 - rng_uniform(r));
+			} while (c + c < a * a);
+			return u < 0 ? -(zx[1] + a) : zx[1] + a;
+		}
+		double y = zf[i] + rng_uniform(r) * (zf[i + 1] - zf[i]);
+		if (y < exp(-0.5 * x * x))
+			return x;
+	}
+}
+
+double rng_normal_zig(struct rng *r)
+{
+	pthread_once(&zig_once, zig_init);
+	return zig_draw(r);
+}
+
+void rng_normal_zig_fill(struct rng *r, double *out, long n)
+{
+	pthread_once(&zig_once, zig_init);
+	struct rng s = *r;   /* state in registers across the loop */
+	for (long k = 0; k < n; k++)
+		out[k] = zig_draw(&s);
+	*r = s;
 }

@@ -24,5 +24,14 @@ double rng_uniform(struct rng *r);
 /* Standard normal N(0,1) (Box-Muller, no cached second value so the stream
  * position depends only on the number of calls). */
 double rng_normal(struct rng *r);
+/* Standard normal by the Marsaglia-Tsang ziggurat (Marsaglia & Tsang,
+ * J. Stat. Softw. 5(8), 2000; 128 strips, exact up to double rounding):
+ * mostly one 64-bit draw and a compare per value, so it is the sampler of
+ * hot loops (per-pulse read noise).  A different function of the stream
+ * than rng_normal(): the two are not interchangeable for pinned results. */
+double rng_normal_zig(struct rng *r);
+/* out[k] = rng_normal_zig(r) for k = 0 .. n-1, in that order (the same
+ * values and stream position as n single calls). */
+void rng_normal_zig_fill(struct rng *r, double *out, long n);
 
 #endif

@@ -3,6 +3,7 @@
  * OpenMP thread count. */
 #include <check.h>
 #include <errno.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -11,6 +12,7 @@
 #include <omp.h>
 #endif
 
+#include "analog/xbar.h"
 #include "core/rng.h"
 #include "core/util.h"
 #include "tests/common/tutil.h"
@@ -201,6 +203,192 @@ START_TEST(training_thread_independent)
 }
 END_TEST
 
+
+static int models_equal(const struct bnn_model *m1, const struct bnn_model *m2)
+{
+	if (m1->nl != m2->nl)
+		return 0;
+	for (int l = 0; l < m1->nl; l++) {
+		const struct bnn_layer *a = &m1->layer[l], *b = &m2->layer[l];
+		size_t no = (size_t)a->n_out;
+		if (memcmp(a->wbits, b->wbits, sizeof(uint64_t) * no * (size_t)a->words) ||
+		    memcmp(a->thresh, b->thresh, sizeof(int32_t) * no) ||
+		    memcmp(a->g, b->g, sizeof(double) * no) || memcmp(a->h, b->h, sizeof(double) * no))
+			return 0;
+	}
+	return 1;
+}
+
+static void xdefaults(struct xbar_params *xp)
+{
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, &xbar_section, xp);
+	cfg_defaults(&b);
+}
+
+/* Noise-aware training (issue 12 item 3): with both sigmas 0 it is plain
+ * training bit for bit (act = binary and multi, whose pre-activations
+ * the hook sees doubled); with noise the model changes, and is the same
+ * for 1 and 2 threads and on a second run. */
+START_TEST(noise_aware_zero_is_plain)
+{
+	struct wl_dataset tr;
+	synth(&tr, 800, 41);
+	struct nd_err err = { 0 };
+	struct xbar_params xp;
+	xdefaults(&xp);
+	for (int act = 0; act < 2; act++) {
+		struct bnn_params p = small_params(act);
+		struct bnn_model *m0, *m1, *m2, *m3;
+		ck_assert_int_eq(bnn_train(&p, 9, &tr, NULL, NULL, NULL, &m0, &err), 0);
+		p.na_on = 1;
+		/* plain bnn_train refuses: it has no noise model */
+		ck_assert_int_eq(bnn_train(&p, 9, &tr, NULL, NULL, NULL, &m1, &err), -EINVAL);
+		ck_assert_ptr_nonnull(strstr(err.msg, "bnn.noise_aware.enable"));
+		p.na_d2d_sigma = 0;
+		p.na_read_sigma = 0;
+		ck_assert_int_eq(xbar_bnn_train(&p, &xp, 9, &tr, NULL, NULL, NULL, &m1, &err), 0);
+		ck_assert(models_equal(m0, m1));
+		p.na_d2d_sigma = 0.1;
+		p.na_read_sigma = 0.5;
+#ifdef _OPENMP
+		omp_set_num_threads(1);
+#endif
+		ck_assert_int_eq(xbar_bnn_train(&p, &xp, 9, &tr, NULL, NULL, NULL, &m2, &err), 0);
+#ifdef _OPENMP
+		omp_set_num_threads(2);
+#endif
+		ck_assert_int_eq(xbar_bnn_train(&p, &xp, 9, &tr, NULL, NULL, NULL, &m3, &err), 0);
+		ck_assert(!models_equal(m0, m2));
+		ck_assert(models_equal(m2, m3));
+		bnn_model_free(m0);
+		bnn_model_free(m1);
+		bnn_model_free(m2);
+		bnn_model_free(m3);
+	}
+	wl_dataset_free(&tr);
+}
+END_TEST
+
+/* The hook sees every layer of every step, in order, with its shape. */
+struct hook_log {
+	int calls, nl, bad;
+	uint64_t last_step;
+	int dims[BNN_MAX_LAYERS + 1];
+	long rows;
+};
+
+static void log_hook(void *arg, int layer, int n_in, float *z, long rows, int m, uint64_t step)
+{
+	struct hook_log *g = arg;
+	int want_layer = g->calls % g->nl;
+	uint64_t want_step = (uint64_t)(g->calls / g->nl);
+	if (layer != want_layer || step != want_step || n_in != g->dims[layer] ||
+	    m != g->dims[layer + 1] || rows != g->rows)
+		g->bad++;
+	/* pre-activations of +1/-1 weights and inputs in [-1, 1] are bounded by n_in */
+	for (long k = 0; k < rows * m; k++)
+		if (!(z[k] >= -(float)n_in && z[k] <= (float)n_in))
+			g->bad++;
+	g->last_step = step;
+	g->calls++;
+}
+
+START_TEST(noise_hook_sees_every_layer)
+{
+	struct wl_dataset tr;
+	synth(&tr, 600, 43);
+	struct nd_err err = { 0 };
+	struct bnn_params p = small_params(BNN_ACT_BINARY);
+	p.epochs = 2;
+	struct hook_log g = { 0 };
+	g.nl = bnn_parse_dims(p.hidden, g.dims, &err);
+	g.rows = p.batch;
+	struct bnn_noise_hook hook = { log_hook, &g };
+	struct bnn_model *m;
+	ck_assert_int_eq(bnn_train_noisy(&p, 3, &tr, NULL, NULL, NULL, &hook, &m, &err), 0);
+	/* train_n 1000 > 600 images: 600 / 50 = 12 steps per epoch */
+	ck_assert_int_eq(g.nl, 3);
+	ck_assert_int_eq(g.calls, 2 * 12 * 3);
+	ck_assert_int_eq(g.bad, 0);
+	ck_assert_uint_eq(g.last_step, 23);
+	bnn_model_free(m);
+	wl_dataset_free(&tr);
+}
+END_TEST
+
+/* xbar_perturb_preact: N(0, sd^2) added per element (moments of 100,000
+ * draws), sd = 0 a no-op, the same values for 1 and 2 threads, rows and
+ * streams independent. */
+START_TEST(perturb_preact_moments)
+{
+	long rows = 400;
+	int m = 250;
+	size_t n = (size_t)rows * (size_t)m;
+	float *z = xmalloc(sizeof(float) * n), *z2 = xmalloc(sizeof(float) * n);
+	for (size_t k = 0; k < n; k++)
+		z[k] = (float)(k % 7) - 3.0f;
+	memcpy(z2, z, sizeof(float) * n);
+	xbar_perturb_preact(z, rows, m, 0.0, 5, 77);
+	ck_assert_int_eq(memcmp(z, z2, sizeof(float) * n), 0);
+	double sd = 3.0, s = 0, ss = 0;
+#ifdef _OPENMP
+	omp_set_num_threads(1);
+#endif
+	xbar_perturb_preact(z, rows, m, sd, 5, 77);
+#ifdef _OPENMP
+	omp_set_num_threads(2);
+#endif
+	xbar_perturb_preact(z2, rows, m, sd, 5, 77);
+	ck_assert_int_eq(memcmp(z, z2, sizeof(float) * n), 0);
+	for (size_t k = 0; k < n; k++) {
+		double e = (double)z[k] - (double)((float)(k % 7) - 3.0f);
+		s += e;
+		ss += e * e;
+	}
+	double mean = s / (double)n, var = ss / (double)n - mean * mean;
+	/* 5 standard errors: sd / sqrt(n) = 0.0095, var * sqrt(2 / n) = 0.040 */
+	ck_assert_double_lt(fabs(mean), 0.05);
+	ck_assert_double_lt(fabs(var - sd * sd), 0.2);
+	/* rows are distinct sub-streams; another stream gives other values */
+	ck_assert(memcmp(z, z + m, sizeof(float) * (size_t)m) != 0);
+	for (size_t k = 0; k < n; k++)
+		z2[k] = (float)(k % 7) - 3.0f;
+	xbar_perturb_preact(z2, rows, m, sd, 5, 78);
+	ck_assert(memcmp(z, z2, sizeof(float) * n) != 0);
+	free(z);
+	free(z2);
+}
+END_TEST
+
+/* The training noise of a 784-input layer on the default 128-row tiles
+ * (no bias rows, on/off 17), d2d 0.1, read 1.0, T = 4, by hand: 7 row
+ * tiles of 112 rows; a column has ~56 LRS cells (half the rows) plus
+ * 56 HRS cells at g = 1/17, so in matches the read noise of one tile is
+ * sigma_r sqrt(56 (1 + 1/289)(1 + 0.01)) / (1 - 1/17) = 8.0045 and the
+ * variation 0.1 sqrt(56 (1 + 1/289)) / (1 - 1/17) = 0.79648; D = 2
+ * matches - rows and 7 tiles add: sd_read = 2 sqrt(7) 8.0045 = 42.356,
+ * sd_static = 4.2146, total sqrt(42.356^2 / 4 + 4.2146^2) = 21.593. */
+START_TEST(noise_aware_sd_by_hand)
+{
+	struct xbar_params xp;
+	xdefaults(&xp);
+	struct bnn_params p = small_params(BNN_ACT_BINARY);
+	p.na_on = 1;
+	p.na_d2d_sigma = 0.1;
+	p.na_read_sigma = 1.0;
+	p.na_pulses = 4;
+	struct xbar_bnn_noise nz;
+	xbar_bnn_noise_init(&nz, &xp, &p, 1);
+	ck_assert_double_eq_tol(xbar_bnn_noise_sd(&nz, 784), 21.593, 0.002);
+	/* read noise only, one pulse, one tile of 100 rows: 2 sqrt(50 (1 + 1/289)) / (16/17) */
+	p.na_d2d_sigma = 0;
+	p.na_pulses = 1;
+	xbar_bnn_noise_init(&nz, &xp, &p, 1);
+	ck_assert_double_eq_tol(xbar_bnn_noise_sd(&nz, 100), 2.0 * sqrt(50.0 * (1.0 + 1.0 / 289)) * 17 / 16, 1e-9);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("bnn");
@@ -211,6 +399,10 @@ static Suite *suite(void)
 	tcase_add_test(tc, popcount_matches_reference_multi);
 	tcase_add_test(tc, save_load_roundtrip);
 	tcase_add_test(tc, training_thread_independent);
+	tcase_add_test(tc, noise_aware_zero_is_plain);
+	tcase_add_test(tc, noise_hook_sees_every_layer);
+	tcase_add_test(tc, perturb_preact_moments);
+	tcase_add_test(tc, noise_aware_sd_by_hand);
 	suite_add_tcase(s, tc);
 	return s;
 }

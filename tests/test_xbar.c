@@ -19,20 +19,12 @@
 #include "workloads/bnn.h"
 #include "workloads/idx.h"
 
-static struct wl_dataset train, test;
-static int have_data = -1;
+static const struct wl_dataset *train, *test;   /* tests/common: loaded once */
 static struct bnn_model *model_a, *model_b;
 
 static int data(void)
 {
-	if (have_data < 0) {
-		struct nd_err err = { 0 };
-		have_data = !wl_fmnist_load(wl_fmnist_default_dir(), 1, &train, &err) &&
-			    !wl_fmnist_load(wl_fmnist_default_dir(), 0, &test, &err);
-		if (!have_data)
-			fprintf(stderr, "%s\n", err.msg);
-	}
-	return have_data;
+	return tu_fmnist(&train, &test);
 }
 
 static struct bnn_model *model(int act)
@@ -48,7 +40,7 @@ static struct bnn_model *model(int act)
 		snprintf(p.hidden, sizeof p.hidden, "128,128");
 		p.epochs = 3;
 		p.lr = 0.01;
-		ck_assert_int_eq(bnn_train(&p, 1, &train, NULL, NULL, NULL, m, &err), 0);
+		ck_assert_int_eq(bnn_train(&p, 1, train, NULL, NULL, NULL, m, &err), 0);
 	}
 	return *m;
 }
@@ -82,9 +74,9 @@ static double mc_acc(const struct xbar_params *p, const struct bnn_model *m,
 {
 	struct nd_err err = { 0 };
 	xbar_refs *refs;
-	ck_assert_int_eq(xbar_refs_create(p, m, pl, train.pixels, p->adc_calib_n, &refs, &err), 0);
+	ck_assert_int_eq(xbar_refs_create(p, m, pl, train->pixels, p->adc_calib_n, &refs, &err), 0);
 	struct xbar_mc mc;
-	ck_assert_int_eq(xbar_monte_carlo(p, m, pl, refs, 1, test.pixels, test.labels, n, &mc, &err), 0);
+	ck_assert_int_eq(xbar_monte_carlo(p, m, pl, refs, 1, test->pixels, test->labels, n, &mc, &err), 0);
 	xbar_refs_destroy(refs);
 	double a = mc.mean;
 	if (keep)
@@ -103,8 +95,8 @@ START_TEST(ideal_equivalence)
 {
 	NEED_DATA();
 	const struct bnn_model *m = model(BNN_ACT_BINARY);
-	uint8_t *pd = xmalloc(test.n), *px = xmalloc(test.n);
-	bnn_predict(m, test.pixels, test.n, test.labels, pd);
+	uint8_t *pd = xmalloc(test->n), *px = xmalloc(test->n);
+	bnn_predict(m, test->pixels, test->n, test->labels, pd);
 	for (int preset = 0; preset < 2; preset++) {
 		struct xbar_params p;
 		xdefaults(&p);
@@ -118,15 +110,15 @@ START_TEST(ideal_equivalence)
 		struct nd_err err = { 0 };
 		ck_assert_int_eq(xbar_plan(&p, m, &pl, &err), 0);
 		xbar_refs *refs;
-		ck_assert_int_eq(xbar_refs_create(&p, m, &pl, train.pixels, 0, &refs, &err), 0);
+		ck_assert_int_eq(xbar_refs_create(&p, m, &pl, train->pixels, 0, &refs, &err), 0);
 		xbar_chip *c;
 		ck_assert_int_eq(xbar_chip_create(&p, m, 1, 0, &c, &err), 0);
-		xbar_chip_eval(c, &pl, refs, test.pixels, test.labels, test.n, px, NULL);
+		xbar_chip_eval(c, &pl, refs, test->pixels, test->labels, test->n, px, NULL);
 		long same = 0;
-		for (uint32_t i = 0; i < test.n; i++)
+		for (uint32_t i = 0; i < test->n; i++)
 			same += pd[i] == px[i];
-		ck_assert_int_eq(same, (long)test.n);
-		ck_assert_int_eq(test.n, 10000);
+		ck_assert_int_eq(same, (long)test->n);
+		ck_assert_int_eq(test->n, 10000);
 		xbar_chip_destroy(c);
 		xbar_refs_destroy(refs);
 	}
@@ -139,9 +131,9 @@ END_TEST
 START_TEST(digital_accuracy)
 {
 	NEED_DATA();
-	long ca = bnn_predict(model(BNN_ACT_BINARY), test.pixels, test.n, test.labels, NULL);
-	long cb = bnn_predict(model(BNN_ACT_MULTI), test.pixels, test.n, test.labels, NULL);
-	printf("digital accuracy: (a) %.2f %%, (b) %.2f %%\n", 100.0 * ca / test.n, 100.0 * cb / test.n);
+	long ca = bnn_predict(model(BNN_ACT_BINARY), test->pixels, test->n, test->labels, NULL);
+	long cb = bnn_predict(model(BNN_ACT_MULTI), test->pixels, test->n, test->labels, NULL);
+	printf("digital accuracy: (a) %.2f %%, (b) %.2f %%\n", 100.0 * ca / test->n, 100.0 * cb / test->n);
 	ck_assert_int_ge(ca, 8400);
 	ck_assert_int_ge(cb, 8600);
 }
@@ -160,13 +152,13 @@ START_TEST(adc3_close_to_ideal)
 	struct nd_err err = { 0 };
 	ck_assert_int_eq(xbar_plan(&p, m, &pl, &err), 0);
 	p.chips = 1;  /* noise off: every chip is the same */
-	double a3 = mc_acc(&p, m, &pl, test.n, NULL);
-	double ideal = (double)bnn_predict(m, test.pixels, test.n, test.labels, NULL) / test.n;
+	double a3 = mc_acc(&p, m, &pl, test->n, NULL);
+	double ideal = (double)bnn_predict(m, test->pixels, test->n, test->labels, NULL) / test->n;
 	printf("3-bit sense amp: %.2f %% vs ideal %.2f %%\n", 100 * a3, 100 * ideal);
 	ck_assert(fabs(a3 - ideal) <= 0.015);
 	/* a 1-bit sense amp on 128-row partial sums is clearly worse */
 	p.adc_bits = 1;
-	double a1 = mc_acc(&p, m, &pl, test.n, NULL);
+	double a1 = mc_acc(&p, m, &pl, test->n, NULL);
 	ck_assert(a1 < a3);
 }
 END_TEST
@@ -219,7 +211,7 @@ START_TEST(gbo_beats_uniform)
 	g.steps = 200;
 	struct gbo_result r;
 	struct nd_err err = { 0 };
-	ck_assert_int_eq(gbo_run(&g, &p, m, 1, &train, &r, &err), 0);
+	ck_assert_int_eq(gbo_run(&g, &p, m, 1, train, &r, &err), 0);
 	ck_assert(r.cost_pulses <= 4.0 + 1e-9);
 	struct xbar_enc_plan gp, u4;
 	plan_uniform(m, XBAR_ENC_UNARY, 4, &u4);
@@ -268,9 +260,9 @@ START_TEST(mc_thread_independent)
 	g.steps = 10;
 	struct gbo_result r1, r2;
 	omp_set_num_threads(1);
-	ck_assert_int_eq(gbo_run(&g, &p, model(BNN_ACT_MULTI), 3, &train, &r1, &err), 0);
+	ck_assert_int_eq(gbo_run(&g, &p, model(BNN_ACT_MULTI), 3, train, &r1, &err), 0);
 	omp_set_num_threads(2);
-	ck_assert_int_eq(gbo_run(&g, &p, model(BNN_ACT_MULTI), 3, &train, &r2, &err), 0);
+	ck_assert_int_eq(gbo_run(&g, &p, model(BNN_ACT_MULTI), 3, train, &r2, &err), 0);
 	ck_assert_int_eq(memcmp(r1.prob, r2.prob, sizeof r1.prob), 0);
 #else
 	tu_skip("built without OpenMP");
@@ -433,9 +425,5 @@ int main(void)
 	int rc = tu_run_suite(suite());
 	bnn_model_free(model_a);
 	bnn_model_free(model_b);
-	if (have_data > 0) {
-		wl_dataset_free(&train);
-		wl_dataset_free(&test);
-	}
 	return rc;
 }

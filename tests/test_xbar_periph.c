@@ -16,20 +16,12 @@
 #include "workloads/bnn.h"
 #include "workloads/idx.h"
 
-static struct wl_dataset train, test;
-static int have_data = -1;
+static const struct wl_dataset *train, *test;   /* tests/common: loaded once */
 static struct bnn_model *model_a;
 
 static int data(void)
 {
-	if (have_data < 0) {
-		struct nd_err err = { 0 };
-		have_data = !wl_fmnist_load(wl_fmnist_default_dir(), 1, &train, &err) &&
-			    !wl_fmnist_load(wl_fmnist_default_dir(), 0, &test, &err);
-		if (!have_data)
-			fprintf(stderr, "%s\n", err.msg);
-	}
-	return have_data;
+	return tu_fmnist(&train, &test);
 }
 
 #define NEED_DATA() do { if (!data()) { tu_skip("Fashion-MNIST not installed (dataset-fashion-mnist)"); return; } } while (0)
@@ -45,7 +37,7 @@ static struct bnn_model *model(void)
 		snprintf(p.hidden, sizeof p.hidden, "128,128");
 		p.epochs = 2;
 		p.lr = 0.01;
-		ck_assert_int_eq(bnn_train(&p, 1, &train, NULL, NULL, NULL, &model_a, &err), 0);
+		ck_assert_int_eq(bnn_train(&p, 1, train, NULL, NULL, NULL, &model_a, &err), 0);
 	}
 	return model_a;
 }
@@ -65,10 +57,10 @@ static long eval(const struct xbar_params *p, const struct bnn_model *m, long n,
 	struct xbar_enc_plan pl;
 	ck_assert_int_eq(xbar_plan(p, m, &pl, &err), 0);
 	xbar_refs *refs;
-	ck_assert_int_eq(xbar_refs_create(p, m, &pl, train.pixels, p->adc_calib_n, &refs, &err), 0);
+	ck_assert_int_eq(xbar_refs_create(p, m, &pl, train->pixels, p->adc_calib_n, &refs, &err), 0);
 	xbar_chip *c;
 	ck_assert_int_eq(xbar_chip_create(p, m, 7, 0, &c, &err), 0);
-	long k = xbar_chip_eval(c, &pl, refs, test.pixels, test.labels, n, preds, cnt);
+	long k = xbar_chip_eval(c, &pl, refs, test->pixels, test->labels, n, preds, cnt);
 	xbar_chip_destroy(c);
 	xbar_refs_destroy(refs);
 	return k;
@@ -101,7 +93,7 @@ START_TEST(periphery_by_hand)
 	uint64_t lrs = 0;
 	uint8_t lev[784];
 	for (long im = 0; im < n; im++) {
-		bnn_input_levels(m, test.pixels + (size_t)im * 784, lev);
+		bnn_input_levels(m, test->pixels + (size_t)im * 784, lev);
 		for (int j = 0; j < nout; j++)
 			for (int i = 0; i < nin; i++) {
 				/* T = 2 unary pulses of q = 4 levels: u =
@@ -300,9 +292,5 @@ int main(void)
 	setenv("CK_FORK", "no", 1);
 	int rc = tu_run_suite(suite());
 	bnn_model_free(model_a);
-	if (have_data > 0) {
-		wl_dataset_free(&train);
-		wl_dataset_free(&test);
-	}
 	return rc;
 }

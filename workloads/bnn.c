@@ -80,6 +80,14 @@ static const struct cfg_key bnn_keys[] = {
 	  "act=binary, input_steps=1: pixel/255 >= threshold gives input +1 (else -1)"),
 	CFG_KEY_INT("input_steps", input_steps, "levels-1", 4, 1, 255,
 	  "act=binary: first-layer input levels - 1 (1 = binarised pixels as in XNOR-RRAM's MLP; more = higher-precision input fed as pulses)"),
+	CFG_KEY_BOOL("noise_aware.enable", na_on, 0,
+	  "noise-aware training: sample crossbar device variation and read noise in the training forward pass (Joshi et al., Nat. Commun. 11:2473, 2020; Long et al., DATE'19); only under `ndpsim xbar`, whose xbar.tile.* / xbar.device.* give the mapping"),
+	CFG_KEY_DBL("noise_aware.d2d_sigma", na_d2d_sigma, "relative", 0.1, 0.0, 2.0,
+	  "relative sigma of per-cell conductance variation assumed in training, redrawn every step (default = xbar.noise.d2d.sigma's 0.1)"),
+	CFG_KEY_DBL("noise_aware.read_sigma", na_read_sigma, "relative", 0.05, 0.0, 10.0,
+	  "relative sigma of a driven cell's read current per pulse assumed in training (default = xbar.noise.read.sigma's 0.05)"),
+	CFG_KEY_INT("noise_aware.pulses", na_pulses, "pulses", 1, 1, 64,
+	  "unary pulses per layer the read noise averages over (variance / T), the T of the deployed encoding"),
 	CFG_END
 };
 
@@ -501,6 +509,7 @@ struct trainer {
 	float *x0;                      /* B * 784 */
 	float *prob;                    /* B * 10 */
 	long step;
+	const struct bnn_noise_hook *hook;   /* NULL: no noise */
 };
 
 static float *fz(size_t n) { return xcalloc(n ? n : 1, sizeof(float)); }
@@ -547,25 +556,79 @@ static void tl_free(struct tl *L)
 	free(L->wbitsT);
 }
 
-/* sign(W) as floats (for dX) and as packed bits (for the forward pass) */
+/* sign(W) as floats (for dX) and as packed bits (for the forward pass).
+ * The AVX-512 form compares 16 weights at a time into a mask (the same
+ * w >= 0 test); both give the same floats and bits. */
+static void binarise_row_gen(const float *w, float *wb, uint64_t *bits, int n, int W)
+{
+	for (int i = 0; i < n; i++)
+		wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
+	for (int k = 0; k < W; k++) {
+		uint64_t v = 0;
+		int i1 = (k + 1) * 64 < n ? (k + 1) * 64 : n;
+		for (int i = k * 64; i < i1; i++)
+			v |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
+		bits[k] = v;
+	}
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <immintrin.h>
+__attribute__((target("avx512f")))
+ND_HOT
+static void binarise_row_avx512(const float *w, float *wb, uint64_t *bits, int n, int W)
+{
+	const __m512 zero = _mm512_setzero_ps(), one = _mm512_set1_ps(1.0f);
+	const __m512 mone = _mm512_set1_ps(-1.0f);
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__mmask16 k = _mm512_cmp_ps_mask(_mm512_loadu_ps(w + i), zero, _CMP_GE_OQ);
+		_mm512_storeu_ps(wb + i, _mm512_mask_blend_ps(k, mone, one));
+		if ((i & 63) == 0)
+			bits[i >> 6] = 0;
+		bits[i >> 6] |= (uint64_t)k << (i & 63);
+	}
+	if (i < n) {
+		if ((i & 63) == 0)
+			bits[i >> 6] = 0;
+		for (; i < n; i++) {
+			wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
+			bits[i >> 6] |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
+		}
+	}
+	(void)W;
+}
+
+static int have_avx512(void)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx512f") ? 1 : 0;
+	}
+	return have;
+}
+#endif
+
 static void binarise(struct tl *L)
 {
 	int n = L->n, m = L->m, W = L->words;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+	int v512 = have_avx512();
+#endif
 	BNN_PAR
 	for (int j = 0; j < m; j++) {
 		const float *w = L->w + (size_t)j * n;
 		float *wb = L->wb + (size_t)j * n;
 		uint64_t *bits = L->wbits + (size_t)j * W;
-		for (int i = 0; i < n; i++)
-			wb[i] = w[i] >= 0.0f ? 1.0f : -1.0f;
-		for (int k = 0; k < W; k++) {
-			uint64_t v = 0;
-			int i1 = (k + 1) * 64 < n ? (k + 1) * 64 : n;
-			for (int i = k * 64; i < i1; i++)
-				v |= (uint64_t)(w[i] >= 0.0f) << (i & 63);
-			bits[k] = v;
-			L->wbitsT[(size_t)k * m + j] = v;
-		}
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+		if (v512)
+			binarise_row_avx512(w, wb, bits, n, W);
+		else
+#endif
+			binarise_row_gen(w, wb, bits, n, W);
+		for (int k = 0; k < W; k++)
+			L->wbitsT[(size_t)k * m + j] = bits[k];
 	}
 }
 
@@ -616,6 +679,34 @@ static void popcnt_and_acc(uint64_t *restrict cnt, const uint64_t *restrict wt,
 #define popcnt_and_acc popcnt_and_acc_gen
 #endif
 
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* The bit planes of the levels of x[0 .. 16 * floor(n / 16)), 16 inputs at
+ * a time: the scalar loop's float operations lane by lane (multiply,
+ * subtract, multiply, add 0.5, truncate, clamp), each plane a 16-bit
+ * mask.  pl must be zeroed.  Returns the first input left to the scalar
+ * loop. */
+__attribute__((target("avx512f")))
+ND_HOT
+static int planes_avx512(const float *x, int n, float fden, float fnb, float finv_na,
+			 int q, int nb, int W, uint64_t *pl)
+{
+	const __m512 vden = _mm512_set1_ps(fden), vnb = _mm512_set1_ps(fnb);
+	const __m512 vinv = _mm512_set1_ps(finv_na), half = _mm512_set1_ps(0.5f);
+	const __m512i vq = _mm512_set1_epi32(q), z = _mm512_setzero_si512();
+	int i = 0;
+	for (; i + 16 <= n; i += 16) {
+		__m512 v = _mm512_mul_ps(_mm512_sub_ps(_mm512_mul_ps(_mm512_loadu_ps(x + i), vden), vnb), vinv);
+		__m512i lv = _mm512_cvttps_epi32(_mm512_add_ps(v, half));
+		lv = _mm512_min_epi32(_mm512_max_epi32(lv, z), vq);
+		for (int k = 0; k < nb; k++) {
+			__mmask16 mk = _mm512_test_epi32_mask(lv, _mm512_set1_epi32(1 << k));
+			pl[k * W + (i >> 6)] |= (uint64_t)mk << (i & 63);
+		}
+	}
+	return i;
+}
+#endif
+
 /* Z (rows x m) = X (rows x n) * sign(W)^T, computed exactly in integers:
  * the rows of X are bit planes of their levels, so z = (na * sum_i w_i
  * lev_i + nb * sum_i w_i) / den with every sum a popcount (the float
@@ -629,6 +720,9 @@ static void mm_fwd_bits(const struct tl *L, const struct lin_in *e, const float 
 	int n = L->n, m = L->m, W = L->words, nb = bits_for(e->q);
 	double inv_den = 1.0 / (double)e->den;
 	float fden = (float)e->den, fnb = (float)e->nb, finv_na = 1.0f / (float)e->na;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+	int v512 = have_avx512();
+#endif
 	int *sw = xmalloc(sizeof(int) * (size_t)m);
 	for (int j = 0; j < m; j++) {
 		int c = 0;
@@ -650,7 +744,12 @@ static void mm_fwd_bits(const struct tl *L, const struct lin_in *e, const float 
 			memset(pl, 0, sizeof(uint64_t) * (size_t)nb * (size_t)W);
 			memset(cnt, 0, sizeof(uint64_t) * (size_t)nb * (size_t)m);
 			int pc[16];
-			for (int i = 0; i < n; i++) {
+			int i0 = 0;
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+			if (v512)
+				i0 = planes_avx512(x, n, fden, fnb, finv_na, e->q, nb, W, pl);
+#endif
+			for (int i = i0; i < n; i++) {
 				/* truncation rounds v + 0.5 >= 0 to nearest; below, clamped */
 				int lv = (int)((x[i] * fden - fnb) * finv_na + 0.5f);
 				lv = lv < 0 ? 0 : (lv > e->q ? e->q : lv);
@@ -820,6 +919,20 @@ static void fwd_train(struct trainer *t)
 		int m = L->m;
 		struct lin_in e = layer_in(t, l);
 		mm_fwd_bits(L, &e, X, B, L->z);
+		if (t->hook) {
+			/* z is D (act = binary) or (D + S_w) / 2 (act = multi:
+			 * inputs in [0, 1]); the hook works in D units */
+			if (t->act == BNN_ACT_BINARY) {
+				t->hook->fn(t->hook->arg, l, L->n, L->z, B, m, (uint64_t)t->step);
+			} else {
+				size_t nz = (size_t)B * (size_t)m;
+				for (size_t k = 0; k < nz; k++)
+					L->z[k] *= 2.0f;
+				t->hook->fn(t->hook->arg, l, L->n, L->z, B, m, (uint64_t)t->step);
+				for (size_t k = 0; k < nz; k++)
+					L->z[k] *= 0.5f;
+			}
+		}
 		int last = l == t->nl - 1;
 		/* batch norm: features in blocks of FB, each block owned by one
 		 * thread, sums over b in order */
@@ -1057,14 +1170,18 @@ static void calibrate(struct trainer *t, float *X0, long rows)
 			L->pvar[j] /= (double)rows;
 		if (l == t->nl - 1)
 			break;
+		double *sd = xmalloc(sizeof(double) * (size_t)m);
+		for (int j = 0; j < m; j++)
+			sd[j] = sqrt(L->pvar[j] + (double)BN_EPS);
 		BNN_PAR
 		for (long b = 0; b < rows; b++)
 			for (int j = 0; j < m; j++) {
 				size_t k = (size_t)b * m + j;
-				double y = (double)L->gam[j] * ((double)Z[k] - L->pmu[j]) /
-					   sqrt(L->pvar[j] + (double)BN_EPS) + (double)L->bet[j];
+				double y = (double)L->gam[j] * ((double)Z[k] - L->pmu[j]) / sd[j] +
+					   (double)L->bet[j];
 				A[k] = act_fn(t->act, t->q, (float)y);
 			}
+		free(sd);
 		X = A;  /* Z was computed from X, so A may overwrite it */
 	}
 	free(Z);
@@ -1146,8 +1263,21 @@ int bnn_train(const struct bnn_params *p, uint64_t seed,
 	      struct nd_err *err)
 {
 	*out = NULL;
+	if (p->na_on)
+		return nd_errf(err, -EINVAL,
+			       "bnn.noise_aware.enable: noise-aware training needs the crossbar's noise model; it runs under `ndpsim xbar` (train, eval, noise-sweep, gbo)");
+	return bnn_train_noisy(p, seed, train, test, cb, arg, NULL, out, err);
+}
+
+int bnn_train_noisy(const struct bnn_params *p, uint64_t seed,
+		    const struct wl_dataset *train, const struct wl_dataset *test,
+		    bnn_epoch_fn cb, void *arg, const struct bnn_noise_hook *hook,
+		    struct bnn_model **out, struct nd_err *err)
+{
+	*out = NULL;
 	struct trainer t;
 	memset(&t, 0, sizeof t);
+	t.hook = hook && hook->fn ? hook : NULL;
 	int nl = bnn_parse_dims(p->hidden, t.dim, err);
 	if (nl < 0)
 		return nl;

@@ -58,6 +58,12 @@ struct bnn_params {
 	int calib_n;                   /* images for the final BN statistics */
 	double input_threshold;        /* binary input: pixel/255 >= this */
 	int input_steps;               /* act = binary: 1 = binarised input */
+	/* noise-aware training: crossbar noise sampled in the training forward
+	 * pass (the model of the noise lives in analog/, see bnn_noise_hook) */
+	int na_on;
+	double na_d2d_sigma;           /* relative, per cell */
+	double na_read_sigma;          /* relative, per cell and pulse */
+	int na_pulses;                 /* unary pulses the read noise averages over */
 };
 extern const struct cfg_section bnn_section;
 
@@ -119,11 +125,35 @@ long bnn_predict(const struct bnn_model *m, const uint8_t *pixels, long n,
 typedef void (*bnn_epoch_fn)(void *arg, int epoch, double loss, double acc);
 
 /* Trains a network on `train` and returns the folded model in *out.
- * `test` may be NULL.  Returns 0 or -EINVAL (bad bnn.hidden). */
+ * `test` may be NULL.  Returns 0 or -EINVAL (bad bnn.hidden, or
+ * bnn.noise_aware.enable without a noise model: use bnn_train_noisy()). */
 int bnn_train(const struct bnn_params *p, uint64_t seed,
 	      const struct wl_dataset *train, const struct wl_dataset *test,
 	      bnn_epoch_fn cb, void *arg, struct bnn_model **out,
 	      struct nd_err *err);
+
+/* Noise injected into the training forward pass (noise-aware training):
+ * fn adds noise to the pre-activations z (rows x m, row-major, in units of
+ * D = sum_i w_i x_i with x_i in [-1, 1]: one +1/-1 weight times a full-scale
+ * input is 1) of weight layer `layer` with n_in inputs, for optimiser step
+ * `step` (0-based, counted over all epochs).  It must be deterministic in
+ * (layer, step, row) whatever the thread count.  The crossbar's model of
+ * that noise is xbar_bnn_noise() in analog/xbar.h. */
+struct bnn_noise_hook {
+	void (*fn)(void *arg, int layer, int n_in, float *z, long rows, int m,
+		   uint64_t step);
+	void *arg;
+};
+
+/* bnn_train() with noise injection: hook (may be NULL = none) is called on
+ * every layer's pre-activations in the training forward pass only (not
+ * in the batch-norm re-estimation nor at inference).  With a NULL hook,
+ * or a hook that adds exactly zero, the result is bit-identical to
+ * bnn_train() with bnn.noise_aware.enable = false. */
+int bnn_train_noisy(const struct bnn_params *p, uint64_t seed,
+		    const struct wl_dataset *train, const struct wl_dataset *test,
+		    bnn_epoch_fn cb, void *arg, const struct bnn_noise_hook *hook,
+		    struct bnn_model **out, struct nd_err *err);
 
 /* +1 / -1 weight of row j, input i. */
 static inline int bnn_w(const struct bnn_layer *L, int j, int i)

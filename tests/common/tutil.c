@@ -1,6 +1,7 @@
 #include "tests/common/tutil.h"
 
 #include "core/file.h"
+#include "workloads/idx.h"
 
 #include <check.h>
 #include <stdio.h>
@@ -142,4 +143,20 @@ char *tu_slurp(const char *path)
 {
 	char *t;
 	return nd_read_file(path, (size_t)1 << 30, &t, NULL, NULL) ? NULL : t;
+}
+
+int tu_fmnist(const struct wl_dataset **train, const struct wl_dataset **test)
+{
+	static struct wl_dataset tr, te;
+	static int have = -1;
+	if (have < 0) {
+		struct nd_err err = { 0 };
+		have = !wl_fmnist_load(wl_fmnist_default_dir(), 1, &tr, &err) &&
+		       !wl_fmnist_load(wl_fmnist_default_dir(), 0, &te, &err);
+		if (!have)
+			fprintf(stderr, "%s\n", err.msg);
+	}
+	*train = &tr;
+	*test = &te;
+	return have;
 }

@@ -31,6 +31,12 @@ int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
 const char *tu_write_file(const char *name, const char *text);
 /* Whole file as a NUL-terminated string (caller frees); NULL if unreadable. */
 char *tu_slurp(const char *path);
+/* The Fashion-MNIST training and test sets (workloads/idx.h), loaded once
+ * per process from wl_fmnist_default_dir() and kept until exit.  Returns 1
+ * with *train / *test set, or 0 (message on stderr) when the data set is
+ * not installed: the caller skips (tu_skip_need("dataset", ...)). */
+struct wl_dataset;
+int tu_fmnist(const struct wl_dataset **train, const struct wl_dataset **test);
 /* Runs a suite in CK_NORMAL mode and returns the process exit code: 0 when
  * every case passed, 1 when one failed, 77 when every case skipped (the
  * automake / liburing convention).  Prints "tutil: N cases, N skipped". */
