@@ -11,6 +11,7 @@
 #include "hostif/host.h"
 #include "ndp/ndp.h"
 #include "ssdsim/ssd.h"
+#include "workloads/bcnn.h"
 #include "workloads/bnn.h"
 #include "workloads/synth.h"
 
@@ -24,6 +25,7 @@ static const struct cfg_section *const all_sections[] = {
 	&ndp_section,
 	&ihp_section,
 	&bnn_section,
+	&bcnn_section,
 	&xbar_section,
 	&gbo_section,
 	&hif_compare_section,
