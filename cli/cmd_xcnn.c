@@ -158,12 +158,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 	}
 	long n = xp.test_n ? xp.test_n : (long)test.n;
 	n = n > (long)test.n ? (long)test.n : n;
-	struct xbar_mc ideal, noisy;
+	struct xbar_mc ideal, noisy, nadc;
 	memset(&ideal, 0, sizeof ideal);
 	memset(&noisy, 0, sizeof noisy);
+	memset(&nadc, 0, sizeof nadc);
 	struct xbar_cost cost;
 	memset(&cost, 0, sizeof cost);
-	double ideal_s = 0, noisy_s = 0;
+	double ideal_s = 0, noisy_s = 0, nadc_s = 0;
 	long digital_n = -1;
 	if (!rc && want[BCNN_BNN]) {
 		const struct bcnn_model *bm = res[BCNN_BNN].model;
@@ -178,6 +179,15 @@ int cmd_xbar_cnn(int argc, char **argv)
 			t0 = clock();
 			rc = xbar_conv_monte_carlo(&xp, bm, run.seed, test.pixels, test.labels, n, &noisy, &err);
 			noisy_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		}
+		/* the configured device effects with a converter that resolves
+		 * every level: separates the converter's share of the loss */
+		if (!rc && !xp.adc_ideal) {
+			struct xbar_params qa = xp;
+			qa.adc_ideal = 1;
+			t0 = clock();
+			rc = xbar_conv_monte_carlo(&qa, bm, run.seed, test.pixels, test.labels, n, &nadc, &err);
+			nadc_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 		}
 		if (!rc)
 			xbar_conv_cost(&xp, bm, &noisy.counts, &cost);
@@ -209,6 +219,11 @@ int cmd_xbar_cnn(int argc, char **argv)
 			o = cJSON_AddObjectToObject(tab, "bnn_crossbar_config");
 			cJSON_AddItemToObject(o, "mc", mc_json(&noisy));
 			rep_add_dbl(o, "cpu_s", noisy_s);
+			if (nadc.correct) {
+				o = cJSON_AddObjectToObject(tab, "bnn_crossbar_config_ideal_adc");
+				cJSON_AddItemToObject(o, "mc", mc_json(&nadc));
+				rep_add_dbl(o, "cpu_s", nadc_s);
+			}
 			cJSON_AddItemToObject(mt, "cost", en_to_json(&cost.ledger));
 			rep_add_dbl(mt, "energy_per_inference_j", cost.j_per_image);
 			rep_add_dbl(mt, "tops_per_w", cost.tops_per_w);
@@ -223,6 +238,9 @@ int cmd_xbar_cnn(int argc, char **argv)
 				printf("  %-26s %8.2f%% %11.2f %12s   (%d chips, sd %.2f pp, min %.2f%%, max %.2f%%; %.1f CPU s)\n",
 				       "BNN crossbar, as config", 100 * noisy.mean, 100 * (ref - noisy.mean), "-",
 				       noisy.chips, 100 * noisy.sd, 100 * noisy.min, 100 * noisy.max, noisy_s);
+				if (nadc.correct)
+					printf("  %-26s %8.2f%% %11.2f %12s   (same device effects, converter resolving every level; %.1f CPU s)\n",
+					       "  same, ideal converter", 100 * nadc.mean, 100 * (ref - nadc.mean), "-", nadc_s);
 			}
 		}
 		cJSON *la = cJSON_AddArrayToObject(mt, "layers");
@@ -274,6 +292,7 @@ int cmd_xbar_cnn(int argc, char **argv)
 	}
 	xbar_mc_free(&ideal);
 	xbar_mc_free(&noisy);
+	xbar_mc_free(&nadc);
 	for (int m = 0; m < 3; m++)
 		bcnn_model_free(res[m].model);
 	wl_dataset_free(&train);
