@@ -189,7 +189,9 @@ long xbar_conv_eval(const struct xbar_params *p, const struct bcnn_model *m,
 	struct xbar_enc_plan plan;
 	xbar_refs *refs = NULL;
 	xbar_chip *c = NULL;
-	ND_ASSERT((uint64_t)n * (uint64_t)m->s.positions[0] < (1ull << 30));  /* stream item field */
+	/* read-noise stream items image * positions + pos fit xbar.c's 30 bits */
+	for (int l = 0; l < m->s.nl; l++)
+		ND_ASSERT((uint64_t)n * (uint64_t)m->s.positions[l] < (1ull << 30));
 	if (setup(p, m, &plan, &refs, err) || xbar_chip_create(p, m->net, seed, chip, &c, err)) {
 		xbar_refs_destroy(refs);
 		return -1;
