@@ -229,14 +229,27 @@ const struct cfg_section xbar_section = {
 
 static int data_rows(const struct xbar_params *p) { return p->rows - p->bias_rows; }
 
+/* Rows and columns of layer l: the folded layer's (an unrolled conv layer
+ * of analog/xbar_conv.c has n_in != dim[l]), or the dims of a model given
+ * by its shape only. */
+static int lay_in(const struct bnn_model *m, int l)
+{
+	return m->layer[l].n_in ? m->layer[l].n_in : m->dim[l];
+}
+
+static int lay_out(const struct bnn_model *m, int l)
+{
+	return m->layer[l].n_out ? m->layer[l].n_out : m->dim[l + 1];
+}
+
 int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
 {
-	return (m->layer[l].n_in + data_rows(p) - 1) / data_rows(p);
+	return (lay_in(m, l) + data_rows(p) - 1) / data_rows(p);
 }
 
 int xbar_col_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
 {
-	return (m->layer[l].n_out + p->cols - 1) / p->cols;
+	return (lay_out(m, l) + p->cols - 1) / p->cols;
 }
 
 static int ceil_log2(int v)
@@ -252,7 +265,7 @@ int xbar_layer_bits(const struct xbar_params *p, const struct bnn_model *m, int 
 	if (XB_BITS(p))
 		return XB_BITS(p);
 	/* a converter that resolves every level of the fullest tile: r + 1 levels */
-	int r = data_rows(p) < m->layer[l].n_in ? data_rows(p) : m->layer[l].n_in;
+	int r = data_rows(p) < lay_in(m, l) ? data_rows(p) : lay_in(m, l);
 	return ceil_log2(r + p->bias_rows + 1);
 }
 
@@ -1379,7 +1392,7 @@ static uint64_t layer_refs(const struct xbar_params *p, const struct bnn_model *
 	if (p->adc_ref != XBAR_REF_CALIBRATED || XB_BITS(p) == 0)
 		return 0;
 	return 2ull * (uint64_t)plan->pulses[l] * (uint64_t)xbar_row_tiles(p, m, l) *
-	       (uint64_t)m->layer[l].n_out;
+	       (uint64_t)lay_out(m, l);
 }
 
 void xbar_prices(const struct xbar_params *p, const struct bnn_model *m, int l,
@@ -1464,13 +1477,13 @@ void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 			    pr.add * (double)k->adds + pr.act * (double)k->acts +
 			    pr.buf_bit * (double)(k->in_bits + k->out_bits) + pr.ctrl * (double)k->tile_pulses;
 		out->layer_j[l] = cnt->images ? lj / (double)cnt->images : 0.0;
-		out->layer_ops[l] = 2.0 * m->layer[l].n_in * m->layer[l].n_out;
+		out->layer_ops[l] = 2.0 * lay_in(m, l) * lay_out(m, l);
 		out->layer_tops_per_w[l] = out->layer_j[l] > 0 ? out->layer_ops[l] / out->layer_j[l] * 1e-12 : 0.0;
 		out->ops_per_image += out->layer_ops[l];
 		out->tiles += (long)xbar_row_tiles(p, m, l) * xbar_col_tiles(p, m, l);
 		/* latency: every tile of the layer in parallel; per pulse one
 		 * read, then the columns of a tile share its converters */
-		int cols_used = m->layer[l].n_out < p->cols ? m->layer[l].n_out : p->cols;
+		int cols_used = lay_out(m, l) < p->cols ? lay_out(m, l) : p->cols;
 		int rounds = p->adc_per_tile ? (cols_used + p->adc_per_tile - 1) / p->adc_per_tile : 1;
 		double t_conv = p->adc_t_ns > 0 ? p->adc_t_ns : pr.bits + 1.0;
 		int rt = xbar_row_tiles(p, m, l);
@@ -1533,7 +1546,7 @@ void xbar_area(const struct xbar_params *p, const struct bnn_model *m,
 		out->tile_mm2[l] = ta.total * 1e-6;
 		out->ref_mm2[l] = refs * 1e-6;
 		out->layer_mm2[l] = (tiles * ta.total + refs) * 1e-6;
-		out->util[l] = (double)m->layer[l].n_in * m->layer[l].n_out /
+		out->util[l] = (double)lay_in(m, l) * lay_out(m, l) /
 			       ((double)tiles * (p->rows - p->bias_rows) * p->cols);
 		um2 += tiles * ta.total + refs;
 		out->ref_bits += layer_refs(p, m, plan, l) * (uint64_t)p->ref_bits;
@@ -1645,7 +1658,7 @@ void xbar_noise_model(const struct xbar_params *p, const struct bnn_model *m,
 {
 	double gh = p->onoff_on ? p->r_lrs_ohm / p->r_hrs_ohm : 0.0;
 	int rt = xbar_row_tiles(p, m, layer);
-	int r = (m->layer[layer].n_in + rt - 1) / rt + p->bias_rows;
+	int r = (lay_in(m, layer) + rt - 1) / rt + p->bias_rows;
 	/* a tile column with about half its driven cells in LRS */
 	double cells = 0.5 * r * (1.0 + gh * gh);
 	double sig_r = p->read_on ? p->read_sigma : 0.0;
