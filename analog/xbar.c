@@ -226,14 +226,27 @@ const struct cfg_section xbar_section = {
 
 static int data_rows(const struct xbar_params *p) { return p->rows - p->bias_rows; }
 
+/* Rows and columns of layer l: the folded layer's (an unrolled conv layer
+ * of analog/xbar_conv.c has n_in != dim[l]), or the dims of a model given
+ * by its shape only. */
+static int lay_in(const struct bnn_model *m, int l)
+{
+	return m->layer[l].n_in ? m->layer[l].n_in : m->dim[l];
+}
+
+static int lay_out(const struct bnn_model *m, int l)
+{
+	return m->layer[l].n_out ? m->layer[l].n_out : m->dim[l + 1];
+}
+
 int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
 {
-	return (m->dim[l] + data_rows(p) - 1) / data_rows(p);
+	return (lay_in(m, l) + data_rows(p) - 1) / data_rows(p);
 }
 
 int xbar_col_tiles(const struct xbar_params *p, const struct bnn_model *m, int l)
 {
-	return (m->dim[l + 1] + p->cols - 1) / p->cols;
+	return (lay_out(m, l) + p->cols - 1) / p->cols;
 }
 
 static int ceil_log2(int v)
@@ -249,7 +262,7 @@ int xbar_layer_bits(const struct xbar_params *p, const struct bnn_model *m, int 
 	if (XB_BITS(p))
 		return XB_BITS(p);
 	/* a converter that resolves every level of the fullest tile: r + 1 levels */
-	int r = data_rows(p) < m->dim[l] ? data_rows(p) : m->dim[l];
+	int r = data_rows(p) < lay_in(m, l) ? data_rows(p) : lay_in(m, l);
 	return ceil_log2(r + p->bias_rows + 1);
 }
 
@@ -1199,7 +1212,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	total.nl = m->nl;
 	size_t nref[BNN_MAX_LAYERS];
 	for (int l = 0; l < m->nl; l++)
-		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)m->dim[l + 1];
+		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)c->L[l].n_out;
 	long nblk = (n + XB_BLK - 1) / XB_BLK;
 #ifdef _OPENMP
 #pragma omp parallel reduction(+:correct)
@@ -1284,6 +1297,86 @@ long xbar_chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	return chip_eval(c, plan, refs, pixels, labels, n, preds, counts, NULL);
 }
 
+/* One layer on its own (analog/xbar_conv.c runs unrolled conv layers
+ * through it): the same run_layer() as a whole-network evaluation. */
+_Static_assert(XBAR_LAYER_BLK <= XB_BLK, "xbar_layer_run blocks fit the work buffers");
+struct xbar_scratch {
+	struct xwork w;
+	int nl;
+};
+
+xbar_scratch *xbar_scratch_create(const xbar_chip *c)
+{
+	xbar_scratch *s = xcalloc(1, sizeof *s);
+	int mw = 0, mrt = 0;
+	for (int l = 0; l < c->m->nl; l++) {
+		const struct xlayer *L = &c->L[l];
+		mw = L->n_in > mw ? L->n_in : mw;
+		mw = L->n_out > mw ? L->n_out : mw;
+		mrt = L->rt * L->n_out > mrt ? L->rt * L->n_out : mrt;
+	}
+	for (int e = 0; e < XB_BLK; e++) {
+		struct ximg *im = &s->w.im[e];
+		im->la = xmalloc((size_t)mw);
+		im->u = xmalloc((size_t)mw);
+		im->bits = xmalloc(sizeof(uint64_t) * (size_t)(mw / 64 + 1));
+		im->cur = xmalloc(sizeof(float) * (size_t)mrt);
+		im->acc = xmalloc(sizeof(double) * (size_t)mw);
+		im->mh = xmalloc(sizeof(double) * (size_t)mw);
+	}
+	s->nl = c->m->nl;
+	return s;
+}
+
+void xbar_scratch_destroy(xbar_scratch *s)
+{
+	if (!s)
+		return;
+	for (int e = 0; e < XB_BLK; e++) {
+		free(s->w.im[e].la);
+		free(s->w.im[e].u);
+		free(s->w.im[e].bits);
+		free(s->w.im[e].cur);
+		free(s->w.im[e].acc);
+		free(s->w.im[e].mh);
+	}
+	free(s);
+}
+
+void xbar_layer_run(const xbar_chip *c, const struct xbar_enc_plan *plan,
+		    const xbar_refs *refs, int l, const uint8_t *const *lev,
+		    const uint64_t *item, int nk, double *const *dq,
+		    xbar_scratch *s, struct xbar_counts *cnt)
+{
+	ND_ASSERT(nk >= 1 && nk <= XBAR_LAYER_BLK && l >= 0 && l < c->m->nl);
+	ND_ASSERT(refs && refs->pulses[l] == plan->pulses[l]);
+	struct xwork *w = &s->w;
+	const struct xlayer *L = &c->L[l];
+	memset(&w->cnt.l[l], 0, sizeof w->cnt.l[l]);
+	for (int e = 0; e < nk; e++) {
+		memcpy(w->im[e].la, lev[e], (size_t)L->n_in);
+		if (c->read_scale > 0)
+			rng_seed(&w->im[e].rng, c->seed, stream_id(ST_READ, c->chip, l, item[e]));
+	}
+	run_layer(c, refs, l, plan->enc[l], plan->pulses[l], w, nk);
+	for (int e = 0; e < nk; e++)
+		memcpy(dq[e], w->im[e].acc, sizeof(double) * (size_t)L->n_out);
+	if (cnt) {
+		struct xbar_layer_counts *d = &cnt->l[l];
+		const struct xbar_layer_counts *k = &w->cnt.l[l];
+		d->tile_pulses += k->tile_pulses;
+		d->row_drives += k->row_drives;
+		d->lrs_reads += k->lrs_reads;
+		d->hrs_reads += k->hrs_reads;
+		d->conversions += k->conversions;
+		d->adds += k->adds;
+		d->acts += k->acts;
+		d->buf_bits += k->buf_bits;
+		d->in_bits += k->in_bits;
+		d->out_bits += k->out_bits;
+	}
+}
+
 const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r)
 {
 	return &r->calib;
@@ -1319,7 +1412,7 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 	size_t nref[BNN_MAX_LAYERS];
 	for (int l = 0; l < m->nl; l++) {
 		r->pulses[l] = plan->pulses[l];
-		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)m->dim[l + 1];
+		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)c->L[l].n_out;
 		/* int64 sums during calibration, int32 references after */
 		r->start[l] = xcalloc(nref[l], sizeof(int64_t));
 		r->step[l] = xcalloc(nref[l], sizeof(int64_t));
@@ -1443,7 +1536,7 @@ static uint64_t layer_refs(const struct xbar_params *p, const struct bnn_model *
 	if (p->adc_ref != XBAR_REF_CALIBRATED || XB_BITS(p) == 0)
 		return 0;
 	return 2ull * (uint64_t)plan->pulses[l] * (uint64_t)xbar_row_tiles(p, m, l) *
-	       (uint64_t)m->dim[l + 1];
+	       (uint64_t)lay_out(m, l);
 }
 
 void xbar_prices(const struct xbar_params *p, const struct bnn_model *m, int l,
@@ -1528,13 +1621,13 @@ void xbar_cost(const struct xbar_params *p, const struct bnn_model *m,
 			    pr.add * (double)k->adds + pr.act * (double)k->acts +
 			    pr.buf_bit * (double)(k->in_bits + k->out_bits) + pr.ctrl * (double)k->tile_pulses;
 		out->layer_j[l] = cnt->images ? lj / (double)cnt->images : 0.0;
-		out->layer_ops[l] = 2.0 * m->dim[l] * m->dim[l + 1];
+		out->layer_ops[l] = 2.0 * lay_in(m, l) * lay_out(m, l);
 		out->layer_tops_per_w[l] = out->layer_j[l] > 0 ? out->layer_ops[l] / out->layer_j[l] * 1e-12 : 0.0;
 		out->ops_per_image += out->layer_ops[l];
 		out->tiles += (long)xbar_row_tiles(p, m, l) * xbar_col_tiles(p, m, l);
 		/* latency: every tile of the layer in parallel; per pulse one
 		 * read, then the columns of a tile share its converters */
-		int cols_used = m->dim[l + 1] < p->cols ? m->dim[l + 1] : p->cols;
+		int cols_used = lay_out(m, l) < p->cols ? lay_out(m, l) : p->cols;
 		int rounds = p->adc_per_tile ? (cols_used + p->adc_per_tile - 1) / p->adc_per_tile : 1;
 		double t_conv = p->adc_t_ns > 0 ? p->adc_t_ns : pr.bits + 1.0;
 		int rt = xbar_row_tiles(p, m, l);
@@ -1597,7 +1690,7 @@ void xbar_area(const struct xbar_params *p, const struct bnn_model *m,
 		out->tile_mm2[l] = ta.total * 1e-6;
 		out->ref_mm2[l] = refs * 1e-6;
 		out->layer_mm2[l] = (tiles * ta.total + refs) * 1e-6;
-		out->util[l] = (double)m->dim[l] * m->dim[l + 1] /
+		out->util[l] = (double)lay_in(m, l) * lay_out(m, l) /
 			       ((double)tiles * (p->rows - p->bias_rows) * p->cols);
 		um2 += tiles * ta.total + refs;
 		out->ref_bits += layer_refs(p, m, plan, l) * (uint64_t)p->ref_bits;

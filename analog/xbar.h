@@ -187,6 +187,23 @@ long xbar_chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 		    const uint8_t *labels, long n, uint8_t *preds,
 		    struct xbar_counts *counts);
 
+/* One layer of a chip on its own, for networks whose layers are applied
+ * many times per image (analog/xbar_conv.h: an unrolled conv layer per
+ * output position).  The scratch belongs to one thread.  xbar_layer_run
+ * feeds nk <= XBAR_LAYER_BLK input vectors lev[e] (layer l's n_in levels,
+ * 0..qin[l]) through layer l's tiles with the plan's encoding, drawing the
+ * read noise of vector e from stream (seed, chip, l, item[e]); dq[e]
+ * receives the n_out decoded D_Q values.  The tile actions are added to
+ * cnt->l[l] (cnt may be NULL). */
+#define XBAR_LAYER_BLK 8
+typedef struct xbar_scratch xbar_scratch;
+xbar_scratch *xbar_scratch_create(const xbar_chip *c);
+void xbar_scratch_destroy(xbar_scratch *s);   /* NULL is fine */
+void xbar_layer_run(const xbar_chip *c, const struct xbar_enc_plan *plan,
+		    const xbar_refs *refs, int l, const uint8_t *const *lev,
+		    const uint64_t *item, int nk, double *const *dq,
+		    xbar_scratch *s, struct xbar_counts *cnt);
+
 /* Monte Carlo over chips 0..chips-1: correct[c] for each chip. */
 struct xbar_mc {
 	int chips;

@@ -19,13 +19,14 @@
 #include "workloads/idx.h"
 
 static const char help_top[] =
-	"usage: ndpsim xbar <train|eval|noise-sweep|gbo> [options]   (ndpsim xbar <sub> --help)\n"
+	"usage: ndpsim xbar <train|eval|noise-sweep|gbo|cnn> [options]   (ndpsim xbar <sub> --help)\n"
 	"Binarized MLPs on Fashion-MNIST run on simulated ReRAM crossbar tiles\n"
 	"(XNOR-RRAM mapping, per-column sense amps / ADCs, device and circuit noise).\n"
 	"  train        train the network of bnn.* and write model.bnn\n"
 	"  eval         Monte Carlo over chip instances: accuracy, energy, latency, TOPS/W\n"
 	"  noise-sweep  accuracy vs noise for several input encodings (and GBO)\n"
-	"  gbo          learn per-layer pulse counts (GBO) and show the accuracy/energy trade-off\n";
+	"  gbo          learn per-layer pulse counts (GBO) and show the accuracy/energy trade-off\n"
+	"  cnn          float / BWN / BNN conv nets (bcnn.*), the BNN unrolled onto tiles\n";
 
 static const char help_train[] =
 	"usage: ndpsim xbar train [--config FILE] [--set KEY=VALUE]... [--out DIR] [--seed N]\n"
@@ -777,6 +778,8 @@ int cmd_xbar(int argc, char **argv)
 		help = help_sweep;
 	} else if (!strcmp(x.sub, "gbo")) {
 		help = help_gbo;
+	} else if (!strcmp(x.sub, "cnn")) {
+		return cmd_xbar_cnn(argc - 1, argv + 1);
 	} else {
 		fprintf(stderr, "ndpsim xbar: unknown subcommand '%s'\n", x.sub);
 		fputs(help_top, stderr);

@@ -13,6 +13,7 @@
 #include "hostif/host.h"
 #include "ndp/ndp.h"
 #include "ssdsim/ssd.h"
+#include "workloads/bcnn.h"
 #include "workloads/bnn.h"
 #include "workloads/synth.h"
 
@@ -26,6 +27,7 @@ const struct cfg_section *const cli_all_sections[] = {
 	&ndp_section,
 	&ihp_section,
 	&bnn_section,
+	&bcnn_section,
 	&xbar_section,
 	&gbo_section,
 	&hif_compare_section,

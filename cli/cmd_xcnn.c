@@ -1,0 +1,314 @@
+/* cmd_xcnn.c — `ndpsim xbar cnn`: the float / BWN / BNN conv nets of
+ * workloads/bcnn.h trained side by side, the BNN on crossbar tiles
+ * (analog/xbar_conv.h) ideal and as configured. */
+#include <cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "analog/xbar.h"
+#include "analog/xbar_conv.h"
+#include "cli/cli.h"
+#include "cli/cmds.h"
+#include "core/outdir.h"
+#include "core/report.h"
+#include "core/util.h"
+#include "workloads/bcnn.h"
+#include "workloads/idx.h"
+
+static const char help_cnn[] =
+	"usage: ndpsim xbar cnn [--modes LIST] [--config FILE] [--set KEY=VALUE]... [--out DIR]\n"
+	"Trains the bcnn.* network (2x(conv,conv,pool),fc,fc on Fashion-MNIST) in each\n"
+	"numeric form of LIST (default float,bwn,bnn; same code path, straight-through\n"
+	"estimator), then runs the BNN on crossbar tiles: ideal (every xbar effect off,\n"
+	"converter resolving every level) and as configured by xbar.* (the noisy row),\n"
+	"xbar.chips instances over xbar.test_n images.  Prints the accuracy table, tiles\n"
+	"and utilisation per layer and the energy ledger per inference.  Writes\n"
+	"report.json, layers.csv and train-<mode>.csv to --out (results/xbar-cnn).\n"
+	"  --modes LIST     subset of float,bwn,bnn\n";
+
+static void epoch_cb(void *arg, int epoch, double loss, double acc)
+{
+	struct rep_csv *csv = arg;
+	(void)acc;
+	rep_csv_row(csv, "%d,%.6f", epoch, loss);
+	fprintf(stderr, "    epoch %d: training loss %.4f\n", epoch, loss);
+}
+
+static const char *const mode_label[] = { "DNN float", "BWN", "BNN" };
+static const char *const mode_key[] = { "float", "bwn", "bnn" };
+
+static void ideal_params(struct xbar_params *q)
+{
+	q->d2d_on = q->read_on = q->stuck_on = q->offset_on = q->onoff_on = 0;
+	q->prog_on = q->drift_on = q->ret_on = q->ir_on = 0;
+	q->adc_ideal = 1;
+}
+
+static cJSON *mc_json(const struct xbar_mc *mc)
+{
+	cJSON *o = cJSON_CreateObject();
+	rep_add_dbl(o, "accuracy_mean", mc->mean);
+	rep_add_dbl(o, "accuracy_sd", mc->sd);
+	rep_add_dbl(o, "accuracy_min", mc->min);
+	rep_add_dbl(o, "accuracy_max", mc->max);
+	rep_add_u64(o, "chips", (uint64_t)mc->chips);
+	rep_add_u64(o, "images", (uint64_t)mc->n);
+	return o;
+}
+
+int cmd_xbar_cnn(int argc, char **argv)
+{
+	struct cli_common c;
+	struct run_params run;
+	struct bcnn_params bp;
+	struct xbar_params xp;
+	struct cfg_bundle b;
+	struct nd_err err;
+	memset(&c, 0, sizeof c);
+	memset(&b, 0, sizeof b);
+	memset(&err, 0, sizeof err);
+	const char *modes = "float,bwn,bnn";
+	for (int i = 1; i < argc;) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
+			fputs(help_cnn, stdout);
+			fputs(cli_common_help, stdout);
+			return 0;
+		}
+		if (!strcmp(a, "--modes")) {
+			if (i + 1 >= argc)
+				return cli_usage_error("xbar cnn", "--modes needs a value");
+			modes = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		int k = cli_common_opt(&c, argc, argv, &i, &err);
+		if (k < 0)
+			return cli_usage_error("xbar cnn", "%s", err.msg);
+		if (k == 0)
+			return cli_usage_error("xbar cnn", "unknown option '%s'", a);
+	}
+	int want[3] = { 0, 0, 0 };
+	{
+		char buf[64];
+		snprintf(buf, sizeof buf, "%s", modes);
+		for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+			int f = -1;
+			for (int m = 0; m < 3; m++)
+				if (!strcmp(tok, mode_key[m]))
+					f = m;
+			if (f < 0)
+				return cli_usage_error("xbar cnn", "--modes: '%s' is not float, bwn or bnn", tok);
+			want[f] = 1;
+		}
+	}
+	cfg_bundle_add(&b, &run_section, &run);
+	cfg_bundle_add(&b, &bcnn_section, &bp);
+	cfg_bundle_add(&b, &xbar_section, &xp);
+	if (cli_load(&b, &c, &err))
+		return cli_error(&err);
+	cli_apply_run(&run);
+	/* the mapping is checked before any training: a random model of the
+	 * same shape has the same tiles */
+	struct xbar_conv_map map;
+	{
+		struct bcnn_model *probe = bcnn_random(&bp, 1, &err);
+		if (!probe)
+			return cli_error(&err);
+		int rc = xbar_conv_map(&xp, probe, &map, &err);
+		bcnn_model_free(probe);
+		if (rc)
+			return cli_error(&err);
+	}
+	const char *final_out = c.out_dir ? c.out_dir : "results/xbar-cnn";
+	/* staged and swapped in whole (core/outdir.h), as every other command */
+	struct rep_outdir od;
+	if (rep_outdir_begin(&od, final_out, &err))
+		return cli_error(&err);
+	const char *out = od.stage;
+	struct wl_dataset train, test;
+	memset(&train, 0, sizeof train);
+	memset(&test, 0, sizeof test);
+	if (wl_fmnist_load(wl_fmnist_default_dir(), 1, &train, &err)) {
+		rep_outdir_abort(&od);
+		return cli_error(&err);
+	}
+	if (wl_fmnist_load(wl_fmnist_default_dir(), 0, &test, &err)) {
+		wl_dataset_free(&train);
+		rep_outdir_abort(&od);
+		return cli_error(&err);
+	}
+	int rc = 0;
+	struct bcnn_result res[3];
+	memset(res, 0, sizeof res);
+	struct bcnn_shape s;
+	bcnn_shape(&bp, &s, &err);
+	for (int m = 0; m < 3 && !rc; m++) {
+		if (!want[m])
+			continue;
+		struct bcnn_params q = bp;
+		q.mode = m;
+		if (!c.quiet)
+			fprintf(stderr, "ndpsim xbar cnn: training %s (conv %s, k %d, fc %d; %d epochs x %d images)\n",
+				mode_label[m], bp.conv, bp.kernel, bp.fc, bp.epochs,
+				bp.train_n ? bp.train_n : (int)train.n);
+		struct rep_csv *csv = rep_csv_new("epoch,train_loss");
+		rc = bcnn_train(&q, run.seed, &train, &test, c.quiet ? NULL : epoch_cb, csv, &res[m], &err);
+		char name[64];
+		snprintf(name, sizeof name, "train-%s.csv", mode_key[m]);
+		if (!rc)
+			rc = rep_csv_write(csv, out, name, &err);
+		rep_csv_free(csv);
+	}
+	long n = xp.test_n ? xp.test_n : (long)test.n;
+	n = n > (long)test.n ? (long)test.n : n;
+	struct xbar_mc ideal, noisy, nadc;
+	memset(&ideal, 0, sizeof ideal);
+	memset(&noisy, 0, sizeof noisy);
+	memset(&nadc, 0, sizeof nadc);
+	struct xbar_cost cost;
+	memset(&cost, 0, sizeof cost);
+	double ideal_s = 0, noisy_s = 0, nadc_s = 0;
+	long digital_n = -1;
+	if (!rc && want[BCNN_BNN]) {
+		const struct bcnn_model *bm = res[BCNN_BNN].model;
+		digital_n = bcnn_predict(bm, test.pixels, n, test.labels, NULL);
+		struct xbar_params qi = xp;
+		ideal_params(&qi);
+		qi.chips = 1;
+		clock_t t0 = clock();
+		rc = xbar_conv_monte_carlo(&qi, bm, run.seed, test.pixels, test.labels, n, &ideal, &err);
+		ideal_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		if (!rc) {
+			t0 = clock();
+			rc = xbar_conv_monte_carlo(&xp, bm, run.seed, test.pixels, test.labels, n, &noisy, &err);
+			noisy_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		}
+		/* the configured device effects with a converter that resolves
+		 * every level: separates the converter's share of the loss */
+		if (!rc && !xp.adc_ideal) {
+			struct xbar_params qa = xp;
+			qa.adc_ideal = 1;
+			t0 = clock();
+			rc = xbar_conv_monte_carlo(&qa, bm, run.seed, test.pixels, test.labels, n, &nadc, &err);
+			nadc_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		}
+		if (!rc)
+			xbar_conv_cost(&xp, bm, &noisy.counts, &cost);
+	}
+	if (!rc) {
+		cJSON *mt = cJSON_CreateObject();
+		cJSON *tab = cJSON_AddObjectToObject(mt, "accuracy");
+		double ref = want[BCNN_FLOAT] ? res[BCNN_FLOAT].test_acc : (double)NAN;
+		if (!c.quiet) {
+			printf("ndpsim xbar cnn — Fashion-MNIST, 28x28 -> conv %s (k %d, valid, pool after every 2nd) -> fc %d -> 10, seed %llu\n",
+			       bp.conv, bp.kernel, bp.fc, (unsigned long long)run.seed);
+			printf("  %-26s %9s %11s %12s\n", "network", "accuracy", "drop (pp)", "CPU train s");
+		}
+		for (int m = 0; m < 3; m++) {
+			if (!want[m])
+				continue;
+			cJSON *o = cJSON_AddObjectToObject(tab, mode_key[m]);
+			rep_add_dbl(o, "test_accuracy", res[m].test_acc);
+			rep_add_dbl(o, "train_cpu_s", res[m].train_s);
+			if (!c.quiet)
+				printf("  %-26s %8.2f%% %11.2f %12.1f\n", m == BCNN_BNN ? "BNN (digital, folded)" : mode_label[m],
+				       100 * res[m].test_acc, 100 * (ref - res[m].test_acc), res[m].train_s);
+		}
+		if (want[BCNN_BNN]) {
+			cJSON *o = cJSON_AddObjectToObject(tab, "bnn_crossbar_ideal");
+			cJSON_AddItemToObject(o, "mc", mc_json(&ideal));
+			rep_add_u64(o, "digital_correct_same_images", (uint64_t)digital_n);
+			rep_add_dbl(o, "cpu_s", ideal_s);
+			o = cJSON_AddObjectToObject(tab, "bnn_crossbar_config");
+			cJSON_AddItemToObject(o, "mc", mc_json(&noisy));
+			rep_add_dbl(o, "cpu_s", noisy_s);
+			if (nadc.correct) {
+				o = cJSON_AddObjectToObject(tab, "bnn_crossbar_config_ideal_adc");
+				cJSON_AddItemToObject(o, "mc", mc_json(&nadc));
+				rep_add_dbl(o, "cpu_s", nadc_s);
+			}
+			cJSON_AddItemToObject(mt, "cost", en_to_json(&cost.ledger));
+			rep_add_dbl(mt, "energy_per_inference_j", cost.j_per_image);
+			rep_add_dbl(mt, "tops_per_w", cost.tops_per_w);
+			rep_add_dbl(mt, "latency_ns", cost.latency_ns);
+			rep_add_dbl(mt, "images_per_s", cost.images_per_s);
+			rep_add_dbl(mt, "chip_mm2", cost.chip_mm2);
+			rep_add_u64(mt, "tiles", (uint64_t)map.total_tiles);
+			if (!c.quiet) {
+				printf("  %-26s %8.2f%% %11.2f %12s   (%ld images, %.1f CPU s; digital on the same images: %.2f%%)\n",
+				       "BNN crossbar, ideal", 100 * ideal.mean, 100 * (ref - ideal.mean), "-", n, ideal_s,
+				       100.0 * digital_n / n);
+				printf("  %-26s %8.2f%% %11.2f %12s   (%d chips, sd %.2f pp, min %.2f%%, max %.2f%%; %.1f CPU s)\n",
+				       "BNN crossbar, as config", 100 * noisy.mean, 100 * (ref - noisy.mean), "-",
+				       noisy.chips, 100 * noisy.sd, 100 * noisy.min, 100 * noisy.max, noisy_s);
+				if (nadc.correct)
+					printf("  %-26s %8.2f%% %11.2f %12s   (same device effects, converter resolving every level; %.1f CPU s)\n",
+					       "  same, ideal converter", 100 * nadc.mean, 100 * (ref - nadc.mean), "-", nadc_s);
+			}
+		}
+		cJSON *la = cJSON_AddArrayToObject(mt, "layers");
+		struct rep_csv *csv = rep_csv_new("layer,kind,n_in_rows,n_out_cols,positions,row_tiles,col_tiles,tiles,utilisation,energy_per_image_j,latency_ns,tops_per_w");
+		if (!c.quiet)
+			printf("  layer  kind  rows(k*k*Cin) cols  positions  tiles (r x c)  utilisation  energy/img     latency   TOPS/W\n");
+		for (int l = 0; l < s.nl; l++) {
+			const char *kind = l < s.nconv ? "conv" : "fc";
+			cJSON *o = cJSON_CreateObject();
+			cJSON_AddStringToObject(o, "kind", kind);
+			rep_add_u64(o, "rows", (uint64_t)s.n_in[l]);
+			rep_add_u64(o, "cols", (uint64_t)s.cout[l]);
+			rep_add_u64(o, "positions", (uint64_t)s.positions[l]);
+			rep_add_u64(o, "row_tiles", (uint64_t)map.row_tiles[l]);
+			rep_add_u64(o, "col_tiles", (uint64_t)map.col_tiles[l]);
+			rep_add_u64(o, "tiles", (uint64_t)map.tiles[l]);
+			rep_add_dbl(o, "utilisation", map.util[l]);
+			rep_add_dbl(o, "energy_per_image_j", cost.layer_j[l]);
+			rep_add_dbl(o, "latency_ns", cost.layer_ns[l]);
+			rep_add_dbl(o, "tops_per_w", cost.layer_tops_per_w[l]);
+			cJSON_AddItemToArray(la, o);
+			rep_csv_row(csv, "%d,%s,%d,%d,%d,%d,%d,%ld,%.6f,%.6g,%.6g,%.6g", l + 1, kind, s.n_in[l], s.cout[l],
+				    s.positions[l], map.row_tiles[l], map.col_tiles[l], map.tiles[l], map.util[l],
+				    cost.layer_j[l], cost.layer_ns[l], cost.layer_tops_per_w[l]);
+			if (!c.quiet)
+				printf("  %5d  %-4s  %13d %4d  %9d  %5ld (%d x %d)  %10.1f%%  %9.4g J  %8.0f ns  %7.1f\n",
+				       l + 1, kind, s.n_in[l], s.cout[l], s.positions[l], map.tiles[l], map.row_tiles[l],
+				       map.col_tiles[l], 100 * map.util[l], cost.layer_j[l], cost.layer_ns[l],
+				       cost.layer_tops_per_w[l]);
+		}
+		if (!c.quiet && want[BCNN_BNN]) {
+			printf("  tiles %ld of %dx%d, chip %.4g mm^2; energy per inference %.4g nJ (%.1f TOPS/W), latency %.0f ns, %.3g images/s pipelined\n",
+			       map.total_tiles, xp.rows, xp.cols, cost.chip_mm2, cost.j_per_image * 1e9, cost.tops_per_w,
+			       cost.latency_ns, cost.images_per_s);
+			double tot = en_total_j(&cost.ledger);
+			for (int i = 0; i < cost.ledger.n; i++) {
+				const struct en_entry *e = &cost.ledger.e[i];
+				double j = en_entry_j(e);
+				printf("    %-17s %-12s %14llu x %9.3g J = %10.4g J  (%5.1f %%)\n", e->component, e->action,
+				       (unsigned long long)e->count, e->j_per_action, j, tot > 0 ? 100 * j / tot : 0.0);
+			}
+		}
+		rc = rep_csv_write(csv, out, "layers.csv", &err);
+		rep_csv_free(csv);
+		cJSON *rep = rep_new(&b, run.seed, mt);
+		if (!rc)
+			rc = rep_write_json(out, "report.json", rep, &err);
+		cJSON_Delete(rep);
+	}
+	xbar_mc_free(&ideal);
+	xbar_mc_free(&noisy);
+	xbar_mc_free(&nadc);
+	for (int m = 0; m < 3; m++)
+		bcnn_model_free(res[m].model);
+	wl_dataset_free(&train);
+	wl_dataset_free(&test);
+	if (!rc)
+		rc = rep_outdir_commit(&od, &err);
+	else
+		rep_outdir_abort(&od);
+	if (!rc && !c.quiet)
+		printf("  results in %s/\n", final_out);
+	return rc ? cli_error(&err) : 0;
+}

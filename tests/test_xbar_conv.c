@@ -1,0 +1,386 @@
+/* Binarized CNNs on crossbar tiles (issue 12, deliver 1 / must-show 1).
+ * Shapes and tile counts are re-derived by hand; the digital network is
+ * checked against a direct nested-loop convolution written here; the ideal
+ * crossbar must equal the digital network on all 10,000 test images. */
+#include <check.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+#include "analog/xbar.h"
+#include "analog/xbar_conv.h"
+#include "core/util.h"
+#include "tests/common/tutil.h"
+#include "workloads/bcnn.h"
+#include "workloads/idx.h"
+
+static struct wl_dataset train, test;
+static int have_data = -1;
+
+static int data(void)
+{
+	if (have_data < 0) {
+		struct nd_err err = { 0 };
+		have_data = !wl_fmnist_load(wl_fmnist_default_dir(), 1, &train, &err) &&
+			    !wl_fmnist_load(wl_fmnist_default_dir(), 0, &test, &err);
+		if (!have_data)
+			fprintf(stderr, "%s\n", err.msg);
+	}
+	return have_data;
+}
+
+#define NEED_DATA() do { if (!data()) { tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)"); return; } } while (0)
+
+static void cdefaults(struct bcnn_params *p)
+{
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, &bcnn_section, p);
+	cfg_defaults(&b);
+}
+
+static void xdefaults(struct xbar_params *p)
+{
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, &xbar_section, p);
+	cfg_defaults(&b);
+}
+
+static void xideal(struct xbar_params *p)
+{
+	xdefaults(p);
+	p->adc_ideal = 1;
+	p->adc_ref = XBAR_REF_CENTRED;
+	p->onoff_on = 0;
+}
+
+/* 28 -> 26 -> 24 -> pool 12 -> 10 -> 8 -> pool 4; fc on 4x4x32; tiles of
+ * 128 rows: ceil(9/128) .. ceil(512/128), one column tile each. */
+START_TEST(shapes_and_tiles)
+{
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	struct nd_err err = { 0 };
+	struct bcnn_shape s;
+	ck_assert_int_eq(bcnn_shape(&bp, &s, &err), 0);
+	static const int n_in[] = { 9, 144, 144, 288, 512, 128 };
+	static const int pos[] = { 676, 576, 100, 64, 1, 1 };
+	static const int out_map[] = { 26 * 26 * 16, 12 * 12 * 16, 10 * 10 * 32, 4 * 4 * 32, 128, 10 };
+	static const int rt[] = { 1, 2, 2, 3, 4, 1 };
+	ck_assert_int_eq(s.nl, 6);
+	for (int l = 0; l < 6; l++) {
+		ck_assert_int_eq(s.n_in[l], n_in[l]);
+		ck_assert_int_eq(s.positions[l], pos[l]);
+		ck_assert_int_eq(s.ph[l] * s.pw[l] * s.cout[l], out_map[l]);
+	}
+	struct bcnn_model *m = bcnn_random(&bp, 3, &err);
+	ck_assert_ptr_nonnull(m);
+	struct xbar_params p;
+	xideal(&p);
+	struct xbar_conv_map map;
+	ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), 0);
+	long tot = 0;
+	for (int l = 0; l < 6; l++) {
+		ck_assert_int_eq(map.row_tiles[l], rt[l]);
+		ck_assert_int_eq(map.col_tiles[l], 1);
+		tot += rt[l];
+		double u = (double)n_in[l] * s.cout[l] / (rt[l] * 128.0 * 128.0);
+		ck_assert(fabs(map.util[l] - u) < 1e-12);
+	}
+	ck_assert_int_eq(map.total_tiles, tot);
+	ck_assert(fabs(map.util[4] - 1.0) < 1e-12);   /* 512 x 128 fills 4 tiles */
+	/* the lecture seed's 27 x 32 tile with 5 bias rows: 27 weight rows */
+	p.rows = 32;
+	p.bias_rows = 5;
+	p.cols = 32;
+	ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), 0);
+	static const int rt27[] = { 1, 6, 6, 11, 19, 5 }, ct32[] = { 1, 1, 1, 1, 4, 1 };
+	for (int l = 0; l < 6; l++) {
+		ck_assert_int_eq(map.row_tiles[l], rt27[l]);
+		ck_assert_int_eq(map.col_tiles[l], ct32[l]);
+	}
+	ck_assert(fabs(map.util[0] - 9.0 * 16 / (27.0 * 32)) < 1e-12);
+	/* more tiles than the chip: -EINVAL naming the key */
+	xideal(&p);
+	p.max_tiles = (int)tot - 1;
+	ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.max_tiles"));
+	ck_assert_ptr_nonnull(strstr(err.msg, "512 rows"));
+	xideal(&p);
+	p.adc_ideal = 0;
+	p.adc_ref = XBAR_REF_CALIBRATED;
+	ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.adc.ref"));
+	bcnn_model_free(m);
+	/* bad shapes name the key */
+	snprintf(bp.conv, sizeof bp.conv, "16,16,32");
+	ck_assert_int_eq(bcnn_shape(&bp, &s, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "bcnn.conv"));
+	cdefaults(&bp);
+	bp.kernel = 7;
+	ck_assert_int_eq(bcnn_shape(&bp, &s, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "bcnn.kernel"));
+}
+END_TEST
+
+/* Second method: the folded network computed with plain nested loops over
+ * (oy, ox, ky, kx, c) on +1/-1 values, thresholds and a 2x2 max over the
+ * thresholded bits, written independently of bcnn.c's unrolling. */
+static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
+{
+	const struct bnn_model *net = m->net;
+	const struct bcnn_shape *s = &m->s;
+	int Q = net->qin[0];
+	static int map[2][26 * 26 * 64];
+	int cur = 0, H = 28, W = 28, C = 1;
+	for (int i = 0; i < 784; i++)
+		map[0][i] = (int)((pix[i] * (unsigned)Q * 2u + 255u) / 510u);   /* round(p Q / 255) */
+	for (int l = 0; l < s->nl; l++) {
+		const struct bnn_layer *L = &net->layer[l];
+		int K = l < s->nconv ? s->k[l] : (l == s->nconv ? H : 1), q = net->qin[l];
+		int OH = H - K + 1, OW = W - K + 1, Co = L->n_out;
+		static long D[26 * 26 * 64];
+		for (int oy = 0; oy < OH; oy++)
+			for (int ox = 0; ox < OW; ox++)
+				for (int j = 0; j < Co; j++) {
+					long d = 0;
+					for (int ky = 0; ky < K; ky++)
+						for (int kx = 0; kx < K; kx++)
+							for (int c = 0; c < C; c++) {
+								int lev = map[cur][((oy + ky) * W + ox + kx) * C + c];
+								int w = bnn_w(L, j, (ky * K + kx) * C + c);
+								d += (long)w * (2 * lev - q);
+							}
+					D[(oy * OW + ox) * Co + j] = d;
+				}
+		if (l == s->nl - 1) {
+			int best = 0;
+			for (int j = 1; j < Co; j++)
+				if (L->g[j] * (double)D[j] + L->h[j] > L->g[best] * (double)D[best] + L->h[best])
+					best = j;
+			return best;
+		}
+		int pool = l < s->nconv && (l & 1), PH = pool ? OH / 2 : OH, PW = pool ? OW / 2 : OW;
+		for (int py = 0; py < PH; py++)
+			for (int px = 0; px < PW; px++)
+				for (int j = 0; j < Co; j++) {
+					int bit = 0;
+					for (int dy = 0; dy < (pool ? 2 : 1); dy++)
+						for (int dx = 0; dx < (pool ? 2 : 1); dx++) {
+							int y = pool ? 2 * py + dy : py, x = pool ? 2 * px + dx : px;
+							bit |= D[(y * OW + x) * Co + j] >= L->thresh[j];
+						}
+					map[!cur][(py * PW + px) * Co + j] = bit;
+				}
+		cur = !cur;
+		H = PH;
+		W = PW;
+		C = Co;
+	}
+	return -1;
+}
+
+START_TEST(digital_matches_direct)
+{
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	struct nd_err err = { 0 };
+	struct bcnn_model *m = bcnn_random(&bp, 5, &err);
+	ck_assert_ptr_nonnull(m);
+	/* synthetic images: smooth blobs, so every input level occurs */
+	enum { N = 24 };
+	uint8_t *pix = xmalloc(784 * N), pred[N];
+	for (int i = 0; i < N; i++)
+		for (int k = 0; k < 784; k++) {
+			int y = k / 28, x = k % 28;
+			double v = 127.5 + 127.5 * sin(0.3 * (i + 1) * x + 0.17 * y * (i % 5 + 1));
+			pix[i * 784 + k] = (uint8_t)v;
+		}
+	bcnn_predict(m, pix, N, NULL, pred);
+	int seen[10] = { 0 }, kinds = 0;
+	for (int i = 0; i < N; i++) {
+		ck_assert_int_eq(pred[i], direct_predict(m, pix + i * 784));
+		kinds += !seen[pred[i]]++;
+	}
+	ck_assert_int_ge(kinds, 2);   /* not a constant network */
+	free(pix);
+	bcnn_model_free(m);
+}
+END_TEST
+
+/* Must-show 1: every effect off, a converter that resolves every level:
+ * the crossbar's prediction equals the digital network's on all 10,000
+ * test images, on 128x128 tiles and on the seed's 27+5 x 32 tiles (whose
+ * bias rows hold a share of each channel's threshold). */
+START_TEST(ideal_equals_digital)
+{
+	NEED_DATA();
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	struct nd_err err = { 0 };
+	struct bcnn_model *m = bcnn_random(&bp, 7, &err);
+	ck_assert_ptr_nonnull(m);
+	long n = test.n;
+	uint8_t *pd = xmalloc((size_t)n), *px = xmalloc((size_t)n);
+	long cd = bcnn_predict(m, test.pixels, n, test.labels, pd);
+	int seen[10] = { 0 }, kinds = 0;
+	for (long i = 0; i < n; i++)
+		kinds += !seen[pd[i]]++;
+	ck_assert_int_ge(kinds, 3);
+	struct xbar_params p;
+	for (int geo = 0; geo < 2; geo++) {
+		xideal(&p);
+		if (geo) {
+			p.rows = 32;
+			p.bias_rows = 5;
+			p.cols = 32;
+		}
+		/* all 10,000 on 128x128 tiles, the first 2,000 on the seed tile */
+		long ng = geo ? 2000 : n;
+		struct xbar_counts cnt;
+		memset(&cnt, 0, sizeof cnt);
+		long cx = xbar_conv_eval(&p, m, 1, 0, test.pixels, test.labels, ng, px, &cnt, &err);
+		ck_assert_msg(cx >= 0, "%s", err.msg);
+		long diff = 0;
+		for (long i = 0; i < ng; i++)
+			diff += pd[i] != px[i];
+		ck_assert_msg(diff == 0, "geometry %d: %ld of %ld predictions differ", geo, diff, ng);
+		if (!geo)
+			ck_assert_int_eq(cx, cd);
+		ck_assert_int_eq(cnt.images, (uint64_t)ng);
+		/* hand count: conversions = images x positions x row tiles x
+		 * channels x pulses (layer 0: input_steps unary pulses) */
+		struct xbar_conv_map map;
+		ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), 0);
+		for (int l = 0; l < m->s.nl; l++) {
+			uint64_t T = l == 0 ? (uint64_t)bp.input_steps : 1;
+			uint64_t conv = (uint64_t)ng * m->s.positions[l] * map.row_tiles[l] * m->s.cout[l] * T;
+			ck_assert_uint_eq(cnt.l[l].conversions, conv);
+			ck_assert_uint_eq(cnt.l[l].tile_pulses,
+					  (uint64_t)ng * m->s.positions[l] * map.tiles[l] * T);
+		}
+	}
+	free(pd);
+	free(px);
+	bcnn_model_free(m);
+}
+END_TEST
+
+/* Noise on: accuracy moves, chips differ, thread count changes nothing
+ * (accuracies and counts), and the energy breakdown adds up. */
+START_TEST(noisy_threads_energy)
+{
+	NEED_DATA();
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	snprintf(bp.conv, sizeof bp.conv, "8,8,16,16");
+	bp.fc = 32;
+	bp.epochs = 1;
+	bp.train_n = 1000;
+	bp.calib_n = 256;
+	struct nd_err err = { 0 };
+	struct bcnn_result r;
+	struct wl_dataset sub = test;
+	sub.n = 500;
+	ck_assert_int_eq(bcnn_train(&bp, 2, &train, &sub, NULL, NULL, &r, &err), 0);
+	ck_assert(r.test_acc > 0.4);      /* trained: chance is 0.1 */
+	struct xbar_params p;
+	xdefaults(&p);
+	p.adc_ref = XBAR_REF_CENTRED;
+	p.chips = 2;
+	p.d2d_on = 1;
+	p.d2d_sigma = 0.3;
+	p.read_on = 1;
+	p.read_sigma = 0.3;
+	struct xbar_mc a, b;
+#ifdef _OPENMP
+	omp_set_num_threads(1);
+#endif
+	ck_assert_int_eq(xbar_conv_monte_carlo(&p, r.model, 1, test.pixels, test.labels, 300, &a, &err), 0);
+#ifdef _OPENMP
+	omp_set_num_threads(2);
+#endif
+	ck_assert_int_eq(xbar_conv_monte_carlo(&p, r.model, 1, test.pixels, test.labels, 300, &b, &err), 0);
+	for (int c = 0; c < p.chips; c++)
+		ck_assert_int_eq(a.correct[c], b.correct[c]);
+	ck_assert_int_eq(memcmp(&a.counts, &b.counts, sizeof a.counts), 0);
+	ck_assert(a.correct[0] != a.correct[1]);   /* per-chip variation is real */
+	long dig = bcnn_predict(r.model, test.pixels, 300, test.labels, NULL);
+	ck_assert(a.mean < (double)dig / 300);
+	struct xbar_cost k;
+	xbar_conv_cost(&p, r.model, &a.counts, &k);
+	double sum = 0;
+	for (int i = 0; i < k.ledger.n; i++)
+		sum += en_entry_j(&k.ledger.e[i]);
+	ck_assert(fabs(sum - k.j_per_image * 300) <= 1e-9 * sum);
+	double lsum = k.dma_j;
+	for (int l = 0; l < r.model->s.nl; l++)
+		lsum += k.layer_j[l];
+	ck_assert(fabs(lsum - k.j_per_image) <= 1e-9 * lsum);
+	/* ops: 2 x MACs of every position, summed by hand from the shape */
+	double ops = 0;
+	const struct bcnn_shape *s = &r.model->s;
+	for (int l = 0; l < s->nl; l++)
+		ops += 2.0 * s->positions[l] * s->n_in[l] * s->cout[l];
+	ck_assert(fabs(k.ops_per_image - ops) < 1e-6);
+	ck_assert(fabs(k.tops_per_w - ops / k.j_per_image * 1e-12) <= 1e-9 * k.tops_per_w);
+	xbar_mc_free(&a);
+	xbar_mc_free(&b);
+	bcnn_model_free(r.model);
+	/* the same code path in the other two forms */
+	for (int mode = BCNN_FLOAT; mode <= BCNN_BWN; mode++) {
+		bp.mode = mode;
+		ck_assert_int_eq(bcnn_train(&bp, 2, &train, &sub, NULL, NULL, &r, &err), 0);
+		ck_assert(r.test_acc > 0.4);
+		ck_assert_ptr_null(r.model);
+	}
+}
+END_TEST
+
+/* Bad input through the command: exit 2 naming the key, before training. */
+START_TEST(cli_bad_input)
+{
+	char out[4096];
+	int rc = tu_ndpsim(out, sizeof out, "xbar cnn --set xbar.max_tiles=5 --out %s/cnn-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "xbar.max_tiles"));
+	ck_assert_ptr_nonnull(strstr(out, "unrolls to"));
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --set bcnn.conv=16,16,32 --out %s/cnn-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "bcnn.conv"));
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --set xbar.adc.ref=calibrated --out %s/cnn-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "xbar.adc.ref"));
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --modes float,cnn --out %s/cnn-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+}
+END_TEST
+
+static Suite *suite(void)
+{
+	Suite *s = suite_create("xbar_conv");
+	TCase *tc = tcase_create("xbar_conv");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, shapes_and_tiles);
+	tcase_add_test(tc, digital_matches_direct);
+	tcase_add_test(tc, ideal_equals_digital);
+	tcase_add_test(tc, noisy_threads_energy);
+	tcase_add_test(tc, cli_bad_input);
+	suite_add_tcase(s, tc);
+	return s;
+}
+
+int main(void)
+{
+	setenv("CK_FORK", "no", 1);
+	int rc = tu_run_suite(suite());
+	if (have_data > 0) {
+		wl_dataset_free(&train);
+		wl_dataset_free(&test);
+	}
+	return rc;
+}
