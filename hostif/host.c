@@ -94,6 +94,11 @@ double ihp_gflops(const struct ihp_params *h, const struct ndp_train_params *tp)
 	return tp->model == NDP_MODEL_MLP ? h->gflops_mlp : h->gflops_lr;
 }
 
+uint64_t ihp_bnn_ns(const struct ihp_params *h, double word_ops)
+{
+	return (uint64_t)ceil(word_ops / (h->cores * h->bnn_gops * 1e9) * 1e9);
+}
+
 int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
 	      const struct ssd_params *sp)
 {

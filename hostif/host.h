@@ -80,6 +80,12 @@ struct ihp_run_opts {
 /* Per-core GFLOP/s of the configured model's SGD step. */
 double ihp_gflops(const struct ihp_params *h, const struct ndp_train_params *tp);
 
+/* CPU time (ns, rounded up) of bnn_predict over images that take word_ops
+ * 64-bit XNOR+popcount word-ops in all: word_ops / (cores x bnn_gops), every
+ * core busy.  The host platform's inference time and calibrate's
+ * prediction of it. */
+uint64_t ihp_bnn_ns(const struct ihp_params *h, double word_ops);
+
 /* Samples per host SGD step under these parameters: train.batch x
  * ssd.channels for order = channels; host.batch (0: the same) for
  * order = shuffle. */

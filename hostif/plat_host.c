@@ -45,7 +45,7 @@ static int host_infer(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 	long ok = bnn_predict(x->bnn_model, x->te->pixels, n, x->te->labels, NULL);
 	r->acc = (double)ok / (double)n;
 	double ops = (double)bnn_dp_host_word_ops(x->bnn_model) * (double)n;
-	uint64_t t_cpu = (uint64_t)ceil(ops / (h->cores * h->bnn_gops * 1e9) * 1e9);
+	uint64_t t_cpu = ihp_bnn_ns(h, ops);
 	/* All cores busy for t_cpu: the package draws p_active_w instead of
 	 * p_idle_w (the idle part is the system boundary's). */
 	int k = en_action(&r->led, "host_cpu", "busy_ns", (h->p_active_w - h->p_idle_w) * 1e-9);

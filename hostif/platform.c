@@ -103,6 +103,29 @@ int hif_read_dataset(const struct hif_ctx *x, struct hif_result *r, uint64_t byt
 	return rc;
 }
 
+double hif_t975(int df)
+{
+	/* t(0.975, df), df = 1..30 (any statistics table, e.g. NIST/SEMATECH
+	 * e-Handbook 1.3.6.7.2). */
+	static const double t[30] = {
+		12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+	};
+	if (df < 1)
+		return 0;
+	return df <= 30 ? t[df - 1] : 1.96 + 2.4 / df;
+}
+
+void hif_acc_interval(struct hif_result *r, int n, double mean, double sd)
+{
+	double h = n > 1 ? hif_t975(n - 1) * sd / sqrt((double)n) : 0;
+	r->acc_n = n;
+	r->acc_mean = mean;
+	r->acc_lo = mean - h;
+	r->acc_hi = mean + h;
+}
+
 static uint64_t s_to_ns(double s)
 {
 	return (uint64_t)llround(s * 1e9);
