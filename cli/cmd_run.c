@@ -97,6 +97,7 @@ int cmd_run(int argc, char **argv)
 	struct hif_data data;
 	struct hif_memo memo;
 	memset(&memo, 0, sizeof memo);
+	memo.record = 1;
 	int progress = !c.quiet && isatty(2);
 	int rc = rep_mkdir_p(out, &err);
 	if (!rc)
@@ -110,6 +111,7 @@ int cmd_run(int argc, char **argv)
 	}
 	if (rc) {
 		hif_compare_free(&res);
+		hif_memo_free(&memo);
 		free(sv);
 		return cli_error(&err);
 	}
@@ -132,6 +134,7 @@ int cmd_run(int argc, char **argv)
 		printf("\n  results, figures and the resolved config in %s/\n", out);
 	}
 	hif_compare_free(&res);
+	hif_memo_free(&memo);
 	free(sv);
 	return rc ? cli_error(&err) : 0;
 }

@@ -24,7 +24,16 @@ static int host_train(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 	struct ihp_run_opts o = { .train = x->train, .host = x->host, .ssd = x->ssd,
 				  .train_set = x->tr, .test_set = x->te, .seed = x->run->seed,
 				  .progress = x->progress };
+	struct hif_memo *memo = x->memo;
+	if (memo && memo->reuse_host && memo->have_host)
+		o.replay = &memo->host;
+	else if (memo && memo->record) {
+		ihp_value_free(&memo->host);
+		o.record = &memo->host;
+	}
 	int rc = ihp_train(&o, &n, err);
+	if (!rc && o.record)
+		memo->have_host = 1;
 	if (!rc) {
 		hif_from_ndp(r, &n, HIF_AT_DRIVE);
 		snprintf(r->note, sizeof r->note, "fp32 SGD on %d cores at %.3g GFLOP/s per core",

@@ -48,7 +48,7 @@ static int xbar_infer(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 	if ((rc = xbar_plan(&xp, m, &plan, err)))
 		return rc;
 	struct hif_memo *memo = x->memo;
-	if (memo && memo->reuse && memo->have_xbar) {
+	if (memo && memo->reuse_xbar && memo->have_xbar) {
 		/* Re-charge: the value path's outcome (accuracies over chips and
 		 * chip 0's action counts) as recorded; only the prices below
 		 * change. */
@@ -64,7 +64,7 @@ static int xbar_infer(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 			xbar_mc_free(&mc);
 			return rc;
 		}
-		if (memo && !memo->reuse) {
+		if (memo && memo->record) {
 			memo->xbar = mc;
 			memo->xbar.correct = NULL;
 			memo->have_xbar = 1;

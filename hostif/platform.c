@@ -33,6 +33,14 @@ void hif_result_free(struct hif_result *r)
 	r->ncurve = 0;
 }
 
+void hif_memo_free(struct hif_memo *m)
+{
+	if (!m)
+		return;
+	ihp_value_free(&m->host);
+	m->have_host = m->have_xbar = 0;
+}
+
 void hif_tag(struct hif_result *r, const char *comp, int at)
 {
 	if (hif_where_of(r, comp) != HIF_AT_N)

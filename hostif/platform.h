@@ -33,6 +33,7 @@
 #include "analog/xbar.h"
 #include "core/energy.h"
 #include "core/err.h"
+#include "hostif/host.h"
 #include "hostif/runparams.h"
 #include "ndp/train.h"
 #include "workloads/idx.h"
@@ -49,20 +50,26 @@ extern const char *const hif_where_names[];   /* "host_package", ... */
 enum hif_wl { HIF_WL_TRAIN, HIF_WL_INFER };
 
 /* Value-path outcomes kept so that the cost path can be re-charged without
- * recomputing them (the sensitivity analysis, hostif/sensitivity.h).  A
- * platform whose value path is a separate step from its cost path records
- * the outcome here when `memo` is set and takes it from here instead of
- * recomputing it when `reuse` is set; the caller vouches that nothing the
- * value path reads has changed.  Only the crossbar qualifies: its Monte
- * Carlo over chip instances (accuracies, action counts) and xbar_cost()
- * over those counts are separate calls.  The training platforms interleave
- * the two in one event loop (DESIGN: the cost path's event order decides
- * the value path's update order), so they always re-run. */
+ * recomputing them (the sensitivity analysis, hostif/sensitivity.h).  With
+ * `record` set a platform stores its value path's outcome here; with its
+ * reuse_* flag set (and the outcome present) it takes it from here instead
+ * of recomputing it — the caller vouches that nothing the value path reads
+ * has changed.  Two platforms qualify:
+ *  - the crossbar: its Monte Carlo over chip instances (accuracies, action
+ *    counts) and xbar_cost() over those counts are separate calls;
+ *  - the host's training: its step order and evaluation points follow from
+ *    the data order, never from the timing, so ihp_train() replays the
+ *    recorded FLOPs, losses and accuracies (struct ihp_value).
+ * Storage (ndp_train) and near-DRAM training re-run. */
 struct hif_memo {
-	int reuse;
-	int have_xbar;
+	int record;
+	int reuse_xbar, reuse_host;
+	int have_xbar, have_host;
 	struct xbar_mc xbar;         /* .correct = NULL: only the summary and counts */
+	struct ihp_value host;
 };
+/* Frees what the memo recorded (not the struct). */
+void hif_memo_free(struct hif_memo *m);
 
 /* Everything a platform reads; borrowed. */
 struct hif_ctx {

@@ -226,38 +226,90 @@ static unsigned bit(int wl, const struct hif_platform *p)
 	return 1u << (8 * wl + plat_index(p));
 }
 
-/* Which rows a key reaches (see sensitivity.h), whether the crossbar may
- * re-charge, or a full re-run (*full). */
-static unsigned rows_of(const char *path, int *reuse, int *full)
+static int has_prefix(const char *k, const char *const *pre, size_t n)
 {
-	*reuse = 0;
-	*full = 0;
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(k, pre[i], strlen(pre[i])))
+			return 1;
+	return 0;
+}
+
+/* Keys the host's training value path does not read (hostif/host.c: the
+ * data order comes from train.*, ssd.channels and the layout; host.order,
+ * host.batch and host.zero_skip change the steps or their counts). */
+static int host_value_free(const char *sec, const char *k)
+{
+	static const char *const ssd_pre[] = { "link.", "ctrl.", "energy.", "power.", "nand.t_",
+					       "dram.", "channel." };
+	if (!strcmp(sec, "host"))
+		return strcmp(k, "zero_skip") && strcmp(k, "order") && strcmp(k, "batch");
+	if (!strcmp(sec, "ssd"))
+		return has_prefix(k, ssd_pre, ND_ARRAY_LEN(ssd_pre));
+	return 0;
+}
+
+/* Which rows a key reaches (see sensitivity.h), whether the crossbar and
+ * the host's training may re-charge, or a full re-run (*full). */
+static unsigned rows_of(const char *path, int *reuse_x, int *reuse_h, int *full)
+{
+	*reuse_x = *reuse_h = *full = 0;
 	const char *dot = strchr(path, '.');
-	size_t n = dot ? (size_t)(dot - path) : 0;
-	const char *k = dot ? dot + 1 : path;
-	unsigned both_host = bit(HIF_WL_TRAIN, &hif_plat_host) | bit(HIF_WL_INFER, &hif_plat_host);
-	unsigned xb = bit(HIF_WL_INFER, &hif_plat_xbar);
-	if (n == 4 && !strncmp(path, "host", 4)) {
-		*reuse = 1;
-		return both_host | xb;
+	char sec[32] = "";
+	if (dot && (size_t)(dot - path) < sizeof sec) {
+		memcpy(sec, path, (size_t)(dot - path));
+		sec[dot - path] = '\0';
 	}
-	if (n == 3 && !strncmp(path, "ssd", 3)) {
-		*reuse = 1;
+	const char *k = dot ? dot + 1 : path;
+	unsigned ht = bit(HIF_WL_TRAIN, &hif_plat_host), hi = bit(HIF_WL_INFER, &hif_plat_host);
+	unsigned st = bit(HIF_WL_TRAIN, &hif_plat_storage), si = bit(HIF_WL_INFER, &hif_plat_storage);
+	unsigned dt = bit(HIF_WL_TRAIN, &hif_plat_ndram), di = bit(HIF_WL_INFER, &hif_plat_ndram);
+	unsigned xb = bit(HIF_WL_INFER, &hif_plat_xbar);
+	*reuse_h = host_value_free(sec, k);
+	if (!strcmp(sec, "host")) {
+		*reuse_x = 1;
+		/* plat_host.c: the train row reads the rates of the SGD kernels,
+		 * the infer row bnn_gops; the crossbar row host.dram_pj_bit. */
+		if (!strncmp(k, "gflops_", 7))
+			return ht;
+		if (!strcmp(k, "bnn_gops"))
+			return hi;
+		return ht | hi | xb;
+	}
+	if (!strcmp(sec, "ssd")) {
+		*reuse_x = 1;
 		return ~0u;
 	}
-	if (n == 3 && !strncmp(path, "ndp", 3))
-		return bit(HIF_WL_TRAIN, &hif_plat_storage) | bit(HIF_WL_INFER, &hif_plat_storage);
-	if (n == 5 && !strncmp(path, "ndram", 5))
-		return bit(HIF_WL_TRAIN, &hif_plat_ndram) | bit(HIF_WL_INFER, &hif_plat_ndram);
-	if (n == 4 && !strncmp(path, "xbar", 4)) {
-		*reuse = xbar_cost_only(k);
+	if (!strcmp(sec, "ndp")) {
+		/* plat_storage.c: inference reads the word datapath and the
+		 * result size, training (ndp_train) the rest. */
+		static const char *const inf[] = { "unit.word_ops_per_cycle", "unit.int_op_pj",
+						   "unit.word_bits", "unit.acc_bits", "result_bytes" };
+		if (has_prefix(k, inf, ND_ARRAY_LEN(inf)))
+			return si;
+		if (!strcmp(k, "unit.macs_per_cycle"))
+			return st;
+		return st | si;
+	}
+	if (!strcmp(sec, "ndram")) {
+		static const char *const inf[] = { "word_bits", "acc_bits", "word_ops_per_cycle" };
+		static const char *const trn[] = { "format", "int_bits", "frac_bits", "rounding",
+						   "zero_skip" };
+		if (has_prefix(k, inf, ND_ARRAY_LEN(inf)))
+			return di;
+		if (has_prefix(k, trn, ND_ARRAY_LEN(trn)))
+			return dt;
+		return dt | di;
+	}
+	if (!strcmp(sec, "xbar")) {
+		*reuse_x = xbar_cost_only(k);
 		return xb;
 	}
-	if (n == 7 && !strncmp(path, "compare", 7) && !strcmp(k, "infer_runs")) {
-		*reuse = 1;
+	if (!strcmp(sec, "compare") && !strcmp(k, "infer_runs")) {
+		*reuse_x = 1;
 		return xb;
 	}
 	*full = 1;
+	*reuse_x = *reuse_h = 0;
 	return ~0u;
 }
 
@@ -272,34 +324,33 @@ static const char *short_name(const char *p)
 
 static void how_of(const char *path, char *buf, size_t n)
 {
-	int reuse, full;
-	unsigned m = rows_of(path, &reuse, &full);
+	int rx, rh, full;
+	unsigned m = rows_of(path, &rx, &rh, &full);
 	if (full) {
 		snprintf(buf, n, "full re-run");
 		return;
 	}
-	size_t u = (size_t)snprintf(buf, n, "re-ran");
-	int any = 0;
-	for (int i = 0; i < hif_platform_count(); i++) {
-		const struct hif_platform *p = hif_platform_at(i);
-		unsigned b = (1u << i) | (1u << (8 + i));
-		if (!(m & b) || (p == &hif_plat_xbar && reuse))
-			continue;
-		u += (size_t)snprintf(buf + u, n > u ? n - u : 0, "%s %s", any++ ? "," : "",
-				      short_name(p->name));
-	}
-	if (!any)
-		u += (size_t)snprintf(buf + u, n > u ? n - u : 0, " nothing");
-	if (m & (1u << (8 + plat_index(&hif_plat_xbar))) && reuse)
-		snprintf(buf + u, n > u ? n - u : 0, "; crossbar re-charged");
+	size_t u = 0;
+	buf[0] = '\0';
+	for (int wl = 0; wl < 2; wl++)
+		for (int i = 0; i < hif_platform_count(); i++) {
+			const struct hif_platform *p = hif_platform_at(i);
+			if (!(m & (1u << (8 * wl + i))) || (p == &hif_plat_xbar && wl == HIF_WL_TRAIN))
+				continue;
+			int rc = (p == &hif_plat_xbar && rx) || (p == &hif_plat_host && wl == 0 && rh);
+			u += (size_t)snprintf(buf + u, n > u ? n - u : 0, "%s%s %s %s", u ? ", " : "",
+					      short_name(p->name), wls[wl], rc ? "re-charged" : "re-run");
+		}
+	if (!u)
+		snprintf(buf, n, "boundary only");
 }
 
 static int point_on(const struct cfg_bundle *vb, const struct hif_data *d,
 		    const struct hif_compare *base, struct hif_memo *memo, const char *path,
 		    int recharge, int progress, struct hif_compare *out, struct nd_err *err)
 {
-	int reuse, full;
-	unsigned m = rows_of(path, &reuse, &full);
+	int rx, rh, full;
+	unsigned m = rows_of(path, &rx, &rh, &full);
 	if (!recharge || full) {
 		struct hif_data dd;
 		int rc = hif_data_load(vb, progress, &dd, err);
@@ -310,14 +361,17 @@ static int point_on(const struct cfg_bundle *vb, const struct hif_data *d,
 		hif_data_free(&dd);
 		return rc;
 	}
+	/* A borrowed view of the baseline's record: replayed, never written. */
 	struct hif_memo mm;
 	memset(&mm, 0, sizeof mm);
-	if (reuse && memo && memo->have_xbar) {
+	if (memo) {
 		mm = *memo;
-		mm.reuse = 1;
+		mm.record = 0;
+		mm.reuse_xbar = rx;
+		mm.reuse_host = rh;
 	}
 	struct hif_compare_opts o = { .progress = progress, .base = base, .rerun = m,
-				      .memo = mm.reuse ? &mm : NULL, .no_repeats = 1 };
+				      .memo = memo ? &mm : NULL, .no_repeats = 1 };
 	return hif_compare_run_on(vb, d, &o, out, err);
 }
 

@@ -10,17 +10,20 @@
  * three views (time, system energy, marginal energy).  A point whose
  * winner differs from the baseline's is a flip.
  *
- * What a point re-runs follows what each platform file reads (hostif/
- * plat_*.c, platform.c): a key of section host re-runs the host rows and the
- * crossbar row (it reads host.dram_pj_bit), ssd every row, ndp the storage
- * rows, ndram the near-DRAM rows, xbar and compare the crossbar row; every
- * other row is copied from the baseline and only the system boundary
- * (hif_result_finish, which reads host.*) is re-applied.  The crossbar
- * row re-charges its cost path from the recorded Monte Carlo outcome
- * (struct hif_memo) whenever the key is not one its value path reads
- * (every non-xbar key, and the xbar energy / area / periphery / programming
- * prices); tests/test_sens.c checks that a re-charged point equals a full
- * re-run.  Keys of train, bnn or the top level re-run everything,
+ * What a point re-runs follows what each platform file reads (rows_of() in
+ * sensitivity.c, worked out from hostif/plat_*.c and platform.c): a host key
+ * reaches the host rows and the crossbar row (host.dram_pj_bit), an ssd key
+ * every row, an ndp / ndram key that platform's rows (the train or the
+ * infer row alone where only one reads it), an xbar or compare.infer_runs
+ * key the crossbar row; every other row is copied from the baseline and
+ * only the system boundary (hif_result_finish, host.*) is re-applied.  Two
+ * rows re-charge their cost path from the baseline's recorded value path
+ * (struct hif_memo) when the key is one that value path does not read: the
+ * crossbar (any non-xbar key, and the xbar prices, areas, timings) and the
+ * host's training (host rates, powers, page cache, I/O path; the ssd's
+ * link, controller, DRAM, NAND timing and energy keys).  tests/test_sens.c
+ * checks a re-charged point against a full re-run for four keys.  Keys of
+ * train, bnn or the top level re-run everything,
  * reloading the data and the network.  Values are scaled in the key's
  * type (integers rounded, at least 1 apart from the base) and clamped to
  * its range (the point says so).
@@ -55,7 +58,7 @@ struct hif_sens_key {
 	char path[96];
 	const char *what;            /* the assumption in words */
 	double base;                 /* effective value at the baseline */
-	char how[48];                /* "re-charged", "re-ran: host, crossbar" ... */
+	char how[160];               /* which rows re-ran / were re-charged */
 	struct hif_sens_point pt[HIF_SENS_NF];
 };
 

@@ -107,14 +107,17 @@ START_TEST(recharged_equals_rerun)
 	ck_assert_msg(hif_data_load(&c.b, 0, &d, &err) == 0, "%s", err.msg);
 	struct hif_memo memo;
 	memset(&memo, 0, sizeof memo);
+	memo.record = 1;
 	struct hif_compare base;
 	struct hif_compare_opts o = { .memo = &memo };
 	ck_assert_msg(hif_compare_run_on(&c.b, &d, &o, &base, &err) == 0, "%s", err.msg);
-	ck_assert(memo.have_xbar);
-	/* A host key (host rows re-run, the others re-finished, the crossbar
-	 * re-charged), a crossbar price (only the crossbar, re-charged), PCIe
-	 * (every row, crossbar re-charged). */
-	const char *keys[] = { "host.p_idle_w", "xbar.adc.e_pj", "ssd.link.pcie_lanes" };
+	ck_assert(memo.have_xbar && memo.have_host);
+	/* A host power (host training replayed from its recorded value path,
+	 * host inference re-run, the crossbar re-charged, the rest re-finished),
+	 * a host rate (host training replayed), a crossbar price (only the
+	 * crossbar, re-charged), PCIe (every row; host training replayed, the
+	 * crossbar re-charged). */
+	const char *keys[] = { "host.p_idle_w", "host.gflops_lr", "xbar.adc.e_pj", "ssd.link.pcie_lanes" };
 	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
 		struct hif_compare a, b;
 		ck_assert_msg(hif_sens_point_run(&c.b, &d, &base, &memo, keys[k], 2, 1, &a, &err) == 0,
@@ -134,6 +137,7 @@ START_TEST(recharged_equals_rerun)
 		hif_compare_free(&b);
 	}
 	hif_compare_free(&base);
+	hif_memo_free(&memo);
 	hif_data_free(&d);
 }
 END_TEST
