@@ -94,14 +94,12 @@ static void same_result(const struct hif_row *a, const struct hif_row *b, const 
 		      y->sys_wall_s, en_total_j(&y->sys), y->sys_target_j);
 }
 
-START_TEST(recharged_equals_rerun)
+/* Re-charged (rows copied and re-finished, value paths replayed) against
+ * full re-runs of the same point, for the keys of one bundle. */
+static void check_recharge(const char *const *extra, const char *const *keys, int need_host)
 {
-	if (!have_data()) {
-		tu_skip_need("dataset", "Fashion-MNIST not installed");
-		return;
-	}
 	struct cfgs c;
-	small_bundle(&c, NULL);
+	small_bundle(&c, extra);
 	struct nd_err err = { 0 };
 	struct hif_data d;
 	ck_assert_msg(hif_data_load(&c.b, 0, &d, &err) == 0, "%s", err.msg);
@@ -111,14 +109,8 @@ START_TEST(recharged_equals_rerun)
 	struct hif_compare base;
 	struct hif_compare_opts o = { .memo = &memo };
 	ck_assert_msg(hif_compare_run_on(&c.b, &d, &o, &base, &err) == 0, "%s", err.msg);
-	ck_assert(memo.have_xbar && memo.have_host);
-	/* A host power (host training replayed from its recorded value path,
-	 * host inference re-run, the crossbar re-charged, the rest re-finished),
-	 * a host rate (host training replayed), a crossbar price (only the
-	 * crossbar, re-charged), PCIe (every row; host training replayed, the
-	 * crossbar re-charged). */
-	const char *keys[] = { "host.p_idle_w", "host.gflops_lr", "xbar.adc.e_pj", "ssd.link.pcie_lanes" };
-	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++) {
+	ck_assert(need_host ? memo.have_host : memo.have_xbar);
+	for (int k = 0; keys[k]; k++) {
 		struct hif_compare a, b;
 		ck_assert_msg(hif_sens_point_run(&c.b, &d, &base, &memo, keys[k], 2, 1, &a, &err) == 0,
 			      "%s", err.msg);
@@ -139,6 +131,35 @@ START_TEST(recharged_equals_rerun)
 	hif_compare_free(&base);
 	hif_memo_free(&memo);
 	hif_data_free(&d);
+}
+
+/* Inference: a host power (host row re-run, crossbar re-charged from its
+ * kept Monte Carlo, the others re-finished), a crossbar price (crossbar
+ * re-charged alone), PCIe (every row; crossbar re-charged). */
+START_TEST(recharged_equals_rerun_infer)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed");
+		return;
+	}
+	const char *const extra[] = { "compare.workloads=infer", NULL };
+	const char *const keys[] = { "host.p_idle_w", "xbar.adc.e_pj", "ssd.link.pcie_lanes", NULL };
+	check_recharge(extra, keys, 0);
+}
+END_TEST
+
+/* Training: the host's FLOP/s (its training replayed from the recorded
+ * value path through the whole event loop; storage and near-DRAM
+ * re-finished). */
+START_TEST(recharged_equals_rerun_train)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed");
+		return;
+	}
+	const char *const extra[] = { "compare.workloads=train", NULL };
+	const char *const keys[] = { "host.gflops_lr", NULL };
+	check_recharge(extra, keys, 1);
 }
 END_TEST
 
@@ -363,7 +384,8 @@ int main(void)
 	Suite *s = suite_create("sens");
 	TCase *tc = tcase_create("sens");
 	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, recharged_equals_rerun);
+	tcase_add_test(tc, recharged_equals_rerun_infer);
+	tcase_add_test(tc, recharged_equals_rerun_train);
 	tcase_add_test(tc, extreme_assumption_flips_winner);
 	tcase_add_test(tc, cli_reports_the_flip);
 	tcase_add_test(tc, repeats_give_an_interval);
