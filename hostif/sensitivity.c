@@ -668,13 +668,14 @@ int hif_sens_write_files(const struct hif_sens *s, const char *dir, struct nd_er
 	 * swing; left of 1 it lost. */
 	char script[8192];
 	size_t u = (size_t)snprintf(script, sizeof script,
-		"set terminal pngcairo size 1500,%d noenhanced\nset output 'sensitivity.png'\n"
-		"set multiplot layout %d,3 title 'ndpsim run --sensitivity: best other / baseline winner "
-		"(< 1 = the winner changes), each key at x0.5 and x2'\n"
-		"set logscale x\nset grid xtics\nset style fill solid 0.7 border -1\nset key bottom right\n"
-		"set arrow 1 from 1, graph 0 to 1, graph 1 nohead lw 2 lc rgb 'red'\n"
-		"set lmargin 30\n",
-		300 + 320 * (s->have[0] + s->have[1]), s->have[0] + s->have[1]);
+		"set terminal pngcairo size %d,%d noenhanced\nset output 'sensitivity.png'\n"
+		"set multiplot layout 3,%d columnsfirst title 'ndpsim run --sensitivity: best other / "
+		"baseline winner (< 1 = the winner changes), each key at x0.5 and x2'\n"
+		"set logscale x\nset grid xtics\nset style fill solid 0.7 border -1\n"
+		"set key top right opaque\n"
+		"set arrow 1 from 1, graph 0 to 1, graph 1 nohead lw 2 lc rgb 'red' front\n"
+		"set lmargin 32\n",
+		900 * (s->have[0] + s->have[1]), 240 + 40 * s->nkeys * 3, s->have[0] + s->have[1]);
 	for (int q = 0; q < 2 && !rc; q++) {
 		if (!s->have[q])
 			continue;
@@ -704,16 +705,26 @@ int hif_sens_write_files(const struct hif_sens *s, const char *dir, struct nd_er
 					x[f] = k->pt[f].valid ? plot_ratio(k->pt[f].w[q][v].base_ratio) : b0;
 				rep_csv_row(dat, "%d %s %.6g %.6g %.6g", r, k->path, b0, x[0], x[1]);
 			}
+			double lo = fmin(1, b0), hi = fmax(1, b0);
+			for (int i = 0; i < s->nkeys; i++)
+				for (int f = 0; f < HIF_SENS_NF; f++)
+					if (s->key[i].pt[f].valid) {
+						double x = plot_ratio(s->key[i].pt[f].w[q][v].base_ratio);
+						lo = fmin(lo, x);
+						hi = fmax(hi, x);
+					}
 			char fn[64];
 			snprintf(fn, sizeof fn, "tornado_%s_%s.dat", wls[q], views[v]);
 			rc = rep_csv_write(dat, dir, fn, err);
 			rep_csv_free(dat);
 			u += (size_t)snprintf(script + u, sizeof script - u,
 				"set title '%s, %s (baseline winner: %s)'\nset yrange [-0.7:%d-0.3]\n"
+				"set xrange [%.6g:%.6g]\n"
 				"plot '%s' using (($3+$4)/2):1:($3<$4?$3:$4):($3<$4?$4:$3):($1-0.38):($1):ytic(2) "
 				"with boxxyerror title 'x0.5', '' using (($3+$5)/2):1:($3<$5?$3:$5):($3<$5?$5:$3):"
 				"($1):($1+0.38) with boxxyerror title 'x2'\n",
-				wls[q], views[v], short_name(s->base[q][v].winner), s->nkeys, fn);
+				wls[q], views[v], short_name(s->base[q][v].winner), s->nkeys, lo / 1.25,
+				hi * 1.25, fn);
 		}
 	}
 	if (!rc) {

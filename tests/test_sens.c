@@ -384,12 +384,16 @@ int main(void)
 	Suite *s = suite_create("sens");
 	TCase *tc = tcase_create("sens");
 	tcase_set_timeout(tc, 600);
-	tcase_add_test(tc, recharged_equals_rerun_infer);
-	tcase_add_test(tc, recharged_equals_rerun_train);
 	tcase_add_test(tc, extreme_assumption_flips_winner);
 	tcase_add_test(tc, cli_reports_the_flip);
 	tcase_add_test(tc, repeats_give_an_interval);
 	tcase_add_test(tc, bad_keys_exit_2_nothing_overwritten);
 	suite_add_tcase(s, tc);
+	/* CK_RUN_CASE=recharge runs these alone. */
+	TCase *rc = tcase_create("recharge");
+	tcase_set_timeout(rc, 600);
+	tcase_add_test(rc, recharged_equals_rerun_infer);
+	tcase_add_test(rc, recharged_equals_rerun_train);
+	suite_add_tcase(s, rc);
 	return tu_run_suite(s);
 }
