@@ -322,7 +322,7 @@ static const char *short_name(const char *p)
 	return !strcmp(p, "ReRAM crossbar") ? "crossbar" : p;
 }
 
-static void how_of(const char *path, char *buf, size_t n)
+static void how_of(const char *path, const int have[2], char *buf, size_t n)
 {
 	int rx, rh, full;
 	unsigned m = rows_of(path, &rx, &rh, &full);
@@ -335,7 +335,8 @@ static void how_of(const char *path, char *buf, size_t n)
 	for (int wl = 0; wl < 2; wl++)
 		for (int i = 0; i < hif_platform_count(); i++) {
 			const struct hif_platform *p = hif_platform_at(i);
-			if (!(m & (1u << (8 * wl + i))) || (p == &hif_plat_xbar && wl == HIF_WL_TRAIN))
+			if (!(m & (1u << (8 * wl + i))) || (p == &hif_plat_xbar && wl == HIF_WL_TRAIN) ||
+			    !have[wl])
 				continue;
 			int rc = (p == &hif_plat_xbar && rx) || (p == &hif_plat_host && wl == 0 && rh);
 			u += (size_t)snprintf(buf + u, n > u ? n - u : 0, "%s%s %s %s", u ? ", " : "",
@@ -462,7 +463,7 @@ int hif_sens_run(const struct cfg_bundle *b, const struct hif_data *d,
 			s->have[q] |= !strcmp(base->row[i].workload, wls[q]);
 	for (int i = 0; i < s->nkeys; i++) {
 		struct hif_sens_key *k = &s->key[i];
-		how_of(k->path, k->how, sizeof k->how);
+		how_of(k->path, s->have, k->how, sizeof k->how);
 		for (int f = 0; f < HIF_SENS_NF; f++) {
 			struct hif_sens_point *p = &k->pt[f];
 			p->factor = factors[f];
