@@ -94,7 +94,7 @@ static double get_num(const struct cfg_key *k, const void *f)
 	case CFG_INT: return *(const int *)f;
 	case CFG_U64: return (double)*(const uint64_t *)f;
 	case CFG_DBL: return *(const double *)f;
-	default: return NAN;
+	default: return (double)NAN;
 	}
 }
 
