@@ -1346,12 +1346,11 @@ static int predict_epoch(const struct vrun *x, const struct ihp_params *hp,
 	return rc;
 }
 
-/* The host platform's CPU time for n images (hostif/plat_host.c's
- * arithmetic: word-ops / (cores x bnn_gops), rounded up to a ns). */
+/* The host platform's CPU time for n images (ihp_bnn_ns, what
+ * hostif/plat_host.c charges). */
 static double bnn_pred_s(uint64_t word_ops, long n, const struct ihp_params *h)
 {
-	double ops = (double)word_ops * (double)n;
-	return (double)(uint64_t)ceil(ops / (h->cores * h->bnn_gops * 1e9) * 1e9) * 1e-9;
+	return (double)ihp_bnn_ns(h, (double)word_ops * (double)n) * 1e-9;
 }
 
 static void set_check(struct hif_calib_valid *v, int id, double rate, double pred, double meas)

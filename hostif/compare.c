@@ -32,6 +32,12 @@ static const struct cfg_key compare_keys[] = {
 	  "this pass alone; the full programming cost is in the row's note)"),
 	CFG_KEY_STR("cache_dir", cache_dir, "-", "results/cache",
 	  "where trained BNN models are kept, keyed by the hash of their config and seed"),
+	CFG_KEY_INT("repeats", repeats, "seeds", 1, 1, 100,
+	  "training rows run with this many data-order seeds (seed, seed+1, ...); the table shows the "
+	  "first seed's run and a 95 % interval of the final accuracy over all of them (1 = no interval)"),
+	CFG_KEY_STR("sensitivity_keys", sens_keys, "-", "",
+	  "keys `ndpsim run --sensitivity` varies at x0.5 and x2, comma-separated full paths "
+	  "(\"\" = the built-in list of hostif/sensitivity.c, printed with the table)"),
 	CFG_END
 };
 
@@ -75,16 +81,80 @@ static int get_bnn(const struct hif_ctx *x, struct bnn_model **m, struct nd_err 
 	return 0;
 }
 
-static int run_workload(const struct hif_ctx *x, struct hif_compare *c, int wl,
-			struct nd_err *err)
+int hif_platform_count(void)
 {
+	return (int)ND_ARRAY_LEN(platforms);
+}
+
+const struct hif_platform *hif_platform_at(int i)
+{
+	ND_ASSERT(i >= 0 && i < (int)ND_ARRAY_LEN(platforms));
+	return platforms[i];
+}
+
+void hif_result_copy(struct hif_result *dst, const struct hif_result *src)
+{
+	*dst = *src;
+	dst->curve = NULL;
+	if (src->ncurve) {
+		dst->curve = xmalloc((size_t)src->ncurve * sizeof *dst->curve);
+		memcpy(dst->curve, src->curve, (size_t)src->ncurve * sizeof *dst->curve);
+	}
+}
+
+/* Training with compare.repeats data-order seeds: the first is the row,
+ * the others only give the accuracy interval. */
+static int train_repeats(const struct hif_ctx *x, const struct hif_platform *p,
+			 struct hif_result *r, struct nd_err *err)
+{
+	int n = x->cmp->repeats;
+	double s = r->acc, ss = r->acc * r->acc;
+	for (int k = 1; k < n; k++) {
+		struct run_params rp = *x->run;
+		rp.seed = x->run->seed + (uint64_t)k;
+		struct hif_ctx y = *x;
+		y.run = &rp;
+		y.progress = 0;
+		y.memo = NULL;
+		struct hif_result t;
+		hif_result_init(&t);
+		int rc = p->train(&y, &t, err);
+		double a = t.acc;
+		hif_result_free(&t);
+		if (rc)
+			return rc;
+		s += a;
+		ss += a * a;
+	}
+	double mean = s / n, var = n > 1 ? (ss - s * s / n) / (n - 1) : 0;
+	hif_acc_interval(r, n, mean, var > 0 ? sqrt(var) : 0);
+	return 0;
+}
+
+static int run_workload(const struct hif_ctx *x, const struct hif_compare_opts *o,
+			struct hif_compare *c, int wl, struct nd_err *err)
+{
+	const char *wname = wl == HIF_WL_TRAIN ? "train" : "infer";
 	for (size_t i = 0; i < ND_ARRAY_LEN(platforms); i++) {
 		const struct hif_platform *p = platforms[i];
 		ND_ASSERT(c->n < (int)ND_ARRAY_LEN(c->row));
 		struct hif_row *row = &c->row[c->n++];
-		snprintf(row->workload, sizeof row->workload, "%s", wl == HIF_WL_TRAIN ? "train" : "infer");
+		snprintf(row->workload, sizeof row->workload, "%s", wname);
 		row->platform = p->name;
 		struct hif_result *r = &row->res;
+		if (o->base && !(o->rerun & (1u << (8 * wl + (int)i)))) {
+			/* Not re-run: nothing it reads changed but the boundary. */
+			const struct hif_row *br = NULL;
+			for (int j = 0; j < o->base->n && !br; j++)
+				if (!strcmp(o->base->row[j].workload, wname) &&
+				    o->base->row[j].platform == p->name)
+					br = &o->base->row[j];
+			ND_ASSERT(br);
+			hif_result_copy(r, &br->res);
+			if (r->supported)
+				hif_result_finish(x, r);
+			continue;
+		}
 		hif_result_init(r);
 		const char *why = p->unsupported(x, wl);
 		int (*fn)(const struct hif_ctx *, struct hif_result *, struct nd_err *) =
@@ -98,6 +168,8 @@ static int run_workload(const struct hif_ctx *x, struct hif_compare *c, int wl,
 		snprintf(what, sizeof what, "%s on %s", row->workload, p->name);
 		note(x, what);
 		int rc = fn(x, r, err);
+		if (!rc && wl == HIF_WL_TRAIN && x->cmp->repeats > 1 && !o->no_repeats)
+			rc = train_repeats(x, p, r, err);
 		if (rc)
 			return rc;
 		hif_result_finish(x, r);
@@ -105,46 +177,87 @@ static int run_workload(const struct hif_ctx *x, struct hif_compare *c, int wl,
 	return 0;
 }
 
+static void ctx_of(const struct cfg_bundle *b, struct hif_ctx *x)
+{
+	memset(x, 0, sizeof *x);
+	x->run = cfg_bundle_params(b, &run_section);
+	x->ssd = cfg_bundle_params(b, &ssd_section);
+	x->train = cfg_bundle_params(b, &ndp_train_section);
+	x->ndp = cfg_bundle_params(b, &ndp_section);
+	x->host = cfg_bundle_params(b, &ihp_section);
+	x->ndram = cfg_bundle_params(b, &ndram_section);
+	x->bnn = cfg_bundle_params(b, &bnn_section);
+	x->xbar = cfg_bundle_params(b, &xbar_section);
+	x->cmp = cfg_bundle_params(b, &hif_compare_section);
+	ND_ASSERT(x->run && x->ssd && x->train && x->ndp && x->host && x->ndram && x->bnn && x->xbar &&
+		  x->cmp);
+}
+
+int hif_data_load(const struct cfg_bundle *b, int progress, struct hif_data *d,
+		  struct nd_err *err)
+{
+	memset(d, 0, sizeof *d);
+	struct hif_ctx x;
+	ctx_of(b, &x);
+	x.progress = progress;
+	int rc = ndp_load_data(x.train, &d->tr, &d->te, err);
+	if (rc)
+		return rc;
+	if (x.cmp->which != HIF_TRAIN) {
+		x.tr = &d->tr;
+		x.te = &d->te;
+		rc = get_bnn(&x, &d->bnn, err);
+	}
+	if (rc)
+		hif_data_free(d);
+	return rc;
+}
+
+void hif_data_free(struct hif_data *d)
+{
+	bnn_model_free(d->bnn);
+	d->bnn = NULL;
+	wl_dataset_free(&d->tr);
+	wl_dataset_free(&d->te);
+}
+
+int hif_compare_run_on(const struct cfg_bundle *b, const struct hif_data *d,
+		       const struct hif_compare_opts *o, struct hif_compare *c,
+		       struct nd_err *err)
+{
+	memset(c, 0, sizeof *c);
+	struct hif_ctx x;
+	ctx_of(b, &x);
+	x.progress = o->progress;
+	x.memo = o->memo;
+	c->train_target = x.train->target_acc;
+	x.tr = &d->tr;
+	x.te = &d->te;
+	int rc = 0;
+	if (x.cmp->which != HIF_INFER)
+		rc = run_workload(&x, o, c, HIF_WL_TRAIN, err);
+	if (!rc && x.cmp->which != HIF_TRAIN) {
+		ND_ASSERT(d->bnn);
+		x.bnn_model = d->bnn;
+		x.n_infer = x.xbar->test_n ? x.xbar->test_n : (long)d->te.n;
+		if (x.n_infer > (long)d->te.n)
+			x.n_infer = (long)d->te.n;
+		rc = run_workload(&x, o, c, HIF_WL_INFER, err);
+	}
+	return rc;
+}
+
 int hif_compare_run(const struct cfg_bundle *b, int progress, struct hif_compare *c,
 		    struct nd_err *err)
 {
 	memset(c, 0, sizeof *c);
-	struct hif_ctx x;
-	memset(&x, 0, sizeof x);
-	x.run = cfg_bundle_params(b, &run_section);
-	x.ssd = cfg_bundle_params(b, &ssd_section);
-	x.train = cfg_bundle_params(b, &ndp_train_section);
-	x.ndp = cfg_bundle_params(b, &ndp_section);
-	x.host = cfg_bundle_params(b, &ihp_section);
-	x.ndram = cfg_bundle_params(b, &ndram_section);
-	x.bnn = cfg_bundle_params(b, &bnn_section);
-	x.xbar = cfg_bundle_params(b, &xbar_section);
-	x.cmp = cfg_bundle_params(b, &hif_compare_section);
-	ND_ASSERT(x.run && x.ssd && x.train && x.ndp && x.host && x.ndram && x.bnn && x.xbar && x.cmp);
-	x.progress = progress;
-	c->train_target = x.train->target_acc;
-	struct wl_dataset tr, te;
-	int rc = ndp_load_data(x.train, &tr, &te, err);
+	struct hif_data d;
+	int rc = hif_data_load(b, progress, &d, err);
 	if (rc)
 		return rc;
-	x.tr = &tr;
-	x.te = &te;
-	if (x.cmp->which != HIF_INFER)
-		rc = run_workload(&x, c, HIF_WL_TRAIN, err);
-	if (!rc && x.cmp->which != HIF_TRAIN) {
-		struct bnn_model *m = NULL;
-		rc = get_bnn(&x, &m, err);
-		if (!rc) {
-			x.bnn_model = m;
-			x.n_infer = x.xbar->test_n ? x.xbar->test_n : (long)te.n;
-			if (x.n_infer > (long)te.n)
-				x.n_infer = (long)te.n;
-			rc = run_workload(&x, c, HIF_WL_INFER, err);
-		}
-		bnn_model_free(m);
-	}
-	wl_dataset_free(&tr);
-	wl_dataset_free(&te);
+	struct hif_compare_opts o = { .progress = progress };
+	rc = hif_compare_run_on(b, &d, &o, c, err);
+	hif_data_free(&d);
 	return rc;
 }
 
@@ -177,6 +290,35 @@ static double row_sys(const struct hif_row *w)
 static double row_marg(const struct hif_row *w)
 {
 	return !strcmp(w->workload, "train") ? w->res.marg_target_j : en_total_j(&w->res.marg);
+}
+
+double hif_row_figure(const struct hif_row *w, int view)
+{
+	if (!row_qualifies(w))
+		return (double)NAN;
+	return view == 0 ? row_time(w) : view == 1 ? row_sys(w) : row_marg(w);
+}
+
+const struct hif_row *hif_compare_winner(const struct hif_compare *c, const char *wl, int view,
+					 double *lead)
+{
+	const struct hif_row *best = NULL, *second = NULL;
+	for (int i = 0; i < c->n; i++) {
+		const struct hif_row *w = &c->row[i];
+		if (strcmp(w->workload, wl) || !row_qualifies(w))
+			continue;
+		double f = hif_row_figure(w, view);
+		if (!best || f < hif_row_figure(best, view)) {
+			second = best;
+			best = w;
+		} else if (!second || f < hif_row_figure(second, view)) {
+			second = w;
+		}
+	}
+	if (lead)
+		*lead = !best ? (double)NAN : !second ? (double)INFINITY
+			: hif_row_figure(second, view) / hif_row_figure(best, view);
+	return best;
 }
 
 static cJSON *view_json(const struct hif_result *r, const struct energy_ledger *l)
@@ -238,6 +380,16 @@ struct cJSON *hif_compare_metrics(const struct hif_compare *c)
 			rep_add_dbl(o, "accuracy", r->acc);
 			if (r->acc_sd > 0)
 				rep_add_dbl(o, "accuracy_sd", r->acc_sd);
+			if (r->acc_n > 1) {
+				cJSON *ci = cJSON_AddObjectToObject(o, "accuracy_ci95");
+				cJSON_AddStringToObject(ci, "over", !strcmp(w->workload, "train")
+							? "data-order seeds (compare.repeats)"
+							: "crossbar chip instances (xbar.mc.chips)");
+				rep_add_u64(ci, "n", (uint64_t)r->acc_n);
+				rep_add_dbl(ci, "mean", r->acc_mean);
+				rep_add_dbl(ci, "lo", r->acc_lo);
+				rep_add_dbl(ci, "hi", r->acc_hi);
+			}
 			rep_add_dbl(o, "wall_s", r->sys_wall_s);
 			if (!strcmp(w->workload, "train")) {
 				cJSON_AddBoolToObject(o, "target_reached", r->target_reached);
@@ -324,6 +476,14 @@ void hif_compare_print(const struct hif_compare *c, FILE *out)
 			else
 				fprintf(out, "  %-24s %11s %12s %12s %8.2f%% %8.1f MB  %s\n", row->platform, t,
 					"-", "-", 100 * r->acc, (double)r->b_link * 1e-6, r->format);
+		}
+		for (int i = 0; i < c->n; i++) {
+			const struct hif_result *r = &c->row[i].res;
+			if (strcmp(c->row[i].workload, wl[w]) || !r->supported || r->acc_n < 2)
+				continue;
+			fprintf(out, "  %-24s accuracy 95 %% interval %.2f-%.2f %% (mean %.2f %%, %d %s)\n",
+				c->row[i].platform, 100 * r->acc_lo, 100 * r->acc_hi, 100 * r->acc_mean,
+				r->acc_n, w ? "chip instances" : "data-order seeds");
 		}
 		struct verdict v;
 		verdict_of(c, wl[w], &v);

@@ -29,6 +29,7 @@
 #include "core/energy.h"
 #include "hostif/platform.h"
 #include "ndp/train.h"
+#include "workloads/idx.h"
 
 enum hif_which { HIF_BOTH, HIF_TRAIN, HIF_INFER };
 
@@ -37,6 +38,8 @@ struct hif_compare_params {
 	char cache_dir[CFG_STR_MAX];  /* trained BNN models, keyed by config hash */
 	int xbar_noise;               /* crossbar row: device variation + read noise on */
 	int infer_runs;             /* test-set passes sharing one weight programming */
+	int repeats;                /* train: data-order seeds per platform (accuracy interval) */
+	char sens_keys[CFG_STR_MAX];  /* --sensitivity: keys varied ("" = the built-in list) */
 };
 extern const struct cfg_section hif_compare_section;
 
@@ -59,6 +62,50 @@ struct cfg_bundle;
 int hif_compare_run(const struct cfg_bundle *b, int progress,
 		    struct hif_compare *out, struct nd_err *err);
 void hif_compare_free(struct hif_compare *c);
+
+/* ---- the pieces hif_compare_run is made of, for callers that run many
+ * comparisons over the same data (hostif/sensitivity.c). */
+
+/* The data sets and the trained BNN of a bundle (train.*, bnn.*, seed). */
+struct hif_data {
+	struct wl_dataset tr, te;
+	struct bnn_model *bnn;        /* NULL when compare.workloads = train */
+};
+int hif_data_load(const struct cfg_bundle *b, int progress, struct hif_data *d,
+		  struct nd_err *err);
+void hif_data_free(struct hif_data *d);
+
+/* The platform table (the order of the rows within a workload). */
+int hif_platform_count(void);
+const struct hif_platform *hif_platform_at(int i);
+
+struct hif_compare_opts {
+	int progress;
+	/* NULL: every row runs.  Else a row whose bit (1u << (8 * wl + i), wl
+	 * an enum hif_wl, i its index in the platform table) is clear in
+	 * `rerun` is copied from base and only the system boundary is
+	 * re-applied with this bundle's host section. */
+	const struct hif_compare *base;
+	unsigned rerun;
+	struct hif_memo *memo;        /* platform.h; NULL = none */
+	int no_repeats;               /* 1: compare.repeats is ignored */
+};
+int hif_compare_run_on(const struct cfg_bundle *b, const struct hif_data *d,
+		       const struct hif_compare_opts *o, struct hif_compare *out,
+		       struct nd_err *err);
+/* Copies a finished result (the curve too); free the copy with
+ * hif_result_free(). */
+void hif_result_copy(struct hif_result *dst, const struct hif_result *src);
+
+/* Winner of a workload ("train" / "infer") under view 0 time, 1 system
+ * energy, 2 marginal energy, or NULL when no row qualifies (train: reached
+ * the target); *lead = the runner-up's figure / the winner's (inf with no
+ * runner-up).  *value = the winner's figure. */
+const struct hif_row *hif_compare_winner(const struct hif_compare *c, const char *wl, int view,
+					 double *lead);
+/* A row's headline figure under view 0/1/2 (time to target or whole test
+ * set; system; marginal energy); NAN when it does not qualify. */
+double hif_row_figure(const struct hif_row *w, int view);
 
 struct cJSON *hif_compare_metrics(const struct hif_compare *c);
 void hif_compare_print(const struct hif_compare *c, FILE *out);

@@ -94,6 +94,11 @@ double ihp_gflops(const struct ihp_params *h, const struct ndp_train_params *tp)
 	return tp->model == NDP_MODEL_MLP ? h->gflops_mlp : h->gflops_lr;
 }
 
+uint64_t ihp_bnn_ns(const struct ihp_params *h, double word_ops)
+{
+	return (uint64_t)ceil(word_ops / (h->cores * h->bnn_gops * 1e9) * 1e9);
+}
+
 int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
 	      const struct ssd_params *sp)
 {
@@ -158,6 +163,7 @@ struct ihp {
 	struct progress prog;
 	struct ndp_result *r;
 	int e_busy, e_io, e_idle, e_dram;
+	uint64_t v_step, v_acc;     /* replay positions */
 };
 
 static void h_try_reads(struct ihp *H);
@@ -222,6 +228,40 @@ static double energy_at(struct ihp *H, uint64_t t)
 	return en_total_j(H->led);
 }
 
+void ihp_value_free(struct ihp_value *v)
+{
+	if (!v)
+		return;
+	free(v->flops);
+	free(v->loss);
+	free(v->acc);
+	memset(v, 0, sizeof *v);
+}
+
+static void value_push(double **a, uint64_t *n, uint64_t *cap, double x)
+{
+	if (*n == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		*a = xrealloc(*a, *cap * sizeof **a);
+	}
+	(*a)[(*n)++] = x;
+}
+
+/* The test accuracy at a curve point: computed, or replayed. */
+static double value_acc(struct ihp *H)
+{
+	const struct ihp_value *rv = H->o->replay;
+	if (rv) {
+		ND_ASSERT(H->v_acc < rv->nacc);
+		return rv->acc[H->v_acc++];
+	}
+	double a = (double)wl_mlp_correct(&H->m, H->params, H->o->test_set) / H->o->test_set->n;
+	struct ihp_value *w = H->o->record;
+	if (w)
+		value_push(&w->acc, &w->nacc, &w->cap_acc, a);
+	return a;
+}
+
 static void add_point(struct ihp *H, uint64_t t)
 {
 	struct ndp_result *r = H->r;
@@ -230,7 +270,7 @@ static void add_point(struct ihp *H, uint64_t t)
 	struct ndp_point p = {
 		.t_ns = t,
 		.epochs = (double)H->samples_applied / (double)H->L.n_slots,
-		.acc = (double)wl_mlp_correct(&H->m, H->params, H->o->test_set) / H->o->test_set->n,
+		.acc = value_acc(H),
 		.loss = H->loss_n ? H->loss_sum / (double)H->loss_n : 0.0,
 		.energy_j = energy_at(H, t),
 	};
@@ -426,7 +466,8 @@ static void h_try_start(struct ihp *H)
 	}
 	int part = 0;
 	uint64_t n_all = 0;
-	double loss = 0;
+	double loss = 0, flops;
+	const struct ihp_value *rv = H->o->replay;
 	struct wl_sgd_count cnt = { 0 };
 	for (int g = 0; g < H->G; g++) {
 		const struct hstream *h = &H->hs[g];
@@ -435,19 +476,37 @@ static void h_try_start(struct ihp *H)
 		uint64_t s0, s1;
 		ndp_stream_batch(&h->st, k, &s0, &s1);
 		int n = (int)(s1 - s0);
+		n_all += (uint64_t)n;
+		if (rv)
+			continue;
 		for (int i = 0; i < n; i++)
 			wl_sample_x(H->o->train_set, ndp_stream_slot(&h->st, s0 + (uint64_t)i), &H->aug,
 				    H->x + (size_t)i * 784, &H->y[i]);
 		loss += wl_sgd_grad(&H->sgd, H->params, H->x, H->y, n, H->grad, H->ws, &cnt);
 		wl_sgd_sum(&H->sgd, H->sum, H->grad, !part, &cnt);
 		part++;
-		n_all += (uint64_t)n;
 	}
-	wl_sgd_mean(&H->sgd, H->sum, part, &cnt);
-	wl_sgd_update(&H->sgd, H->params, H->sum, ndp_lr(H->tp, H->epoch, (double)n_all), &cnt);
+	if (rv) {
+		ND_ASSERT(H->v_step < rv->nstep);
+		flops = rv->flops[H->v_step];
+		loss = rv->loss[H->v_step++];
+	} else {
+		wl_sgd_mean(&H->sgd, H->sum, part, &cnt);
+		wl_sgd_update(&H->sgd, H->params, H->sum, ndp_lr(H->tp, H->epoch, (double)n_all), &cnt);
+		flops = wl_sgd_flops(&cnt);
+		struct ihp_value *w = H->o->record;
+		if (w) {
+			if (w->nstep == w->cap_step) {
+				w->cap_step = w->cap_step ? 2 * w->cap_step : 256;
+				w->flops = xrealloc(w->flops, w->cap_step * sizeof *w->flops);
+				w->loss = xrealloc(w->loss, w->cap_step * sizeof *w->loss);
+			}
+			w->flops[w->nstep] = flops;
+			w->loss[w->nstep++] = loss;
+		}
+	}
 	H->cur_loss = loss;
 	H->cur_n = (uint32_t)n_all;
-	double flops = wl_sgd_flops(&cnt);
 	/* The loader copies each sample from the page cache into the batch. */
 	uint64_t dram = 2ull * n_all * H->L.sample_bytes;
 	uint64_t t_cpu = (uint64_t)ceil(flops / H->flops_per_ns);

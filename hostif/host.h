@@ -67,6 +67,19 @@ struct ihp_params {
 enum ihp_order { IHP_ORDER_CHANNELS, IHP_ORDER_SHUFFLE };
 extern const struct cfg_section ihp_section;
 
+/* The value path's outcome of one ihp_train(): per SGD step its FLOPs and
+ * summed loss, per accuracy-curve point its test accuracy.  The step order
+ * and the evaluation points follow from the data order alone (never from
+ * the timing), so a run whose parameters differ only in what the cost path
+ * reads (host rates and powers, page cache, I/O path, link) can replay it
+ * instead of doing the arithmetic, and lands on the same curve.  Free with
+ * ihp_value_free(). */
+struct ihp_value {
+	uint64_t nstep, nacc, cap_step, cap_acc;
+	double *flops, *loss, *acc;
+};
+void ihp_value_free(struct ihp_value *v);
+
 struct ihp_run_opts {
 	const struct ndp_train_params *train;
 	const struct ihp_params *host;
@@ -75,10 +88,18 @@ struct ihp_run_opts {
 	const struct wl_dataset *test_set;
 	uint64_t seed;
 	int progress;
+	struct ihp_value *record;             /* non-NULL: the value path's outcome goes here */
+	const struct ihp_value *replay;       /* non-NULL: taken from here, no arithmetic */
 };
 
 /* Per-core GFLOP/s of the configured model's SGD step. */
 double ihp_gflops(const struct ihp_params *h, const struct ndp_train_params *tp);
+
+/* CPU time (ns, rounded up) of bnn_predict over images that take word_ops
+ * 64-bit XNOR+popcount word-ops in all: word_ops / (cores x bnn_gops), every
+ * core busy.  The host platform's inference time and calibrate's
+ * prediction of it. */
+uint64_t ihp_bnn_ns(const struct ihp_params *h, double word_ops);
 
 /* Samples per host SGD step under these parameters: train.batch x
  * ssd.channels for order = channels; host.batch (0: the same) for

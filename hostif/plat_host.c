@@ -24,7 +24,16 @@ static int host_train(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 	struct ihp_run_opts o = { .train = x->train, .host = x->host, .ssd = x->ssd,
 				  .train_set = x->tr, .test_set = x->te, .seed = x->run->seed,
 				  .progress = x->progress };
+	struct hif_memo *memo = x->memo;
+	if (memo && memo->reuse_host && memo->have_host)
+		o.replay = &memo->host;
+	else if (memo && memo->record) {
+		ihp_value_free(&memo->host);
+		o.record = &memo->host;
+	}
 	int rc = ihp_train(&o, &n, err);
+	if (!rc && o.record)
+		memo->have_host = 1;
 	if (!rc) {
 		hif_from_ndp(r, &n, HIF_AT_DRIVE);
 		snprintf(r->note, sizeof r->note, "fp32 SGD on %d cores at %.3g GFLOP/s per core",
@@ -45,7 +54,7 @@ static int host_infer(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 	long ok = bnn_predict(x->bnn_model, x->te->pixels, n, x->te->labels, NULL);
 	r->acc = (double)ok / (double)n;
 	double ops = (double)bnn_dp_host_word_ops(x->bnn_model) * (double)n;
-	uint64_t t_cpu = (uint64_t)ceil(ops / (h->cores * h->bnn_gops * 1e9) * 1e9);
+	uint64_t t_cpu = ihp_bnn_ns(h, ops);
 	/* All cores busy for t_cpu: the package draws p_active_w instead of
 	 * p_idle_w (the idle part is the system boundary's). */
 	int k = en_action(&r->led, "host_cpu", "busy_ns", (h->p_active_w - h->p_idle_w) * 1e-9);

@@ -33,6 +33,14 @@ void hif_result_free(struct hif_result *r)
 	r->ncurve = 0;
 }
 
+void hif_memo_free(struct hif_memo *m)
+{
+	if (!m)
+		return;
+	ihp_value_free(&m->host);
+	m->have_host = m->have_xbar = 0;
+}
+
 void hif_tag(struct hif_result *r, const char *comp, int at)
 {
 	if (hif_where_of(r, comp) != HIF_AT_N)
@@ -101,6 +109,29 @@ int hif_read_dataset(const struct hif_ctx *x, struct hif_result *r, uint64_t byt
 	}
 	ssd_run_result_free(&sr);
 	return rc;
+}
+
+double hif_t975(int df)
+{
+	/* t(0.975, df), df = 1..30 (any statistics table, e.g. NIST/SEMATECH
+	 * e-Handbook 1.3.6.7.2). */
+	static const double t[30] = {
+		12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228,
+		2.201, 2.179, 2.160, 2.145, 2.131, 2.120, 2.110, 2.101, 2.093, 2.086,
+		2.080, 2.074, 2.069, 2.064, 2.060, 2.056, 2.052, 2.048, 2.045, 2.042,
+	};
+	if (df < 1)
+		return 0;
+	return df <= 30 ? t[df - 1] : 1.96 + 2.4 / df;
+}
+
+void hif_acc_interval(struct hif_result *r, int n, double mean, double sd)
+{
+	double h = n > 1 ? hif_t975(n - 1) * sd / sqrt((double)n) : 0;
+	r->acc_n = n;
+	r->acc_mean = mean;
+	r->acc_lo = mean - h;
+	r->acc_hi = mean + h;
 }
 
 static uint64_t s_to_ns(double s)

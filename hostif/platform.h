@@ -30,8 +30,10 @@
 
 #include <stdint.h>
 
+#include "analog/xbar.h"
 #include "core/energy.h"
 #include "core/err.h"
+#include "hostif/host.h"
 #include "hostif/runparams.h"
 #include "ndp/train.h"
 #include "workloads/idx.h"
@@ -46,6 +48,28 @@ enum hif_where {
 extern const char *const hif_where_names[];   /* "host_package", ... */
 
 enum hif_wl { HIF_WL_TRAIN, HIF_WL_INFER };
+
+/* Value-path outcomes kept so that the cost path can be re-charged without
+ * recomputing them (the sensitivity analysis, hostif/sensitivity.h).  With
+ * `record` set a platform stores its value path's outcome here; with its
+ * reuse_* flag set (and the outcome present) it takes it from here instead
+ * of recomputing it — the caller vouches that nothing the value path reads
+ * has changed.  Two platforms qualify:
+ *  - the crossbar: its Monte Carlo over chip instances (accuracies, action
+ *    counts) and xbar_cost() over those counts are separate calls;
+ *  - the host's training: its step order and evaluation points follow from
+ *    the data order, never from the timing, so ihp_train() replays the
+ *    recorded FLOPs, losses and accuracies (struct ihp_value).
+ * Storage (ndp_train) and near-DRAM training re-run. */
+struct hif_memo {
+	int record;
+	int reuse_xbar, reuse_host;
+	int have_xbar, have_host;
+	struct xbar_mc xbar;         /* .correct = NULL: only the summary and counts */
+	struct ihp_value host;
+};
+/* Frees what the memo recorded (not the struct). */
+void hif_memo_free(struct hif_memo *m);
 
 /* Everything a platform reads; borrowed. */
 struct hif_ctx {
@@ -62,6 +86,7 @@ struct hif_ctx {
 	const struct bnn_model *bnn_model;   /* infer: the trained network (the model, not an answer) */
 	long n_infer;                        /* infer: test images classified */
 	int progress;
+	struct hif_memo *memo;               /* NULL: nothing kept or reused */
 };
 
 #define HIF_MAX_COMP 40
@@ -72,6 +97,10 @@ struct hif_result {
 	double wall_s;               /* the whole run: every training epoch / the whole test set */
 	double acc;                  /* final accuracy of this platform's own value path */
 	double acc_sd;               /* over chip instances (crossbar), else 0 */
+	/* 95 % interval of the accuracy: over crossbar chip instances, or over
+	 * compare.repeats data-order seeds (train); acc_n samples (0 = none). */
+	int acc_n;
+	double acc_mean, acc_lo, acc_hi;
 	int target_reached;
 	double t_target_s;           /* train: first point at the target */
 	double e_target_j;           /* platform ledger up to t_target_s (from its curve) */
@@ -122,6 +151,14 @@ void hif_from_ndp(struct hif_result *r, const struct ndp_result *n, int rest);
  * its ledger (drive + link) into r and returns its time. */
 int hif_read_dataset(const struct hif_ctx *x, struct hif_result *r, uint64_t bytes,
 		     int internal, uint64_t *t_ns, struct nd_err *err);
+
+/* Sets r's 95 % accuracy interval from n samples of mean `mean` and sample
+ * standard deviation sd: mean +- t(0.975, n-1) sd / sqrt(n), the interval of
+ * the mean (Student's t; n = 1 gives the point). */
+void hif_acc_interval(struct hif_result *r, int n, double mean, double sd);
+/* Student's t quantile t(0.975, df) (exact table to df = 30, then the
+ * normal's 1.96 + a 1/df correction). */
+double hif_t975(int df);
 
 /* Applies the system boundary (see the top of this file). */
 void hif_result_finish(const struct hif_ctx *x, struct hif_result *r);
