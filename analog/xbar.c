@@ -1323,6 +1323,7 @@ xbar_scratch *xbar_scratch_create(const xbar_chip *c)
 		im->cur = xmalloc(sizeof(float) * (size_t)mrt);
 		im->acc = xmalloc(sizeof(double) * (size_t)mw);
 		im->mh = xmalloc(sizeof(double) * (size_t)mw);
+		im->z = xmalloc(sizeof(double) * (size_t)mw);
 	}
 	s->nl = c->m->nl;
 	return s;
@@ -1339,6 +1340,7 @@ void xbar_scratch_destroy(xbar_scratch *s)
 		free(s->w.im[e].cur);
 		free(s->w.im[e].acc);
 		free(s->w.im[e].mh);
+		free(s->w.im[e].z);
 	}
 	free(s);
 }
