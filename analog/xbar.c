@@ -1176,7 +1176,7 @@ static void eval_block(const struct xbar_chip *c, const struct xbar_enc_plan *pl
 	}
 }
 
-static void counts_add(struct xbar_counts *d, const struct xbar_counts *s)
+void xbar_counts_add(struct xbar_counts *d, const struct xbar_counts *s)
 {
 	d->images += s->images;
 	for (int l = 0; l < BNN_MAX_LAYERS; l++) {
@@ -1256,7 +1256,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 #pragma omp critical(xbar_counts)
 #endif
 		{
-			counts_add(&total, &w.cnt);
+			xbar_counts_add(&total, &w.cnt);
 			if (calib_sums)
 				for (int l = 0; l < m->nl; l++)
 					for (size_t k = 0; k < nref[l]; k++) {
@@ -1281,7 +1281,7 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	}
 	if (counts) {
 		counts->nl = m->nl;
-		counts_add(counts, &total);
+		xbar_counts_add(counts, &total);
 	}
 	return correct;
 }

@@ -152,6 +152,8 @@ struct xbar_counts {
 	int nl;
 	struct xbar_layer_counts l[BNN_MAX_LAYERS];
 };
+/* d += s, field by field (images and every layer's counts). */
+void xbar_counts_add(struct xbar_counts *d, const struct xbar_counts *s);
 
 /* One chip instance: the model programmed into tiles with its own sampled
  * conductances, stuck cells and comparator offsets. */

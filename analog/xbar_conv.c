@@ -89,23 +89,6 @@ static void eval_image(const xbar_chip *c, const struct bcnn_model *m,
 	}
 }
 
-static void counts_add(struct xbar_counts *d, const struct xbar_counts *s)
-{
-	d->images += s->images;
-	for (int l = 0; l < BNN_MAX_LAYERS; l++) {
-		d->l[l].tile_pulses += s->l[l].tile_pulses;
-		d->l[l].row_drives += s->l[l].row_drives;
-		d->l[l].lrs_reads += s->l[l].lrs_reads;
-		d->l[l].hrs_reads += s->l[l].hrs_reads;
-		d->l[l].conversions += s->l[l].conversions;
-		d->l[l].adds += s->l[l].adds;
-		d->l[l].acts += s->l[l].acts;
-		d->l[l].buf_bits += s->l[l].buf_bits;
-		d->l[l].in_bits += s->l[l].in_bits;
-		d->l[l].out_bits += s->l[l].out_bits;
-	}
-}
-
 static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 		      const struct xbar_enc_plan *plan, const xbar_refs *refs,
 		      const uint8_t *pixels, const uint8_t *labels, long n,
@@ -152,7 +135,7 @@ static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 #ifdef _OPENMP
 #pragma omp critical(xbar_conv_counts)
 #endif
-		counts_add(&total, &w.cnt);
+		xbar_counts_add(&total, &w.cnt);
 		xbar_scratch_destroy(w.xs);
 		free(w.ma);
 		free(w.mb);
@@ -162,7 +145,7 @@ static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 	}
 	if (counts) {
 		counts->nl = s->nl;
-		counts_add(counts, &total);
+		xbar_counts_add(counts, &total);
 	}
 	return correct;
 }
