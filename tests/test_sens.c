@@ -229,7 +229,7 @@ static double dnum(const cJSON *o, const char *k)
 /* The fastest infer time of the rows other than the host's. */
 static double best_other_time(const cJSON *rep)
 {
-	double t = INFINITY;
+	double t = HUGE_VAL;
 	const cJSON *p;
 	cJSON_ArrayForEach(p, cJSON_GetObjectItem(cJSON_GetObjectItem(rep, "metrics"), "platforms")) {
 		if (strcmp(cJSON_GetObjectItem(p, "workload")->valuestring, "infer") ||
