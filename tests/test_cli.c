@@ -75,17 +75,7 @@ static int run_nowrite(char *out, size_t n, int blocks, const char *fmt, ...)
 	 * LLVM's libomp sizes a 1 KiB shared-memory segment at start-up and
 	 * aborts if it cannot, and each of their results sets has a larger file */
 	snprintf(cmd, sizeof cmd, "trap '' XFSZ; ulimit -f %d; exec %s %s 2>&1", blocks, bin(), args);
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	size_t got = 0, r;
-	while (got + 1 < n && (r = fread(out + got, 1, n - 1 - got, p)) > 0)
-		got += r;
-	out[got] = '\0';
-	char sink[4096];
-	while (fread(sink, 1, sizeof sink, p) > 0)
-		;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return tu_sh(out, n, cmd);
 }
 
 static void put(const char *dir, const char *name, const char *text)

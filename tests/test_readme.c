@@ -244,17 +244,7 @@ static int have_data(void)
 
 static int sh(char *out, size_t n, const char *cmd)
 {
-	FILE *p = popen(cmd, "r");
-	ck_assert_ptr_nonnull(p);
-	size_t got = 0, r;
-	while (got + 1 < n && (r = fread(out + got, 1, n - 1 - got, p)) > 0)
-		got += r;
-	out[got] = '\0';
-	char sink[4096];
-	while (fread(sink, 1, sizeof sink, p) > 0)
-		;
-	int st = pclose(p);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	return tu_sh(out, n, cmd);
 }
 
 #define RUN_TINY "--set bnn.hidden=16 --set bnn.epochs=1 --set bnn.train_n=1000 " \

@@ -101,15 +101,8 @@ int tu_run_suite(Suite *s)
 	return run > 0 && skipped >= run ? 77 : 0;
 }
 
-int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
+int tu_sh(char *out, unsigned long n, const char *cmd)
 {
-	char args[4096], cmd[4600];
-	va_list ap;
-	va_start(ap, args_fmt);
-	vsnprintf(args, sizeof args, args_fmt, ap);
-	va_end(ap);
-	const char *bin = getenv("NDPSIM_BIN");
-	snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin && *bin ? bin : "build/ndpsim", args);
 	FILE *p = popen(cmd, "r");
 	if (!p)
 		return -1;
@@ -125,6 +118,18 @@ int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
 		;
 	int st = pclose(p);
 	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
+{
+	char args[4096], cmd[4600];
+	va_list ap;
+	va_start(ap, args_fmt);
+	vsnprintf(args, sizeof args, args_fmt, ap);
+	va_end(ap);
+	const char *bin = getenv("NDPSIM_BIN");
+	snprintf(cmd, sizeof cmd, "%s %s 2>&1", bin && *bin ? bin : "build/ndpsim", args);
+	return tu_sh(out, n, cmd);
 }
 
 const char *tu_write_file(const char *name, const char *text)

@@ -22,6 +22,10 @@ void tu_skip(const char *why);
  * $NDPSIM_REQUIRE (CI sets it), the case fails instead of skipping: a suite
  * that must run here may not skip. */
 void tu_skip_need(const char *need, const char *why);
+/* Runs a shell command line; stores up to n-1 bytes of its stdout in out
+ * (out may be NULL) and returns its exit code (-1 if it did not exit
+ * normally or could not start). */
+int tu_sh(char *out, unsigned long n, const char *cmd);
 /* Runs `ndpsim ARGS` ($NDPSIM_BIN or build/ndpsim) through the shell with
  * stderr merged into stdout; stores up to n-1 bytes of output in out and
  * returns the exit code (-1 if it did not exit normally). */
