@@ -12,17 +12,10 @@
 #include <string.h>
 #include <sys/resource.h>
 
+#include "core/util.h"
 #include "cli/cli.h"
 #include "core/cfg.h"
 #include "ssdsim/run.h"
-
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-}
 
 static int one(const char *name, const char *const *sets)
 {
@@ -48,10 +41,10 @@ static int one(const char *name, const char *const *sets)
 		goto fail;
 	struct ssd_run_opts o = { .ssd = &sp, .wl = &wp, .seed = run.seed };
 	struct ssd_run_result r;
-	double c0 = cpu_s();
+	double c0 = nd_cpu_s();
 	if (ssd_run(&o, &r, &err))
 		goto fail;
-	double cpu = cpu_s() - c0;
+	double cpu = nd_cpu_s() - c0;
 	double n = (double)(r.n[0] + r.n[1]);
 	printf("bench %s_req_per_s %.0f req/s\n", name, n / r.wall_sim_s);
 	printf("bench %s_cpu_s %.2f s\n", name, cpu);

@@ -17,14 +17,6 @@
 #include "workloads/bnn.h"
 #include "workloads/idx.h"
 
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-	       (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
 int main(int argc, char **argv)
 {
 	struct wl_dataset tr, te;
@@ -73,9 +65,9 @@ int main(int argc, char **argv)
 	if (xbar_chip_create(&xp, m, 1, 0, &c, &err))
 		return 1;
 	t0 = nd_wall_s();
-	double c1 = cpu_s();
+	double c1 = nd_cpu_s();
 	long ci = xbar_chip_eval(c, &plan, refs, te.pixels, te.labels, te.n, NULL, NULL);
-	double t_ideal = nd_wall_s() - t0, c_ideal = cpu_s() - c1;
+	double t_ideal = nd_wall_s() - t0, c_ideal = nd_cpu_s() - c1;
 	xbar_chip_destroy(c);
 
 	xp.d2d_on = 1;
@@ -85,9 +77,9 @@ int main(int argc, char **argv)
 		return 1;
 	double t_prog = nd_wall_s() - t0;
 	t0 = nd_wall_s();
-	double c0 = cpu_s();
+	double c0 = nd_cpu_s();
 	long cn = xbar_chip_eval(c, &plan, refs, te.pixels, te.labels, te.n, NULL, NULL);
-	double t_noisy = nd_wall_s() - t0, c_noisy = cpu_s() - c0;
+	double t_noisy = nd_wall_s() - t0, c_noisy = nd_cpu_s() - c0;
 	xbar_chip_destroy(c);
 
 	printf("bench xbar_noisy_eval_10k %.3f s\n", t_noisy);

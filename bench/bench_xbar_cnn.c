@@ -16,14 +16,6 @@
 #include "workloads/bcnn.h"
 #include "workloads/idx.h"
 
-static double cpu_s(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 +
-	       (double)ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
-}
-
 int main(void)
 {
 	struct wl_dataset te;
@@ -43,23 +35,23 @@ int main(void)
 		return 1;
 	long n = 2000;
 	xp.adc_ref = XBAR_REF_CENTRED;
-	double w0 = nd_wall_s(), c0 = cpu_s();
+	double w0 = nd_wall_s(), c0 = nd_cpu_s();
 	bcnn_predict(m, te.pixels, n, te.labels, NULL);
-	double w_dig = nd_wall_s() - w0, c_dig = cpu_s() - c0;
+	double w_dig = nd_wall_s() - w0, c_dig = nd_cpu_s() - c0;
 	struct xbar_params qi = xp;
 	qi.adc_ideal = 1;
 	w0 = nd_wall_s();
-	c0 = cpu_s();
+	c0 = nd_cpu_s();
 	if (xbar_conv_eval(&qi, m, 1, 0, te.pixels, te.labels, n, NULL, NULL, &err) < 0)
 		return 1;
-	double w_id = nd_wall_s() - w0, c_id = cpu_s() - c0;
+	double w_id = nd_wall_s() - w0, c_id = nd_cpu_s() - c0;
 	xp.d2d_on = 1;
 	xp.read_on = 1;
 	w0 = nd_wall_s();
-	c0 = cpu_s();
+	c0 = nd_cpu_s();
 	if (xbar_conv_eval(&xp, m, 1, 0, te.pixels, te.labels, n, NULL, NULL, &err) < 0)
 		return 1;
-	double w_no = nd_wall_s() - w0, c_no = cpu_s() - c0;
+	double w_no = nd_wall_s() - w0, c_no = nd_cpu_s() - c0;
 	printf("bench xbar_cnn_noisy_eval_2k %.3f s\n", w_no);
 	printf("bench xbar_cnn_noisy_eval_2k_cpu %.3f s\n", c_no);
 	printf("bench xbar_cnn_ideal_eval_2k %.3f s\n", w_id);

@@ -42,5 +42,8 @@ uint64_t nd_xfer_ns(uint64_t bytes, double bytes_per_s);
 /* Wall-clock seconds from a monotonic clock (for progress and benchmarks
  * only; never part of a simulated result). */
 double nd_wall_s(void);
+/* CPU seconds (user + system) this process has used, all threads (for
+ * benchmarks and run summaries only). */
+double nd_cpu_s(void);
 
 #endif

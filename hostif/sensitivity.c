@@ -437,26 +437,11 @@ static void winners(const struct hif_compare *c, const struct hif_sens_win base[
 		}
 }
 
-static double cpu_now(void)
-{
-	struct rusage ru;
-	getrusage(RUSAGE_SELF, &ru);
-	return (double)ru.ru_utime.tv_sec + 1e-6 * (double)ru.ru_utime.tv_usec +
-	       (double)ru.ru_stime.tv_sec + 1e-6 * (double)ru.ru_stime.tv_usec;
-}
-
-static double wall_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 int hif_sens_run(const struct cfg_bundle *b, const struct hif_data *d,
 		 const struct hif_compare *base, struct hif_memo *memo, int progress,
 		 struct hif_sens *s, struct nd_err *err)
 {
-	double c0 = cpu_now(), w0 = wall_now();
+	double c0 = nd_cpu_s(), w0 = nd_wall_s();
 	winners(base, NULL, s->base);
 	for (int q = 0; q < 2; q++)
 		for (int i = 0; i < base->n; i++)
@@ -500,8 +485,8 @@ int hif_sens_run(const struct cfg_bundle *b, const struct hif_data *d,
 			hif_compare_free(&c);
 		}
 	}
-	s->cpu_s = cpu_now() - c0;
-	s->wall_s = wall_now() - w0;
+	s->cpu_s = nd_cpu_s() - c0;
+	s->wall_s = nd_wall_s() - w0;
 	return 0;
 }
 
