@@ -43,7 +43,7 @@ static const char help[] =
 	"           as the host platform charges them (bnn_dp_host_word_ops)\n"
 	"  power    package energy from /sys/class/powercap/intel-rapl:N (or\n"
 	"           $NDPSIM_POWERCAP_ROOT): idle over --idle S seconds asleep, active\n"
-	"           over the timed kernel repetitions.  When it cannot be read the profile\n"
+	"           over >= 1 s of the kernels run back to back.  When it cannot be read the profile\n"
 	"           says \"power not measured\" and has no power keys: the preset it is\n"
 	"           applied over keeps its figures.\n"
 	"Every figure is the median of --reps repetitions.  The raw numbers go to FILE\n"

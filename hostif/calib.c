@@ -21,6 +21,7 @@
 #include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
+#include <pthread.h>
 #endif
 
 #include "core/energy.h"
@@ -52,6 +53,7 @@ void hif_calib_opts_init(struct hif_calib_opts *o)
 	o->bnn_train_n = 2000;
 	o->val_epochs = 4;
 	o->idle_s = 2.0;
+	o->active_s = 1.0;
 	o->powercap = NULL;
 }
 
@@ -536,15 +538,22 @@ static int seg_init(struct seg *g, int kernel, const struct hif_calib_opts *o,
 }
 
 /* One timed repetition of the segment; returns its wall time. */
-static double seg_rep(struct seg *g)
+/* The timed steps from the snapshot, nothing recorded (the power window). */
+static void seg_run(struct seg *g)
 {
 	struct replica *R = &g->R;
 	memcpy(R->params, g->snap, R->np * sizeof *g->snap);
 	R->flops = 0;
 	R->asm_s = 0;
-	double c0 = proc_cpu_s(), t0 = now_s();
 	for (uint32_t k = g->k0; k < g->k0 + g->K; k++)
 		replica_step(R, k, 0);
+}
+
+static double seg_rep(struct seg *g)
+{
+	struct replica *R = &g->R;
+	double c0 = proc_cpu_s(), t0 = now_s();
+	seg_run(g);
 	double t = now_s() - t0;
 	g->cpu_s += proc_cpu_s() - c0;
 	g->wall_s += t;
@@ -656,6 +665,11 @@ static int bseg_init(struct bseg *g, const struct hif_calib_opts *o,
 	b->images = g->n;
 	g->sink = bnn_predict(g->m, g->pix, g->n, NULL, NULL);    /* warm-up */
 	return 0;
+}
+
+static void bseg_run(struct bseg *g)
+{
+	g->sink = bnn_predict(g->m, g->pix, g->n, NULL, NULL);
 }
 
 static double bseg_rep(struct bseg *g)
@@ -803,14 +817,30 @@ int hif_rapl_read(struct hif_rapl *r, double *joules, struct nd_err *err)
 
 /* ------------------------------------------------------------------ the kernels, interleaved */
 
+/* The highest package power the sampler is sized for, W: above the
+ * largest server packages shipped (AMD EPYC 9965 and Intel Xeon 6980P are
+ * rated 500 W TDP); the counter is read at least twice per wrap at this
+ * power. */
+#define RAPL_P_BOUND_W 1000.0
+#define RAPL_PERIOD_MAX_S 0.05   /* reads at least every 50 ms anyway */
+#define RAPL_PERIOD_MIN_S 0.001  /* a range that needs faster reads is refused */
+
 /* Everything one calibration (and validation) times: the segments of the
- * kernels asked for, and the RAPL reader when it opened. */
+ * kernels asked for, and the RAPL reader when it opened.  A sampler thread
+ * reads the counters every `period_s` (range / 2 kW, at most 50 ms) from
+ * the idle interval to the end of the power window, so that no counter
+ * wraps twice between two reads whatever the kernels' repetition lengths. */
 struct calib_run {
 	struct seg *seg[2];
 	struct bseg *bseg;
 	struct hif_rapl rapl;
-	int rapl_on;
-	double act_j, act_s;
+	int rapl_on;            /* guarded by mu once the sampler runs */
+	int sampling;           /* the sampler thread was started */
+	int stop;               /* guarded by mu */
+	double period_s;
+	pthread_t sampler;
+	pthread_mutex_t mu;
+	double active_s;        /* length of the power window, s */
 };
 
 static void power_off(struct hif_calib_power *p, const char *why)
@@ -819,69 +849,144 @@ static void power_off(struct hif_calib_power *p, const char *why)
 	snprintf(p->note, sizeof p->note, "power not measured: %s", why);
 }
 
-/* Opens RAPL and measures the idle interval. */
+static void sleep_s(double s)
+{
+	struct timespec ts = { (time_t)s, (long)((s - floor(s)) * 1e9) };
+	while (nanosleep(&ts, &ts) && errno == EINTR)
+		;
+}
+
+/* Reads the counters now (under the lock) and returns the joules summed
+ * since the open; 0 and rapl_on = 0 once a read fails. */
+static double rapl_now(struct calib_run *X)
+{
+	double j = 0;
+	struct nd_err e = { 0 };
+	if (X->sampling)
+		pthread_mutex_lock(&X->mu);
+	if (X->rapl_on && hif_rapl_read(&X->rapl, &j, &e))
+		X->rapl_on = 0;
+	if (X->sampling)
+		pthread_mutex_unlock(&X->mu);
+	return j;
+}
+
+static void *sampler_main(void *arg)
+{
+	struct calib_run *X = arg;
+	for (;;) {
+		pthread_mutex_lock(&X->mu);
+		int stop = X->stop;
+		pthread_mutex_unlock(&X->mu);
+		if (stop)
+			return NULL;
+		rapl_now(X);
+		sleep_s(X->period_s);
+	}
+}
+
+static void sampler_stop(struct calib_run *X)
+{
+	if (!X->sampling)
+		return;
+	pthread_mutex_lock(&X->mu);
+	X->stop = 1;
+	pthread_mutex_unlock(&X->mu);
+	pthread_join(X->sampler, NULL);
+	pthread_mutex_destroy(&X->mu);
+	X->sampling = 0;
+}
+
+/* Opens RAPL, starts the sampler and measures the idle interval. */
 static void power_begin(const struct hif_calib_opts *o, struct calib_run *X, struct hif_calib *c)
 {
 	struct hif_calib_power *p = &c->power;
 	memset(p, 0, sizeof *p);
 	struct nd_err e = { 0 };
 	const char *root = o->powercap ? o->powercap : hif_rapl_root();
+	X->active_s = o->active_s;
 	if (hif_rapl_open(root, &X->rapl, &e)) {
 		power_off(p, e.msg);
 		return;
 	}
 	p->domains = X->rapl.n;
-	double j0, j1, t0 = now_s();
-	if (hif_rapl_read(&X->rapl, &j0, &e)) {
-		power_off(p, e.msg);
+	uint64_t range = X->rapl.range_uj[0];
+	for (int k = 1; k < X->rapl.n; k++)
+		if (X->rapl.range_uj[k] < range)
+			range = X->rapl.range_uj[k];
+	double period = (double)range * 1e-6 / (2 * RAPL_P_BOUND_W);
+	if (period < RAPL_PERIOD_MIN_S) {
+		char b[200];
+		snprintf(b, sizeof b, "a counter range of %.4g J wraps within %.3g ms at %.0f W, too "
+			 "short to sample", (double)range * 1e-6, 2e3 * period, RAPL_P_BOUND_W);
+		power_off(p, b);
 		return;
 	}
-	struct timespec ts = { (time_t)o->idle_s, (long)((o->idle_s - floor(o->idle_s)) * 1e9) };
-	while (nanosleep(&ts, &ts) && errno == EINTR)
-		;
-	if (hif_rapl_read(&X->rapl, &j1, &e)) {
-		power_off(p, e.msg);
+	X->period_s = period < RAPL_PERIOD_MAX_S ? period : RAPL_PERIOD_MAX_S;
+	X->rapl_on = 1;
+	if (pthread_mutex_init(&X->mu, NULL)) {
+		power_off(p, "pthread_mutex_init failed");
+		X->rapl_on = 0;
 		return;
 	}
+	if (pthread_create(&X->sampler, NULL, sampler_main, X)) {
+		pthread_mutex_destroy(&X->mu);
+		power_off(p, "could not start the counter sampler thread");
+		X->rapl_on = 0;
+		return;
+	}
+	X->sampling = 1;
+	double t0 = now_s(), j0 = rapl_now(X);
+	sleep_s(o->idle_s);
+	double j1 = rapl_now(X);
 	p->idle_s = now_s() - t0;
 	p->idle_j = j1 - j0;
-	X->rapl_on = 1;
 }
 
-static double rapl_now(struct calib_run *X)
-{
-	double j = 0;
-	struct nd_err e = { 0 };
-	if (X->rapl_on && hif_rapl_read(&X->rapl, &j, &e))
-		X->rapl_on = 0;
-	return j;
-}
-
-/* One repetition of every calibration segment, package energy bracketed. */
+/* One repetition of every calibration segment. */
 static void calib_round(struct calib_run *X)
 {
-	for (int k = 0; k < 3; k++) {
-		if ((k < 2 && !X->seg[k]) || (k == 2 && !X->bseg))
-			continue;
-		double j0 = rapl_now(X);
-		double t = k < 2 ? seg_rep(X->seg[k]) : bseg_rep(X->bseg);
-		double j1 = rapl_now(X);
-		X->act_j += j1 - j0;
-		X->act_s += t;
-	}
+	for (int k = 0; k < 2; k++)
+		if (X->seg[k])
+			seg_rep(X->seg[k]);
+	if (X->bseg)
+		bseg_rep(X->bseg);
+}
+
+/* The power window: the kernels back to back (untimed for their rates) for
+ * at least X->active_s, one energy reading at each end.  One window of a
+ * second or more, not the sum of per-repetition brackets: a bracket of a
+ * few ms is of the order of the counter's own update interval (~1 ms on
+ * Intel RAPL), and its error would not average out. */
+static void power_window(struct calib_run *X, struct hif_calib *c)
+{
+	struct hif_calib_power *p = &c->power;
+	if (p->note[0] || !X->rapl_on)
+		return;
+	double t0 = now_s(), j0 = rapl_now(X), t;
+	do {
+		for (int k = 0; k < 2; k++)
+			if (X->seg[k])
+				seg_run(X->seg[k]);
+		if (X->bseg)
+			bseg_run(X->bseg);
+	} while ((t = now_s() - t0) < X->active_s);
+	double j1 = rapl_now(X);
+	p->active_s = now_s() - t0;
+	p->active_j = j1 - j0;
 }
 
 static void power_finish(struct calib_run *X, struct hif_calib *c)
 {
 	struct hif_calib_power *p = &c->power;
+	int on = X->rapl_on;
+	sampler_stop(X);
 	if (p->note[0])
 		return;   /* already "not measured" */
-	if (!X->rapl_on) {
+	if (!on) {
 		power_off(p, "the energy counter became unreadable during the run");
 		return;
 	}
-	p->active_s = X->act_s;
-	p->active_j = X->act_j;
 	if (p->idle_s <= 0 || p->active_s <= 0 || p->idle_j <= 0 || p->active_j <= 0) {
 		power_off(p, "the energy counter did not advance");
 		return;
@@ -898,14 +1003,16 @@ static void power_finish(struct calib_run *X, struct hif_calib *c)
 	p->p_active_w = pa;
 	p->measured = 1;
 	snprintf(p->note, sizeof p->note, "package energy from %d RAPL package domain%s "
-		 "(powercap energy_uj%s): idle %.4g J over %.3f s asleep, active %.4g J over "
-		 "%.3f s of timed kernel repetitions on %d threads", p->domains,
-		 p->domains == 1 ? "" : "s", X->rapl.wraps ? ", wrapped" : "", p->idle_j,
-		 p->idle_s, p->active_j, p->active_s, c->threads);
+		 "(powercap energy_uj%s, read every %.3g ms): idle %.4g J over %.3f s asleep, "
+		 "active %.4g J over %.3f s of the calibrated kernels run back to back on %d "
+		 "threads", p->domains, p->domains == 1 ? "" : "s",
+		 X->rapl.wraps ? ", wrapped" : "", X->period_s * 1e3, p->idle_j, p->idle_s,
+		 p->active_j, p->active_s, c->threads);
 }
 
 static void run_free(struct calib_run *X)
 {
+	sampler_stop(X);
 	for (int k = 0; k < 2; k++)
 		if (X->seg[k]) {
 			seg_free(X->seg[k]);
@@ -951,6 +1058,7 @@ static int run_init(struct calib_run *X, const struct hif_calib_opts *o,
 
 static void run_finish(struct calib_run *X, struct hif_calib *c)
 {
+	power_window(X, c);
 	for (int k = 0; k < 2; k++)
 		if (X->seg[k]) {
 			seg_finish(X->seg[k]);

@@ -25,8 +25,12 @@
  *  - host.p_idle_w / host.p_active_w: package energy from the Linux
  *    powercap interface (RAPL, hif_rapl_*) when it can be read: idle = the
  *    energy over a quiet interval of opts.idle_s (this process sleeps) /
- *    its length; active = the energy over every timed kernel repetition /
- *    their summed wall time.  When it cannot be read, the profile has no
+ *    its length; active = the energy over a window of at least
+ *    opts.active_s in which the calibrated kernels run back to back, after
+ *    their timed repetitions / its length.  A sampler thread reads the
+ *    counters every range / 2 kW (at most 50 ms), so a counter cannot wrap
+ *    twice unseen; a range that would need reads faster than 1 ms is
+ *    refused.  When it cannot be read, the profile has no
  *    power keys (the preset it is applied over keeps its figures) and its
  *    description says "power not measured" and why.  Never a guess.
  * Each rate is the median over opts.reps repetitions, rounded to four
@@ -103,6 +107,7 @@ struct hif_calib_opts {
 	int bnn_train_n;        /* images the BNN is trained on, one epoch (2000) */
 	int val_epochs;         /* real epochs / BNN runs of the validation, >= 2 (4) */
 	double idle_s;          /* quiet interval for idle package power, s (2) */
+	double active_s;        /* power window: kernels back to back, >= s (1) */
 	const char *powercap;   /* powercap root; NULL = hif_rapl_root() */
 };
 
@@ -170,7 +175,7 @@ struct hif_calib_power {
 	char note[1024];        /* "power not measured: <why>" or the domains read */
 	int domains;            /* package domains summed */
 	double idle_s, idle_j;  /* the quiet interval */
-	double active_s, active_j;   /* over the timed kernel repetitions */
+	double active_s, active_j;   /* over the power window */
 	double p_idle_w, p_active_w; /* 4 significant digits */
 };
 

@@ -493,6 +493,18 @@ START_TEST(still_counter_is_power_not_measured)
 	ck_assert(host_num(j, "cores") == 1);
 	cJSON_Delete(j);
 
+	/* A 1 J range wraps within 1 ms at 1 kW: refused, not sampled too slowly. */
+	const char *root = fake_tree("short");
+	char z0[600];
+	snprintf(z0, sizeof z0, "%s/intel-rapl:0", root);
+	put_u64(z0, "energy_uj", 5);
+	put_u64(z0, "max_energy_range_uj", 1000000);
+	s.o.powercap = root;
+	hif_calib_init(c, 1);
+	ck_assert_msg(hif_calib_kernels(&s.o, &s.w, c, &e) == 0, "%s", e.msg);
+	ck_assert_msg(!c->power.measured && strstr(c->power.note, "too short to sample") &&
+		      strstr(c->power.note, "range of 1 J"), "%s", c->power.note);
+
 	/* No powercap at all: the reason is the missing tree. */
 	s.o.powercap = "build/test-tmp/no-such-powercap";
 	hif_calib_init(c, 1);
@@ -514,32 +526,39 @@ struct fake_pkg {
 	double t0;
 };
 
-static void *fake_pkg_main(void *arg)
+/* Writes the counter as the model has it now. */
+static void fake_pkg_write(struct fake_pkg *f)
 {
-	struct fake_pkg *f = arg;
 	char tmp[700], dst[700];
 	snprintf(tmp, sizeof tmp, "%s/energy_uj.tmp", f->dir);
 	snprintf(dst, sizeof dst, "%s/energy_uj", f->dir);
+	struct rusage ru;
+	getrusage(RUSAGE_SELF, &ru);
+	double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
+		     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
+	double uj = (10.0 * (nd_wall_s() - f->t0) + 40.0 * cpu) * 1e6;
+	FILE *o = fopen(tmp, "w");
+	if (o) {
+		fprintf(o, "%llu\n", (unsigned long long)fmod(uj, (double)f->range_uj));
+		fclose(o);
+		rename(tmp, dst);
+	}
+}
+
+static void *fake_pkg_main(void *arg)
+{
+	struct fake_pkg *f = arg;
 	while (!f->stop) {
-		struct rusage ru;
-		getrusage(RUSAGE_SELF, &ru);
-		double cpu = (double)ru.ru_utime.tv_sec + (double)ru.ru_utime.tv_usec * 1e-6 +
-			     (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec * 1e-6;
-		double uj = (10.0 * (nd_wall_s() - f->t0) + 40.0 * cpu) * 1e6;
-		FILE *o = fopen(tmp, "w");
-		if (o) {
-			fprintf(o, "%llu\n", (unsigned long long)fmod(uj, (double)f->range_uj));
-			fclose(o);
-			rename(tmp, dst);
-		}
+		fake_pkg_write(f);
 		struct timespec ts = { 0, 1000000 };
 		nanosleep(&ts, NULL);
 	}
 	return NULL;
 }
 
-/* With a counter that moves, power is measured and written; the wrap of
- * the 20 J range is taken in stride. */
+/* With a counter that moves, power is measured and written; the wraps of
+ * the 20 J range (every ~0.4 s in the power window) are taken in stride:
+ * the sampler reads it every 10 ms. */
 START_TEST(moving_counter_gives_power_keys)
 {
 	if (!have_data) {
@@ -560,6 +579,7 @@ START_TEST(moving_counter_gives_power_keys)
 	snprintf(z1, sizeof z1, "%s/intel-rapl:1", root);
 	put_u64(z1, "energy_uj", 0);   /* package 1 stays still: it adds nothing */
 	s.o.powercap = root;
+	fake_pkg_write(&f);   /* the model's value before the reader opens it */
 	pthread_t th;
 	ck_assert_int_eq(pthread_create(&th, NULL, fake_pkg_main, &f), 0);
 	struct hif_calib *c = xmalloc(sizeof *c);
@@ -572,6 +592,13 @@ START_TEST(moving_counter_gives_power_keys)
 	ck_assert_msg(c->power.measured, "%s", c->power.note);
 	ck_assert_int_eq(c->power.domains, 2);
 	ck_assert(c->power.p_idle_w > 0 && c->power.p_active_w >= c->power.p_idle_w);
+	/* The model draws 10 W plus 40 W per busy core: asleep, only the fake
+	 * writer and the sampler run (a few % of a core); a wrap missed or
+	 * counted twice would move either figure by 20 J / its interval. */
+	ck_assert_msg(c->power.p_idle_w >= 9.9 && c->power.p_idle_w < 25, "%s", c->power.note);
+	ck_assert_msg(c->power.p_active_w <= 10 + 40.0 * (c->threads + 0.5), "%s", c->power.note);
+	ck_assert_msg(strstr(c->power.note, "wrapped") && c->power.active_s >= s.o.active_s,
+		      "%s", c->power.note);
 	printf("fake package: idle %.4g W, active %.4g W (model: 10 W + 40 W x busy cores)\n",
 	       c->power.p_idle_w, c->power.p_active_w);
 	cJSON *j = hif_calib_profile_json(c);
