@@ -363,13 +363,10 @@ struct replica {
 	int G, b;
 	struct ndp_stream *st;
 	uint32_t S;                /* steps per epoch */
-	float *params, *grad, *sum, *x;
-	uint8_t *y;
-	struct wl_mlp_ws *ws;
-	struct wl_sgd sgd;         /* the shared step, as the host runs it */
+	const struct ndp_stream **stp;   /* &st[g] */
+	struct ihp_step hs;        /* the host's step (hostif/host.h), assembly timed */
 	double flops;              /* charged by the steps run so far */
 	uint64_t samples;
-	double asm_s;              /* wall time of the sample assembly */
 };
 
 static void replica_free(struct replica *R)
@@ -377,12 +374,8 @@ static void replica_free(struct replica *R)
 	for (int g = 0; R->st && g < R->G; g++)
 		ndp_stream_fini(&R->st[g]);
 	free(R->st);
-	free(R->params);
-	free(R->grad);
-	free(R->sum);
-	free(R->x);
-	free(R->y);
-	wl_mlp_ws_destroy(R->ws);
+	free(R->stp);
+	ihp_step_free(&R->hs);
 	ndp_layout_free(&R->L);
 	memset(R, 0, sizeof *R);
 }
@@ -397,7 +390,6 @@ static int replica_init(struct replica *R, const struct hif_calib_work *w, struc
 	if (rc)
 		return rc;
 	R->np = R->m.n_params;
-	R->aug = (struct wl_aug){ w->seed, tp->aug_shift, (float)tp->aug_noise };
 
 	/* The layout of a fresh drive; only the chunk map is kept. */
 	rc = ndp_layout_plan(&R->L, w->ssd, w->train_set->n, tp->amplify, w->seed, err);
@@ -420,14 +412,11 @@ static int replica_init(struct replica *R, const struct hif_calib_work *w, struc
 		if (R->st[g].n_batches > R->S)
 			R->S = R->st[g].n_batches;
 	}
-	R->params = xmalloc(R->np * sizeof *R->params);
-	R->grad = xmalloc(R->np * sizeof *R->grad);
-	R->sum = xmalloc(R->np * sizeof *R->sum);
-	R->x = xmalloc((size_t)R->b * 784 * sizeof *R->x);
-	R->y = xmalloc((size_t)R->b);
-	R->ws = wl_mlp_ws_create(&R->m, R->b);
-	wl_sgd_init(&R->sgd, &R->m, hp->zero_skip, NULL, w->seed);
-	wl_sgd_init_params(&R->sgd, R->params, w->seed);
+	R->stp = xcalloc((size_t)R->G, sizeof *R->stp);
+	for (int g = 0; g < R->G; g++)
+		R->stp[g] = &R->st[g];
+	ihp_step_init(&R->hs, &R->m, w->train_set, tp, hp->zero_skip, R->b, w->seed);
+	R->hs.time_asm = 1;
 	return 0;
 }
 
@@ -437,31 +426,12 @@ static void replica_epoch(struct replica *R, int epoch)
 		ndp_stream_epoch(&R->st[g], epoch);
 }
 
-/* Step k of the current epoch: h_try_start() of ihp.c. */
+/* Step k of the current epoch: the host model's own step (ihp_step_run). */
 static void replica_step(struct replica *R, uint32_t k, int epoch)
 {
 	struct wl_sgd_count cnt = { 0 };
-	int part = 0;
-	uint64_t n_all = 0;
-	for (int g = 0; g < R->G; g++) {
-		const struct ndp_stream *st = &R->st[g];
-		if (st->n_batches <= k)
-			continue;
-		uint64_t s0, s1;
-		ndp_stream_batch(st, k, &s0, &s1);
-		int n = (int)(s1 - s0);
-		double t0 = now_s();
-		for (int i = 0; i < n; i++)
-			wl_sample_x(R->w->train_set, ndp_stream_slot(st, s0 + (uint64_t)i), &R->aug,
-				    R->x + (size_t)i * 784, &R->y[i]);
-		R->asm_s += now_s() - t0;
-		wl_sgd_grad(&R->sgd, R->params, R->x, R->y, n, R->grad, R->ws, &cnt);
-		wl_sgd_sum(&R->sgd, R->sum, R->grad, !part, &cnt);
-		part++;
-		n_all += (uint64_t)n;
-	}
-	wl_sgd_mean(&R->sgd, R->sum, part, &cnt);
-	wl_sgd_update(&R->sgd, R->params, R->sum, ndp_lr(R->w->train, epoch, (double)n_all), &cnt);
+	uint64_t n_all;
+	ihp_step_run(&R->hs, R->stp, R->G, k, epoch, &cnt, &n_all);
 	R->flops += wl_sgd_flops(&cnt);
 	R->samples += n_all;
 }
@@ -531,7 +501,7 @@ static int seg_init(struct seg *g, int kernel, const struct hif_calib_opts *o,
 	s->first_step = g->k0;
 	s->epoch_steps = R->S;
 	g->snap = xmalloc(R->np * sizeof *g->snap);
-	memcpy(g->snap, R->params, R->np * sizeof *g->snap);
+	memcpy(g->snap, R->hs.params, R->np * sizeof *g->snap);
 	for (uint32_t k = g->k0; k < g->k0 + K && k < g->k0 + 8; k++)
 		replica_step(R, k, 0);
 	return 0;
@@ -542,9 +512,9 @@ static int seg_init(struct seg *g, int kernel, const struct hif_calib_opts *o,
 static void seg_run(struct seg *g)
 {
 	struct replica *R = &g->R;
-	memcpy(R->params, g->snap, R->np * sizeof *g->snap);
+	memcpy(R->hs.params, g->snap, R->np * sizeof *g->snap);
 	R->flops = 0;
-	R->asm_s = 0;
+	R->hs.asm_s = 0;
 	for (uint32_t k = g->k0; k < g->k0 + g->K; k++)
 		replica_step(R, k, 0);
 }
@@ -558,7 +528,7 @@ static double seg_rep(struct seg *g)
 	g->cpu_s += proc_cpu_s() - c0;
 	g->wall_s += t;
 	g->rep_t[g->n] = t;
-	g->ker_t[g->n] = t - R->asm_s;
+	g->ker_t[g->n] = t - R->hs.asm_s;
 	g->n++;
 	g->s->flops = R->flops;
 	return t;
@@ -1425,7 +1395,7 @@ static double vrun_epoch(struct vrun *x, int i, double *flops, uint64_t *samples
 		replica_step(R, k, i);
 	double t = now_s() - t0;
 	if (i == 1) {
-		memcpy(x->after2, R->params, R->np * sizeof *x->after2);
+		memcpy(x->after2, R->hs.params, R->np * sizeof *x->after2);
 		*flops = R->flops;
 		*samples = R->samples;
 	}

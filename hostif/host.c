@@ -132,7 +132,6 @@ struct ihp {
 	struct energy_ledger *led;
 	struct ndp_layout L;
 	struct wl_mlp m;
-	struct wl_aug aug;
 	int G;                      /* streams: channels, or 1 */
 	struct hstream *hs;
 	uint32_t S;                 /* steps per epoch */
@@ -148,13 +147,11 @@ struct ihp {
 	uint64_t io_free;
 	uint64_t busy_ns;
 	struct evq_event ev;
-	float *params, *grad, *sum, *x;
-	uint8_t *y;
-	struct wl_mlp_ws *ws;
+	struct ihp_step arith;      /* the arithmetic (hostif/host.h) */
+	const struct ndp_stream **stp;   /* &hs[g].st */
 	int maxb;
 	uint32_t cur_n;
 	double cur_loss;
-	struct wl_sgd sgd;
 	double flops_per_ns, dram_bps;
 	uint64_t samples_applied, eval_every, next_eval, pt_samples;
 	double loss_sum;
@@ -255,7 +252,7 @@ static double value_acc(struct ihp *H)
 		ND_ASSERT(H->v_acc < rv->nacc);
 		return rv->acc[H->v_acc++];
 	}
-	double a = (double)wl_mlp_correct(&H->m, H->params, H->o->test_set) / H->o->test_set->n;
+	double a = (double)wl_mlp_correct(&H->m, H->arith.params, H->o->test_set) / H->o->test_set->n;
 	struct ihp_value *w = H->o->record;
 	if (w)
 		value_push(&w->acc, &w->nacc, &w->cap_acc, a);
@@ -464,35 +461,17 @@ static void h_try_start(struct ihp *H)
 		if (h->st.n_batches > k && h->ready_prefix <= need_pos(h, k))
 			return;
 	}
-	int part = 0;
-	uint64_t n_all = 0;
-	double loss = 0, flops;
+	uint64_t n_all;
+	double loss, flops;
 	const struct ihp_value *rv = H->o->replay;
-	struct wl_sgd_count cnt = { 0 };
-	for (int g = 0; g < H->G; g++) {
-		const struct hstream *h = &H->hs[g];
-		if (h->st.n_batches <= k)
-			continue;
-		uint64_t s0, s1;
-		ndp_stream_batch(&h->st, k, &s0, &s1);
-		int n = (int)(s1 - s0);
-		n_all += (uint64_t)n;
-		if (rv)
-			continue;
-		for (int i = 0; i < n; i++)
-			wl_sample_x(H->o->train_set, ndp_stream_slot(&h->st, s0 + (uint64_t)i), &H->aug,
-				    H->x + (size_t)i * 784, &H->y[i]);
-		loss += wl_sgd_grad(&H->sgd, H->params, H->x, H->y, n, H->grad, H->ws, &cnt);
-		wl_sgd_sum(&H->sgd, H->sum, H->grad, !part, &cnt);
-		part++;
-	}
 	if (rv) {
+		n_all = ihp_step_samples(H->stp, H->G, k);
 		ND_ASSERT(H->v_step < rv->nstep);
 		flops = rv->flops[H->v_step];
 		loss = rv->loss[H->v_step++];
 	} else {
-		wl_sgd_mean(&H->sgd, H->sum, part, &cnt);
-		wl_sgd_update(&H->sgd, H->params, H->sum, ndp_lr(H->tp, H->epoch, (double)n_all), &cnt);
+		struct wl_sgd_count cnt = { 0 };
+		loss = ihp_step_run(&H->arith, H->stp, H->G, k, H->epoch, &cnt, &n_all);
 		flops = wl_sgd_flops(&cnt);
 		struct ihp_value *w = H->o->record;
 		if (w) {
@@ -521,6 +500,79 @@ static void h_try_start(struct ihp *H)
 	ND_ASSERT(rc == 0);
 }
 
+/* ---------------------------------------------------------------- the step */
+
+void ihp_step_init(struct ihp_step *S, const struct wl_mlp *m, const struct wl_dataset *set,
+		   const struct ndp_train_params *tp, int zero_skip, int b, uint64_t seed)
+{
+	memset(S, 0, sizeof *S);
+	S->set = set;
+	S->tp = tp;
+	S->aug = (struct wl_aug){ seed, tp->aug_shift, (float)tp->aug_noise };
+	wl_sgd_init(&S->sgd, m, zero_skip, NULL, seed);
+	size_t np = m->n_params;
+	S->params = xmalloc(np * sizeof *S->params);
+	S->grad = xmalloc(np * sizeof *S->grad);
+	S->sum = xmalloc(np * sizeof *S->sum);
+	S->x = xmalloc((size_t)b * 784 * sizeof *S->x);
+	S->y = xmalloc((size_t)b);
+	S->ws = wl_mlp_ws_create(m, b);
+	wl_sgd_init_params(&S->sgd, S->params, seed);
+}
+
+void ihp_step_free(struct ihp_step *S)
+{
+	free(S->params);
+	free(S->grad);
+	free(S->sum);
+	free(S->x);
+	free(S->y);
+	wl_mlp_ws_destroy(S->ws);
+	memset(S, 0, sizeof *S);
+}
+
+uint64_t ihp_step_samples(const struct ndp_stream *const *st, int G, uint32_t k)
+{
+	uint64_t n = 0;
+	for (int g = 0; g < G; g++)
+		if (st[g]->n_batches > k) {
+			uint64_t s0, s1;
+			ndp_stream_batch(st[g], k, &s0, &s1);
+			n += s1 - s0;
+		}
+	return n;
+}
+
+double ihp_step_run(struct ihp_step *S, const struct ndp_stream *const *st, int G, uint32_t k,
+		    int epoch, struct wl_sgd_count *cnt, uint64_t *n_all)
+{
+	int part = 0;
+	uint64_t n_sum = 0;
+	double loss = 0;
+	for (int g = 0; g < G; g++) {
+		if (st[g]->n_batches <= k)
+			continue;
+		uint64_t s0, s1;
+		ndp_stream_batch(st[g], k, &s0, &s1);
+		int n = (int)(s1 - s0);
+		n_sum += (uint64_t)n;
+		double t0 = S->time_asm ? nd_wall_s() : 0;
+		for (int i = 0; i < n; i++)
+			wl_sample_x(S->set, ndp_stream_slot(st[g], s0 + (uint64_t)i), &S->aug,
+				    S->x + (size_t)i * 784, &S->y[i]);
+		if (S->time_asm)
+			S->asm_s += nd_wall_s() - t0;
+		loss += wl_sgd_grad(&S->sgd, S->params, S->x, S->y, n, S->grad, S->ws, cnt);
+		wl_sgd_sum(&S->sgd, S->sum, S->grad, !part, cnt);
+		part++;
+	}
+	wl_sgd_mean(&S->sgd, S->sum, part, cnt);
+	wl_sgd_update(&S->sgd, S->params, S->sum, ndp_lr(S->tp, epoch, (double)n_sum), cnt);
+	if (n_all)
+		*n_all = n_sum;
+	return loss;
+}
+
 /* ---------------------------------------------------------------- run */
 
 int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
@@ -547,8 +599,6 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	if (rc)
 		return rc;
 	r->n_params = H->m.n_params;
-	wl_sgd_init(&H->sgd, &H->m, hp->zero_skip, NULL, o->seed);
-	H->aug = (struct wl_aug){ o->seed, tp->aug_shift, (float)tp->aug_noise };
 	H->flops_per_ns = hp->cores * ihp_gflops(hp, tp);
 	H->dram_bps = hp->dram_gb_s * 1e9;
 
@@ -617,13 +667,10 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	}
 	H->hio_free = 0;
 	size_t np = H->m.n_params;
-	H->params = xmalloc(np * sizeof *H->params);
-	H->grad = xmalloc(np * sizeof *H->grad);
-	H->sum = xmalloc(np * sizeof *H->sum);
-	H->x = xmalloc((size_t)b * 784 * sizeof *H->x);
-	H->y = xmalloc((size_t)b);
-	H->ws = wl_mlp_ws_create(&H->m, b);
-	wl_sgd_init_params(&H->sgd, H->params, o->seed);
+	ihp_step_init(&H->arith, &H->m, o->train_set, tp, hp->zero_skip, b, o->seed);
+	H->stp = xcalloc((size_t)H->G, sizeof *H->stp);
+	for (int g = 0; g < H->G; g++)
+		H->stp[g] = &H->hs[g].st;
 	H->eval_every = nd_max_u64(1, H->L.n_slots / (uint64_t)tp->evals_per_epoch);
 	H->next_eval = H->eval_every;
 	if (o->progress)
@@ -651,7 +698,7 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	r->host_link_bytes = r->st.link_bytes_h2d + r->st.link_bytes_d2h;
 	r->unit_util = H->t_end ? (double)H->busy_ns / (double)H->t_end : 0;
 	r->params = xmalloc(np * sizeof *r->params);
-	memcpy(r->params, H->params, np * sizeof *r->params);
+	memcpy(r->params, H->arith.params, np * sizeof *r->params);
 	rc = 0;
 out:
 	for (int g = 0; H->hs && g < H->G; g++) {
@@ -664,12 +711,8 @@ out:
 	free(H->prev);
 	free(H->next);
 	free(H->in);
-	free(H->params);
-	free(H->grad);
-	free(H->sum);
-	free(H->x);
-	free(H->y);
-	wl_mlp_ws_destroy(H->ws);
+	ihp_step_free(&H->arith);
+	free(H->stp);
 	ndp_layout_free(&H->L);
 	ssd_destroy(H->s);
 	evq_destroy(H->q);
