@@ -1014,10 +1014,15 @@ static void bwd(struct trainer *t)
 					L->db[j] += L->dy[k];
 					L->dg[j] += L->dy[k] * L->zh[k];
 				}
+			/* gam istd / B once per feature: the same three operations
+			 * in the same order as per element, so the same bits. */
+			float cz[FB];
+			for (int j = j0; j < j1; j++)
+				cz[j - j0] = L->gam[j] * L->istd[j] / (float)B;
 			for (int b = 0; b < B; b++)
 				for (int j = j0; j < j1; j++) {
 					size_t k = (size_t)b * m + j;
-					L->dz[k] = L->gam[j] * L->istd[j] / (float)B *
+					L->dz[k] = cz[j - j0] *
 						   ((float)B * L->dy[k] - L->db[j] - L->zh[k] * L->dg[j]);
 				}
 		}
