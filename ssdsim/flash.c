@@ -270,8 +270,11 @@ static void op_done(evq *q, struct evq_event *ev)
 			buf_release(s, f->ids[i]);
 		freed = 1;
 	}
+	struct ssd_req *xr = f->xreq;
 	fop_put(s, f);
 	die_kick(s, (uint32_t)(d - s->die));
+	if (xr)   /* a translation read r's data reads wait for (cmt.c) */
+		cmt_xlate_done(s, xr);
 	if (r) {
 		ND_ASSERT(r->priv.pending > 0);
 		if (--r->priv.pending == 0 && r->priv.units_left == 0)
