@@ -99,7 +99,7 @@ static const struct cfg_key ssd_keys[] = {
 	  "program target: next in alloc_order (static, as MQSim's CWDP) or the least-loaded die (dynamic)"),
 	CFG_KEY_ENUM("ftl.mapping", mapping, SSD_MAP_IDEAL, mapping_names,
 	  "page map: whole table in DRAM at no cost (ideal), or DFTL's cached mapping table with translation pages in flash (cached; Gupta et al. ASPLOS'09, MQSim's CMT)"),
-	CFG_KEY_U64("ftl.cmt_bytes", cmt_bytes, "bytes", 2097152, 64, 1e12,
+	CFG_KEY_U64("ftl.cmt_bytes", cmt_bytes, "bytes", 2097152, 1, 1e12,
 	  "cached mapping table size in SSD DRAM, ftl.mapping=cached (MQSim ssdconfig.xml CMT_Capacity: 2 MiB)"),
 	CFG_KEY_INT("ftl.cmt_entry_bytes", cmt_entry_bytes, "bytes", 8, 4, 64,
 	  "DRAM per cached mapping entry (DFTL: 4-byte logical + 4-byte physical page number)"),
