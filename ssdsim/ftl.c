@@ -360,6 +360,7 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 static void gc_plane(ssd *s, uint32_t plane)
 {
 	uint32_t die = plane_die(s, plane);
+	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
 	uint32_t guard = (uint32_t)s->p.blocks;
 	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard-- &&
 	       !s->failed) {
@@ -438,7 +439,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 					uint64_t ver = lt_get(&s->ver_p, pua);
 					lt_set(&s->ver_p, dst, ver ? ver : 1);
 				}
-				if (s->cmt)
+				if (__builtin_expect(cmt, 0))
 					cmt_gc_moved(s, lpn);
 				dst_fill++;
 				s->st.gc_units_moved++;

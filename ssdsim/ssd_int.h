@@ -373,7 +373,7 @@ void cmt_xlate_done(ssd *s, struct ssd_req *r);
 /* Data unit lpn (< n_lpn) was placed by a program (place()). */
 void cmt_placed(ssd *s, uint32_t lpn);
 /* GC moved logical unit lpn (data or translation). */
-void cmt_gc_moved(ssd *s, uint32_t lpn);
+__attribute__((cold)) void cmt_gc_moved(ssd *s, uint32_t lpn);
 /* Safe point (end of ftl_program): rewrites the translation pages that
  * write-backs and GC left pending (timed only). */
 void cmt_flush(ssd *s);
