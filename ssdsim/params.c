@@ -194,8 +194,9 @@ static int ssd_check(const void *vp, struct nd_err *err)
 			return nd_errf(err, -EINVAL,
 				       "ssd.ftl.cmt_bytes: %llu bytes of CMT plus the %g MiB write buffer "
 				       "(ssd.dram.buffer_mib) do not fit in the %g MiB SSD DRAM "
-				       "(ssd.dram.capacity_mib)", (unsigned long long)p->cmt_bytes,
-				       p->buffer_mib, p->dram_capacity_mib);
+				       "(ssd.dram.capacity_mib); shrink either or raise the DRAM",
+				       (unsigned long long)p->cmt_bytes, p->buffer_mib,
+				       p->dram_capacity_mib);
 		if (p->cmt_bytes < (uint64_t)p->cmt_entry_bytes)
 			return nd_errf(err, -EINVAL,
 				       "ssd.ftl.cmt_bytes: %llu bytes hold no %d-byte entry "
