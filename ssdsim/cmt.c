@@ -15,7 +15,9 @@
  *   read look-up, miss     the entry's translation page is read (tR + the
  *                          page over its own die's channel, host-read
  *                          queue) and the data reads wait for it; the entry
- *                          enters the CMT clean
+ *                          enters the CMT clean.  One read per translation
+ *                          page is in flight (as MQSim): a later miss or
+ *                          hit on that page waits for the read under way
  *   write (a placed unit)  hit: the entry turns dirty; miss: the
  *                          translation page is read (the old mapping is
  *                          needed to invalidate), in the background, and
@@ -44,9 +46,11 @@
  * translation pages in flash and a cold, empty CMT.
  *
  * Simplifications, said where they matter: a write-back does not delay
- * the request whose miss evicted; a request that hits an entry whose
- * translation read (for another request) is still under way does not wait
- * for it; with ECC on, a translation read's decode time is not charged.
+ * the request whose miss evicted; a hit waits for a read under way of its
+ * translation page even when its own entry came in earlier (pessimistic,
+ * rare); a request waits on at most one other request's translation read
+ * (for a second one it reads the page itself); with ECC on, a translation
+ * read's decode time is not charged.
  */
 #include "ssdsim/ssd_int.h"
 
@@ -70,6 +74,7 @@ struct cmt {
 	uint8_t *tflag;
 	uint32_t *stale, nstale;  /* untimed: to write at the sync */
 	uint32_t *pend, npend;    /* timed: to rewrite at the next flush */
+	struct fop **inflight;    /* per translation page: its read under way */
 	int flushing;
 };
 
@@ -179,18 +184,43 @@ static uint32_t tunit(const ssd *s, uint32_t t, uint32_t j)
 	return (uint32_t)(s->n_lpn + (uint64_t)t * s->upp + j);
 }
 
+/* Request r waits for the read of translation page t already under way
+ * (as MQSim, one read per page in flight): 1, or 0 if r waits on another
+ * request's read already (one such list per request). */
+static int join(ssd *s, uint32_t t, struct ssd_req *r)
+{
+	struct fop *f = s->cmt->inflight[t];
+	if (!f || r->priv.xjoined)
+		return 0;
+	r->priv.xjoined = 1;
+	r->priv.wait_next = f->xwait;
+	f->xwait = r;
+	return 1;
+}
+
 /* Reads translation page t (timed), for request r (NULL: nobody waits);
- * 0 when the page was never written (nothing to read). */
+ * joins the read under way if there is one; 0 when r waits for nothing
+ * (the page was never written, or r is NULL and a read is under way). */
 static int xlate_read(ssd *s, uint32_t t, struct ssd_req *r, int read_q)
 {
 	uint64_t pua = ftl_l2p(s, tunit(s, t, 0));
 	if (pua == PUA_NONE)
 		return 0;
+	if (s->cmt->inflight[t]) {
+		if (!r)
+			return 0;
+		if (join(s, t, r))
+			return 1;
+		/* else a read of its own (r joined another one already) */
+	}
 	struct fop *f = flash_new_op(s, OP_READ, pua_die(s, pua));
 	f->npages = 1;
 	f->ids[0] = pua_page(s, pua);
 	f->xfer_bytes = (uint32_t)s->p.page_bytes;
 	f->xreq = r;
+	f->xlate = 1;
+	f->xtp = t;
+	s->cmt->inflight[t] = f;
 	s->st.xlate_read_pages++;
 	s->st.flash_read_pages++;
 	flash_enqueue(s, f, read_q);
@@ -222,6 +252,7 @@ void cmt_init(ssd *s)
 	c->tflag = xcalloc(c->n_tp, sizeof *c->tflag);
 	c->stale = xcalloc(c->n_tp, sizeof *c->stale);
 	c->pend = xcalloc(c->n_tp, sizeof *c->pend);
+	c->inflight = xcalloc(c->n_tp, sizeof *c->inflight);
 	s->cmt = c;
 }
 
@@ -241,6 +272,7 @@ void cmt_fini(ssd *s)
 	free(c->tflag);
 	free(c->stale);
 	free(c->pend);
+	free(c->inflight);
 	free(c);
 	s->cmt = NULL;
 }
@@ -256,22 +288,25 @@ int cmt_read_lookup(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 		uint32_t lpn = (uint32_t)((first + i) % s->n_lpn);
 		if (buf_find(s, lpn) != NONE)
 			continue;   /* buffered data needs no mapping */
-		uint32_t slot = find(c, lpn);
+		uint32_t slot = find(c, lpn), t = lpn / c->per_tp, k = 0;
 		if (slot != NONE) {
 			s->st.cmt_hits++;
 			touch(c, slot);
-			continue;
+			/* the entry may still be on its way in: wait for that */
+			if (!c->inflight[t])
+				continue;
+		} else {
+			s->st.cmt_misses++;
+			insert(s, lpn, 0);
 		}
-		s->st.cmt_misses++;
-		insert(s, lpn, 0);
-		uint32_t t = lpn / c->per_tp, k = 0;
 		while (k < nseen && seen[k] != t)
 			k++;
 		if (k < nseen)
-			continue;   /* its page is being read for r already */
+			continue;   /* r waits for its page already */
 		if (nseen < ND_ARRAY_LEN(seen))
 			seen[nseen++] = t;
-		r->priv.xlate_left += (uint32_t)xlate_read(s, t, r, 1);
+		r->priv.xlate_left += (uint32_t)(slot != NONE ? join(s, t, r) :
+						 xlate_read(s, t, r, 1));
 	}
 	cmt_flush(s);   /* write-backs of dirty evictions */
 	return --r->priv.xlate_left != 0;
@@ -282,6 +317,24 @@ void cmt_xlate_done(ssd *s, struct ssd_req *r)
 	ND_ASSERT(r->priv.xlate_left > 0);
 	if (--r->priv.xlate_left == 0)
 		host_read_flash(s, r);
+}
+
+struct ssd_req *cmt_xlate_detach(ssd *s, struct fop *f)
+{
+	struct cmt *c = s->cmt;
+	if (c->inflight[f->xtp] == f)
+		c->inflight[f->xtp] = NULL;
+	return f->xwait;
+}
+
+void cmt_xlate_wake(ssd *s, struct ssd_req *chain)
+{
+	while (chain) {
+		struct ssd_req *next = chain->priv.wait_next;
+		chain->priv.xjoined = 0;
+		cmt_xlate_done(s, chain);
+		chain = next;
+	}
 }
 
 void cmt_placed(ssd *s, uint32_t lpn)

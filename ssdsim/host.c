@@ -216,6 +216,7 @@ int ssd_submit(ssd *s, struct ssd_req *r)
 	r->uncorrectable_cw = 0;
 	r->priv.pending = 0;
 	r->priv.units_left = 0;
+	r->priv.xjoined = 0;
 	r->priv.t_data_ns = now;
 	r->priv.ev.slot = 0;
 	r->off_bytes %= ssd_capacity_bytes(s);

@@ -122,6 +122,7 @@ struct ssd_req_priv {
 	uint64_t next_unit;
 	uint64_t t_data_ns;
 	uint32_t xlate_left;   /* translation reads the data reads wait for */
+	uint8_t xjoined;       /* waits on another request's translation read */
 };
 
 /* A request.  The caller owns the memory, fills the fields up to t_done_ns

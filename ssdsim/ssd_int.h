@@ -104,6 +104,7 @@ struct fop {
 	struct fop *next;
 	ssd *s;
 	uint8_t kind;
+	uint8_t xlate;        /* READ of a translation page (cmt.c) */
 	uint16_t npages;
 	uint32_t die;
 	uint32_t xfer_bytes;
@@ -116,7 +117,9 @@ struct fop {
 	uint8_t rounds;       /* READ: re-senses left (retry, soft senses) */
 	uint8_t soft;         /* READ: ends with soft decoding */
 	uint32_t resid_bits;  /* READ: raw errors of uncorrectable codewords */
-	struct ssd_req *xreq; /* READ of a translation page request xreq waits for */
+	struct ssd_req *xreq; /* translation READ: the request that issued it */
+	struct ssd_req *xwait;/* translation READ: requests that joined it */
+	uint32_t xtp;         /* translation READ: its translation page */
 	uint32_t uncorr_cw;
 	uint64_t t_array;     /* PROG/ERASE: start of the array phase */
 	uint64_t t_end;       /* PROG/ERASE: scheduled end */
@@ -370,6 +373,10 @@ uint64_t cmt_entries(const ssd *s);
 int cmt_read_lookup(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n);
 /* A translation read that request r waited for completed. */
 void cmt_xlate_done(ssd *s, struct ssd_req *r);
+/* Translation read f completes: no longer in flight; returns the requests
+ * that joined it (cmt_xlate_wake() them once the die is kicked). */
+struct ssd_req *cmt_xlate_detach(ssd *s, struct fop *f);
+void cmt_xlate_wake(ssd *s, struct ssd_req *chain);
 /* Data unit lpn (< n_lpn) was placed by a program (place()). */
 void cmt_placed(ssd *s, uint32_t lpn);
 /* GC moved logical unit lpn (data or translation). */

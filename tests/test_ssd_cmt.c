@@ -201,6 +201,47 @@ START_TEST(random_reads_over_100x_cmt)
 }
 END_TEST
 
+/* Requests submitted together, completions counted. */
+static struct ssd_req burst_req[9];
+static int burst_done;
+static void on_burst(ssd *s, struct ssd_req *r) { (void)s; (void)r; burst_done++; }
+
+START_TEST(one_translation_read_in_flight_per_page)
+{
+	/* 8 reads of units 0..7 (one translation page, on different dies) and
+	 * a ninth of unit 0, submitted at once on a cold CMT: 8 misses and a
+	 * hit on an entry still on its way in, one translation read; every
+	 * request waits for it, so none completes before a translation read
+	 * plus its own data read; then the same 9 again, all hits. */
+	const char *sets[] = { "ssd.blocks=16", "ssd.ftl.op=0.5", "ssd.precondition.fill=1",
+			       "ssd.ftl.mapping=cached", "ssd.ftl.cmt_bytes=4096", NULL };
+	load(sets);
+	struct drive d;
+	open_drive(&d);
+	for (int round = 0; round < 2; round++) {
+		burst_done = 0;
+		for (int i = 0; i < 9; i++) {
+			memset(&burst_req[i], 0, sizeof burst_req[i]);
+			burst_req[i].off_bytes = (uint64_t)(i % 8) * 4096;
+			burst_req[i].len_bytes = 4096;
+			burst_req[i].done = on_burst;
+			ck_assert_int_eq(ssd_submit(d.s, &burst_req[i]), 0);
+		}
+		evq_run(d.q, UINT64_MAX);
+		ck_assert_int_eq(burst_done, 9);
+		for (int i = 0; i < 9; i++)
+			ck_assert_uint_ge(burst_req[i].t_done_ns - burst_req[i].t_submit_ns,
+					  read_ns() + (round ? 0 : xlate_ns()));
+	}
+	struct ssd_stats st;
+	ssd_get_stats(d.s, &st);
+	ck_assert_uint_eq(st.cmt_misses, 8);
+	ck_assert_uint_eq(st.cmt_hits, 10);
+	ck_assert_uint_eq(st.xlate_read_pages, 1);
+	close_drive(&d);
+}
+END_TEST
+
 START_TEST(dirty_eviction_writes_back_once_per_page)
 {
 	/* 4 CMT entries.  Write-through writes of units 0..3 (one translation
@@ -295,6 +336,7 @@ int main(void)
 	tcase_add_test(tc, miss_then_hit_exact);
 	tcase_add_test(tc, footprint_in_cmt_converges_to_ideal);
 	tcase_add_test(tc, random_reads_over_100x_cmt);
+	tcase_add_test(tc, one_translation_read_in_flight_per_page);
 	tcase_add_test(tc, dirty_eviction_writes_back_once_per_page);
 	tcase_add_test(tc, translation_pages_collected_and_verified);
 	tcase_add_test(tc, cmt_larger_than_dram_exit_2);
