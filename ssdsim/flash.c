@@ -270,8 +270,14 @@ static void op_done(evq *q, struct evq_event *ev)
 			buf_release(s, f->ids[i]);
 		freed = 1;
 	}
+	/* a translation read: requests whose data reads wait for it (cmt.c) */
+	struct ssd_req *xr = f->xreq, *xw = f->xlate ? cmt_xlate_detach(s, f) : NULL;
 	fop_put(s, f);
 	die_kick(s, (uint32_t)(d - s->die));
+	if (xr)
+		cmt_xlate_done(s, xr);
+	if (xw)
+		cmt_xlate_wake(s, xw);
 	if (r) {
 		ND_ASSERT(r->priv.pending > 0);
 		if (--r->priv.pending == 0 && r->priv.units_left == 0)

@@ -91,7 +91,7 @@ static int log2_exact(uint32_t x)
 void ftl_init(ssd *s)
 {
 	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
-	lt_init(&s->l2p, s->n_lpn, s->n_units_phys > UINT32_MAX - 1);
+	lt_init(&s->l2p, s->n_lpn + s->n_tunits, s->n_units_phys > UINT32_MAX - 1);
 	lt_init(&s->p2l, s->n_units_phys, 0);
 	s->verify = s->p.verify;
 	if (s->verify) {
@@ -193,6 +193,8 @@ static void place(ssd *s, uint32_t lpn, uint64_t pua, uint32_t ver)
 	s->blk[page_block(s, pua_page(s, pua))].valid++;
 	if (s->verify)
 		lt_set(&s->ver_p, pua, ver);
+	if (s->cmt && lpn < s->n_lpn)
+		cmt_placed(s, lpn);
 }
 
 static uint32_t pick_victim(ssd *s, uint32_t plane)
@@ -358,6 +360,7 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 static void gc_plane(ssd *s, uint32_t plane)
 {
 	uint32_t die = plane_die(s, plane);
+	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
 	uint32_t guard = (uint32_t)s->p.blocks;
 	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard-- &&
 	       !s->failed) {
@@ -436,6 +439,8 @@ static void gc_plane(ssd *s, uint32_t plane)
 					uint64_t ver = lt_get(&s->ver_p, pua);
 					lt_set(&s->ver_p, dst, ver ? ver : 1);
 				}
+				if (__builtin_expect(cmt, 0))
+					cmt_gc_moved(s, lpn);
 				dst_fill++;
 				s->st.gc_units_moved++;
 				if (dst_fill == s->upp) {
@@ -511,6 +516,8 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	s->st.flash_prog_pages += pages;
 	s->st.prog_units_written += pages * s->upp;
 	s->placed = 1;
+	if (s->cmt)
+		cmt_flush(s);   /* translation pages left pending (safe point) */
 	if (!s->timed)
 		return NULL;
 	struct fop *f = flash_new_op(s, OP_PROG, die);
@@ -583,6 +590,7 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n)
 		return;
 	if (!s->placed && first_unit == 0 && n <= s->n_lpn && s->nbfree == s->bcap) {
 		fill_implicit(s, n);
+		cmt_functional_sync(s, 0, n);
 		return;
 	}
 	int was = s->timed;
@@ -606,6 +614,7 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n)
 	free(lp);
 	free(vr);
 	s->timed = was;
+	cmt_functional_sync(s, first_unit, n);
 }
 
 void ssd_write_functional_list(ssd *s, const uint64_t *units, size_t n)
@@ -628,6 +637,7 @@ void ssd_write_functional_list(ssd *s, const uint64_t *units, size_t n)
 	free(lp);
 	free(vr);
 	s->timed = was;
+	cmt_functional_sync(s, 0, 0);
 }
 
 void ftl_precondition(ssd *s)
@@ -697,6 +707,7 @@ void ftl_precondition(ssd *s)
 	s->timed = was;
 	free(lp);
 	free(vr);
+	cmt_functional_sync(s, 0, 0);
 }
 
 static uint32_t radix_of(const struct ssd_params *p, char c)

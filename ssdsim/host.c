@@ -117,6 +117,22 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 		flash_enqueue(s, ops[k], 1);
 }
 
+void host_read_flash(ssd *s, struct ssd_req *r)
+{
+	uint64_t ub = (uint64_t)s->p.map_unit_bytes;
+	uint64_t first = r->off_bytes / ub;
+	uint64_t n = (r->off_bytes + r->len_bytes - 1) / ub - first + 1;
+	/* Count ops before enqueueing any, so an op finishing at once cannot
+	 * complete the request early. */
+	r->priv.pending = 1;
+	dispatch_read(s, r, first, n);
+	/* Flash data passes through the DRAM buffer on its way out. */
+	if (r->path == SSD_PATH_HOST)
+		en_add_units(s->led, s->e_dram, (double)r->len_bytes);
+	if (--r->priv.pending == 0)
+		host_finish_stage(s, r);
+}
+
 static void dispatch(ssd *s, struct ssd_req *r)
 {
 	uint64_t ub = (uint64_t)s->p.map_unit_bytes;
@@ -125,15 +141,11 @@ static void dispatch(ssd *s, struct ssd_req *r)
 	uint64_t n = last - first + 1;
 	r->priv.t_data_ns = evq_now(s->q);
 	if (!r->is_write) {
-		/* Count ops before enqueueing any, so an op finishing at once
-		 * cannot complete the request early. */
-		r->priv.pending = 1;
-		dispatch_read(s, r, first, n);
-		/* Flash data passes through the DRAM buffer on its way out. */
-		if (r->path == SSD_PATH_HOST)
-			en_add_units(s->led, s->e_dram, (double)r->len_bytes);
-		if (--r->priv.pending == 0)
-			host_finish_stage(s, r);
+		/* With a cached mapping table, misses read their translation
+		 * pages first (cmt.c calls host_read_flash() after them). */
+		if (s->cmt && cmt_read_lookup(s, r, first, n))
+			return;
+		host_read_flash(s, r);
 		return;
 	}
 	r->priv.units_left = (uint32_t)n;
@@ -204,6 +216,7 @@ int ssd_submit(ssd *s, struct ssd_req *r)
 	r->uncorrectable_cw = 0;
 	r->priv.pending = 0;
 	r->priv.units_left = 0;
+	r->priv.xjoined = 0;
 	r->priv.t_data_ns = now;
 	r->priv.ev.slot = 0;
 	r->off_bytes %= ssd_capacity_bytes(s);

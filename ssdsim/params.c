@@ -18,6 +18,7 @@ static const char *const iface_names[] = { "pcie", "sata", NULL };
 static const char *const gc_names[] = { "greedy", "cost_benefit", NULL };
 static const char *const sched_names[] = { "read_first", "fifo", NULL };
 static const char *const alloc_names[] = { "static", "dynamic", NULL };
+static const char *const mapping_names[] = { "ideal", "cached", NULL };
 
 static const struct cfg_key ssd_keys[] = {
 	CFG_KEY_INT("channels", channels, "channels", 8, 1, 256,
@@ -70,6 +71,8 @@ static const struct cfg_key ssd_keys[] = {
 	  "SSD DRAM access energy (energy.md: DDR4 streaming ~15 pJ/bit, DRAMPower-derived)"),
 	CFG_KEY_DBL("dram.static_w", dram_static_w, "W", 0.05, 0, 100,
 	  "SSD DRAM background power (assumption: one DDR3 device in self-refresh/idle, ~50 mW)"),
+	CFG_KEY_DBL("dram.capacity_mib", dram_capacity_mib, "MiB", 512, 1, 1048576,
+	  "SSD DRAM size; the write buffer plus the CMT must fit (checked with ftl.mapping=cached; Samsung 970 EVO 500 GB datasheet: 512 MB LPDDR4)"),
 	CFG_KEY_ENUM("link.iface", iface, SSD_IF_PCIE, iface_names,
 	  "host interface"),
 	CFG_KEY_INT("link.pcie_gen", pcie_gen, "gen", 3, 1, 6,
@@ -94,6 +97,14 @@ static const struct cfg_key ssd_keys[] = {
 	  "allocation order, fastest-varying first: a permutation of C(hannel) W(ay) D(ie) P(lane)"),
 	CFG_KEY_ENUM("ftl.alloc_policy", alloc_policy, SSD_ALLOC_STATIC, alloc_names,
 	  "program target: next in alloc_order (static, as MQSim's CWDP) or the least-loaded die (dynamic)"),
+	CFG_KEY_ENUM("ftl.mapping", mapping, SSD_MAP_IDEAL, mapping_names,
+	  "page map: whole table in DRAM at no cost (ideal), or DFTL's cached mapping table with translation pages in flash (cached; Gupta et al. ASPLOS'09, MQSim's CMT)"),
+	CFG_KEY_U64("ftl.cmt_bytes", cmt_bytes, "bytes", 2097152, 1, 1e12,
+	  "cached mapping table size in SSD DRAM, ftl.mapping=cached (MQSim ssdconfig.xml CMT_Capacity: 2 MiB)"),
+	CFG_KEY_INT("ftl.cmt_entry_bytes", cmt_entry_bytes, "bytes", 8, 4, 64,
+	  "DRAM per cached mapping entry (DFTL: 4-byte logical + 4-byte physical page number)"),
+	CFG_KEY_INT("ftl.tpage_entry_bytes", tpage_entry_bytes, "bytes", 4, 2, 64,
+	  "bytes per entry in a translation page; page_bytes / this entries per page (DFTL: 4-byte physical page number)"),
 	CFG_KEY_DBL("precondition.fill", pre_fill, "fraction", 0, 0, 1,
 	  "fraction of the logical space written sequentially before the run (functional, no events)"),
 	CFG_KEY_DBL("precondition.overwrite", pre_overwrite, "x capacity", 0, 0, 100,
@@ -177,6 +188,25 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.op: %g leaves %.1f spare blocks per plane; GC needs at least %d "
 			       "(threshold + 2 open blocks)", p->op, spare, p->gc_threshold_blocks + 2);
+	if (p->mapping == SSD_MAP_CACHED) {
+		double dram = p->dram_capacity_mib * 1048576.0, buf = p->buffer_mib * 1048576.0;
+		if ((double)p->cmt_bytes + buf > dram)
+			return nd_errf(err, -EINVAL,
+				       "ssd.ftl.cmt_bytes: %llu bytes of CMT plus the %g MiB write buffer "
+				       "(ssd.dram.buffer_mib) do not fit in the %g MiB SSD DRAM "
+				       "(ssd.dram.capacity_mib); shrink either or raise the DRAM",
+				       (unsigned long long)p->cmt_bytes, p->buffer_mib,
+				       p->dram_capacity_mib);
+		if (p->cmt_bytes < (uint64_t)p->cmt_entry_bytes)
+			return nd_errf(err, -EINVAL,
+				       "ssd.ftl.cmt_bytes: %llu bytes hold no %d-byte entry "
+				       "(ssd.ftl.cmt_entry_bytes)", (unsigned long long)p->cmt_bytes,
+				       p->cmt_entry_bytes);
+		if (p->page_bytes % p->tpage_entry_bytes)
+			return nd_errf(err, -EINVAL,
+				       "ssd.ftl.tpage_entry_bytes: %d does not divide ssd.page_bytes (%d)",
+				       p->tpage_entry_bytes, p->page_bytes);
+	}
 	int rc = ssd_power_check(p, err);
 	return rc ? rc : ssd_nand_check(p, err);
 }

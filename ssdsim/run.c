@@ -401,6 +401,17 @@ struct cJSON *ssd_run_metrics(const struct ssd_run_result *r)
 	rep_add_u64(f, "unmapped_reads", r->st.unmapped_reads);
 	if (r->pre_trace_units)
 		rep_add_u64(f, "precondition_trace_units", r->pre_trace_units);
+	if (r->st.mapping == SSD_MAP_CACHED) {
+		/* Only with ftl.mapping=cached (reports of the ideal map as before). */
+		cJSON *c = cJSON_AddObjectToObject(m, "cmt");
+		uint64_t look = r->st.cmt_hits + r->st.cmt_misses;
+		rep_add_u64(c, "entries", r->st.cmt_entries);
+		rep_add_u64(c, "hits", r->st.cmt_hits);
+		rep_add_u64(c, "misses", r->st.cmt_misses);
+		rep_add_dbl(c, "hit_rate", look ? (double)r->st.cmt_hits / (double)look : 0.0);
+		rep_add_u64(c, "translation_read_pages", r->st.xlate_read_pages);
+		rep_add_u64(c, "translation_program_pages", r->st.xlate_prog_pages);
+	}
 	cJSON *b = cJSON_AddObjectToObject(m, "bytes_moved");
 	rep_add_u64(b, "host_to_ssd", r->st.link_bytes_h2d);
 	rep_add_u64(b, "ssd_to_host", r->st.link_bytes_d2h);
@@ -482,6 +493,16 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 	if (r->pre_trace_units)
 		fprintf(out, "  trace preconditioning wrote %llu map units read before written\n",
 			(unsigned long long)r->pre_trace_units);
+	if (r->st.mapping == SSD_MAP_CACHED) {
+		uint64_t look = r->st.cmt_hits + r->st.cmt_misses;
+		fprintf(out, "  cached mapping table: %llu entries, hit rate %.2f %% (%llu hits, %llu "
+			"misses); translation pages read %llu, programmed %llu\n",
+			(unsigned long long)r->st.cmt_entries,
+			look ? 100.0 * (double)r->st.cmt_hits / (double)look : 0.0,
+			(unsigned long long)r->st.cmt_hits, (unsigned long long)r->st.cmt_misses,
+			(unsigned long long)r->st.xlate_read_pages,
+			(unsigned long long)r->st.xlate_prog_pages);
+	}
 	if (r->st.map_entry_bits != 32)
 		fprintf(out, "  %llu physical map units need %u-bit mapping entries\n",
 			(unsigned long long)r->st.phys_units, r->st.map_entry_bits);

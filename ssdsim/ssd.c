@@ -57,6 +57,22 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 		free(s);
 		return nd_errf(err, -EINVAL, "ssd: %u map units per program; at most 1024", n);
 	}
+	if (p->mapping == SSD_MAP_CACHED) {
+		/* Translation pages: one flash page (upp units) per
+		 * page_bytes / tpage_entry_bytes entries, out of the spare space. */
+		uint64_t per_tp = (uint64_t)(p->page_bytes / p->tpage_entry_bytes);
+		s->n_tunits = (s->n_lpn + per_tp - 1) / per_tp * s->upp;
+		if (s->n_lpn + s->n_tunits > UINT32_MAX - 2 ||
+		    s->n_lpn + s->n_tunits + reserve > s->n_units_phys) {
+			uint64_t t = s->n_tunits;
+			free(s->own_led);
+			free(s);
+			return nd_errf(err, -EINVAL,
+				       "ssd.ftl.op: no room for the %llu map units of translation pages "
+				       "(ssd.ftl.mapping=cached); raise ssd.ftl.op",
+				       (unsigned long long)t);
+		}
+	}
 	s->ch_bps = ssd_channel_bytes_per_s(p);
 	s->link_bps = ssd_link_bytes_per_s(p);
 	s->dram_bps = p->dram_mb_s * 1e6;
@@ -69,6 +85,8 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	s->ch = xcalloc((size_t)p->channels, sizeof *s->ch);
 	s->core_free = xcalloc((size_t)p->ctrl_cores, sizeof *s->core_free);
 	ftl_init(s);
+	if (p->mapping == SSD_MAP_CACHED)
+		cmt_init(s);
 
 	s->bcap = (uint32_t)(p->buffer_mib * 1048576.0 / p->map_unit_bytes);
 	s->bs = xcalloc(s->bcap, sizeof *s->bs);
@@ -121,6 +139,7 @@ void ssd_destroy(ssd *s)
 		free(s->chunks[i]);
 	free(s->chunks);
 	free(s->fop_stack);
+	cmt_fini(s);
 	ftl_fini(s);
 	free(s->die);
 	free(s->ch);
@@ -162,6 +181,8 @@ void ssd_get_stats(const ssd *s, struct ssd_stats *st)
 	*st = s->st;
 	st->map_entry_bits = s->l2p.wide ? 64 : 32;
 	st->phys_units = s->n_units_phys;
+	st->mapping = s->p.mapping;
+	st->cmt_entries = cmt_entries(s);
 	st->erase_min = s->erase_min;
 	st->erase_max = s->erase_max;
 	st->erase_mean = (double)((long double)s->erase_sum / s->n_blocks);

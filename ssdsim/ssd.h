@@ -38,6 +38,7 @@ enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
 enum ssd_gc_policy { SSD_GC_GREEDY, SSD_GC_COST_BENEFIT };
 enum ssd_sched { SSD_SCHED_READ_FIRST, SSD_SCHED_FIFO };
 enum ssd_alloc { SSD_ALLOC_STATIC, SSD_ALLOC_DYNAMIC };
+enum ssd_mapping { SSD_MAP_IDEAL, SSD_MAP_CACHED };
 
 struct ssd_params {
 	/* geometry */
@@ -61,6 +62,7 @@ struct ssd_params {
 	uint64_t dram_lat_ns;
 	double dram_pj_bit;
 	double dram_static_w;
+	double dram_capacity_mib; /* holds buffer + CMT (checked with mapping=cached) */
 	/* host link */
 	int iface;
 	int pcie_gen, pcie_lanes;
@@ -74,6 +76,10 @@ struct ssd_params {
 	int gc_threshold_blocks;
 	char alloc_order[CFG_STR_MAX];
 	int alloc_policy;
+	/* cached mapping table (DFTL; cmt.c) */
+	int mapping;              /* enum ssd_mapping */
+	uint64_t cmt_bytes;
+	int cmt_entry_bytes, tpage_entry_bytes;
 	/* preconditioning (functional, no events) */
 	double pre_fill;
 	double pre_overwrite;
@@ -115,6 +121,8 @@ struct ssd_req_priv {
 	uint32_t units_left;   /* write units not yet admitted to the buffer */
 	uint64_t next_unit;
 	uint64_t t_data_ns;
+	uint32_t xlate_left;   /* translation reads the data reads wait for */
+	uint8_t xjoined;       /* waits on another request's translation read */
 };
 
 /* A request.  The caller owns the memory, fills the fields up to t_done_ns
@@ -210,6 +218,13 @@ struct ssd_stats {
 	uint32_t map_entry_bits;   /* 32, or 64 when physical units pass 2^32 - 2 */
 	uint64_t phys_units;       /* physical map units of the geometry */
 	struct ssd_nand_report nand;   /* nand.h features (zeros when off) */
+	/* ftl.mapping=cached (zeros with ideal): CMT look-ups of host and
+	 * in-storage reads and of placed writes (GC moves not counted), and
+	 * translation-page flash traffic (reads before data reads, for
+	 * write misses and before write-backs; programs of write-backs) */
+	int mapping;
+	uint64_t cmt_entries, cmt_hits, cmt_misses;
+	uint64_t xlate_read_pages, xlate_prog_pages;
 };
 void ssd_get_stats(const ssd *s, struct ssd_stats *st);
 

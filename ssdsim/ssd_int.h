@@ -104,6 +104,7 @@ struct fop {
 	struct fop *next;
 	ssd *s;
 	uint8_t kind;
+	uint8_t xlate;        /* READ of a translation page (cmt.c) */
 	uint16_t npages;
 	uint32_t die;
 	uint32_t xfer_bytes;
@@ -116,6 +117,9 @@ struct fop {
 	uint8_t rounds;       /* READ: re-senses left (retry, soft senses) */
 	uint8_t soft;         /* READ: ends with soft decoding */
 	uint32_t resid_bits;  /* READ: raw errors of uncorrectable codewords */
+	struct ssd_req *xreq; /* translation READ: the request that issued it */
+	struct ssd_req *xwait;/* translation READ: requests that joined it */
+	uint32_t xtp;         /* translation READ: its translation page */
 	uint32_t uncorr_cw;
 	uint64_t t_array;     /* PROG/ERASE: start of the array phase */
 	uint64_t t_end;       /* PROG/ERASE: scheduled end */
@@ -249,6 +253,13 @@ struct ssd {
 
 	struct ssd_power *pw;       /* power model, NULL when off (power.c) */
 
+	/* ftl.mapping=cached (cmt.c), NULL with ideal.  Translation page t
+	 * is held by logical units n_lpn + t * upp .. + upp - 1 (one flash
+	 * page), mapped, placed and garbage-collected like data; n_tunits of
+	 * them (0 with ideal). */
+	struct cmt *cmt;
+	uint64_t n_tunits;
+
 	/* nand.c: bit-error stream and per-block reads since erase (ECC on) */
 	struct rng err_rng;
 	uint32_t *rd_cnt, *rd_epoch;
@@ -350,6 +361,33 @@ static inline uint32_t ftl_ver_next(ssd *s, uint32_t lpn)
 	return (uint32_t)v + (lpn < s->fill_n);
 }
 
+/* ---- cmt.c: cached mapping table (DFTL).  The l2p table stays the
+ * functional truth; the CMT decides what a look-up costs. */
+void cmt_init(ssd *s);
+void cmt_fini(ssd *s);
+/* Entries the CMT holds (0: no CMT). */
+uint64_t cmt_entries(const ssd *s);
+/* Host/internal read r of units [first, first + n): looks each unit up;
+ * returns 1 if r waits for translation reads (cmt_xlate_done() then calls
+ * host_read_flash()), 0 if it may read its data now. */
+int cmt_read_lookup(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n);
+/* A translation read that request r waited for completed. */
+void cmt_xlate_done(ssd *s, struct ssd_req *r);
+/* Translation read f completes: no longer in flight; returns the requests
+ * that joined it (cmt_xlate_wake() them once the die is kicked). */
+struct ssd_req *cmt_xlate_detach(ssd *s, struct fop *f);
+void cmt_xlate_wake(ssd *s, struct ssd_req *chain);
+/* Data unit lpn (< n_lpn) was placed by a program (place()). */
+void cmt_placed(ssd *s, uint32_t lpn);
+/* GC moved logical unit lpn (data or translation). */
+__attribute__((cold)) void cmt_gc_moved(ssd *s, uint32_t lpn);
+/* Safe point (end of ftl_program): rewrites the translation pages that
+ * write-backs and GC left pending (timed only). */
+void cmt_flush(ssd *s);
+/* Functional writes of [first, first + n) (n_lpn: all) ended: writes every
+ * translation page they changed, untimed. */
+void cmt_functional_sync(ssd *s, uint64_t first, uint64_t n);
+
 /* ---- ftl.c */
 /* Places up to prog_units units (lpns[i], versions vers[i]) in one program
  * on the next target; returns its flash operation (NULL untimed). */
@@ -403,5 +441,7 @@ void buf_admit_waiters(ssd *s);
 uint64_t host_dram_reserve(ssd *s, uint64_t bytes);
 /* All flash and buffer work of r is done: on to the link, or complete. */
 void host_finish_stage(ssd *s, struct ssd_req *r);
+/* Reads r's data from the buffer and flash (after its translation). */
+void host_read_flash(ssd *s, struct ssd_req *r);
 
 #endif

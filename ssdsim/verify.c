@@ -50,7 +50,7 @@ int ssd_verify(ssd *s, struct nd_err *err)
 		if (l == NONE)
 			continue;
 		valid_total++;
-		if (l >= s->n_lpn || ftl_l2p(s, l) != u) {
+		if (l >= s->n_lpn + s->n_tunits || ftl_l2p(s, l) != u) {
 			if (!orphan++ && !first[0])
 				snprintf(first, sizeof first, "physical unit %llu is valid but orphaned",
 					 (unsigned long long)u);
