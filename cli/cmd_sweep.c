@@ -752,6 +752,8 @@ static void list_points(struct sw *s, const long *todo, long ntodo)
 	printf("# %zu done, %ld pending\n", s->done_before, ntodo);
 }
 
+static int run_loaded(struct sw *s);
+
 static int sweep_main(struct sw *s, int argc, char **argv)
 {
 	for (int i = 1; i < argc;) {
@@ -835,7 +837,13 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 		say(&s->err);
 	if ((rc = mp_max(rc ? nd_err_exit_code(&s->err) : 0)))
 		return rc;
+	return run_loaded(s);
+}
 
+/* Runs the loaded grid s->g into s->out (every rank). */
+static int run_loaded(struct sw *s)
+{
+	int rc;
 	long *todo = NULL, ntodo = 0;
 	if (mp_rank == 0 && (rc = prepare_dir(s, &todo, &ntodo)))
 		rc = cli_error(&s->err);
@@ -885,6 +893,46 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 		return 1;
 	}
 	return 0;
+}
+
+void sweep_mpi_init(void)
+{
+	mp_init();
+}
+
+void sweep_mpi_fini(void)
+{
+	mp_fini();
+}
+
+int sweep_mpi_rank(void)
+{
+	return mp_rank;
+}
+
+int sweep_mpi_max(int v)
+{
+	return mp_max(v);
+}
+
+int sweep_engine(struct sweep_grid *g, const struct sweep_opts *o)
+{
+	struct sw *s = xcalloc(1, sizeof *s);
+	s->res_fd = -1;
+	s->lock_fd = -1;
+	s->g = *g;   /* borrowed for the run, handed back below */
+	s->c.quiet = o->quiet;
+	s->c.config_path = o->config_path;
+	s->jobs = o->jobs;
+	snprintf(s->out, sizeof s->out, "%s", o->out);
+	int rc = run_loaded(s);
+	if (s->res_fd >= 0)
+		close(s->res_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	*g = s->g;
+	free(s);
+	return mp_max(rc);
 }
 
 int cmd_sweep(int argc, char **argv)
