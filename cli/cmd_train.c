@@ -774,7 +774,7 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c, int jobs)
 			sdir);
 	double wall0 = nd_wall_s();
 	struct sweep_opts so = { .out = sdir, .config_path = c->config_path, .jobs = jobs,
-				 .quiet = 1 };
+				 .quiet = c->quiet };
 	if ((code = sweep_engine(&g, &so)) || rank != 0)
 		goto out;
 
