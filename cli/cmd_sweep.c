@@ -229,6 +229,7 @@ struct sw {
 	struct sweep_grid g;
 	int res_fd;                 /* rank 0: DIR/results.jsonl, O_APPEND, flock'ed */
 	int lock_fd;                /* rank 0: DIR.lock (rep_out_lock), -1 if not held */
+	int extra_fd;               /* the calling command's lock, closed in workers, or -1 */
 	char res_path[4200];
 	off_t res_len;              /* bytes of complete lines in results.jsonl */
 	size_t total, done_before, finished, failed;
@@ -402,6 +403,8 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 		close(s->res_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->extra_fd >= 0)
+		close(s->extra_fd);
 	char dir[4200], path[4300];
 	point_dir(s, i, dir, sizeof dir);
 	struct nd_err e = { 0 };
@@ -924,6 +927,7 @@ int sweep_engine(struct sweep_grid *g, const struct sweep_opts *o)
 	s->c.quiet = o->quiet;
 	s->c.config_path = o->config_path;
 	s->jobs = o->jobs;
+	s->extra_fd = o->child_close_fd;
 	snprintf(s->out, sizeof s->out, "%s", o->out);
 	int rc = run_loaded(s);
 	if (s->res_fd >= 0)
@@ -941,6 +945,7 @@ int cmd_sweep(int argc, char **argv)
 	struct sw *s = xcalloc(1, sizeof *s);
 	s->res_fd = -1;
 	s->lock_fd = -1;
+	s->extra_fd = -1;
 	int rc = sweep_main(s, argc, argv);
 	if (s->res_fd >= 0)
 		close(s->res_fd);

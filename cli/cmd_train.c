@@ -774,7 +774,7 @@ static int cmd_grid(const char *grid_path, const struct cli_common *c, int jobs)
 			sdir);
 	double wall0 = nd_wall_s();
 	struct sweep_opts so = { .out = sdir, .config_path = c->config_path, .jobs = jobs,
-				 .quiet = c->quiet };
+				 .quiet = c->quiet, .child_close_fd = od.lock_fd };
 	if ((code = sweep_engine(&g, &so)) || rank != 0)
 		goto out;
 

@@ -606,7 +606,7 @@ static int do_noise_sweep(struct xctx *x, int jobs)
 		fprintf(stderr, "ndpsim xbar noise-sweep: %zu points, run by the sweep engine in %s/\n",
 			g.npoints, sdir);
 	struct sweep_opts so = { .out = sdir, .config_path = x->c.config_path, .jobs = jobs,
-				 .quiet = x->c.quiet };
+				 .quiet = x->c.quiet, .child_close_fd = x->od.lock_fd };
 	if ((code = sweep_engine(&g, &so)) || rank != 0)
 		goto out;
 

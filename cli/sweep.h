@@ -124,6 +124,8 @@ struct sweep_opts {
 	const char *config_path;    /* base config of every point, or NULL */
 	int jobs;                   /* points at once (0: online CPUs) */
 	int quiet;
+	int child_close_fd;         /* closed in every point worker (the caller's lock on
+				       its --out, which a dying worker must not hold), or -1 */
 };
 int sweep_engine(struct sweep_grid *g, const struct sweep_opts *o);
 /* MPI for commands that run a sweep (no-ops in a build without MPI). */

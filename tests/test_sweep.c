@@ -785,6 +785,122 @@ START_TEST(train_grid_kill_and_resume)
 }
 END_TEST
 
+/* Starts ndpsim argv in its own process group, SIGKILLs the group once res
+ * has a complete line, reaps it. */
+static void kill_after_first_line(char *const argv[], const char *res)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(bin(), argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	char **l = NULL;
+	int n = 0;
+	for (int t = 0; t < 6000; t++) {   /* up to 60 s */
+		n = lines_of(res, &l);
+		free_lines(l, n);
+		if (n >= 1)
+			break;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+}
+
+#define NS_SMALL "--set bnn.hidden=64,64 --set bnn.epochs=1 --set bnn.train_n=5000 " \
+	"--set xbar.mc.test_n=1000 --set xbar.mc.chips=2 --set threads=1 --sigmas 0,0.2 --encodings u1,b4"
+
+/* xbar noise-sweep killed part-way and run again: the results.jsonl,
+ * sweep.csv and report.json of an uninterrupted run, and the network is
+ * not trained again. */
+START_TEST(noise_sweep_kill_and_resume)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	char out[16384], pa[700], pb[700];
+	const char *da = tdir("ns-full"), *db = tdir("ns-kill");
+	int rc = tu_ndpsim(out, sizeof out, "xbar noise-sweep " NS_SMALL " -j 1 --out %s --quiet", da);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	char **l;
+	int n = lines_of(pa, &l);
+	free_lines(l, n);
+	ck_assert_int_eq(n, 4);
+
+	char *argv[40];
+	int k = 0;
+	char *words = strdup("xbar noise-sweep " NS_SMALL " -j 1 --out");
+	argv[k++] = (char *)bin();
+	for (char *w = strtok(words, " "); w; w = strtok(NULL, " "))
+		argv[k++] = w;
+	argv[k++] = (char *)db;
+	argv[k] = NULL;
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	kill_after_first_line(argv, pb);
+	free(words);
+	n = lines_of(pb, &l);
+	free_lines(l, n);
+	ck_assert_msg(n >= 1 && n < 4, "%d points before the kill", n);
+	snprintf(pb, sizeof pb, "%s/sweep.csv", db);
+	ck_assert_msg(access(pb, F_OK) != 0, "a killed sweep left a sweep.csv");
+
+	rc = tu_ndpsim(out, sizeof out, "xbar noise-sweep " NS_SMALL " -j 1 --out %s", db);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_msg(strstr(out, "the network of") && !strstr(out, "training BNN"),
+		      "the network was trained again: %s", out);
+	char expect[64];
+	snprintf(expect, sizeof expect, "%d already in", n);
+	ck_assert_msg(strstr(out, expect), "wanted \"%s\" in: %s", expect, out);
+	/* the same lines but for the path of the network each point names */
+	char **la, **lb;
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	int na = lines_of(pa, &la), nb = lines_of(pb, &lb);
+	ck_assert_int_eq(na, 4);
+	ck_assert_int_eq(nb, 4);
+	for (int i = 0; i < na; i++) {
+		char *at = strstr(la[i], da);
+		ck_assert_ptr_nonnull(at);
+		size_t pre = (size_t)(at - la[i]), dl = strlen(da);
+		char *fixed = malloc(strlen(la[i]) + strlen(db) + 1);
+		sprintf(fixed, "%.*s%s%s", (int)pre, la[i], db, at + dl);
+		free(la[i]);
+		la[i] = fixed;
+	}
+	qsort(la, (size_t)na, sizeof *la, cmp_str);
+	qsort(lb, (size_t)nb, sizeof *lb, cmp_str);
+	for (int i = 0; i < na; i++)
+		ck_assert_msg(!strcmp(la[i], lb[i]), "results.jsonl line differs after the resume:\n%.300s\n%.300s",
+			      la[i], lb[i]);
+	free_lines(la, na);
+	free_lines(lb, nb);
+	static const char *const files[] = { "report.json", "sweep.csv", "sweep-plot.dat" };
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		snprintf(pa, sizeof pa, "%s/%s", da, files[f]);
+		snprintf(pb, sizeof pb, "%s/%s", db, files[f]);
+		ck_assert_msg(same_file(pa, pb), "%s differs after the resume", files[f]);
+	}
+	/* the sweep's rows are the points' own metrics: row 2 (sigma 0, b4) */
+	snprintf(pa, sizeof pa, "%s/sweep.csv", db);
+	n = lines_of(pa, &l);
+	ck_assert_int_eq(n, 5);
+	ck_assert_msg(!strncmp(l[2], "read,0,b4,4 4 4,", 16), "%s", l[2]);
+	free_lines(l, n);
+}
+END_TEST
+
 /* A PNG is whole when it ends in its IEND chunk. */
 static int png_whole(const char *path)
 {
@@ -846,6 +962,7 @@ int main(void)
 	tcase_set_timeout(tt, 240);
 	tcase_add_test(tt, train_grid_kill_and_resume);
 	tcase_add_test(tt, train_grid_tiny_figures);
+	tcase_add_test(tt, noise_sweep_kill_and_resume);
 	suite_add_tcase(s, tt);
 	return tu_run_suite(s);
 }
