@@ -846,7 +846,7 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 /* Runs the loaded grid s->g into s->out (every rank). */
 static int run_loaded(struct sw *s)
 {
-	int rc;
+	int rc = 0;
 	long *todo = NULL, ntodo = 0;
 	if (mp_rank == 0 && (rc = prepare_dir(s, &todo, &ntodo)))
 		rc = cli_error(&s->err);

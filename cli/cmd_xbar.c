@@ -583,9 +583,11 @@ static int do_noise_sweep(struct xctx *x, int jobs)
 		for (int e = 0; e < per; e++) {
 			cJSON *ent = cJSON_CreateObject();
 			cJSON_AddItemToArray(plist, ent);
-			cJSON_AddBoolToObject(ent, on_key[pk], 1);
+			/* sigma first, then the encoding: the engine's plot hint is
+			 * --x sigma --series encoding.kind */
 			cJSON_AddNumberToObject(ent, sg_key[pk], sig[s]);
 			if (e == ne) {
+				cJSON_AddBoolToObject(ent, on_key[pk], 1);
 				cJSON *a = cJSON_AddArrayToObject(ent, "args");
 				cJSON_AddItemToArray(a, cJSON_CreateString("--gbo"));
 				continue;
@@ -596,6 +598,7 @@ static int do_noise_sweep(struct xctx *x, int jobs)
 			cJSON_AddNumberToObject(ent, "xbar.encoding.pulses",
 						native ? 0 : strtol(toks[e] + 1, NULL, 10));
 			cJSON_AddStringToObject(ent, "xbar.encoding.pulses_per_layer", "");
+			cJSON_AddBoolToObject(ent, on_key[pk], 1);
 		}
 	if ((rc = sweep_grid_load_json(gdoc, "xbar noise-sweep", x->c.config_path, fixed, nfixed, &g,
 				       &x->err))) {
