@@ -901,6 +901,38 @@ START_TEST(noise_sweep_kill_and_resume)
 }
 END_TEST
 
+/* train --grid on two MPI ranks: the results.jsonl (in any order) and the
+ * report of the local run. */
+START_TEST(train_grid_mpi_matches_local)
+{
+	const char *mb = mpi_bin();
+	if (!mb || system("command -v mpirun >/dev/null 2>&1")) {
+		tu_skip_need("mpi", "train_grid_mpi_matches_local: no ndpsim built with MPI (make MPI=1) or no mpirun");
+		return;
+	}
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	char out[16384], cmd[2400], pa[700], pb[700];
+	const char *g = tiny_train_grid("tg-mpi.json", "0.5");
+	const char *da = tdir("tg-local"), *db = tdir("tg-mpi");
+	int rc = tu_ndpsim(out, sizeof out, "train --grid %s --out %s -j 1 --set threads=1 --quiet", g, da);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(cmd, sizeof cmd,
+		 "mpirun --oversubscribe --allow-run-as-root -n 2 %s train --grid %s --out %s -j 1 "
+		 "--set threads=1 --quiet 2>&1", mb, g, db);
+	rc = tu_sh(out, sizeof out, cmd);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	ck_assert_msg(sorted_equal(pa, pb), "MPI results.jsonl differs from the local one");
+	snprintf(pa, sizeof pa, "%s/report.json", da);
+	snprintf(pb, sizeof pb, "%s/report.json", db);
+	ck_assert_msg(same_file(pa, pb), "MPI report.json differs from the local one");
+}
+END_TEST
+
 /* A PNG is whole when it ends in its IEND chunk. */
 static int png_whole(const char *path)
 {
@@ -963,6 +995,7 @@ int main(void)
 	tcase_add_test(tt, train_grid_kill_and_resume);
 	tcase_add_test(tt, train_grid_tiny_figures);
 	tcase_add_test(tt, noise_sweep_kill_and_resume);
+	tcase_add_test(tt, train_grid_mpi_matches_local);
 	suite_add_tcase(s, tt);
 	return tu_run_suite(s);
 }
