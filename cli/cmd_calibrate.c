@@ -47,7 +47,9 @@ static const char help[] =
 	"           says \"power not measured\" and has no power keys: the preset it is\n"
 	"           applied over keeps its figures.\n"
 	"Every figure is the median of --reps repetitions.  The raw numbers go to FILE\n"
-	"with .json replaced by .measurements.json.\n"
+	"with .json replaced by .measurements.json.  The two are one set, replaced as a\n"
+	"whole: they live in DIR/.NAME.set/ (NAME: FILE's name) and FILE and\n"
+	"FILE.measurements.json are symbolic links into it.\n"
 	"\n"
 	"  --out FILE       host profile (results/host-profile.json)\n"
 	"  --kernels LIST   kernels to measure, a list of lr, mlp, bnn (lr,mlp,bnn)\n"
@@ -125,6 +127,56 @@ static int write_json(const char *path, const cJSON *j, struct nd_err *err)
 	free(buf);
 	cJSON_free(text);
 	return rc;
+}
+
+/*
+ * The profile and its measurements are one set, replaced as a whole: both
+ * files live in the directory "<dir>/.<profile name>.set/", written into a
+ * staging directory beside it and swapped in by one rename (core/outdir.h);
+ * FILE and FILE.measurements.json are symbolic links into that directory,
+ * made once.  A failed or killed calibration leaves the previous pair, and a
+ * reader never finds a new profile beside old measurements.
+ */
+struct calib_set {
+	char dir[8400];      /* "<dir>/.<name>.set" */
+	char ptarget[8400];  /* ".<name>.set/<name>", relative to the link */
+	char mtarget[8400];
+	char pname[4096], mname[4096];
+};
+
+static void set_names(const char *out, const char *mpath, struct calib_set *cs)
+{
+	const char *pb = strrchr(out, '/'), *mb = strrchr(mpath, '/');
+	pb = pb ? pb + 1 : out;
+	mb = mb ? mb + 1 : mpath;
+	snprintf(cs->pname, sizeof cs->pname, "%s", pb);
+	snprintf(cs->mname, sizeof cs->mname, "%s", mb);
+	snprintf(cs->dir, sizeof cs->dir, "%.*s.%s.set", (int)(pb - out), out, cs->pname);
+	snprintf(cs->ptarget, sizeof cs->ptarget, ".%s.set/%s", cs->pname, cs->pname);
+	snprintf(cs->mtarget, sizeof cs->mtarget, ".%s.set/%s", cs->pname, cs->mname);
+}
+
+/* path becomes a symbolic link to target (atomically: a new link renamed
+ * over it); nothing is done when it already is one. */
+static int link_into(const char *path, const char *target, struct nd_err *err)
+{
+	char cur[4096], tmp[4200];
+	ssize_t l = readlink(path, cur, sizeof cur - 1);
+	if (l >= 0) {
+		cur[l] = '\0';
+		if (!strcmp(cur, target))
+			return 0;
+	}
+	snprintf(tmp, sizeof tmp, "%s.link.%ld", path, (long)getpid());
+	unlink(tmp);
+	if (symlink(target, tmp))
+		return nd_errf(err, -errno, "%s: symlink: %s", tmp, strerror(errno));
+	if (rename(tmp, path)) {
+		int e = errno;
+		unlink(tmp);
+		return nd_errf(err, -e, "%s: rename: %s", path, strerror(e));
+	}
+	return 0;
 }
 
 static void print_io(const struct hif_calib_opts *o, const struct hif_calib *c)
@@ -308,6 +360,7 @@ int cmd_calibrate(int argc, char **argv)
 	const char *out = "results/host-profile.json";
 	int do_io = 0, validate = 0, only = 0, reps = 5, rc = 0, have_data = 0, lock_fd = -1;
 	cJSON *prof = NULL, *meas = NULL;
+	struct rep_outdir od = { .lock_fd = -1 };
 
 	hif_calib_opts_init(&o);
 	for (int i = 1; i < argc;) {
@@ -480,12 +533,22 @@ int cmd_calibrate(int argc, char **argv)
 		print_power(c);
 	}
 	if (!only) {
-		/* both files written (each atomically) before anything says so;
-		 * the measurements first, so a profile on disk always has its
-		 * measurements beside it */
+		/* both files staged and swapped in as one set before anything
+		 * says so (struct calib_set) */
 		prof = hif_calib_profile_json(c);
 		meas = hif_calib_measurements_json(c, v);
-		if ((rc = write_json(mpath, meas, &err)) || (rc = write_json(out, prof, &err))) {
+		struct calib_set cs;
+		char sp_[8400], sm_[8400];
+		set_names(out, mpath, &cs);
+		if ((rc = rep_outdir_begin(&od, cs.dir, &err))) {
+			rc = fail(&err);
+			goto out;
+		}
+		snprintf(sp_, sizeof sp_, "%s/%s", od.stage, cs.pname);
+		snprintf(sm_, sizeof sm_, "%s/%s", od.stage, cs.mname);
+		if ((rc = write_json(sm_, meas, &err)) || (rc = write_json(sp_, prof, &err)) ||
+		    (rc = rep_outdir_commit(&od, &err)) || (rc = link_into(mpath, cs.mtarget, &err)) ||
+		    (rc = link_into(out, cs.ptarget, &err))) {
 			rc = fail(&err);
 			goto out;
 		}
@@ -507,6 +570,7 @@ out:
 	free(v);
 	free(c);
 	cli_bundle_free(&b);
+	rep_outdir_abort(&od);
 	if (lock_fd >= 0)
 		close(lock_fd);
 	return rc;

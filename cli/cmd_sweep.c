@@ -229,6 +229,7 @@ struct sw {
 	struct sweep_grid g;
 	int res_fd;                 /* rank 0: DIR/results.jsonl, O_APPEND, flock'ed */
 	int lock_fd;                /* rank 0: DIR.lock (rep_out_lock), -1 if not held */
+	int extra_fd;               /* the calling command's lock, closed in workers, or -1 */
 	char res_path[4200];
 	off_t res_len;              /* bytes of complete lines in results.jsonl */
 	size_t total, done_before, finished, failed;
@@ -402,6 +403,8 @@ static void point_child(struct sw *s, size_t i, int threads, pid_t parent)
 		close(s->res_fd);
 	if (s->lock_fd >= 0)
 		close(s->lock_fd);
+	if (s->extra_fd >= 0)
+		close(s->extra_fd);
 	char dir[4200], path[4300];
 	point_dir(s, i, dir, sizeof dir);
 	struct nd_err e = { 0 };
@@ -752,6 +755,8 @@ static void list_points(struct sw *s, const long *todo, long ntodo)
 	printf("# %zu done, %ld pending\n", s->done_before, ntodo);
 }
 
+static int run_loaded(struct sw *s);
+
 static int sweep_main(struct sw *s, int argc, char **argv)
 {
 	for (int i = 1; i < argc;) {
@@ -835,7 +840,13 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 		say(&s->err);
 	if ((rc = mp_max(rc ? nd_err_exit_code(&s->err) : 0)))
 		return rc;
+	return run_loaded(s);
+}
 
+/* Runs the loaded grid s->g into s->out (every rank). */
+static int run_loaded(struct sw *s)
+{
+	int rc = 0;
 	long *todo = NULL, ntodo = 0;
 	if (mp_rank == 0 && (rc = prepare_dir(s, &todo, &ntodo)))
 		rc = cli_error(&s->err);
@@ -887,12 +898,54 @@ static int sweep_main(struct sw *s, int argc, char **argv)
 	return 0;
 }
 
+void sweep_mpi_init(void)
+{
+	mp_init();
+}
+
+void sweep_mpi_fini(void)
+{
+	mp_fini();
+}
+
+int sweep_mpi_rank(void)
+{
+	return mp_rank;
+}
+
+int sweep_mpi_max(int v)
+{
+	return mp_max(v);
+}
+
+int sweep_engine(struct sweep_grid *g, const struct sweep_opts *o)
+{
+	struct sw *s = xcalloc(1, sizeof *s);
+	s->res_fd = -1;
+	s->lock_fd = -1;
+	s->g = *g;   /* borrowed for the run, handed back below */
+	s->c.quiet = o->quiet;
+	s->c.config_path = o->config_path;
+	s->jobs = o->jobs;
+	s->extra_fd = o->child_close_fd;
+	snprintf(s->out, sizeof s->out, "%s", o->out);
+	int rc = run_loaded(s);
+	if (s->res_fd >= 0)
+		close(s->res_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	*g = s->g;
+	free(s);
+	return mp_max(rc);
+}
+
 int cmd_sweep(int argc, char **argv)
 {
 	mp_init();
 	struct sw *s = xcalloc(1, sizeof *s);
 	s->res_fd = -1;
 	s->lock_fd = -1;
+	s->extra_fd = -1;
 	int rc = sweep_main(s, argc, argv);
 	if (s->res_fd >= 0)
 		close(s->res_fd);

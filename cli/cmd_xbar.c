@@ -5,12 +5,15 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "analog/gbo.h"
 #include "analog/xbar.h"
 #include "cli/cli.h"
 #include "cli/cmds.h"
 #include "cli/registry.h"
+#include "cli/sweep.h"
+#include "core/file.h"
 #include "core/progress.h"
 #include "core/outdir.h"
 #include "core/report.h"
@@ -42,14 +45,20 @@ static const char help_eval[] =
 	"energy per inference with its breakdown, latency, images/s and TOPS/W.\n"
 	"Without --model the network is trained first.  Writes report.json, chips.csv,\n"
 	"energy.csv to DIR (default results/xbar-eval).\n"
-	"  --model FILE     a model.bnn written by 'ndpsim xbar train'\n";
+	"  --model FILE     a model.bnn written by 'ndpsim xbar train'\n"
+	"  --gbo            learn the per-layer pulse counts with GBO (gbo.* keys) under\n"
+	"                   this config's noise and evaluate them (instead of encoding.*)\n";
 
 static const char help_sweep[] =
 	"usage: ndpsim xbar noise-sweep [--model FILE] [--param read|d2d|offset]\n"
 	"                               [--sigmas LIST] [--encodings LIST] [--gbo] [options]\n"
 	"Accuracy (mean and spread over xbar.mc.chips instances) against one noise source\n"
 	"for several input encodings.  Writes sweep.csv, sweep.gp / sweep.png, report.json\n"
-	"to DIR (default results/xbar-sweep).\n"
+	"to DIR (default results/xbar-sweep).  Every point is an 'xbar eval' run by the\n"
+	"sweep engine ('ndpsim sweep') in DIR/sweep/ (results.jsonl, points/<hash>/; the\n"
+	"network trained once into DIR/sweep/model.bnn unless --model): run the same\n"
+	"command again after a kill and only the missing points run; MPI as for sweep.\n"
+	"  -j N             points run at once on this machine (default: online CPUs)\n"
 	"  --param P        noise swept: read (cycle-to-cycle, default), d2d, offset\n"
 	"  --sigmas LIST    comma-separated sigmas (default 0,0.1,0.2,0.3,0.4,0.5)\n"
 	"  --encodings L    e.g. u1,u2,u4,u8,b4 (uN: N unary pulses per layer, bK:\n"
@@ -302,12 +311,27 @@ static cJSON *program_json(const struct xbar_program *pr, double calib_j, long r
 	return o;
 }
 
+static int gbo_plan(struct xctx *x, const struct xbar_params *q, struct gbo_params *gp,
+		    struct gbo_result *gr, struct xbar_enc_plan *plan)
+{
+	if (gbo_run(gp, q, x->m, x->run.seed, &x->train, gr, &x->err))
+		return -1;
+	plan->nl = x->m->nl;
+	for (int l = 0; l < x->m->nl; l++) {
+		plan->enc[l] = XBAR_ENC_UNARY;
+		plan->pulses[l] = gr->chosen[l];
+	}
+	return 0;
+}
+
 static int do_eval(struct xctx *x)
 {
 	if (get_model(x, 0))
 		return -1;
 	struct xbar_enc_plan plan;
-	if (xbar_plan(&x->xp, x->m, &plan, &x->err))
+	struct gbo_result gr;
+	if (x->with_gbo ? gbo_plan(x, &x->xp, &x->gp, &gr, &plan)
+			: xbar_plan(&x->xp, x->m, &plan, &x->err))
 		return -1;
 	long n = test_n(x);
 	long dig = bnn_predict(x->m, x->test.pixels, n, x->test.labels, NULL);
@@ -355,6 +379,10 @@ static int do_eval(struct xctx *x)
 	rep_add_dbl(mt, "accuracy_min", mc.min);
 	rep_add_dbl(mt, "accuracy_max", mc.max);
 	cJSON_AddItemToObject(mt, "pulses_per_layer", plan_json(&plan));
+	if (x->with_gbo)
+		cJSON_AddStringToObject(mt, "pulses_from", "gbo");
+	rep_add_dbl(mt, "mean_pulses", plan_mean(&plan));
+	rep_add_dbl(mt, "pulse_cost", plan_cost(x, &plan));   /* weighted by column reads */
 	cJSON_AddItemToObject(mt, "cost", cost_json(&cost));
 	struct xbar_area ar;
 	xbar_area(&x->xp, x->m, &plan, &ar);
@@ -419,27 +447,6 @@ static int do_eval(struct xctx *x)
 	return rc ? -1 : 0;
 }
 
-/* "u4" / "b4" / "native" -> plan; returns 0 or -1 with err. */
-static int parse_enc(struct xctx *x, const char *tok, struct xbar_enc_plan *plan)
-{
-	struct xbar_params q = x->xp;
-	q.pulses_per_layer[0] = '\0';
-	if (!strcmp(tok, "native")) {
-		q.pulses = 0;
-		q.enc = XBAR_ENC_UNARY;
-	} else {
-		char *end;
-		long v = strtol(tok + 1, &end, 10);
-		if ((tok[0] != 'u' && tok[0] != 'b') || end == tok + 1 || *end || v < 1 || v > 64) {
-			nd_errf(&x->err, -EINVAL, "--encodings: '%s' is not uN, bK or native", tok);
-			return -1;
-		}
-		q.enc = tok[0] == 'u' ? XBAR_ENC_UNARY : XBAR_ENC_BITSERIAL;
-		q.pulses = (int)v;
-	}
-	return xbar_plan(&q, x->m, plan, &x->err) ? -1 : 0;
-}
-
 static int parse_list(struct xctx *x, const char *opt, const char *s, double *v, int max)
 {
 	int n = 0;
@@ -467,158 +474,269 @@ static int parse_list(struct xctx *x, const char *opt, const char *s, double *v,
 	return n;
 }
 
-static void set_noise(struct xbar_params *q, const char *param, double s)
+/* A number of a point's metrics, NaN when absent. */
+static double jnum(const cJSON *m, const char *path)
 {
-	if (!strcmp(param, "read")) {
-		q->read_on = 1;
-		q->read_sigma = s;
-	} else if (!strcmp(param, "d2d")) {
-		q->d2d_on = 1;
-		q->d2d_sigma = s;
-	} else {
-		q->offset_on = 1;
-		q->offset_sigma = s;
-	}
+	const cJSON *v = sweep_json_path(m, path);
+	return cJSON_IsNumber(v) ? v->valuedouble : (double)NAN;
 }
 
-static int gbo_plan(struct xctx *x, const struct xbar_params *q, struct gbo_params *gp,
-		    struct gbo_result *gr, struct xbar_enc_plan *plan)
+/*
+ * `xbar noise-sweep` is a grid of `xbar eval --model M` points run by the
+ * sweep engine (cli/sweep.h, the one behind `ndpsim sweep`): one point per
+ * sigma x encoding (and, with --gbo, one `xbar eval --gbo` per sigma), in
+ * DIR/sweep/ (results.jsonl, points/<hash>/), so a killed sweep resumes, -j
+ * runs points at once and MPI spreads them over ranks.  The network is
+ * trained once (DIR/sweep/model.bnn, reused while the base config is the
+ * same) unless --model names one.  When every point is in results.jsonl,
+ * sweep.csv, sweep-plot.dat, sweep.gp / sweep.png and report.json are built
+ * from the points' metrics into a staged set that replaces DIR as a whole,
+ * DIR/sweep/ moved along.
+ */
+static int do_noise_sweep(struct xctx *x, int jobs)
 {
-	if (gbo_run(gp, q, x->m, x->run.seed, &x->train, gr, &x->err))
-		return -1;
-	plan->nl = x->m->nl;
-	for (int l = 0; l < x->m->nl; l++) {
-		plan->enc[l] = XBAR_ENC_UNARY;
-		plan->pulses[l] = gr->chosen[l];
-	}
-	return 0;
-}
-
-static int do_sweep(struct xctx *x)
-{
+	int rank = sweep_mpi_rank(), rc = 0, code = 0;
 	double sig[64];
 	int ns = parse_list(x, "--sigmas", x->sigmas, sig, 64);
 	if (ns < 0)
-		return -1;
-	if (strcmp(x->param, "read") && strcmp(x->param, "d2d") && strcmp(x->param, "offset")) {
-		nd_errf(&x->err, -EINVAL, "--param: '%s' is not read, d2d or offset", x->param);
-		return -1;
-	}
-	if (get_model(x, 0))
-		return -1;
+		return cli_usage_error("xbar noise-sweep", "%s", x->err.msg);
+	if (strcmp(x->param, "read") && strcmp(x->param, "d2d") && strcmp(x->param, "offset"))
+		return cli_usage_error("xbar noise-sweep", "--param: '%s' is not read, d2d or offset",
+				       x->param);
 	char encs[CFG_STR_MAX];
 	snprintf(encs, sizeof encs, "%s", x->encodings);
 	char *toks[32];
 	int ne = 0;
 	for (char *t = strtok(encs, ","); t && ne < 32; t = strtok(NULL, ","))
 		toks[ne++] = t;
-	struct xbar_enc_plan plans[32];
-	for (int e = 0; e < ne; e++)
-		if (parse_enc(x, toks[e], &plans[e]))
-			return -1;
-	static double pm[33][64], plo[33][64], phi[33][64];  /* plot data [encoding][sigma] */
-	struct rep_csv *csv = rep_csv_new("param,sigma,encoding,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,energy_per_image_j");
-	cJSON *pts = cJSON_CreateArray();
-	struct progress pr;
-	progress_begin(&pr, "noise sweep", (uint64_t)(ns * (ne + x->with_gbo)));
-	uint64_t done = 0;
-	int rc = 0;
-	if (!x->c.quiet)
-		printf("ndpsim xbar noise-sweep — %s noise, %d chips per point, %ld test images\n  %-8s %-10s %-12s %9s %7s\n",
-		       x->param, x->xp.chips, test_n(x), "sigma", "encoding", "pulses", "acc %", "sd");
-	for (int s = 0; s < ns && !rc; s++) {
-		struct xbar_params q = x->xp;
-		set_noise(&q, x->param, sig[s]);
-		for (int e = 0; e < ne + x->with_gbo && !rc; e++) {
-			struct xbar_enc_plan gplan;
-			const struct xbar_enc_plan *pl;
-			const char *name;
-			if (e < ne) {
-				pl = &plans[e];
-				name = toks[e];
-			} else {
-				struct gbo_result gr;
-				if (gbo_plan(x, &q, &x->gp, &gr, &gplan)) {
-					rc = -1;
-					break;
-				}
-				pl = &gplan;
-				name = "gbo";
+	for (int e = 0; e < ne; e++) {
+		char *end;
+		long v = strtol(toks[e] + 1, &end, 10);
+		if (strcmp(toks[e], "native") &&
+		    ((toks[e][0] != 'u' && toks[e][0] != 'b') || end == toks[e] + 1 || *end || v < 1 || v > 64))
+			return cli_usage_error("xbar noise-sweep", "--encodings: '%s' is not uN, bK or native",
+					       toks[e]);
+	}
+	char sdir[4200], mpath[4300], keyp[4300], key[17];
+	snprintf(sdir, sizeof sdir, "%s/sweep", x->final_out);
+	snprintf(keyp, sizeof keyp, "%s/model.key", sdir);
+	sweep_hash_hex(cfg_hash(&x->b), key);
+	if (x->model_path)
+		snprintf(mpath, sizeof mpath, "%s", x->model_path);
+	else
+		snprintf(mpath, sizeof mpath, "%s/model.bnn", sdir);
+	struct sweep_grid g = { .pts_axis = -1 };
+	struct sweep_results res = { 0 };
+	cJSON *gdoc = NULL, *pts = NULL;
+	struct rep_csv *csv = NULL;
+	char *dat = NULL;
+	const char *fixed[CLI_MAX_SETS + 1];
+	int nfixed = 0;
+	char seedset[64];
+	for (int i = 0; i < x->c.nsets; i++)
+		fixed[nfixed++] = x->c.sets[i];
+	if (x->c.seed_given) {
+		snprintf(seedset, sizeof seedset, "seed=%llu", (unsigned long long)x->c.seed);
+		fixed[nfixed++] = seedset;
+	}
+
+	/* rank 0: DIR is ours (the figures are staged beside it), and the
+	 * network exists: --model, or trained once into DIR/sweep/ */
+	if (rank == 0) {
+		rc = rep_outdir_begin(&x->od, x->final_out, &x->err);
+		x->out = x->od.stage;
+		if (!rc && !x->model_path) {
+			char *have = NULL;
+			int fresh = nd_read_file(keyp, 64, &have, NULL, NULL) || strcmp(have, key) ||
+				    access(mpath, R_OK);
+			free(have);
+			if (fresh) {
+				/* model.bnn and train.csv go to DIR/sweep/, which outlives a kill */
+				const char *keep = x->out;
+				x->out = sdir;
+				rc = rep_mkdir_p(sdir, &x->err) ? -1 : get_model(x, 1);
+				x->out = keep;
+				if (!rc)
+					rc = rep_write_atomic(keyp, key, strlen(key), &x->err);
+			} else if (!x->c.quiet) {
+				fprintf(stderr, "ndpsim xbar noise-sweep: the network of %s (same config)\n", mpath);
 			}
-			struct xbar_mc mc;
-			struct xbar_cost cost;
-			if (eval_plan(x, &q, pl, &mc, &cost)) {
-				rc = -1;
-				break;
-			}
-			char ppl[128] = "";
-			size_t u = 0;
-			for (int l = 0; l < pl->nl; l++)
-				u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", pl->pulses[l]);
-			rep_csv_row(csv, "%s,%g,%s,%s,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%.6g", x->param, sig[s], name, ppl,
-				    plan_mean(pl), plan_cost(x, pl), mc.mean, mc.sd, mc.min, mc.max, cost.j_per_image);
-			pm[e][s] = mc.mean;
-			plo[e][s] = mc.min;
-			phi[e][s] = mc.max;
-			cJSON *o = cJSON_CreateObject();
-			rep_add_dbl(o, "sigma", sig[s]);
-			cJSON_AddStringToObject(o, "encoding", name);
-			cJSON_AddItemToObject(o, "pulses_per_layer", plan_json(pl));
-			rep_add_dbl(o, "accuracy_mean", mc.mean);
-			rep_add_dbl(o, "accuracy_sd", mc.sd);
-			rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
-			cJSON_AddItemToArray(pts, o);
-			if (!x->c.quiet)
-				printf("  %-8g %-10s %-12s %9.2f %7.2f\n", sig[s], name, ppl, 100 * mc.mean, 100 * mc.sd);
-			xbar_mc_free(&mc);
-			progress_update(&pr, ++done);
 		}
 	}
-	progress_end(&pr);
-	if (!rc)
-		rc = rep_csv_write(csv, x->out, "sweep.csv", &x->err);
-	rep_csv_free(csv);
-	if (rc) {
-		cJSON_Delete(pts);
-		return -1;
+	if ((code = sweep_mpi_max(rc ? cli_error(&x->err) : 0)))
+		goto out;
+
+	/* the grid: sigma-major, the encodings, then GBO */
+	static const char *const on_key[] = { "xbar.noise.read.enable", "xbar.noise.d2d.enable",
+					      "xbar.noise.offset.enable" };
+	static const char *const sg_key[] = { "xbar.noise.read.sigma", "xbar.noise.d2d.sigma",
+					      "xbar.noise.offset.sigma" };
+	int pk = !strcmp(x->param, "read") ? 0 : !strcmp(x->param, "d2d") ? 1 : 2;
+	gdoc = cJSON_CreateObject();
+	cJSON_AddStringToObject(gdoc, "command", "xbar eval");
+	cJSON *ga = cJSON_AddArrayToObject(gdoc, "args");
+	cJSON_AddItemToArray(ga, cJSON_CreateString("--model"));
+	cJSON_AddItemToArray(ga, cJSON_CreateString(mpath));
+	cJSON *plist = cJSON_AddArrayToObject(gdoc, "points");
+	int per = ne + x->with_gbo;
+	for (int s = 0; s < ns; s++)
+		for (int e = 0; e < per; e++) {
+			cJSON *ent = cJSON_CreateObject();
+			cJSON_AddItemToArray(plist, ent);
+			/* sigma first, then the encoding: the engine's plot hint is
+			 * --x sigma --series encoding.kind */
+			cJSON_AddNumberToObject(ent, sg_key[pk], sig[s]);
+			if (e == ne) {
+				cJSON_AddBoolToObject(ent, on_key[pk], 1);
+				cJSON *a = cJSON_AddArrayToObject(ent, "args");
+				cJSON_AddItemToArray(a, cJSON_CreateString("--gbo"));
+				continue;
+			}
+			int native = !strcmp(toks[e], "native");
+			cJSON_AddStringToObject(ent, "xbar.encoding.kind",
+						!native && toks[e][0] == 'b' ? "bitserial" : "unary");
+			cJSON_AddNumberToObject(ent, "xbar.encoding.pulses",
+						native ? 0 : strtol(toks[e] + 1, NULL, 10));
+			cJSON_AddStringToObject(ent, "xbar.encoding.pulses_per_layer", "");
+			cJSON_AddBoolToObject(ent, on_key[pk], 1);
+		}
+	if ((rc = sweep_grid_load_json(gdoc, "xbar noise-sweep", x->c.config_path, fixed, nfixed, &g,
+				       &x->err))) {
+		code = cli_error(&x->err);
+		goto out;
+	}
+	if (rank == 0 && !x->c.quiet)
+		fprintf(stderr, "ndpsim xbar noise-sweep: %zu points, run by the sweep engine in %s/\n",
+			g.npoints, sdir);
+	struct sweep_opts so = { .out = sdir, .config_path = x->c.config_path, .jobs = jobs,
+				 .quiet = x->c.quiet, .child_close_fd = x->od.lock_fd };
+	if ((code = sweep_engine(&g, &so)) || rank != 0)
+		goto out;
+
+	char rpath[4300];
+	snprintf(rpath, sizeof rpath, "%s/results.jsonl", sdir);
+	if (sweep_results_read(rpath, -1, &res, &x->err)) {
+		code = cli_error(&x->err);
+		goto out;
+	}
+	static double pm[33][64], plo[33][64], phi[33][64];  /* plot data [encoding][sigma] */
+	csv = rep_csv_new("param,sigma,encoding,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,accuracy_min,accuracy_max,energy_per_image_j");
+	pts = cJSON_CreateArray();
+	int chips = x->xp.chips;
+	long li0 = g.npoints ? sweep_results_find(&res, g.pts[0].hash) : -1;
+	double nimg = li0 < 0 ? (double)NAN
+		: jnum(cJSON_GetObjectItemCaseSensitive(res.line[li0], "metrics"), "test_images");
+	if (!x->c.quiet)
+		printf("ndpsim xbar noise-sweep — %s noise, %d chips per point, %.0f test images\n  %-8s %-10s %-12s %9s %7s\n",
+		       x->param, chips, nimg, "sigma", "encoding", "pulses", "acc %", "sd");
+	for (size_t p = 0; p < g.npoints; p++) {
+		int s = (int)(p / (size_t)per), e = (int)(p % (size_t)per);
+		long li = sweep_results_find(&res, g.pts[p].hash);
+		if (li < 0) {
+			nd_errf(&x->err, -EIO, "%s: point %zu (%s) is missing", rpath, p, sweep_point_label(&g, p));
+			code = cli_error(&x->err);
+			goto out;
+		}
+		const cJSON *m = cJSON_GetObjectItemCaseSensitive(res.line[li], "metrics");
+		const char *name = e < ne ? toks[e] : "gbo";
+		const cJSON *ppl = cJSON_GetObjectItemCaseSensitive(m, "pulses_per_layer"), *it;
+		char pp[128] = "";
+		size_t u = 0;
+		cJSON_ArrayForEach(it, ppl)
+			u += (size_t)snprintf(pp + u, sizeof pp - u, "%s%d", u ? " " : "", it->valueint);
+		double mean = jnum(m, "accuracy_mean");
+		double sd = jnum(m, "accuracy_sd");
+		double mn = jnum(m, "accuracy_min");
+		double mx = jnum(m, "accuracy_max");
+		double jpi = jnum(m, "cost.energy_per_image_j");
+		rep_csv_row(csv, "%s,%g,%s,%s,%.4f,%.4f,%.6f,%.6f,%.6f,%.6f,%.6g", x->param, sig[s], name, pp,
+			    jnum(m, "mean_pulses"),
+			    jnum(m, "pulse_cost"), mean, sd, mn, mx, jpi);
+		pm[e][s] = mean;
+		plo[e][s] = mn;
+		phi[e][s] = mx;
+		cJSON *o = cJSON_CreateObject();
+		rep_add_dbl(o, "sigma", sig[s]);
+		cJSON_AddStringToObject(o, "encoding", name);
+		cJSON *pj = cJSON_Duplicate(ppl, 1);
+		sweep_json_exact(pj);
+		cJSON_AddItemToObject(o, "pulses_per_layer", pj);
+		rep_add_dbl(o, "accuracy_mean", mean);
+		rep_add_dbl(o, "accuracy_sd", sd);
+		rep_add_dbl(o, "energy_per_image_j", jpi);
+		cJSON_AddItemToArray(pts, o);
+		if (!x->c.quiet)
+			printf("  %-8g %-10s %-12s %9.2f %7.2f\n", sig[s], name, pp, 100 * mean, 100 * sd);
+	}
+	if (rep_csv_write(csv, x->out, "sweep.csv", &x->err)) {
+		code = cli_error(&x->err);
+		goto out;
 	}
 	/* one curve per encoding (a data block each): mean, min-max over chips */
 	size_t cap = (size_t)(ne + 1) * (size_t)ns * 64 + 64, u = 0;
-	char *dat = xmalloc(cap);
-	for (int e = 0; e < ne + x->with_gbo; e++) {
+	dat = xmalloc(cap);
+	for (int e = 0; e < per; e++) {
 		u += (size_t)snprintf(dat + u, cap - u, "# %s\n", e < ne ? toks[e] : "gbo");
 		for (int k = 0; k < ns; k++)
 			u += (size_t)snprintf(dat + u, cap - u, "%g %.4f %.4f %.4f\n", sig[k],
 					      100 * pm[e][k], 100 * plo[e][k], 100 * phi[e][k]);
 		u += (size_t)snprintf(dat + u, cap - u, "\n\n");
 	}
-	char dpath[4096];
+	char dpath[4300];
 	snprintf(dpath, sizeof dpath, "%s/sweep-plot.dat", x->out);
-	rc = rep_write_atomic(dpath, dat, u, &x->err);
-	free(dat);
-	if (rc) {
-		cJSON_Delete(pts);
-		return -1;
+	if (rep_write_atomic(dpath, dat, u, &x->err)) {
+		code = cli_error(&x->err);
+		goto out;
 	}
 	char gp[8192];
 	u = (size_t)snprintf(gp, sizeof gp,
 		"set terminal pngcairo size 900,600\nset output 'sweep.png'\n"
 		"set title 'Accuracy vs %s noise (mean, min-max over %d chips)'\nset xlabel 'sigma (%s)'\n"
 		"set ylabel 'test accuracy (%%)'\nset key top right\nset grid\nplot ",
-		x->param, x->xp.chips, !strcmp(x->param, "offset") ? "matches" : "relative, per cell");
-	for (int e = 0; e < ne + x->with_gbo; e++)
+		x->param, chips, !strcmp(x->param, "offset") ? "matches" : "relative, per cell");
+	for (int e = 0; e < per; e++)
 		u += (size_t)snprintf(gp + u, sizeof gp - u,
 			"%s'sweep-plot.dat' index %d using 1:2:3:4 with yerrorlines lw 2 title '%s'",
 			e ? ", " : "", e, e < ne ? toks[e] : "GBO (pulse cost <= gbo.budget)");
 	snprintf(gp + u, sizeof gp - u, "\n");
-	int g = rep_gnuplot(x->out, "sweep", gp, &x->err);
-	if (g < 0)
+	int gr = rep_gnuplot(x->out, "sweep", gp, &x->err);
+	if (gr < 0)
 		fprintf(stderr, "ndpsim: %s (plot skipped)\n", x->err.msg);
 	cJSON *mt = cJSON_CreateObject();
 	cJSON_AddStringToObject(mt, "param", x->param);
 	cJSON_AddItemToObject(mt, "points", pts);
-	x->done_note = g == 0 ? " (sweep.csv, sweep.png)" : " (sweep.csv)";
-	return finish(x, mt) ? -1 : 0;
+	pts = NULL;
+	if (finish(x, mt)) {
+		code = cli_error(&x->err);
+		goto out;
+	}
+	/* the sweep directory moves into the new set, then the set replaces DIR */
+	char moved[4300];
+	snprintf(moved, sizeof moved, "%s/sweep", x->out);
+	if (rename(sdir, moved)) {
+		nd_errf(&x->err, -errno, "rename %s -> %s: %s", sdir, moved, strerror(errno));
+		code = cli_error(&x->err);
+		goto out;
+	}
+	if (rep_outdir_commit(&x->od, &x->err)) {
+		if (rename(moved, sdir))
+			fprintf(stderr, "ndpsim: the sweep's points are in %s\n", moved);
+		code = cli_error(&x->err);
+		goto out;
+	}
+	if (!x->c.quiet)
+		printf("  results in %s/%s (every point: %s/results.jsonl)\n", x->final_out,
+		       gr == 0 ? " (sweep.csv, sweep.png)" : " (sweep.csv)", sdir);
+out:
+	if (rank == 0)
+		rep_outdir_abort(&x->od);
+	free(dat);
+	rep_csv_free(csv);
+	cJSON_Delete(pts);
+	cJSON_Delete(gdoc);
+	sweep_results_free(&res);
+	sweep_grid_free(&g);
+	return sweep_mpi_max(code);
 }
 
 static int do_gbo(struct xctx *x)
@@ -786,6 +904,7 @@ int cmd_xbar(int argc, char **argv)
 		return 2;
 	}
 	snprintf(subname, sizeof subname, "xbar %s", x.sub);
+	const char *jobs_s = NULL;
 	for (int i = 2; i < argc;) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -793,7 +912,7 @@ int cmd_xbar(int argc, char **argv)
 			fputs(cli_common_help, stdout);
 			return 0;
 		}
-		if (!strcmp(a, "--gbo") && !strcmp(x.sub, "noise-sweep")) {
+		if (!strcmp(a, "--gbo") && (!strcmp(x.sub, "noise-sweep") || !strcmp(x.sub, "eval"))) {
 			x.with_gbo = 1;
 			i++;
 			continue;
@@ -809,6 +928,8 @@ int cmd_xbar(int argc, char **argv)
 			slot = &x.encodings;
 		else if (!strcmp(x.sub, "gbo") && !strcmp(a, "--lambdas"))
 			slot = &x.lambdas;
+		else if (!strcmp(x.sub, "noise-sweep") && (!strcmp(a, "-j") || !strcmp(a, "--jobs")))
+			slot = &jobs_s;
 		if (slot) {
 			if (i + 1 >= argc)
 				return cli_usage_error(subname, "%s needs a value", a);
@@ -836,6 +957,22 @@ int cmd_xbar(int argc, char **argv)
 	if (x.model_path && model_inside(x.model_path, x.final_out))
 		return cli_usage_error(subname, "--model %s lies in --out %s, which this run replaces "
 				       "as a whole; name another --out", x.model_path, x.final_out);
+	x.od.lock_fd = -1;
+	if (!strcmp(x.sub, "noise-sweep")) {
+		long jobs = 0;
+		if (jobs_s) {
+			char *end;
+			jobs = strtol(jobs_s, &end, 10);
+			if (end == jobs_s || *end || jobs < 1 || jobs > 1024)
+				return cli_usage_error(subname, "-j: \"%s\" is not a number of jobs in [1, 1024]",
+						       jobs_s);
+		}
+		sweep_mpi_init();
+		int code = do_noise_sweep(&x, (int)jobs);
+		ctx_free(&x);
+		sweep_mpi_fini();
+		return code;
+	}
 	/* staged beside the named directory and swapped in whole (core/outdir.h):
 	 * a failed or killed run leaves the previous set as it was */
 	if (rep_outdir_begin(&x.od, x.final_out, &x.err))
@@ -847,8 +984,6 @@ int cmd_xbar(int argc, char **argv)
 		rc = do_train(&x);
 	else if (!strcmp(x.sub, "eval"))
 		rc = do_eval(&x);
-	else if (!strcmp(x.sub, "noise-sweep"))
-		rc = do_sweep(&x);
 	else
 		rc = do_gbo(&x);
 	ctx_free(&x);

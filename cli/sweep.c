@@ -14,6 +14,7 @@
 #include "cli/cmds.h"
 #include "cli/registry.h"
 #include "core/file.h"
+#include "core/report.h"
 #include "core/util.h"
 #include "hostif/compare.h"
 #include "hostif/ndram.h"
@@ -69,16 +70,44 @@ void sweep_fmt_scalar(const cJSON *v, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
+static uint64_t fnv_more(uint64_t h, const char *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		h ^= (unsigned char)p[i];
+		h *= 0x100000001b3ULL;
+	}
+	return h;
+}
+
 uint64_t sweep_hash_json(const cJSON *json)
 {
 	char *t = cJSON_PrintUnformatted(json);
-	uint64_t h = 0xcbf29ce484222325ULL;   /* same FNV-1a as cfg_hash() */
-	for (const char *p = t; p && *p; p++) {
-		h ^= (unsigned char)*p;
-		h *= 0x100000001b3ULL;
-	}
+	/* same FNV-1a as cfg_hash() */
+	uint64_t h = fnv_more(0xcbf29ce484222325ULL, t ? t : "", t ? strlen(t) : 0);
 	free(t);
 	return h;
+}
+
+uint64_t sweep_hash_args(uint64_t h, char *const *args, int n)
+{
+	for (int i = 0; i < n; i++) {
+		h = fnv_more(h, "", 1);
+		h = fnv_more(h, args[i], strlen(args[i]));
+	}
+	return h;
+}
+
+void sweep_json_exact(cJSON *o)
+{
+	for (cJSON *it = o ? o->child : NULL, *next; it; it = next) {
+		next = it->next;
+		if (cJSON_IsNumber(it) && cJSON_IsObject(o))
+			cJSON_ReplaceItemInObjectCaseSensitive(o, it->string, rep_num(it->valuedouble));
+		else if (cJSON_IsNumber(it))
+			cJSON_ReplaceItemViaPointer(o, it, rep_num(it->valuedouble));
+		else if (cJSON_IsObject(it) || cJSON_IsArray(it))
+			sweep_json_exact(it);
+	}
 }
 
 void sweep_hash_hex(uint64_t h, char out[17])
@@ -375,12 +404,12 @@ static cJSON *expand(struct gload *L, const char *where, const char *path,
  * applied to a scratch copy of the base so that type, range and enum names
  * fail here, naming the key. */
 static int add_key(struct gload *L, const char *where, const char *path,
-		   const cJSON *spec, int axis)
+		   const cJSON *spec, int axis, int may_repeat)
 {
 	const struct cfg_key *k = need_key(L, where, path);
 	if (!k)
 		return -EINVAL;
-	int rc = note_key(L, where, path, 0);
+	int rc = note_key(L, where, path, may_repeat);
 	if (rc)
 		return rc;
 	cJSON *vals = expand(L, where, path, k, spec);
@@ -420,6 +449,91 @@ static int add_fixed(struct gload *L, const char *a)
 	return 0;
 }
 
+/* A list of options (the grid's or a point's "args") into *v. */
+static int read_args(struct gload *L, const cJSON *args, const char *where, char ***v, int *n)
+{
+	struct sweep_grid *g = L->g;
+	if (args && !cJSON_IsArray(args))
+		return nd_errf(L->err, -EINVAL, "%s: %s: expected a list of strings", g->src, where);
+	for (const cJSON *it = args ? args->child : NULL; it; it = it->next) {
+		if (!cJSON_IsString(it))
+			return nd_errf(L->err, -EINVAL, "%s: %s: expected a list of strings", g->src, where);
+		static const char *const owned[] = { "--out", "--config", "--set", "--seed",
+						     "--quiet", "-q", "--help", "-h" };
+		for (size_t o = 0; o < ND_ARRAY_LEN(owned); o++) {
+			size_t k = strlen(owned[o]);
+			if (!strncmp(it->valuestring, owned[o], k) &&
+			    (it->valuestring[k] == '\0' || it->valuestring[k] == '='))
+				return nd_errf(L->err, -EINVAL, "%s: %s: %s is set by the sweep (config keys go in \"set\" or \"grid\")",
+					       g->src, where, owned[o]);
+		}
+		*v = xrealloc(*v, sizeof **v * (size_t)(*n + 1));
+		(*v)[(*n)++] = xstrdup(it->valuestring);
+	}
+	return 0;
+}
+
+/* "points": one axis of entries, each naming some keys and maybe "args";
+ * the keys an entry leaves out take the base value. */
+static int load_points(struct gload *L, const cJSON *pts)
+{
+	struct sweep_grid *g = L->g;
+	struct nd_err *err = L->err;
+	if (!cJSON_IsArray(pts) || !cJSON_GetArraySize(pts))
+		return nd_errf(err, -EINVAL, "%s: points: expected a non-empty list of objects {\"key\": value, ..., \"args\": [...]}",
+			       g->src);
+	int ne = cJSON_GetArraySize(pts);
+	g->nentries = ne;
+	g->eargs = xcalloc((size_t)ne, sizeof *g->eargs);
+	g->neargs = xcalloc((size_t)ne, sizeof *g->neargs);
+	const char **ukey = NULL;
+	int nu = 0, e = 0, rc = 0;
+	for (const cJSON *ent = pts->child; ent; ent = ent->next, e++) {
+		char where[32];
+		snprintf(where, sizeof where, "points[%d]", e);
+		if (!cJSON_IsObject(ent))
+			return free(ukey), nd_errf(err, -EINVAL, "%s: %s: expected an object", g->src, where);
+		for (const cJSON *it = ent->child; it; it = it->next) {
+			if (!strcmp(it->string, "args")) {
+				char w[48];
+				snprintf(w, sizeof w, "%s.args", where);
+				if ((rc = read_args(L, it, w, &g->eargs[e], &g->neargs[e])))
+					return free(ukey), rc;
+				continue;
+			}
+			if (!need_key(L, where, it->string))
+				return free(ukey), -EINVAL;
+			int seen = 0;
+			for (int u = 0; u < nu && !seen; u++)
+				seen = !strcmp(ukey[u], it->string);
+			if (!seen) {
+				ukey = xrealloc(ukey, sizeof *ukey * (size_t)(nu + 1));
+				ukey[nu++] = it->string;
+			}
+		}
+	}
+	if (!nu)
+		return nd_errf(err, -EINVAL, "%s: points: no entry names a config key", g->src);
+	cJSON *basej = cfg_to_json(&L->base);
+	for (int u = 0; u < nu && !rc; u++) {
+		cJSON *vals = cJSON_CreateArray();
+		for (const cJSON *ent = pts->child; ent; ent = ent->next) {
+			const cJSON *v = cJSON_GetObjectItemCaseSensitive(ent, ukey[u]);
+			if (!v)
+				v = sweep_json_path(basej, ukey[u]);
+			ND_ASSERT(v != NULL);   /* need_key found it in the bundle */
+			cJSON_AddItemToArray(vals, cJSON_Duplicate(v, 1));
+		}
+		/* a point's key overrides --set / "set", not a grid key */
+		rc = add_key(L, "points", ukey[u], vals, g->naxes, 1);
+		cJSON_Delete(vals);
+	}
+	cJSON_Delete(basej);
+	free(ukey);
+	g->pts_axis = g->naxes++;
+	return rc;
+}
+
 static int load_top(struct gload *L, const cJSON *doc, const char *base,
 		    const char *const *cli_sets, int ncli)
 {
@@ -427,14 +541,15 @@ static int load_top(struct gload *L, const cJSON *doc, const char *base,
 	struct nd_err *err = L->err;
 	if (!cJSON_IsObject(doc))
 		return nd_errf(err, -EINVAL, "%s: top level must be a JSON object", g->src);
-	static const char *const fields[] = { "description", "command", "args", "set", "grid", "zip" };
+	static const char *const fields[] = { "description", "command", "args", "set", "grid", "zip",
+					      "points" };
 	for (const cJSON *it = doc->child; it; it = it->next) {
 		size_t f;
 		for (f = 0; f < ND_ARRAY_LEN(fields); f++)
 			if (!strcmp(it->string, fields[f]))
 				break;
 		if (f == ND_ARRAY_LEN(fields))
-			return nd_errf(err, -EINVAL, "%s: %s: unknown field (a grid has: command, args, set, grid, zip, description)",
+			return nd_errf(err, -EINVAL, "%s: %s: unknown field (a grid has: command, args, set, grid, zip, points, description)",
 				       g->src, it->string);
 	}
 	const cJSON *cmd = cJSON_GetObjectItemCaseSensitive(doc, "command");
@@ -446,29 +561,14 @@ static int load_top(struct gload *L, const cJSON *doc, const char *base,
 		return nd_errf(err, -EINVAL, "%s: command: unknown command '%s' (sweepable: %s)",
 			       g->src, cmd->valuestring, sweep_cmd_names());
 
-	const cJSON *args = cJSON_GetObjectItemCaseSensitive(doc, "args");
-	if (args && !cJSON_IsArray(args))
-		return nd_errf(err, -EINVAL, "%s: args: expected a list of strings", g->src);
-	for (const cJSON *it = args ? args->child : NULL; it; it = it->next) {
-		if (!cJSON_IsString(it))
-			return nd_errf(err, -EINVAL, "%s: args: expected a list of strings", g->src);
-		static const char *const owned[] = { "--out", "--config", "--set", "--seed",
-						     "--quiet", "-q", "--help", "-h" };
-		for (size_t o = 0; o < ND_ARRAY_LEN(owned); o++) {
-			size_t n = strlen(owned[o]);
-			if (!strncmp(it->valuestring, owned[o], n) &&
-			    (it->valuestring[n] == '\0' || it->valuestring[n] == '='))
-				return nd_errf(err, -EINVAL, "%s: args: %s is set by the sweep (config keys go in \"set\" or \"grid\")",
-					       g->src, owned[o]);
-		}
-		g->args = xrealloc(g->args, sizeof *g->args * (size_t)(g->nargs + 1));
-		g->args[g->nargs++] = xstrdup(it->valuestring);
-	}
+	int rc = read_args(L, cJSON_GetObjectItemCaseSensitive(doc, "args"), "args", &g->args,
+			   &g->nargs);
+	if (rc)
+		return rc;
 
 	bundle_alloc(&L->base, g->cmd);
 	bundle_alloc(&L->scratch, g->cmd);
 	cfg_defaults(&L->base);
-	int rc;
 	if (base && (rc = cfg_load_file(&L->base, base, err)))
 		return rc;
 	for (int i = 0; i < ncli; i++) {
@@ -499,11 +599,14 @@ static int load_top(struct gload *L, const cJSON *doc, const char *base,
 			return reprefix(L, "set", it->string, it->string);
 	}
 
+	const cJSON *pts = cJSON_GetObjectItemCaseSensitive(doc, "points");
+	if (pts && (rc = load_points(L, pts)))
+		return rc;
 	const cJSON *grid = cJSON_GetObjectItemCaseSensitive(doc, "grid");
 	if (grid && !cJSON_IsObject(grid))
 		return nd_errf(err, -EINVAL, "%s: grid: expected an object {\"key\": [values] | {range}}", g->src);
 	for (const cJSON *it = grid ? grid->child : NULL; it; it = it->next)
-		if ((rc = add_key(L, "grid", it->string, it, g->naxes++)))
+		if ((rc = add_key(L, "grid", it->string, it, g->naxes++, 0)))
 			return rc;
 	const cJSON *zip = cJSON_GetObjectItemCaseSensitive(doc, "zip");
 	if (zip && !cJSON_IsArray(zip))
@@ -517,7 +620,7 @@ static int load_top(struct gload *L, const cJSON *doc, const char *base,
 				       g->src, where);
 		int first = g->nkeys;
 		for (const cJSON *it = grp->child; it; it = it->next) {
-			if ((rc = add_key(L, where, it->string, it, g->naxes)))
+			if ((rc = add_key(L, where, it->string, it, g->naxes, 0)))
 				return rc;
 			int n0 = cJSON_GetArraySize(g->keys[first].vals);
 			int n = cJSON_GetArraySize(g->keys[g->nkeys - 1].vals);
@@ -528,7 +631,7 @@ static int load_top(struct gload *L, const cJSON *doc, const char *base,
 		g->naxes++;
 	}
 	if (!g->nkeys)
-		return nd_errf(err, -EINVAL, "%s: no swept keys: give \"grid\" or \"zip\"", g->src);
+		return nd_errf(err, -EINVAL, "%s: no swept keys: give \"grid\", \"zip\" or \"points\"", g->src);
 	if (g->nfixed + g->nkeys > CLI_MAX_SETS)
 		return nd_errf(err, -EINVAL, "%s: %d fixed and swept keys; a point takes at most %d",
 			       g->src, g->nfixed + g->nkeys, CLI_MAX_SETS);
@@ -573,6 +676,10 @@ static int make_points(struct gload *L)
 		pt->sets = xcalloc((size_t)g->nkeys, sizeof *pt->sets);
 		pt->point = cJSON_CreateObject();
 		pt->dup_of = -1;
+		if (g->pts_axis >= 0) {
+			pt->args = g->eargs[digit[g->pts_axis]];
+			pt->nargs = g->neargs[digit[g->pts_axis]];
+		}
 		bundle_copy(&L->scratch, &L->base);
 		for (int k = 0; k < g->nkeys; k++) {
 			const struct sweep_key *sk = &g->keys[k];
@@ -591,7 +698,7 @@ static int make_points(struct gload *L)
 			return nd_errf(L->err, rc, "%s: point %zu (%s): %s", g->src, p,
 				       sweep_point_label(g, p), msg);
 		}
-		pt->hash = cfg_hash(&L->scratch);
+		pt->hash = sweep_hash_args(cfg_hash(&L->scratch), pt->args, pt->nargs);
 	}
 	/* identical configs (e.g. a value listed twice) run once */
 	uint64_t *hi = xmalloc(2 * sizeof *hi * g->npoints);
@@ -611,12 +718,16 @@ static int make_points(struct gload *L)
 	return 0;
 }
 
+static int grid_from_json(const cJSON *doc, const char *base, const char *const *cli_sets,
+			  int ncli_sets, struct sweep_grid *g, struct nd_err *err);
+
 int sweep_grid_load(const char *path, const char *base,
 		    const char *const *cli_sets, int ncli_sets,
 		    struct sweep_grid *g, struct nd_err *err)
 {
 	memset(g, 0, sizeof *g);
 	g->src = xstrdup(path);
+	g->pts_axis = -1;
 	char *text;
 	size_t len;
 	/* a grid is a few kB; the cap stops /dev/zero-like input early */
@@ -640,11 +751,28 @@ int sweep_grid_load(const char *path, const char *base,
 		return rc;
 	}
 	free(text);
+	rc = grid_from_json(doc, base, cli_sets, ncli_sets, g, err);
+	cJSON_Delete(doc);
+	return rc;
+}
+
+int sweep_grid_load_json(const cJSON *doc, const char *src, const char *base,
+			 const char *const *cli_sets, int ncli_sets,
+			 struct sweep_grid *g, struct nd_err *err)
+{
+	memset(g, 0, sizeof *g);
+	g->src = xstrdup(src);
+	g->pts_axis = -1;
+	return grid_from_json(doc, base, cli_sets, ncli_sets, g, err);
+}
+
+static int grid_from_json(const cJSON *doc, const char *base, const char *const *cli_sets,
+			  int ncli_sets, struct sweep_grid *g, struct nd_err *err)
+{
 	struct gload L = { .g = g, .err = err };
-	rc = load_top(&L, doc, base, cli_sets, ncli_sets);
+	int rc = load_top(&L, doc, base, cli_sets, ncli_sets);
 	if (!rc)
 		rc = make_points(&L);
-	cJSON_Delete(doc);
 	g->base = L.base;   /* kept: the fixed part of every point's config */
 	bundle_release(&L.scratch);
 	for (int i = 0; i < L.nseen; i++)
@@ -675,6 +803,13 @@ void sweep_grid_free(struct sweep_grid *g)
 	for (int i = 0; i < g->nfixed; i++)
 		free(g->fixed[i]);
 	free(g->fixed);
+	for (int e = 0; e < g->nentries; e++) {
+		for (int a = 0; a < g->neargs[e]; a++)
+			free(g->eargs[e][a]);
+		free(g->eargs[e]);
+	}
+	free(g->eargs);
+	free(g->neargs);
 	free(g->src);
 	bundle_release(&g->base);
 	memset(g, 0, sizeof *g);
@@ -686,7 +821,8 @@ void sweep_grid_free(struct sweep_grid *g)
 char **sweep_point_argv(const struct sweep_grid *g, size_t i, const char *base,
 			const char *out_dir, int *argc)
 {
-	size_t cap = 16 + (size_t)g->nargs + 2 * (size_t)(g->nfixed + g->nkeys);
+	size_t cap = 16 + (size_t)g->nargs + (size_t)g->pts[i].nargs +
+		     2 * (size_t)(g->nfixed + g->nkeys);
 	char **v = xcalloc(cap, sizeof *v);
 	int n = 0;
 	char *words = xstrdup(g->cmd->sweep_as), *save = NULL;
@@ -695,6 +831,8 @@ char **sweep_point_argv(const struct sweep_grid *g, size_t i, const char *base,
 	free(words);
 	for (int a = 0; a < g->nargs; a++)
 		v[n++] = xstrdup(g->args[a]);
+	for (int a = 0; a < g->pts[i].nargs; a++)
+		v[n++] = xstrdup(g->pts[i].args[a]);
 	if (base) {
 		v[n++] = xstrdup("--config");
 		v[n++] = xstrdup(base);
@@ -731,6 +869,8 @@ const char *sweep_point_label(const struct sweep_grid *g, size_t i)
 	for (int k = 0; k < g->nkeys && u < sizeof buf; k++)
 		u += (size_t)snprintf(buf + u, sizeof buf - u, "%s%s", k ? " " : "",
 				      g->pts[i].sets[k]);
+	for (int a = 0; a < g->pts[i].nargs && u < sizeof buf; a++)
+		u += (size_t)snprintf(buf + u, sizeof buf - u, " %s", g->pts[i].args[a]);
 	return buf;
 }
 
@@ -781,7 +921,7 @@ char *sweep_result_line(const struct sweep_grid *g, size_t i, const cJSON *repor
 	}
 	char want[17], got[17];
 	sweep_hash_hex(g->pts[i].hash, want);
-	sweep_hash_hex(sweep_hash_json(cfg), got);
+	sweep_hash_hex(sweep_hash_args(sweep_hash_json(cfg), g->pts[i].args, g->pts[i].nargs), got);
 	if (strcmp(want, got)) {
 		/* name the first key where the run's config left the point's */
 		struct cfg_bundle b;
@@ -802,16 +942,23 @@ char *sweep_result_line(const struct sweep_grid *g, size_t i, const cJSON *repor
 	cJSON *o = cJSON_CreateObject();
 	cJSON_AddStringToObject(o, "hash", want);
 	cJSON_AddStringToObject(o, "command", g->cmd->sweep_as);
-	if (g->nargs) {
+	if (g->nargs || g->pts[i].nargs) {   /* the grid's, then the point's own */
 		cJSON *a = cJSON_AddArrayToObject(o, "args");
 		for (int k = 0; k < g->nargs; k++)
 			cJSON_AddItemToArray(a, cJSON_CreateString(g->args[k]));
+		for (int k = 0; k < g->pts[i].nargs; k++)
+			cJSON_AddItemToArray(a, cJSON_CreateString(g->pts[i].args[k]));
 	}
 	cJSON_AddItemToObject(o, "point", cJSON_Duplicate(g->pts[i].point, 1));
 	if (cJSON_IsString(ver))
 		cJSON_AddStringToObject(o, "version", ver->valuestring);
-	cJSON_AddItemToObject(o, "config", cJSON_Duplicate(cfg, 1));
-	cJSON_AddItemToObject(o, "metrics", cJSON_Duplicate(met, 1));
+	/* numbers as the report has them (cJSON alone prints 15 digits when they
+	 * come close: the last bit of a sum would be lost) */
+	cJSON *cd = cJSON_Duplicate(cfg, 1), *md = cJSON_Duplicate(met, 1);
+	sweep_json_exact(cd);
+	sweep_json_exact(md);
+	cJSON_AddItemToObject(o, "config", cd);
+	cJSON_AddItemToObject(o, "metrics", md);
 	char *t = cJSON_PrintUnformatted(o);
 	cJSON_Delete(o);
 	size_t n = strlen(t);

@@ -10,7 +10,16 @@
  *    "grid": {"ssd.channels": [4, 8, 16],    cartesian product ...
  *             "ssd.channel.rate_mts": {"from": 400, "to": 1200, "step": 400}},
  *    "zip":  [{"ssd.nand.t_read_ns": [50000, 75000],   ... times keys that
- *              "ssd.nand.t_prog_ns": [600000, 1200000]}]}   move together
+ *              "ssd.nand.t_prog_ns": [600000, 1200000]}],   move together
+ *    "points": [{"ssd.channels": 4}, {"ssd.channels": 8,  ... times a list of
+ *                "ssd.ways": 2, "args": ["--verify"]}]}     points, one by one
+ *
+ * "points" is one axis whose entries each name some keys (a key an entry
+ * leaves out takes the base value: defaults, --config, --set, "set") and,
+ * with "args", options of that point alone (`train --where host`); it is
+ * how `train --grid` runs the two differently shaped parts of its grid.  A
+ * point key may override a --set or "set" key; it may not be a grid or zip
+ * key.
  *
  * Every key is checked against the config tables of that subcommand and every
  * value is applied (type, range, enum name) and every point validated as a
@@ -18,7 +27,9 @@
  * and the key.  A point is identified by the hash of its resolved config:
  * FNV-1a over the compact JSON text of the `config` object that the point's
  * report.json holds (cfg_hash() of the subcommand's bundle), printed as 16
- * hex digits.
+ * hex digits.  A point with its own "args" hashes them too (FNV-1a continued
+ * over a NUL and each argument), so `train` in storage and on the host with
+ * the same config are two points.
  *
  * results.jsonl holds one line per finished point:
  *   {"hash", "command", ["args"], "point", "version", "config", "metrics"}
@@ -65,6 +76,8 @@ struct sweep_point {
 	char **sets;                /* "key=value" per swept key */
 	struct cJSON *point;        /* {"key": value, ...}, owned */
 	long dup_of;                /* -1, or an earlier point with the same hash */
+	char **args;                /* options of this point alone ("points" args), borrowed */
+	int nargs;
 };
 
 struct sweep_grid {
@@ -80,6 +93,10 @@ struct sweep_grid {
 	size_t npoints;
 	struct sweep_point *pts;
 	struct cfg_bundle base;           /* defaults + base file + fixed keys (owned) */
+	int pts_axis;                     /* axis of "points", -1 without */
+	int nentries;                     /* entries of "points" */
+	char ***eargs;                    /* per entry: its "args" (owned) */
+	int *neargs;
 };
 
 /* Loads the grid file at path and checks it against the subcommand's config:
@@ -90,7 +107,32 @@ struct sweep_grid {
 int sweep_grid_load(const char *path, const char *base,
 		    const char *const *cli_sets, int ncli_sets,
 		    struct sweep_grid *g, struct nd_err *err);
+/* The same from a parsed grid (src names it in messages): for commands that
+ * build their grid (`train --grid`, `xbar noise-sweep`). */
+int sweep_grid_load_json(const struct cJSON *doc, const char *src, const char *base,
+			 const char *const *cli_sets, int ncli_sets,
+			 struct sweep_grid *g, struct nd_err *err);
 void sweep_grid_free(struct sweep_grid *g);
+
+/* Runs the points of g not yet in DIR/results.jsonl, as `ndpsim sweep` does
+ * (fork workers, MPI ranks, resume after a kill, summary.csv); DIR is o->out.
+ * Collective under MPI (every rank calls it with the same grid).  Returns the
+ * exit code: 0, 1 (a point failed: run again to retry), 2 (bad input); the
+ * message is printed. */
+struct sweep_opts {
+	const char *out;            /* the sweep directory */
+	const char *config_path;    /* base config of every point, or NULL */
+	int jobs;                   /* points at once (0: online CPUs) */
+	int quiet;
+	int child_close_fd;         /* closed in every point worker (the caller's lock on
+				       its --out, which a dying worker must not hold), or -1 */
+};
+int sweep_engine(struct sweep_grid *g, const struct sweep_opts *o);
+/* MPI for commands that run a sweep (no-ops in a build without MPI). */
+void sweep_mpi_init(void);
+void sweep_mpi_fini(void);
+int sweep_mpi_rank(void);
+int sweep_mpi_max(int v);   /* the largest v over the ranks (collective) */
 
 /* The argv that runs point i: the command's words, the grid's args,
  * "--config base" when base, "--set k=v" for the fixed and swept keys,
@@ -104,7 +146,12 @@ const char *sweep_point_label(const struct sweep_grid *g, size_t i);
 
 /* FNV-1a of the compact JSON text of json: the point hash of a config. */
 uint64_t sweep_hash_json(const struct cJSON *json);
+/* h continued over a NUL and each of args (h itself when n is 0). */
+uint64_t sweep_hash_args(uint64_t h, char *const *args, int n);
 void sweep_hash_hex(uint64_t h, char out[17]);
+/* Every number below o printed exactly (rep_num: the shortest text that
+ * reads back as the same double), as report.json prints them. */
+void sweep_json_exact(struct cJSON *o);
 int sweep_hash_parse(const char *hex, uint64_t *out);
 
 /* Builds the results.jsonl line (with its '\n'; caller frees) of point i from

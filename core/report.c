@@ -222,6 +222,59 @@ void rep_set_plots(int on)
 	plots_on = on;
 }
 
+/* Whether the figure at path is whole: a PNG ends in its IEND chunk, an SVG
+ * in </svg>, anything else is not empty.  gnuplot exits 0 when it cannot
+ * write its output (a full disk, ulimit -f), leaving no file or a cut one. */
+static int figure_whole(const char *path)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	struct stat st;
+	char tail[64] = "";
+	ssize_t n = 0;
+	if (fstat(fd, &st) == 0 && st.st_size > 0) {
+		off_t at = st.st_size > (off_t)sizeof tail - 1 ? st.st_size - (off_t)sizeof tail + 1 : 0;
+		n = pread(fd, tail, sizeof tail - 1, at);
+	}
+	close(fd);
+	if (n <= 0)
+		return 0;
+	size_t l = strlen(path);
+	if (l > 4 && !strcmp(path + l - 4, ".png"))
+		return n >= 8 && !memcmp(tail + n - 8, "IEND\xae\x42\x60\x82", 8);
+	if (l > 4 && !strcmp(path + l - 4, ".svg")) {
+		tail[n] = '\0';
+		return strstr(tail, "</svg>") != NULL;
+	}
+	return 1;
+}
+
+/* Every file a script names in "set output '<file>'": removed before gnuplot
+ * runs (check 0), checked whole after it (check 1). */
+static int each_output(const char *dir, const char *script, int check, struct nd_err *err)
+{
+	static const char tag[] = "set output '";
+	for (const char *p = strstr(script, tag); p; p = strstr(p + 1, tag)) {
+		const char *f = p + sizeof tag - 1, *q = strchr(f, '\'');
+		if (!q || q == f || (size_t)(q - f) >= 300)
+			continue;
+		char file[320], path[4096];
+		snprintf(file, sizeof file, "%.*s", (int)(q - f), f);
+		int rc = join(path, sizeof path, dir, file, err);
+		if (rc)
+			return rc;
+		if (!check)
+			unlink(path);   /* a figure of an earlier run must not pass for this one's */
+		else if (!figure_whole(path)) {
+			unlink(path);   /* no cut figure left for a reader to take as whole */
+			return nd_errf(err, -EIO, "%s: gnuplot did not write the whole figure (disk full? "
+				       "file size limit?)", path);
+		}
+	}
+	return 0;
+}
+
 int rep_gnuplot(const char *dir, const char *name, const char *script,
 		struct nd_err *err)
 {
@@ -236,6 +289,8 @@ int rep_gnuplot(const char *dir, const char *name, const char *script,
 		return rc;
 	if (!plots_on || !have_gnuplot())
 		return 1;
+	if ((rc = each_output(dir, script, 0, err)))
+		return rc;
 	pid_t pid = fork();
 	if (pid < 0)
 		return nd_errf(err, -errno, "fork: %s", strerror(errno));
@@ -256,7 +311,7 @@ int rep_gnuplot(const char *dir, const char *name, const char *script,
 			return nd_errf(err, -errno, "waitpid: %s", strerror(errno));
 	if (!WIFEXITED(st) || WEXITSTATUS(st))
 		return nd_errf(err, -EIO, "%s: gnuplot failed", gp);
-	return 0;
+	return each_output(dir, script, 1, err);
 }
 
 void rep_add_u64(struct cJSON *obj, const char *key, uint64_t v)

@@ -47,7 +47,10 @@ void rep_csv_free(struct rep_csv *c);
 
 /* Runs gnuplot on a script (written next to the data as <name>.gp) when
  * gnuplot is installed; returns 0 if a plot was made, 1 if gnuplot is
- * missing (not an error), -errno on failure. */
+ * missing (not an error), -errno on failure: gnuplot failed, or a file the
+ * script names in "set output '<file>'" is missing or cut short after it
+ * (gnuplot exits 0 when its write fails; a PNG must end in IEND, an SVG in
+ * </svg>).  Those files are removed before gnuplot runs. */
 int rep_gnuplot(const char *dir, const char *name, const char *script,
 		struct nd_err *err);
 /* rep_set_plots(0): from now on rep_gnuplot() writes the script but does not

@@ -459,6 +459,47 @@ START_TEST(locked_sweep_and_calibrate_refused)
 }
 END_TEST
 
+/* calibrate's profile and measurements are one set: a run whose profile
+ * write fails after its measurements were written leaves both old files,
+ * byte for byte (before, the new measurements stood beside the old profile). */
+START_TEST(calibrate_pair_is_one_set)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	char out[16384], prof[800], meas[800];
+	const char *cd = fresh("calset");
+	snprintf(prof, sizeof prof, "%s/hp.json", cd);
+	snprintf(meas, sizeof meas, "%s/hp.measurements.json", cd);
+	int rc = tu_ndpsim(out, sizeof out, "calibrate --kernels lr --reps 1 --idle 0.1 --out %s", prof);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	char *p0 = tu_slurp(prof), *m0 = tu_slurp(meas);
+	ck_assert(p0 && m0);
+	ck_assert_ptr_nonnull(strstr(p0, "host profile measured by ndpsim calibrate"));
+	/* the measurements name their run's time, so two runs differ */
+	setenv("NDPSIM_FAULT_WRITE", "hp.json", 1);   /* written after the measurements */
+	rc = tu_ndpsim(out, sizeof out, "calibrate --kernels lr --reps 1 --idle 0.1 --out %s", prof);
+	unsetenv("NDPSIM_FAULT_WRITE");
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	ck_assert_msg(!strstr(out, "measurements:"), "%s", out);
+	char *p1 = tu_slurp(prof), *m1 = tu_slurp(meas);
+	ck_assert(p1 && m1);
+	ck_assert_msg(!strcmp(p0, p1), "the profile changed after a failed run");
+	ck_assert_msg(!strcmp(m0, m1), "the measurements changed after a failed run: not one set");
+	free(p1);
+	free(m1);
+	/* a good run replaces both */
+	rc = tu_ndpsim(out, sizeof out, "calibrate --kernels lr --reps 1 --idle 0.1 --out %s", prof);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	m1 = tu_slurp(meas);
+	ck_assert_msg(m1 && strcmp(m0, m1), "a good run left the old measurements");
+	free(m1);
+	free(p0);
+	free(m0);
+}
+END_TEST
+
 /* Processes of process group pg that are alive (not zombies). */
 static int alive_in_group(pid_t pg)
 {
@@ -641,6 +682,45 @@ START_TEST(model_file_checked)
 }
 END_TEST
 
+/* gnuplot exits 0 when it cannot write its figure: a cut PNG is a failed
+ * write (exit 1, a message naming it, no success line, no cut file left). */
+START_TEST(failed_figure_write_fails)
+{
+	if (system("command -v gnuplot >/dev/null 2>&1")) {
+		tu_skip_need("gnuplot", "failed_figure_write_fails: gnuplot not installed");
+		return;
+	}
+	char out[8192], p[900];
+	const char *d = fresh("fig");
+	const char *g = tu_write_file("cli-fig.json",
+		"{\"command\": \"ssd\", \"set\": {\"ssd.blocks\": 64, \"workload.count\": 3000},"
+		" \"grid\": {\"ssd.channels\": [4, 8]}}");
+	int rc = tu_ndpsim(out, sizeof out, "sweep --grid %s --out %s -j 1 --quiet", g, d);
+	ck_assert_msg(rc == 0, "%s", out);
+	/* unlimited: the PNG ends in its IEND chunk */
+	rc = tu_ndpsim(out, sizeof out, "plot %s --x ssd.channels --y read.lat_ns.p99 --out whole", d);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(p, sizeof p, "%s/plots/whole.png", d);
+	char *t = tu_slurp(p);
+	ck_assert_ptr_nonnull(t);
+	free(t);
+	FILE *f = fopen(p, "rb");
+	unsigned char tail[8];
+	ck_assert(f && fseek(f, -8, SEEK_END) == 0 && fread(tail, 1, 8, f) == 8);
+	fclose(f);
+	ck_assert(!memcmp(tail, "IEND\xae\x42\x60\x82", 8));
+	/* 8 KiB per file: the CSV and the script fit, the PNG (~25 KiB) does not */
+	rc = run_nowrite(out, sizeof out, 16, "plot %s --x ssd.channels --y read.lat_ns.p99 --out cut", d);
+	ck_assert_msg(rc == 1, "exit %d: %s", rc, out);
+	ck_assert_msg(strstr(out, "cut.png: gnuplot did not write the whole figure"), "%s", out);
+	ck_assert_msg(!strstr(out, "ndpsim plot \xe2\x80\x94"), "success line after a failed figure: %s", out);
+	snprintf(p, sizeof p, "%s/plots/cut.png", d);
+	ck_assert_msg(access(p, F_OK) != 0, "a cut %s is left", p);
+	snprintf(p, sizeof p, "%s/plots/cut.csv", d);
+	ck_assert_msg(access(p, F_OK) == 0, "the limit hit the CSV, not the figure");
+}
+END_TEST
+
 /* cli_opt_value: "--x=v", "--x v", a missing value, another option. */
 START_TEST(opt_value_forms)
 {
@@ -674,6 +754,8 @@ int main(void)
 	tcase_add_test(t, locked_sweep_and_calibrate_refused);
 	tcase_add_test(t, sweep_workers_die_with_parent);
 	tcase_add_test(t, train_grid_bounded);
+	tcase_add_test(t, failed_figure_write_fails);
+	tcase_add_test(t, calibrate_pair_is_one_set);
 	suite_add_tcase(s, t);
 	TCase *r = tcase_create("registry");
 	tcase_set_timeout(r, 60);

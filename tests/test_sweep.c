@@ -597,6 +597,385 @@ START_TEST(example_grids)
 }
 END_TEST
 
+
+/* ------------------------------------------------------------------ */
+/* `train --grid`: a grid of train points run by the same engine       */
+
+/* a and b hold the same tree with bit-identical numbers (cJSON_Compare
+ * allows a relative error of DBL_EPSILON). */
+static int json_exact(const cJSON *a, const cJSON *b)
+{
+	if (!a || !b || (a->type & 0xff) != (b->type & 0xff))
+		return 0;
+	if (cJSON_IsNumber(a))
+		return a->valuedouble == b->valuedouble;
+	if (cJSON_IsString(a))
+		return !strcmp(a->valuestring, b->valuestring);
+	if (cJSON_IsObject(a) || cJSON_IsArray(a)) {
+		const cJSON *x = a->child, *y = b->child;
+		for (; x && y; x = x->next, y = y->next)
+			if ((x->string && (!y->string || strcmp(x->string, y->string))) || !json_exact(x, y))
+				return 0;
+		return !x && !y;
+	}
+	return 1;
+}
+
+static int have_data(void)
+{
+	const char *d = getenv("NDPSIM_FMNIST_DIR");
+	char probe[600];
+	snprintf(probe, sizeof probe, "%s/t10k-images-idx3-ubyte.gz",
+		 d && *d ? d : "/usr/share/datasets/fashion-mnist");
+	return access(probe, R_OK) == 0;
+}
+
+static int have_gnuplot(void)
+{
+	return system("command -v gnuplot >/dev/null 2>&1") == 0;
+}
+
+/* One algorithm, one channel count; storage and two host page-cache ratios
+ * (4 points, ~1.5 s each).  target: the part-2 target accuracy. */
+static const char *tiny_train_grid(const char *name, const char *target)
+{
+	char text[1200];
+	snprintf(text, sizeof text,
+		"{\"config\": {\"ssd\": {\"blocks\": 64}, \"train\": {\"model\": \"lr\"}},\n"
+		" \"accuracy_vs_time\": {\"algos\": [\"sync\"], \"channels\": [4],\n"
+		"   \"set\": [\"train.epochs=1\", \"train.evals_per_epoch=1\"]},\n"
+		" \"storage_vs_host\": {\"storage_algo\": \"sync\", \"storage_channels\": 4,\n"
+		"   \"host_memory_ratios\": [0.5, 1], \"host_variants\": [{\"name\": \"default\", \"set\": []}],\n"
+		"   \"set\": [\"train.epochs=1\", \"train.evals_per_epoch=1\", \"train.target_acc=%s\"]}}\n",
+		target);
+	return tu_write_file(name, text);
+}
+
+/* Every line of DIR/results.jsonl: hash = FNV-1a of its config continued
+ * over its own args; a point run with --where host reports where = host,
+ * every other one storage; no hash twice.  Returns the number of lines and
+ * the number of host points in *hosts. */
+static int check_train_results(const char *dir, int *hosts)
+{
+	char path[600];
+	snprintf(path, sizeof path, "%s/results.jsonl", dir);
+	char **l;
+	int n = lines_of(path, &l);
+	*hosts = 0;
+	for (int i = 0; i < n; i++) {
+		cJSON *j = cJSON_Parse(l[i]);
+		ck_assert_msg(j != NULL, "%s line %d is not JSON", path, i + 1);
+		const cJSON *hash = cJSON_GetObjectItemCaseSensitive(j, "hash");
+		const cJSON *cfg = cJSON_GetObjectItemCaseSensitive(j, "config");
+		const cJSON *args = cJSON_GetObjectItemCaseSensitive(j, "args");
+		const cJSON *where = cJSON_GetObjectItemCaseSensitive(
+			cJSON_GetObjectItemCaseSensitive(j, "metrics"), "where");
+		ck_assert(cJSON_IsString(hash) && cJSON_IsObject(cfg) && cJSON_IsString(where));
+		char *av[8];
+		int na = 0, host = 0;
+		for (const cJSON *a = args ? args->child : NULL; a && na < 8; a = a->next) {
+			av[na++] = a->valuestring;
+			host |= !strcmp(a->valuestring, "host");
+		}
+		ck_assert_str_eq(where->valuestring, host ? "host" : "storage");
+		*hosts += host;
+		char hex[17];
+		sweep_hash_hex(sweep_hash_args(sweep_hash_json(cfg), av, na), hex);
+		ck_assert_str_eq(hash->valuestring, hex);
+		for (int k = 0; k < i; k++)
+			ck_assert_msg(strncmp(l[k], l[i], 30), "%s: a point twice", path);
+		/* the metrics as the point's own report.json has them, to the bit */
+		char rp[800];
+		snprintf(rp, sizeof rp, "%s/points/%s/report.json", dir, hash->valuestring);
+		char *rt = slurp(rp);
+		ck_assert_msg(rt != NULL, "no %s", rp);
+		cJSON *rep = cJSON_Parse(rt);
+		free(rt);
+		ck_assert_msg(json_exact(cJSON_GetObjectItemCaseSensitive(rep, "metrics"),
+					 cJSON_GetObjectItemCaseSensitive(j, "metrics")),
+			      "%s line %d: metrics differ from %s", path, i + 1, rp);
+		cJSON_Delete(rep);
+		cJSON_Delete(j);
+	}
+	free_lines(l, n);
+	return n;
+}
+
+static int same_file(const char *a, const char *b)
+{
+	char *x = slurp(a), *y = slurp(b);
+	int same = x && y && !strcmp(x, y);
+	free(x);
+	free(y);
+	return same;
+}
+
+/* A train grid killed part-way and run again gives the results.jsonl, CSVs
+ * and report.json of an uninterrupted run. */
+START_TEST(train_grid_kill_and_resume)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	char out[16384], pa[700], pb[700];
+	const char *g = tiny_train_grid("tg-kill.json", "0.5");
+	const char *da = tdir("tg-full"), *db = tdir("tg-kill");
+	int rc = tu_ndpsim(out, sizeof out, "train --grid %s --out %s -j 1 --set threads=1 --quiet", g, da);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(pa, sizeof pa, "%s/sweep", da);
+	int hosts;
+	ck_assert_int_eq(check_train_results(pa, &hosts), 4);
+	ck_assert_int_eq(hosts, 2);
+
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execl(bin(), bin(), "train", "--grid", g, "--out", db, "-j", "1", "--set", "threads=1",
+		      (char *)NULL);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	char **l = NULL;
+	int n = 0;
+	for (int t = 0; t < 6000; t++) {   /* up to 60 s */
+		n = lines_of(pb, &l);
+		free_lines(l, n);
+		if (n >= 1)
+			break;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+	snprintf(pb, sizeof pb, "%s/sweep", db);
+	int nk = check_train_results(pb, &hosts);
+	ck_assert_msg(nk < 4, "the grid finished before the kill");
+	snprintf(pa, sizeof pa, "%s/report.json", db);
+	ck_assert_msg(access(pa, F_OK) != 0, "a killed grid left a report.json");
+
+	rc = tu_ndpsim(out, sizeof out, "train --grid %s --out %s -j 1 --set threads=1", g, db);
+	ck_assert_msg(rc == 0, "%s", out);
+	char expect[64];
+	snprintf(expect, sizeof expect, "%d already in", nk);
+	ck_assert_msg(strstr(out, expect), "wanted \"%s\" in: %s", expect, out);
+	ck_assert_int_eq(check_train_results(pb, &hosts), 4);
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	ck_assert_msg(sorted_equal(pa, pb), "results.jsonl of the resumed grid differs");
+	static const char *const files[] = { "report.json", "accuracy_vs_time.csv", "grid_summary.csv",
+					     "storage_vs_host.csv", "storage_vs_host_curves.csv",
+					     "summary.txt" };
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		snprintf(pa, sizeof pa, "%s/%s", da, files[f]);
+		snprintf(pb, sizeof pb, "%s/%s", db, files[f]);
+		ck_assert_msg(same_file(pa, pb), "%s differs after the resume", files[f]);
+	}
+	/* a third run finds every point done and runs none */
+	rc = tu_ndpsim(out, sizeof out, "train --grid %s --out %s -j 1 --set threads=1", g, db);
+	ck_assert_msg(rc == 0 && strstr(out, "4 already in"), "%s", out);
+}
+END_TEST
+
+/* Starts ndpsim argv in its own process group, SIGKILLs the group once res
+ * has a complete line, reaps it. */
+static void kill_after_first_line(char *const argv[], const char *res)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(bin(), argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	char **l = NULL;
+	int n = 0;
+	for (int t = 0; t < 6000; t++) {   /* up to 60 s */
+		n = lines_of(res, &l);
+		free_lines(l, n);
+		if (n >= 1)
+			break;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_int_ge(n, 1);
+	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	ck_assert(WIFSIGNALED(st));
+}
+
+#define NS_SMALL "--set bnn.hidden=64,64 --set bnn.epochs=1 --set bnn.train_n=5000 " \
+	"--set xbar.mc.test_n=1000 --set xbar.mc.chips=2 --set threads=1 --sigmas 0,0.2 --encodings u1,b4"
+
+/* xbar noise-sweep killed part-way and run again: the results.jsonl,
+ * sweep.csv and report.json of an uninterrupted run, and the network is
+ * not trained again. */
+START_TEST(noise_sweep_kill_and_resume)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	char out[16384], pa[700], pb[700];
+	const char *da = tdir("ns-full"), *db = tdir("ns-kill");
+	int rc = tu_ndpsim(out, sizeof out, "xbar noise-sweep " NS_SMALL " -j 1 --out %s --quiet", da);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	char **l;
+	int n = lines_of(pa, &l);
+	free_lines(l, n);
+	ck_assert_int_eq(n, 4);
+
+	char *argv[40];
+	int k = 0;
+	char *words = strdup("xbar noise-sweep " NS_SMALL " -j 1 --out");
+	argv[k++] = (char *)bin();
+	for (char *w = strtok(words, " "); w; w = strtok(NULL, " "))
+		argv[k++] = w;
+	argv[k++] = (char *)db;
+	argv[k] = NULL;
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	kill_after_first_line(argv, pb);
+	free(words);
+	n = lines_of(pb, &l);
+	free_lines(l, n);
+	ck_assert_msg(n >= 1 && n < 4, "%d points before the kill", n);
+	snprintf(pb, sizeof pb, "%s/sweep.csv", db);
+	ck_assert_msg(access(pb, F_OK) != 0, "a killed sweep left a sweep.csv");
+
+	rc = tu_ndpsim(out, sizeof out, "xbar noise-sweep " NS_SMALL " -j 1 --out %s", db);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_msg(strstr(out, "the network of") && !strstr(out, "training BNN"),
+		      "the network was trained again: %s", out);
+	char expect[64];
+	snprintf(expect, sizeof expect, "%d already in", n);
+	ck_assert_msg(strstr(out, expect), "wanted \"%s\" in: %s", expect, out);
+	/* the same lines but for the path of the network each point names */
+	char **la, **lb;
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	int na = lines_of(pa, &la), nb = lines_of(pb, &lb);
+	ck_assert_int_eq(na, 4);
+	ck_assert_int_eq(nb, 4);
+	for (int i = 0; i < na; i++) {
+		char *at = strstr(la[i], da);
+		ck_assert_ptr_nonnull(at);
+		size_t pre = (size_t)(at - la[i]), dl = strlen(da);
+		char *fixed = malloc(strlen(la[i]) + strlen(db) + 1);
+		sprintf(fixed, "%.*s%s%s", (int)pre, la[i], db, at + dl);
+		free(la[i]);
+		la[i] = fixed;
+	}
+	qsort(la, (size_t)na, sizeof *la, cmp_str);
+	qsort(lb, (size_t)nb, sizeof *lb, cmp_str);
+	for (int i = 0; i < na; i++)
+		ck_assert_msg(!strcmp(la[i], lb[i]), "results.jsonl line differs after the resume:\n%.300s\n%.300s",
+			      la[i], lb[i]);
+	free_lines(la, na);
+	free_lines(lb, nb);
+	static const char *const files[] = { "report.json", "sweep.csv", "sweep-plot.dat" };
+	for (size_t f = 0; f < sizeof files / sizeof files[0]; f++) {
+		snprintf(pa, sizeof pa, "%s/%s", da, files[f]);
+		snprintf(pb, sizeof pb, "%s/%s", db, files[f]);
+		ck_assert_msg(same_file(pa, pb), "%s differs after the resume", files[f]);
+	}
+	/* the sweep's rows are the points' own metrics: row 2 (sigma 0, b4) */
+	snprintf(pa, sizeof pa, "%s/sweep.csv", db);
+	n = lines_of(pa, &l);
+	ck_assert_int_eq(n, 5);
+	ck_assert_msg(!strncmp(l[2], "read,0,b4,4 4 4,", 16), "%s", l[2]);
+	free_lines(l, n);
+}
+END_TEST
+
+/* train --grid on two MPI ranks: the results.jsonl (in any order) and the
+ * report of the local run. */
+START_TEST(train_grid_mpi_matches_local)
+{
+	const char *mb = mpi_bin();
+	if (!mb || system("command -v mpirun >/dev/null 2>&1")) {
+		tu_skip_need("mpi", "train_grid_mpi_matches_local: no ndpsim built with MPI (make MPI=1) or no mpirun");
+		return;
+	}
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	char out[16384], cmd[2400], pa[700], pb[700];
+	const char *g = tiny_train_grid("tg-mpi.json", "0.5");
+	const char *da = tdir("tg-local"), *db = tdir("tg-mpi");
+	int rc = tu_ndpsim(out, sizeof out, "train --grid %s --out %s -j 1 --set threads=1 --quiet", g, da);
+	ck_assert_msg(rc == 0, "%s", out);
+	snprintf(cmd, sizeof cmd,
+		 "mpirun --oversubscribe --allow-run-as-root -n 2 %s train --grid %s --out %s -j 1 "
+		 "--set threads=1 --quiet 2>&1", mb, g, db);
+	rc = tu_sh(out, sizeof out, cmd);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	snprintf(pa, sizeof pa, "%s/sweep/results.jsonl", da);
+	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
+	ck_assert_msg(sorted_equal(pa, pb), "MPI results.jsonl differs from the local one");
+	snprintf(pa, sizeof pa, "%s/report.json", da);
+	snprintf(pb, sizeof pb, "%s/report.json", db);
+	ck_assert_msg(same_file(pa, pb), "MPI report.json differs from the local one");
+}
+END_TEST
+
+/* A PNG is whole when it ends in its IEND chunk. */
+static int png_whole(const char *path)
+{
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	unsigned char t[8] = { 0 };
+	int ok = fseek(f, -8, SEEK_END) == 0 && fread(t, 1, 8, f) == 8 &&
+		 !memcmp(t, "IEND\xae\x42\x60\x82", 8);
+	fclose(f);
+	return ok;
+}
+
+/* A tiny grid whose runs never reach the target (one epoch, 99 %) renders
+ * both figures: gnuplot used to stop on a panel with no defined point. */
+START_TEST(train_grid_tiny_figures)
+{
+	if (!have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return;
+	}
+	if (!have_gnuplot()) {
+		tu_skip_need("gnuplot", "train_grid_tiny_figures: gnuplot not installed");
+		return;
+	}
+	char out[16384], p[700];
+	const char *d = tdir("tg-fig");
+	const char *g = tiny_train_grid("tg-fig.json", "0.99");
+	int rc = tu_ndpsim(out, sizeof out, "train --grid %s --out %s -j 2 --set threads=1", g, d);
+	ck_assert_msg(rc == 0, "%s", out);
+	ck_assert_ptr_nonnull(strstr(out, "neither side reached the target"));
+	snprintf(p, sizeof p, "%s/storage_vs_host.png", d);
+	ck_assert_msg(png_whole(p), "%s missing or cut", p);
+	snprintf(p, sizeof p, "%s/accuracy_vs_time.png", d);
+	ck_assert_msg(png_whole(p), "%s missing or cut", p);
+	snprintf(p, sizeof p, "%s/storage_vs_host.gp", d);
+	char *gp = slurp(p);
+	ck_assert_ptr_nonnull(gp);
+	ck_assert_ptr_nonnull(strstr(gp, "no run reached the target"));
+	free(gp);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("sweep");
@@ -611,5 +990,12 @@ int main(void)
 	tcase_add_test(tc, plot_png_svg);
 	tcase_add_test(tc, example_grids);
 	suite_add_tcase(s, tc);
+	TCase *tt = tcase_create("train-grid");
+	tcase_set_timeout(tt, 240);
+	tcase_add_test(tt, train_grid_kill_and_resume);
+	tcase_add_test(tt, train_grid_tiny_figures);
+	tcase_add_test(tt, noise_sweep_kill_and_resume);
+	tcase_add_test(tt, train_grid_mpi_matches_local);
+	suite_add_tcase(s, tt);
 	return tu_run_suite(s);
 }
