@@ -87,6 +87,82 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 		try_suspend(s, d);
 }
 
+/* GC operations, encoded: page in bits 0-31, kind in 32-39, nvalid above. */
+static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
+{
+	int kind = (int)(e >> 32 & 0xff);
+	uint32_t page = (uint32_t)e, nvalid = (uint32_t)(e >> 40);
+	struct fop *f = flash_new_op(s, kind, die);
+	if (kind == OP_READ) {
+		f->npages = 1;
+		f->ids[0] = page;
+		f->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
+	} else if (kind == OP_PROG) {
+		f->npages = 1;
+		f->ptype = nand_prog_slower(s, 0, page);
+		f->xfer_bytes = (uint32_t)s->p.page_bytes;
+	}
+	return f;
+}
+
+void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
+{
+	uint64_t e = (uint64_t)page | (uint64_t)kind << 32 | (uint64_t)nvalid << 40;
+	if (s->p.nx.ecc != SSD_ECC_NONE) {
+		flash_enqueue(s, gc_op_make(s, die, e), 0);
+		return;
+	}
+	struct die *d = &s->die[die];
+	if (d->gcq_n == d->gcq_cap) {
+		/* grow the ring (power of two), oldest first */
+		uint32_t cap = d->gcq_cap ? 2 * d->gcq_cap : 1024;
+		uint64_t *q = xmalloc(cap * sizeof *q);
+		for (uint32_t i = 0; i < d->gcq_n; i++)
+			q[i] = d->gcq[(d->gcq_head + i) & (d->gcq_cap - 1)];
+		free(d->gcq);
+		d->gcq = q;
+		d->gcq_cap = cap;
+		d->gcq_head = 0;
+	}
+	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
+	d->load++;
+	struct fop *j = d->wq_tail;
+	if (j && j->kind == OP_GCJOB) {
+		j->nslots++;
+	} else {
+		j = flash_new_op(s, OP_GCJOB, die);
+		j->nslots = 1;
+		j->next = NULL;
+		if (d->wq_tail)
+			d->wq_tail->next = j;
+		else
+			d->wq_head = j;
+		d->wq_tail = j;
+	}
+	if (!d->cur)
+		die_kick(s, die);
+}
+
+/* The write queue's head is a GC placeholder: make its next operation and
+ * put it in front. */
+static void gc_job_expand(ssd *s, struct die *d, uint32_t di)
+{
+	struct fop *j = d->wq_head;
+	uint64_t e = d->gcq[d->gcq_head];
+	d->gcq_head = (d->gcq_head + 1) & (d->gcq_cap - 1);
+	d->gcq_n--;
+	struct fop *f = gc_op_make(s, di, e);
+	if (--j->nslots) {
+		f->next = j;
+	} else {
+		f->next = j->next;
+		if (d->wq_tail == j)
+			d->wq_tail = f;
+		fop_put(s, j);
+	}
+	d->wq_head = f;
+}
+
 static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
 {
 	struct chan *ch = &s->ch[c];
@@ -159,6 +235,8 @@ static void die_kick(ssd *s, uint32_t di)
 		ND_ASSERT(rc == 0);
 		return;
 	}
+	if (!d->rq_head && d->wq_head && d->wq_head->kind == OP_GCJOB)
+		gc_job_expand(s, d, di);
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;
 	struct fop *f = d->rq_head;

@@ -330,10 +330,8 @@ void ftl_erase_block(ssd *s, uint32_t b)
 	while (!s->erase_cnt[s->erase_min])
 		s->erase_min++;
 	s->st.flash_erases++;
-	if (s->timed) {
-		struct fop *f = flash_new_op(s, OP_ERASE, plane_die(s, plane));
-		flash_enqueue(s, f, 0);
-	}
+	if (s->timed)
+		flash_gc_op(s, plane_die(s, plane), OP_ERASE, 0, 0);
 }
 
 /* Programs one GC destination page holding `filled` units (the rest is
@@ -343,13 +341,8 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 	s->st.pad_units += s->upp - filled;
 	s->st.prog_units_written += s->upp;
 	s->st.flash_prog_pages++;
-	if (!s->timed)
-		return;
-	struct fop *w = flash_new_op(s, OP_PROG, die);
-	w->npages = 1;
-	w->ptype = nand_prog_slower(s, 0, page);
-	w->xfer_bytes = (uint32_t)s->p.page_bytes;
-	flash_enqueue(s, w, 0);
+	if (s->timed)
+		flash_gc_op(s, die, OP_PROG, page, 0);
 }
 
 /* Collects garbage in one plane until it has more than the threshold of
@@ -401,14 +394,9 @@ static void gc_plane(ssd *s, uint32_t plane)
 			if (!nvalid)
 				continue;
 			s->st.flash_read_pages++;
-			if (s->timed) {
-				/* Read the page; only its valid units cross the channel. */
-				struct fop *r = flash_new_op(s, OP_READ, die);
-				r->npages = 1;
-				r->ids[0] = pg;
-				r->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
-				flash_enqueue(s, r, 0);
-			}
+			/* Read the page; only its valid units cross the channel. */
+			if (s->timed)
+				flash_gc_op(s, die, OP_READ, pg, nvalid);
 			for (uint32_t k = 0; k < s->upp; k++) {
 				uint64_t pua = (uint64_t)pg * s->upp + k;
 				uint32_t lpn = pl_lpns[k];

@@ -93,7 +93,7 @@ static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
 
 struct ssd_power;
 
-enum { OP_READ, OP_PROG, OP_ERASE };
+enum { OP_READ, OP_PROG, OP_ERASE, OP_GCJOB };
 enum { BS_FREE, BS_DIRTY, BS_INFLIGHT };
 enum { BLK_FREE, BLK_OPEN, BLK_FULL };
 enum { ST_DISPATCH, ST_DATA_IN, ST_LINK, ST_DONE };
@@ -131,6 +131,11 @@ struct die {
 	uint32_t chan;
 	uint32_t load;                   /* ops queued or running */
 	uint32_t next_plane;             /* first plane of the next partial program */
+	/* GC operations not made yet (see flash_gc_op()): a ring of encoded
+	 * ops in the order GC decided them; an OP_GCJOB placeholder in the
+	 * write queue stands for the next `nslots` of them. */
+	uint64_t *gcq;
+	uint32_t gcq_head, gcq_n, gcq_cap;
 };
 
 struct chan {
@@ -364,6 +369,13 @@ void ftl_fini(ssd *s);
 struct fop *flash_new_op(ssd *s, int kind, uint32_t die);
 /* Queues f on its die (read_q: the host-read queue under read_first). */
 void flash_enqueue(ssd *s, struct fop *f, int read_q);
+/* Queues a GC operation on die: OP_READ of flash page `page` carrying
+ * nvalid units over the channel, OP_PROG of page, or OP_ERASE.  Its struct
+ * fop is made only when the die reaches it (the same queue order and timing
+ * as making it now), so a victim's hundreds of moves cost a few bytes each
+ * until they run, not a cold operation apiece.  Eager when bit errors are
+ * modelled (their draws happen at enqueue). */
+void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid);
 
 /* ---- nand.c */
 void nand_init(ssd *s, uint64_t seed);
