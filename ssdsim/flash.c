@@ -257,6 +257,8 @@ static void die_kick(ssd *s, uint32_t di)
 		__builtin_prefetch(d->rq_head, 0, 1);
 	if (d->wq_head)
 		__builtin_prefetch(d->wq_head, 0, 1);
+	if (d->gcq_n)   /* the GC op that may come next, written long ago */
+		__builtin_prefetch(&d->gcq[d->gcq_head], 0, 1);
 	d->cur = f;
 	uint64_t now = evq_now(s->q);
 	f->t_start = now;
