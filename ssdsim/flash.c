@@ -87,7 +87,9 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 		try_suspend(s, d);
 }
 
-/* GC operations, encoded: page in bits 0-31, kind in 32-39, nvalid above. */
+/* GC operations, encoded: page in bits 0-31, kind in 32-39, above them the
+ * units a read moves over the channel (0: copyback) or, for a program,
+ * 1 if its page crosses the channel (0: copyback). */
 static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
 {
 	int kind = (int)(e >> 32 & 0xff);
@@ -100,7 +102,9 @@ static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
 	} else if (kind == OP_PROG) {
 		f->npages = 1;
 		f->ptype = nand_prog_slower(s, 0, page);
-		f->xfer_bytes = (uint32_t)s->p.page_bytes;
+		f->xfer_bytes = nvalid ? (uint32_t)s->p.page_bytes : 0;
+	} else {
+		f->ids[0] = page;   /* the block erased, for op_done */
 	}
 	return f;
 }
@@ -127,7 +131,9 @@ void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
 	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
 	d->load++;
 	struct fop *j = d->wq_tail;
-	if (j && j->kind == OP_GCJOB) {
+	if (s->p.gc_preempt) {
+		/* the ring is the GC queue (see ssd_int.h) */
+	} else if (j && j->kind == OP_GCJOB) {
 		j->nslots++;
 	} else {
 		j = flash_new_op(s, OP_GCJOB, die);
@@ -141,6 +147,31 @@ void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
 	}
 	if (!d->cur)
 		die_kick(s, die);
+}
+
+/* gc_preempt: GC goes before host programs on die di (see ssd_int.h). */
+static int gc_urgent(const ssd *s, uint32_t di)
+{
+	const struct plane *pl = &s->pl[di * (uint32_t)s->p.planes];
+	for (int k = 0; k < s->p.planes; k++)
+		if (pl[k].reuse_pend ||
+		    pl[k].nfree - pl[k].free_pend <= (uint32_t)s->p.gc_hard_threshold_blocks)
+			return 1;
+	return 0;
+}
+
+/* gc_preempt: the die's next GC operation goes to the front of its write
+ * queue. */
+static void gc_ring_front(ssd *s, struct die *d, uint32_t di)
+{
+	uint64_t e = d->gcq[d->gcq_head];
+	d->gcq_head = (d->gcq_head + 1) & (d->gcq_cap - 1);
+	d->gcq_n--;
+	struct fop *f = gc_op_make(s, di, e);
+	f->next = d->wq_head;
+	d->wq_head = f;
+	if (!d->wq_tail)
+		d->wq_tail = f;
 }
 
 /* The write queue's head is a GC placeholder: make its next operation and
@@ -166,6 +197,8 @@ static void gc_job_expand(ssd *s, struct die *d, uint32_t di)
 static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
 {
 	struct chan *ch = &s->ch[c];
+	if (!bytes)   /* copyback: the data stays in the die */
+		return evq_now(s->q);
 	uint64_t t = nd_max_u64(evq_now(s->q), ch->free_ns);
 	uint64_t ub = (uint64_t)s->p.map_unit_bytes;
 	uint64_t x = bytes / ub * s->t_xfer_unit_ns;
@@ -237,6 +270,8 @@ static void die_kick(ssd *s, uint32_t di)
 	}
 	if (!d->rq_head && d->wq_head && d->wq_head->kind == OP_GCJOB)
 		gc_job_expand(s, d, di);
+	else if (!d->rq_head && d->gcq_n && s->p.gc_preempt && (!d->wq_head || gc_urgent(s, di)))
+		gc_ring_front(s, d, di);
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;
 	struct fop *f = d->rq_head;
@@ -336,6 +371,19 @@ static void op_done(evq *q, struct evq_event *ev)
 	d->load--;
 	if (s->pw)
 		power_op_end(s, f);
+	if (f->kind == OP_ERASE && s->p.gc_preempt) {
+		/* the block is erased now (gc_urgent) */
+		struct block *bk = &s->blk[f->ids[0]];
+		struct plane *pl = &s->pl[block_plane(s, f->ids[0])];
+		ND_ASSERT(bk->erase_q);
+		if (!--bk->erase_q) {
+			if (bk->state == BLK_FREE)
+				pl->free_pend--;
+			if (bk->reused)
+				pl->reuse_pend--;
+			bk->reused = 0;
+		}
+	}
 	struct ssd_req *r = f->req;
 	if (r && f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE) {
 		/* The data is usable once decoded (the die is free already). */

@@ -195,10 +195,71 @@ static void place(ssd *s, uint32_t lpn, uint64_t pua, uint32_t ver)
 		lt_set(&s->ver_p, pua, ver);
 }
 
-static uint32_t pick_victim(ssd *s, uint32_t plane)
+/* A block GC may take: full, with at least one invalid unit. */
+static int reclaimable(const ssd *s, const struct block *b)
+{
+	return b->state == BLK_FULL && b->valid < s->units_per_block;
+}
+
+/* random: uniform over the reclaimable blocks (count, draw, find). */
+static uint32_t pick_random(ssd *s, uint32_t base)
+{
+	uint32_t n = 0, nb = (uint32_t)s->p.blocks;
+	for (uint32_t i = 0; i < nb; i++)
+		n += reclaimable(s, &s->blk[base + i]);
+	if (!n)
+		return NONE;
+	uint32_t k = (uint32_t)rng_below(&s->rng, n);
+	for (uint32_t i = 0;; i++)
+		if (reclaimable(s, &s->blk[base + i]) && !k--)
+			return base + i;
+}
+
+/* fifo: the reclaimable block that became full first (implicitly filled
+ * blocks count as full before any other, in block order). */
+static uint32_t pick_fifo(ssd *s, uint32_t base)
+{
+	uint32_t best = NONE;
+	uint64_t best_seal = UINT64_MAX;
+	for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++) {
+		const struct block *b = &s->blk[base + i];
+		if (reclaimable(s, b) && b->seal < best_seal) {
+			best_seal = b->seal;
+			best = base + i;
+		}
+	}
+	return best;
+}
+
+/* d_choices: gc_window uniform draws of the plane's blocks (with
+ * replacement); the reclaimable one with the fewest valid units, the first
+ * drawn on a tie.  No reclaimable block drawn: greedy over the plane. */
+static uint32_t pick_dchoices(ssd *s, uint32_t base)
+{
+	uint32_t best = NONE, best_valid = UINT32_MAX;
+	for (int k = 0; k < s->p.gc_window; k++) {
+		uint32_t b = base + (uint32_t)rng_below(&s->rng, (uint64_t)s->p.blocks);
+		if (reclaimable(s, &s->blk[b]) && s->blk[b].valid < best_valid) {
+			best_valid = s->blk[b].valid;
+			best = b;
+		}
+	}
+	return best;
+}
+
+uint32_t ftl_pick_victim(ssd *s, uint32_t plane)
 {
 	uint32_t base = plane * (uint32_t)s->p.blocks, best = NONE;
-	if (s->p.gc_policy == SSD_GC_GREEDY) {
+	if (s->p.gc_policy == SSD_GC_RANDOM)
+		return pick_random(s, base);
+	if (s->p.gc_policy == SSD_GC_FIFO)
+		return pick_fifo(s, base);
+	if (s->p.gc_policy == SSD_GC_DCHOICES) {
+		best = pick_dchoices(s, base);
+		if (best != NONE)
+			return best;
+	}
+	if (s->p.gc_policy == SSD_GC_GREEDY || s->p.gc_policy == SSD_GC_DCHOICES) {
 		/* Most invalid units = fewest valid, first such block: the same
 		 * pick as the score below, in integers. */
 		uint32_t best_valid = s->units_per_block;
@@ -261,6 +322,8 @@ int ssd_status(const ssd *s, struct nd_err *err)
 	return nd_errf(err, -ENOSPC, "%s", s->fail_msg);
 }
 
+static uint32_t open_block(ssd *s, uint32_t plane, uint32_t local);
+
 /* Opens a free block of the plane; NONE (and the drive fails) if none. */
 static uint32_t take_free_block(ssd *s, uint32_t plane)
 {
@@ -269,9 +332,39 @@ static uint32_t take_free_block(ssd *s, uint32_t plane)
 		ssd_fail(s, plane, "has no free block");
 		return NONE;
 	}
+	if (s->p.gc_preempt && pl->free_pend && pl->nstack) {
+		/* Prefer a block whose erase has run (the most recent such, then
+		 * a never-used one): taking one whose erase is still queued makes
+		 * its die run GC first (gc_urgent in flash.c). */
+		uint32_t base = plane * (uint32_t)s->p.blocks, i = pl->nstack;
+		while (i-- > 0 && s->blk[base + pl->free_blk[i]].erase_q)
+			;
+		if (i != UINT32_MAX || pl->fresh < (uint32_t)s->p.blocks) {
+			if (i == UINT32_MAX) {
+				pl->nfree--;
+				return open_block(s, plane, pl->fresh++);
+			}
+			uint32_t t = pl->free_blk[i];   /* to the top */
+			pl->free_blk[i] = pl->free_blk[pl->nstack - 1];
+			pl->free_blk[pl->nstack - 1] = t;
+		}
+	}
 	uint32_t local = pl->nstack ? pl->free_blk[--pl->nstack] : pl->fresh++;
 	pl->nfree--;
+	return open_block(s, plane, local);
+}
+
+static uint32_t open_block(ssd *s, uint32_t plane, uint32_t local)
+{
+	struct plane *pl = &s->pl[plane];
 	uint32_t b = plane * (uint32_t)s->p.blocks + local;
+	if (s->blk[b].erase_q) {   /* its die must erase it first */
+		pl->free_pend--;
+		if (!s->blk[b].reused) {
+			s->blk[b].reused = 1;
+			pl->reuse_pend++;
+		}
+	}
 	s->blk[b].state = BLK_OPEN;
 	s->blk[b].wp = 0;
 	return b;
@@ -299,6 +392,7 @@ static uint32_t alloc_page(ssd *s, uint32_t plane, int who)
 	bk->t_write_ns = s->q ? evq_now(s->q) : 0;
 	if (bk->wp == (uint32_t)s->p.pages) {
 		bk->state = BLK_FULL;
+		bk->seal = ++s->seal_next;
 		pl->active[who] = NONE;
 	}
 	return page;
@@ -330,8 +424,14 @@ void ftl_erase_block(ssd *s, uint32_t b)
 	while (!s->erase_cnt[s->erase_min])
 		s->erase_min++;
 	s->st.flash_erases++;
-	if (s->timed)
-		flash_gc_op(s, plane_die(s, plane), OP_ERASE, 0, 0);
+	if (s->timed) {
+		if (s->p.gc_preempt) {
+			ND_ASSERT(bk->erase_q < UINT8_MAX);
+			bk->erase_q++;
+			pl->free_pend++;
+		}
+		flash_gc_op(s, plane_die(s, plane), OP_ERASE, b, 0);
+	}
 }
 
 /* Programs one GC destination page holding `filled` units (the rest is
@@ -342,7 +442,7 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 	s->st.prog_units_written += s->upp;
 	s->st.flash_prog_pages++;
 	if (s->timed)
-		flash_gc_op(s, die, OP_PROG, page, 0);
+		flash_gc_op(s, die, OP_PROG, page, s->p.copyback ? 0 : 1);
 }
 
 /* Collects garbage in one plane until it has more than the threshold of
@@ -354,7 +454,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 	uint32_t guard = (uint32_t)s->p.blocks;
 	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard-- &&
 	       !s->failed) {
-		uint32_t v = pick_victim(s, plane);
+		uint32_t v = ftl_pick_victim(s, plane);
 		if (v == NONE) {
 			ssd_fail(s, plane, "has no block that garbage collection can reclaim");
 			return;
@@ -396,7 +496,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 			s->st.flash_read_pages++;
 			/* Read the page; only its valid units cross the channel. */
 			if (s->timed)
-				flash_gc_op(s, die, OP_READ, pg, nvalid);
+				flash_gc_op(s, die, OP_READ, pg, s->p.copyback ? 0 : nvalid);
 			for (uint32_t k = 0; k < s->upp; k++) {
 				uint64_t pua = (uint64_t)pg * s->upp + k;
 				uint32_t lpn = pl_lpns[k];

@@ -35,7 +35,9 @@
 #include "ssdsim/power.h"
 
 enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
-enum ssd_gc_policy { SSD_GC_GREEDY, SSD_GC_COST_BENEFIT };
+enum ssd_gc_policy {
+	SSD_GC_GREEDY, SSD_GC_COST_BENEFIT, SSD_GC_RANDOM, SSD_GC_FIFO, SSD_GC_DCHOICES
+};
 enum ssd_sched { SSD_SCHED_READ_FIRST, SSD_SCHED_FIFO };
 enum ssd_alloc { SSD_ALLOC_STATIC, SSD_ALLOC_DYNAMIC };
 
@@ -72,6 +74,10 @@ struct ssd_params {
 	double op;
 	int gc_policy;
 	int gc_threshold_blocks;
+	int gc_window;             /* d of d_choices */
+	int gc_preempt;
+	int gc_hard_threshold_blocks;
+	int copyback;
 	char alloc_order[CFG_STR_MAX];
 	int alloc_policy;
 	/* preconditioning (functional, no events) */

@@ -137,6 +137,13 @@ struct die {
 	uint64_t *gcq;
 	uint32_t gcq_head, gcq_n, gcq_cap;
 };
+/* With ftl.gc_preempt the ring is the die's GC queue (no placeholders):
+ * die_kick serves host reads, then host programs, then GC, except while the
+ * die is urgent (flash.c: a plane at the hard threshold of erased blocks,
+ * or a block taken again before its queued erase ran), when GC goes before
+ * host programs.  The FTL still decides a victim's moves at once; only the
+ * flash work is deferred (a host read of a moved unit is timed at its new
+ * page even if the move has not run yet). */
 
 struct chan {
 	uint64_t free_ns;
@@ -150,7 +157,10 @@ struct block {
 	uint32_t erases;
 	uint32_t wp;          /* next page to program */
 	uint8_t state;
+	uint8_t erase_q;      /* gc_preempt: erases queued, not run yet */
+	uint8_t reused;       /* ... and taken again meanwhile */
 	uint64_t t_write_ns;  /* last program, for cost-benefit age */
+	uint64_t seal;        /* order in which it became full (fifo victims) */
 };
 
 /* Free blocks of a plane: those erased (a stack, most recent on top) and
@@ -163,6 +173,8 @@ struct plane {
 	uint32_t fresh;       /* first never-used block */
 	uint32_t nfree;       /* nstack + blocks - fresh */
 	uint32_t active[2];   /* open block for host data / GC data, NONE */
+	uint32_t free_pend;   /* gc_preempt: free blocks whose erase has not run */
+	uint32_t reuse_pend;  /* open or full blocks whose erase has not run */
 };
 
 struct bslot {
@@ -213,6 +225,7 @@ struct ssd {
 	uint64_t *erase_cnt;
 	uint32_t erase_cnt_n, erase_min, erase_max;
 	uint64_t erase_sum;
+	uint64_t seal_next;         /* blocks filled so far (struct block seal) */
 
 	/* verify: writes per logical unit after the fill; version per physical
 	 * unit (0 on an implicit fill home: version 1) */
@@ -360,6 +373,9 @@ static inline uint32_t ftl_ver_next(ssd *s, uint32_t lpn)
  * on the next target; returns its flash operation (NULL untimed). */
 struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers, uint32_t n);
 void ftl_erase_block(ssd *s, uint32_t b);
+/* GC victim of the plane under ssd.ftl.gc_policy (NONE: no full block with
+ * an invalid unit); exposed for the tests. */
+uint32_t ftl_pick_victim(ssd *s, uint32_t plane);
 void ftl_precondition(ssd *s);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
@@ -370,7 +386,8 @@ struct fop *flash_new_op(ssd *s, int kind, uint32_t die);
 /* Queues f on its die (read_q: the host-read queue under read_first). */
 void flash_enqueue(ssd *s, struct fop *f, int read_q);
 /* Queues a GC operation on die: OP_READ of flash page `page` carrying
- * nvalid units over the channel, OP_PROG of page, or OP_ERASE.  Its struct
+ * nvalid units over the channel, OP_PROG of page (nvalid 1: its data
+ * crosses the channel, 0: copyback), or OP_ERASE.  Its struct
  * fop is made only when the die reaches it (the same queue order and timing
  * as making it now), so a victim's hundreds of moves cost a few bytes each
  * until they run, not a cold operation apiece.  Eager when bit errors are
