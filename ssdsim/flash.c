@@ -67,6 +67,7 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 	if (f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE)
 		nand_draw_errors(s, f);
 	f->next = NULL;
+	f->qseq = d->qseq++;
 	d->load++;
 	if (read_q && s->p.sched == SSD_SCHED_READ_FIRST) {
 		if (d->rq_tail)
@@ -121,13 +122,19 @@ void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
 		/* grow the ring (power of two), oldest first */
 		uint32_t cap = d->gcq_cap ? 2 * d->gcq_cap : 1024;
 		uint64_t *q = xmalloc(cap * sizeof *q);
-		for (uint32_t i = 0; i < d->gcq_n; i++)
+		uint32_t *sq = xmalloc(cap * sizeof *sq);
+		for (uint32_t i = 0; i < d->gcq_n; i++) {
 			q[i] = d->gcq[(d->gcq_head + i) & (d->gcq_cap - 1)];
+			sq[i] = d->gcq_seq[(d->gcq_head + i) & (d->gcq_cap - 1)];
+		}
 		free(d->gcq);
+		free(d->gcq_seq);
 		d->gcq = q;
+		d->gcq_seq = sq;
 		d->gcq_cap = cap;
 		d->gcq_head = 0;
 	}
+	d->gcq_seq[(d->gcq_head + d->gcq_n) & (d->gcq_cap - 1)] = d->qseq++;
 	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
 	d->load++;
 	struct fop *j = d->wq_tail;
@@ -165,9 +172,11 @@ static int gc_urgent(const ssd *s, uint32_t di)
 static void gc_ring_front(ssd *s, struct die *d, uint32_t di)
 {
 	uint64_t e = d->gcq[d->gcq_head];
+	uint32_t seq = d->gcq_seq[d->gcq_head];
 	d->gcq_head = (d->gcq_head + 1) & (d->gcq_cap - 1);
 	d->gcq_n--;
 	struct fop *f = gc_op_make(s, di, e);
+	f->qseq = seq;
 	f->next = d->wq_head;
 	d->wq_head = f;
 	if (!d->wq_tail)
@@ -270,7 +279,9 @@ static void die_kick(ssd *s, uint32_t di)
 	}
 	if (!d->rq_head && d->wq_head && d->wq_head->kind == OP_GCJOB)
 		gc_job_expand(s, d, di);
-	else if (!d->rq_head && d->gcq_n && s->p.gc_preempt && (!d->wq_head || gc_urgent(s, di)))
+	else if (!d->rq_head && d->gcq_n && s->p.gc_preempt &&
+		 (!d->wq_head || (gc_urgent(s, di) &&
+				  (int32_t)(d->gcq_seq[d->gcq_head] - d->wq_head->qseq) < 0)))
 		gc_ring_front(s, d, di);
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;

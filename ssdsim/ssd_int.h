@@ -108,6 +108,7 @@ struct fop {
 	uint32_t die;
 	uint32_t xfer_bytes;
 	uint32_t nslots;
+	uint32_t qseq;        /* gc_preempt: the die's enqueue order */
 	struct ssd_req *req;
 	uint64_t t_start;
 	/* nand.c features (all zero when off) */
@@ -135,13 +136,16 @@ struct die {
 	 * ops in the order GC decided them; an OP_GCJOB placeholder in the
 	 * write queue stands for the next `nslots` of them. */
 	uint64_t *gcq;
+	uint32_t *gcq_seq;               /* gc_preempt: enqueue order of each */
 	uint32_t gcq_head, gcq_n, gcq_cap;
+	uint32_t qseq;                   /* gc_preempt: ops enqueued so far */
 };
 /* With ftl.gc_preempt the ring is the die's GC queue (no placeholders):
  * die_kick serves host reads, then host programs, then GC, except while the
  * die is urgent (flash.c: a plane at the hard threshold of erased blocks,
- * or a block taken again before its queued erase ran), when GC goes before
- * host programs.  The FTL still decides a victim's moves at once; only the
+ * or a block taken again before its queued erase ran), when programs,
+ * erases and GC moves run in the order they were queued (as without
+ * gc_preempt: GC is not preempted).  The FTL still decides a victim's moves at once; only the
  * flash work is deferred (a host read of a moved unit is timed at its new
  * page even if the move has not run yet). */
 

@@ -343,13 +343,14 @@ START_TEST(preemptible_gc_first_second_tail)
 	/* A full drive (filled, then overwritten once: every plane sits at its
 	 * GC threshold) under random 4 KiB writes at QD 8: the p99.9 write
 	 * latency of the requests submitted in the first simulated second
-	 * against the steady state (seconds 4-8). */
+	 * against the steady state (seconds 4-8), GC from 8 free blocks a
+	 * plane, blocking at 2. */
 	uint64_t first[2], steady[2];
 	for (int preempt = 0; preempt < 2; preempt++) {
 		const char *sets[] = { "ssd.channels=2", "ssd.ways=1", "ssd.dies=2", "ssd.blocks=64",
-				       "ssd.pages=64", "ssd.ftl.op=0.15",
-				       "ssd.ftl.gc_threshold_blocks=4",
-				       "ssd.ftl.gc_hard_threshold_blocks=1", "ssd.dram.buffer_mib=1",
+				       "ssd.pages=64", "ssd.ftl.op=0.25",
+				       "ssd.ftl.gc_threshold_blocks=8",
+				       "ssd.ftl.gc_hard_threshold_blocks=2", "ssd.dram.buffer_mib=1",
 				       "ssd.precondition.fill=1", "ssd.precondition.overwrite=1",
 				       preempt ? "ssd.ftl.gc_preempt=true" : "ssd.ftl.gc_preempt=false",
 				       NULL };
@@ -368,6 +369,14 @@ START_TEST(preemptible_gc_first_second_tail)
 		ck_assert_msg(n1 > 1000 && n2 > 1000, "too few writes in a window: %zu, %zu", n1, n2);
 		drive_free(&d);
 	}
+	/* Measured on this drive (deterministic for the seed, not a law):
+	 * serving host programs between GC moves shortens the steady-state
+	 * tail.  Without preemption the first second is not worse than the
+	 * steady state here either (ratio ~0.9): the multi-second first-second
+	 * outliers issue 11 describes are steady-state outliers of a drive
+	 * this small, see bench/README.md. */
+	ck_assert_msg(steady[1] < steady[0], "preemptible GC: steady p99.9 %.3f ms, without %.3f ms",
+		      steady[1] * 1e-6, steady[0] * 1e-6);
 	ck_assert_msg((double)first[1] <= 3.0 * (double)steady[1],
 		      "preemptible GC: first-second p99.9 %.3f ms > 3 x steady %.3f ms",
 		      first[1] * 1e-6, steady[1] * 1e-6);
