@@ -338,6 +338,61 @@ START_TEST(verify_after_overwrites_every_policy)
 }
 END_TEST
 
+START_TEST(preempt_order_on_one_die)
+{
+	/* One die, two planes.  GC queues a read (which starts at once on the
+	 * idle die), a program and a read; then a host program is queued.
+	 * When the GC read is done (tR + 2 units over the channel) the die
+	 * takes: without gc_preempt, the GC program (queue order); with it and
+	 * the planes above the hard threshold, the host program; with a plane
+	 * at the hard threshold (erased blocks minus those whose erase has not
+	 * run), the GC program again (queue order). */
+	for (int mode = 0; mode < 3; mode++) {
+		const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.blocks=32",
+				       "ssd.pages=16", "ssd.ftl.op=0.5", "ssd.ftl.gc_threshold_blocks=4",
+				       "ssd.ftl.gc_hard_threshold_blocks=2",
+				       mode ? "ssd.ftl.gc_preempt=true" : "ssd.ftl.gc_preempt=false",
+				       NULL };
+		load(sets);
+		evq *q;
+		ck_assert_int_eq(evq_create(16, &q), 0);
+		ssd *s;
+		struct nd_err err = { 0 };
+		ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+		if (mode == 2)   /* plane 1: 32 erased blocks, 30 of them not yet */
+			s->pl[1].free_pend = s->pl[1].nfree - 2;
+		flash_gc_op(s, 0, OP_READ, 3, 2);
+		struct fop *gc_read = s->die[0].cur;
+		ck_assert_ptr_nonnull(gc_read);
+		ck_assert_int_eq(gc_read->kind, OP_READ);
+		flash_gc_op(s, 0, OP_PROG, 40, 1);
+		flash_gc_op(s, 0, OP_READ, 4, 2);
+		struct fop *host = flash_new_op(s, OP_PROG, 0);
+		host->npages = 1;
+		host->xfer_bytes = 8192;
+		flash_enqueue(s, host, 0);
+		uint64_t t1 = 75000 + 2 * nd_xfer_ns(4096, 333e6);   /* 2 units */
+		evq_run(q, t1 - 1);
+		ck_assert_ptr_eq(s->die[0].cur, gc_read);
+		evq_run(q, t1);
+		struct fop *next = s->die[0].cur;
+		ck_assert_ptr_nonnull(next);
+		ck_assert_int_eq(next->kind, OP_PROG);
+		if (mode == 1)
+			ck_assert_msg(next == host, "preempt: the host program should go first");
+		else
+			ck_assert_msg(next != host, "mode %d: the GC program should go first", mode);
+		if (mode == 2)
+			s->pl[1].free_pend = 0;
+		evq_run(q, UINT64_MAX);
+		ck_assert_ptr_null(s->die[0].cur);
+		ck_assert_uint_eq(s->die[0].load, 0);
+		ssd_destroy(s);
+		evq_destroy(q);
+	}
+}
+END_TEST
+
 START_TEST(preemptible_gc_first_second_tail)
 {
 	/* A full drive (filled, then overwritten once: every plane sits at its
@@ -391,6 +446,7 @@ int main(void)
 	tcase_add_test(tc, victim_policies_on_hand_built_state);
 	tcase_add_test(tc, copyback_saves_the_gc_transfers);
 	tcase_add_test(tc, verify_after_overwrites_every_policy);
+	tcase_add_test(tc, preempt_order_on_one_die);
 	tcase_add_test(tc, preemptible_gc_first_second_tail);
 	suite_add_tcase(su, tc);
 	return tu_run_suite(su);
