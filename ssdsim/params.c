@@ -98,20 +98,20 @@ static const struct cfg_key ssd_keys[] = {
 	  "approaches greedy)"),
 	CFG_KEY_BOOL("ftl.copyback", copyback, 0,
 	  "GC moves with the die's copyback (internal data move: read into the page register, "
-	  "program from it, same plane), so no channel transfer (ONFI 4.x COPYBACK READ/PROGRAM; "
-	  "MQSim CopyBack); off: data crosses the channel both ways"),
+	  "program from it, same plane), so no channel transfer (ONFI copyback read/program; "
+	  "MQSim Use_Copyback_for_GC); off: data crosses the channel both ways"),
 	CFG_KEY_INT("ftl.gc_threshold_blocks", gc_threshold_blocks, "blocks", 2, 1, 1000,
 	  "GC runs in a plane when its free blocks fall to this count (with gc_preempt: the soft "
 	  "threshold, GC in the background)"),
 	CFG_KEY_BOOL("ftl.gc_preempt", gc_preempt, 0,
-	  "preemptible GC (MQSim Preemptible_GC_Enabled; Lee et al. 'Preemptible I/O scheduling of "
-	  "garbage collection', IEEE TC 2013): a die serves queued host operations before GC page "
+	  "preemptible GC (MQSim, Tavakkol et al. FAST'18, Preemptible_GC_Enabled; semi-preemptive GC, "
+	  "Lee et al. ISPASS'11): a die serves queued host operations before GC page "
 	  "moves while its planes keep more than gc_hard_threshold_blocks erased blocks; off: GC "
 	  "operations queue in order with host programs"),
 	CFG_KEY_INT("ftl.gc_hard_threshold_blocks", gc_hard_threshold_blocks, "blocks", 1, 0, 1000,
 	  "gc_preempt: at or below this many erased free blocks in a plane (erases still queued "
-	  "not counted) its die runs GC operations before host ones (MQSim GC_Hard_Threshold is a "
-	  "fraction; 1 block is an assumption)"),
+	  "not counted) its die runs programs, erases and GC moves in queue order, GC not preempted "
+	  "(MQSim's GC_Hard_Threshold is a fraction; 1 block is an assumption)"),
 	CFG_KEY_STR("ftl.alloc_order", alloc_order, "-", "CWDP",
 	  "allocation order, fastest-varying first: a permutation of C(hannel) W(ay) D(ie) P(lane)"),
 	CFG_KEY_ENUM("ftl.alloc_policy", alloc_policy, SSD_ALLOC_STATIC, alloc_names,
