@@ -438,6 +438,25 @@ START_TEST(preemptible_gc_first_second_tail)
 }
 END_TEST
 
+START_TEST(bad_gc_keys_exit_2)
+{
+	char out[4096];
+	int rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.ftl.gc_preempt=true "
+			   "--set ssd.ftl.gc_threshold_blocks=2 --set ssd.ftl.gc_hard_threshold_blocks=2 "
+			   "--set workload.count=10 --no-plot --quiet --out %s/bad-gc", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(out, "ssd.ftl.gc_hard_threshold_blocks"), "%s", out);
+	rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.ftl.gc_policy=lru --set workload.count=10 "
+		       "--no-plot --quiet --out %s/bad-gc", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(out, "ssd.ftl.gc_policy"), "%s", out);
+	rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.ftl.gc_window=0 --set workload.count=10 "
+		       "--no-plot --quiet --out %s/bad-gc", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(out, "ssd.ftl.gc_window"), "%s", out);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("ssd_gc");
@@ -448,6 +467,7 @@ int main(void)
 	tcase_add_test(tc, verify_after_overwrites_every_policy);
 	tcase_add_test(tc, preempt_order_on_one_die);
 	tcase_add_test(tc, preemptible_gc_first_second_tail);
+	tcase_add_test(tc, bad_gc_keys_exit_2);
 	suite_add_tcase(su, tc);
 	return tu_run_suite(su);
 }
