@@ -349,6 +349,23 @@ static uint32_t take_free_block(ssd *s, uint32_t plane)
 			pl->free_blk[pl->nstack - 1] = t;
 		}
 	}
+	if (s->p.wl_dynamic && pl->fresh < (uint32_t)s->p.blocks) {
+		pl->nfree--;   /* a never-used block: no erase yet, least worn */
+		return open_block(s, plane, pl->fresh++);
+	}
+	if (s->p.wl_dynamic && pl->nstack) {
+		/* Dynamic wear levelling: the least-worn erased block (never-used
+		 * blocks, with no erase, go first anyway); the first such from
+		 * the top of the stack. */
+		uint32_t base = plane * (uint32_t)s->p.blocks, best = pl->nstack - 1;
+		for (uint32_t i = pl->nstack - 1; i-- > 0;)
+			if (s->blk[base + pl->free_blk[i]].erases <
+			    s->blk[base + pl->free_blk[best]].erases)
+				best = i;
+		uint32_t t = pl->free_blk[best];
+		pl->free_blk[best] = pl->free_blk[pl->nstack - 1];
+		pl->free_blk[pl->nstack - 1] = t;
+	}
 	uint32_t local = pl->nstack ? pl->free_blk[--pl->nstack] : pl->fresh++;
 	pl->nfree--;
 	return open_block(s, plane, local);
@@ -445,12 +462,119 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 		flash_gc_op(s, die, OP_PROG, page, s->p.copyback ? 0 : 1);
 }
 
+/* Moves victim v's valid units into the plane's GC block and erases it;
+ * -1 if the drive failed meanwhile. */
+static int gc_collect(ssd *s, uint32_t plane, uint32_t v)
+{
+	uint32_t die = plane_die(s, plane);
+	s->st.gc_count++;
+	uint32_t dst_page = NONE, dst_fill = 0;
+	uint32_t first_pg = v * (uint32_t)s->p.pages;
+	uint32_t end_pg = first_pg + s->blk[v].wp;
+	/* The victim's logical units, a window of pages at a time, their
+	 * mapping entries prefetched GC_PF units ahead of the moves that
+	 * rewrite them (on a large drive each is a cache miss; prefetching
+	 * a whole window at once overruns the memory system).  Which
+	 * units are valid does not change while the victim is emptied. */
+	uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
+	uint32_t win_pages = GC_WIN_UNITS / s->upp;
+	ND_ASSERT(win_pages >= 1);
+	for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
+		if (pg == wend) {
+			uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
+			wn = np * s->upp;
+			for (uint32_t i = 0; i < wn; i++)
+				lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
+			for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
+				if (lpns[wpf] != NONE)
+					lt_prefetch(&s->l2p, lpns[wpf]);
+			wstart = pg;
+			wend = pg + np;
+		}
+		/* keep GC_PF mapping entries in flight ahead of the moves */
+		for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
+			if (lpns[wpf] != NONE)
+				lt_prefetch(&s->l2p, lpns[wpf]);
+		const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
+		uint32_t nvalid = 0;
+		for (uint32_t k = 0; k < s->upp; k++)
+			nvalid += pl_lpns[k] != NONE;
+		if (!nvalid)
+			continue;
+		s->st.flash_read_pages++;
+		/* Read the page; only its valid units cross the channel. */
+		if (s->timed)
+			flash_gc_op(s, die, OP_READ, pg, s->p.copyback ? 0 : nvalid);
+		for (uint32_t k = 0; k < s->upp; k++) {
+			uint64_t pua = (uint64_t)pg * s->upp + k;
+			uint32_t lpn = pl_lpns[k];
+			if (lpn == NONE)
+				continue;
+			if (dst_page == NONE) {
+				dst_page = alloc_page(s, plane, ACT_GC);
+				dst_fill = 0;
+				if (dst_page == NONE)
+					return -1;  /* failed; the victim keeps the rest */
+			}
+			uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
+			/* Relocation: the old location is this victim unit, so
+			 * skip the generic invalidate (fewer cache misses). */
+			if (lt_get(&s->p2l, pua))
+				lt_set(&s->p2l, pua, 0);
+			else
+				fill_moved_set(s, pua);   /* a fill home */
+			s->blk[v].valid--;
+			lt_set(&s->l2p, lpn, dst + 1);
+			lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
+			s->blk[page_block(s, dst_page)].valid++;
+			if (s->verify) {
+				/* 0 on a fill home means version 1 */
+				uint64_t ver = lt_get(&s->ver_p, pua);
+				lt_set(&s->ver_p, dst, ver ? ver : 1);
+			}
+			dst_fill++;
+			s->st.gc_units_moved++;
+			if (dst_fill == s->upp) {
+				gc_program_page(s, die, dst_page, dst_fill);
+				dst_page = NONE;
+			}
+		}
+	}
+	if (dst_page != NONE)
+		gc_program_page(s, die, dst_page, dst_fill);
+	ND_ASSERT(s->blk[v].valid == 0);
+	ftl_erase_block(s, v);
+	return 0;
+}
+
+/* Static wear levelling: when the plane's erase-count spread (most-worn
+ * block minus least-worn block holding data) passes ssd.ftl.wl.threshold,
+ * the least-worn full block (cold data) is collected like a GC victim, so
+ * it returns to the free pool for hot data; its moves count as GC moves
+ * (in WAF).  One migration per call. */
+static void wl_static(ssd *s, uint32_t plane)
+{
+	uint32_t base = plane * (uint32_t)s->p.blocks, cold = NONE, emin = UINT32_MAX, emax = 0;
+	for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++) {
+		const struct block *b = &s->blk[base + i];
+		if (b->erases > emax)
+			emax = b->erases;
+		if (b->state == BLK_FULL && b->erases < emin) {
+			emin = b->erases;
+			cold = base + i;
+		}
+	}
+	if (cold == NONE || emax - emin <= (uint32_t)s->p.wl_threshold)
+		return;
+	s->st.wl_migrations++;
+	(void)gc_collect(s, plane, cold);
+}
+
 /* Collects garbage in one plane until it has more than the threshold of
  * free blocks: each victim's valid units are read and programmed into the
  * plane's GC block (packed; a partial last page is padded), then erased. */
 static void gc_plane(ssd *s, uint32_t plane)
 {
-	uint32_t die = plane_die(s, plane);
 	uint32_t guard = (uint32_t)s->p.blocks;
 	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard-- &&
 	       !s->failed) {
@@ -459,83 +583,10 @@ static void gc_plane(ssd *s, uint32_t plane)
 			ssd_fail(s, plane, "has no block that garbage collection can reclaim");
 			return;
 		}
-		s->st.gc_count++;
-		uint32_t dst_page = NONE, dst_fill = 0;
-		uint32_t first_pg = v * (uint32_t)s->p.pages;
-		uint32_t end_pg = first_pg + s->blk[v].wp;
-		/* The victim's logical units, a window of pages at a time, their
-		 * mapping entries prefetched GC_PF units ahead of the moves that
-		 * rewrite them (on a large drive each is a cache miss; prefetching
-		 * a whole window at once overruns the memory system).  Which
-		 * units are valid does not change while the victim is emptied. */
-		uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
-		uint32_t win_pages = GC_WIN_UNITS / s->upp;
-		ND_ASSERT(win_pages >= 1);
-		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
-			if (pg == wend) {
-				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
-				wn = np * s->upp;
-				for (uint32_t i = 0; i < wn; i++)
-					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
-				for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
-					if (lpns[wpf] != NONE)
-						lt_prefetch(&s->l2p, lpns[wpf]);
-				wstart = pg;
-				wend = pg + np;
-			}
-			/* keep GC_PF mapping entries in flight ahead of the moves */
-			for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
-				if (lpns[wpf] != NONE)
-					lt_prefetch(&s->l2p, lpns[wpf]);
-			const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
-			uint32_t nvalid = 0;
-			for (uint32_t k = 0; k < s->upp; k++)
-				nvalid += pl_lpns[k] != NONE;
-			if (!nvalid)
-				continue;
-			s->st.flash_read_pages++;
-			/* Read the page; only its valid units cross the channel. */
-			if (s->timed)
-				flash_gc_op(s, die, OP_READ, pg, s->p.copyback ? 0 : nvalid);
-			for (uint32_t k = 0; k < s->upp; k++) {
-				uint64_t pua = (uint64_t)pg * s->upp + k;
-				uint32_t lpn = pl_lpns[k];
-				if (lpn == NONE)
-					continue;
-				if (dst_page == NONE) {
-					dst_page = alloc_page(s, plane, ACT_GC);
-					dst_fill = 0;
-					if (dst_page == NONE)
-						return;  /* failed; the victim keeps the rest */
-				}
-				uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
-				/* Relocation: the old location is this victim unit, so
-				 * skip the generic invalidate (fewer cache misses). */
-				if (lt_get(&s->p2l, pua))
-					lt_set(&s->p2l, pua, 0);
-				else
-					fill_moved_set(s, pua);   /* a fill home */
-				s->blk[v].valid--;
-				lt_set(&s->l2p, lpn, dst + 1);
-				lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
-				s->blk[page_block(s, dst_page)].valid++;
-				if (s->verify) {
-					/* 0 on a fill home means version 1 */
-					uint64_t ver = lt_get(&s->ver_p, pua);
-					lt_set(&s->ver_p, dst, ver ? ver : 1);
-				}
-				dst_fill++;
-				s->st.gc_units_moved++;
-				if (dst_fill == s->upp) {
-					gc_program_page(s, die, dst_page, dst_fill);
-					dst_page = NONE;
-				}
-			}
-		}
-		if (dst_page != NONE)
-			gc_program_page(s, die, dst_page, dst_fill);
-		ND_ASSERT(s->blk[v].valid == 0);
-		ftl_erase_block(s, v);
+		if (gc_collect(s, plane, v))
+			return;
+		if (s->p.wl_static)
+			wl_static(s, plane);
 	}
 }
 

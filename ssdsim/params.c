@@ -112,6 +112,18 @@ static const struct cfg_key ssd_keys[] = {
 	  "gc_preempt: at or below this many erased free blocks in a plane (erases still queued "
 	  "not counted) its die runs programs, erases and GC moves in queue order, GC not preempted "
 	  "(MQSim's GC_Hard_Threshold is a fraction; 1 block is an assumption)"),
+	CFG_KEY_BOOL("ftl.wl.dynamic", wl_dynamic, 0,
+	  "dynamic wear levelling: a plane opens its least-worn erased block (MQSim "
+	  "Dynamic_Wearleveling_Enabled; Chang, DAC'07 survey); off: the most recently erased"),
+	CFG_KEY_BOOL("ftl.wl.static", wl_static, 0,
+	  "static wear levelling: after a GC victim, if the plane's erase-count spread exceeds "
+	  "wl.threshold, its least-worn full block (cold data) is collected like a victim, the moves "
+	  "counted in WAF (MQSim Static_Wearleveling_Enabled; Chang et al. 'Endurance enhancement "
+	  "of flash-memory storage systems', DAC'07)"),
+	CFG_KEY_INT("ftl.wl.threshold", wl_threshold, "erases", 16, 1, 100000,
+	  "static wear levelling: erase-count spread (most-worn minus least-worn full block) of a "
+	  "plane that triggers a migration (MQSim Static_Wearleveling_Threshold default 100; 16 is "
+	  "an assumption for short runs)"),
 	CFG_KEY_STR("ftl.alloc_order", alloc_order, "-", "CWDP",
 	  "allocation order, fastest-varying first: a permutation of C(hannel) W(ay) D(ie) P(lane)"),
 	CFG_KEY_ENUM("ftl.alloc_policy", alloc_policy, SSD_ALLOC_STATIC, alloc_names,

@@ -76,6 +76,7 @@ struct ssd_params {
 	int gc_threshold_blocks;
 	int gc_window;             /* d of d_choices */
 	int gc_preempt;
+	int wl_dynamic, wl_static, wl_threshold;
 	int gc_hard_threshold_blocks;
 	int copyback;
 	char alloc_order[CFG_STR_MAX];
@@ -206,6 +207,12 @@ struct ssd_stats {
 	uint64_t read_units;       /* read map units, host and in-storage paths */
 	uint64_t flash_read_pages, flash_prog_pages, flash_erases;
 	uint64_t prog_units_written, gc_units_moved, gc_count;
+	uint64_t wl_migrations;    /* static wear levelling: blocks migrated */
+	/* With wear levelling on (else n 0): blocks per erase-count bin, bin k
+	 * holding erase counts [k w, (k + 1) w), w = erase_hist_width. */
+#define SSD_ERASE_HIST 32
+	uint32_t erase_hist_n, erase_hist_width;
+	uint64_t erase_hist[SSD_ERASE_HIST];
 	uint64_t pad_units;
 	uint64_t erase_min, erase_max;
 	double erase_mean;

@@ -457,6 +457,75 @@ START_TEST(bad_gc_keys_exit_2)
 }
 END_TEST
 
+START_TEST(wear_levelling_hot_cold)
+{
+	/* One plane of 64 blocks; the whole logical space written once, then
+	 * random writes to its first 10 % only (hot) for 20x the capacity.
+	 * Without wear levelling the cold blocks are never erased and the
+	 * erase-count spread grows with the run; with dynamic + static wear
+	 * levelling (threshold T) it stays within T + 1, and the migrations
+	 * show up as extra GC moves (higher WAF). */
+	enum { T = 8 };
+	uint64_t spread[2], moved[2], migr[2], progd[2];
+	double waf[2];
+	for (int wl = 0; wl < 2; wl++) {
+		const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
+				       "ssd.blocks=64", "ssd.pages=16", "ssd.ftl.op=0.25",
+				       "ssd.ftl.gc_threshold_blocks=2", "ssd.dram.buffer_mib=1",
+				       "ssd.verify=true", "ssd.ftl.wl.threshold=8",
+				       wl ? "ssd.ftl.wl.dynamic=true" : "ssd.ftl.wl.dynamic=false",
+				       wl ? "ssd.ftl.wl.static=true" : "ssd.ftl.wl.static=false", NULL };
+		load(sets);
+		ssd *s;
+		struct nd_err err = { 0 };
+		ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
+		uint64_t cap = ssd_capacity_bytes(s) / ssd_unit_bytes(s);
+		ssd_write_functional(s, 0, cap);
+		struct rng r;
+		rng_seed(&r, 4, 1);
+		uint64_t n = 20 * cap, hot = cap / 10;
+		uint64_t *u = xmalloc(n * sizeof *u);
+		for (uint64_t i = 0; i < n; i++)
+			u[i] = rng_below(&r, hot);
+		ssd_write_functional_list(s, u, n);
+		free(u);
+		struct ssd_stats st;
+		ssd_get_stats(s, &st);
+		spread[wl] = st.erase_max - st.erase_min;
+		moved[wl] = st.gc_units_moved;
+		migr[wl] = st.wl_migrations;
+		progd[wl] = st.prog_units_written;
+		waf[wl] = st.waf;
+		/* the histogram adds up to the blocks (only with WL on) */
+		if (wl) {
+			uint64_t sum = 0;
+			for (uint32_t k = 0; k < st.erase_hist_n; k++)
+				sum += st.erase_hist[k];
+			ck_assert_uint_eq(sum, 64);
+			ck_assert_uint_eq(st.erase_hist_n,
+					  st.erase_max / st.erase_hist_width + 1);
+		} else {
+			ck_assert_uint_eq(st.erase_hist_n, 0);
+		}
+		ck_assert_msg(ssd_verify(s, &err) == 0, "wl %d: %s", wl, err.msg);
+		printf("wear levelling %s: erase spread %llu (min %llu max %llu), WAF %.3f, "
+		       "GC moves %llu, migrations %llu\n", wl ? "on" : "off",
+		       (unsigned long long)spread[wl], (unsigned long long)st.erase_min,
+		       (unsigned long long)st.erase_max, waf[wl], (unsigned long long)moved[wl],
+		       (unsigned long long)migr[wl]);
+		ssd_destroy(s);
+	}
+	ck_assert_uint_gt(spread[0], T + 1);
+	ck_assert_uint_le(spread[1], T + 1);
+	ck_assert_uint_eq(migr[0], 0);
+	ck_assert_uint_gt(migr[1], 0);
+	/* functional writes count no host units (WAF 0 here); the migrations'
+	 * moves are programmed units like any GC move */
+	ck_assert_uint_gt(moved[1], moved[0]);
+	ck_assert_uint_gt(progd[1], progd[0] + (moved[1] - moved[0]) / 2);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *su = suite_create("ssd_gc");
@@ -468,6 +537,7 @@ int main(void)
 	tcase_add_test(tc, preempt_order_on_one_die);
 	tcase_add_test(tc, preemptible_gc_first_second_tail);
 	tcase_add_test(tc, bad_gc_keys_exit_2);
+	tcase_add_test(tc, wear_levelling_hot_cold);
 	suite_add_tcase(su, tc);
 	return tu_run_suite(su);
 }
