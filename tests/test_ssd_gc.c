@@ -498,10 +498,15 @@ START_TEST(wear_levelling_hot_cold)
 		waf[wl] = st.waf;
 		/* the histogram adds up to the blocks (only with WL on) */
 		if (wl) {
-			uint64_t sum = 0;
+			uint64_t sum = 0, want[SSD_ERASE_HIST] = { 0 };
 			for (uint32_t k = 0; k < st.erase_hist_n; k++)
 				sum += st.erase_hist[k];
 			ck_assert_uint_eq(sum, 64);
+			/* bins recounted from the blocks themselves */
+			for (int b = 0; b < 64; b++)
+				want[s->blk[b].erases / st.erase_hist_width]++;
+			for (int k = 0; k < SSD_ERASE_HIST; k++)
+				ck_assert_uint_eq(st.erase_hist[k], want[k]);
 			ck_assert_uint_eq(st.erase_hist_n,
 					  st.erase_max / st.erase_hist_width + 1);
 		} else {
