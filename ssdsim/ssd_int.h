@@ -13,7 +13,9 @@
  * The FTL updates its mapping when a program or a GC relocation is
  * *decided*; the corresponding flash operations are queued on the die in
  * that same order, so a later read of the unit queues behind the write that
- * placed it.  Flash operations (struct fop) come from a pool grown in
+ * placed it (GC's operations are queued as compact ring entries and made
+ * when the die reaches them: flash_gc_op(); with ftl.gc_preempt host
+ * programs may pass them, see struct die).  Flash operations (struct fop) come from a pool grown in
  * chunks: no allocation per page or per event once the pool is warm.
  * While s->timed is 0 (preconditioning, or a drive made without an event
  * queue) the FTL keeps its statistics but creates no flash operations.
