@@ -58,12 +58,19 @@ fail:
 	return 1;
 }
 
-int main(void)
+/* bench_ssd [NAME]: only the benchmarks whose name contains NAME. */
+int main(int argc, char **argv)
 {
+	const char *only = argc > 1 ? argv[1] : "";
 	const char *reads[] = { "ssd.precondition.fill=1", "workload.pattern=rand",
 				"workload.read_ratio=1", "workload.qd=32", "workload.count=1000000", NULL };
 	const char *writes[] = { "ssd.precondition.fill=1", "ssd.precondition.overwrite=0.1",
 				 "workload.pattern=rand", "workload.read_ratio=0", "workload.qd=32",
 				 "workload.count=1000000", NULL };
-	return one("ssd_randread_4k_qd32", reads) || one("ssd_randwrite_4k_gc", writes);
+	int rc = 0;
+	if (strstr("ssd_randread_4k_qd32", only))
+		rc |= one("ssd_randread_4k_qd32", reads);
+	if (strstr("ssd_randwrite_4k_gc", only))
+		rc |= one("ssd_randwrite_4k_gc", writes);
+	return rc;
 }

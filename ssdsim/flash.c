@@ -67,6 +67,7 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 	if (f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE)
 		nand_draw_errors(s, f);
 	f->next = NULL;
+	f->qseq = d->qseq++;
 	d->load++;
 	if (read_q && s->p.sched == SSD_SCHED_READ_FIRST) {
 		if (d->rq_tail)
@@ -87,9 +88,126 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 		try_suspend(s, d);
 }
 
+/* GC operations, encoded: page in bits 0-31, kind in 32-39, above them the
+ * units a read moves over the channel (0: copyback) or, for a program,
+ * 1 if its page crosses the channel (0: copyback). */
+static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
+{
+	int kind = (int)(e >> 32 & 0xff);
+	uint32_t page = (uint32_t)e, nvalid = (uint32_t)(e >> 40);
+	struct fop *f = flash_new_op(s, kind, die);
+	if (kind == OP_READ) {
+		f->npages = 1;
+		f->ids[0] = page;
+		f->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
+	} else if (kind == OP_PROG) {
+		f->npages = 1;
+		f->ptype = nand_prog_slower(s, 0, page);
+		f->xfer_bytes = nvalid ? (uint32_t)s->p.page_bytes : 0;
+	} else {
+		f->ids[0] = page;   /* the block erased, for op_done */
+	}
+	return f;
+}
+
+void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
+{
+	uint64_t e = (uint64_t)page | (uint64_t)kind << 32 | (uint64_t)nvalid << 40;
+	if (s->p.nx.ecc != SSD_ECC_NONE) {
+		flash_enqueue(s, gc_op_make(s, die, e), 0);
+		return;
+	}
+	struct die *d = &s->die[die];
+	if (d->gcq_n == d->gcq_cap) {
+		/* grow the ring (power of two), oldest first */
+		uint32_t cap = d->gcq_cap ? 2 * d->gcq_cap : 1024;
+		uint64_t *q = xmalloc(cap * sizeof *q);
+		uint32_t *sq = xmalloc(cap * sizeof *sq);
+		for (uint32_t i = 0; i < d->gcq_n; i++) {
+			q[i] = d->gcq[(d->gcq_head + i) & (d->gcq_cap - 1)];
+			sq[i] = d->gcq_seq[(d->gcq_head + i) & (d->gcq_cap - 1)];
+		}
+		free(d->gcq);
+		free(d->gcq_seq);
+		d->gcq = q;
+		d->gcq_seq = sq;
+		d->gcq_cap = cap;
+		d->gcq_head = 0;
+	}
+	d->gcq_seq[(d->gcq_head + d->gcq_n) & (d->gcq_cap - 1)] = d->qseq++;
+	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
+	d->load++;
+	struct fop *j = d->wq_tail;
+	if (s->p.gc_preempt) {
+		/* the ring is the GC queue (see ssd_int.h) */
+	} else if (j && j->kind == OP_GCJOB) {
+		j->nslots++;
+	} else {
+		j = flash_new_op(s, OP_GCJOB, die);
+		j->nslots = 1;
+		j->next = NULL;
+		if (d->wq_tail)
+			d->wq_tail->next = j;
+		else
+			d->wq_head = j;
+		d->wq_tail = j;
+	}
+	if (!d->cur)
+		die_kick(s, die);
+}
+
+/* gc_preempt: GC goes before host programs on die di (see ssd_int.h). */
+static int gc_urgent(const ssd *s, uint32_t di)
+{
+	const struct plane *pl = &s->pl[di * (uint32_t)s->p.planes];
+	for (int k = 0; k < s->p.planes; k++)
+		if (pl[k].reuse_pend ||
+		    pl[k].nfree - pl[k].free_pend <= (uint32_t)s->p.gc_hard_threshold_blocks)
+			return 1;
+	return 0;
+}
+
+/* gc_preempt: the die's next GC operation goes to the front of its write
+ * queue. */
+static void gc_ring_front(ssd *s, struct die *d, uint32_t di)
+{
+	uint64_t e = d->gcq[d->gcq_head];
+	uint32_t seq = d->gcq_seq[d->gcq_head];
+	d->gcq_head = (d->gcq_head + 1) & (d->gcq_cap - 1);
+	d->gcq_n--;
+	struct fop *f = gc_op_make(s, di, e);
+	f->qseq = seq;
+	f->next = d->wq_head;
+	d->wq_head = f;
+	if (!d->wq_tail)
+		d->wq_tail = f;
+}
+
+/* The write queue's head is a GC placeholder: make its next operation and
+ * put it in front. */
+static void gc_job_expand(ssd *s, struct die *d, uint32_t di)
+{
+	struct fop *j = d->wq_head;
+	uint64_t e = d->gcq[d->gcq_head];
+	d->gcq_head = (d->gcq_head + 1) & (d->gcq_cap - 1);
+	d->gcq_n--;
+	struct fop *f = gc_op_make(s, di, e);
+	if (--j->nslots) {
+		f->next = j;
+	} else {
+		f->next = j->next;
+		if (d->wq_tail == j)
+			d->wq_tail = f;
+		fop_put(s, j);
+	}
+	d->wq_head = f;
+}
+
 static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
 {
 	struct chan *ch = &s->ch[c];
+	if (!bytes)   /* copyback: the data stays in the die */
+		return evq_now(s->q);
 	uint64_t t = nd_max_u64(evq_now(s->q), ch->free_ns);
 	uint64_t ub = (uint64_t)s->p.map_unit_bytes;
 	uint64_t x = bytes / ub * s->t_xfer_unit_ns;
@@ -159,6 +277,12 @@ static void die_kick(ssd *s, uint32_t di)
 		ND_ASSERT(rc == 0);
 		return;
 	}
+	if (!d->rq_head && d->wq_head && d->wq_head->kind == OP_GCJOB)
+		gc_job_expand(s, d, di);
+	else if (!d->rq_head && d->gcq_n && s->p.gc_preempt &&
+		 (!d->wq_head || (gc_urgent(s, di) &&
+				  (int32_t)(d->gcq_seq[d->gcq_head] - d->wq_head->qseq) < 0)))
+		gc_ring_front(s, d, di);
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;
 	struct fop *f = d->rq_head;
@@ -179,6 +303,8 @@ static void die_kick(ssd *s, uint32_t di)
 		__builtin_prefetch(d->rq_head, 0, 1);
 	if (d->wq_head)
 		__builtin_prefetch(d->wq_head, 0, 1);
+	if (d->gcq_n)   /* the GC op that may come next, written long ago */
+		__builtin_prefetch(&d->gcq[d->gcq_head], 0, 1);
 	d->cur = f;
 	uint64_t now = evq_now(s->q);
 	f->t_start = now;
@@ -256,6 +382,19 @@ static void op_done(evq *q, struct evq_event *ev)
 	d->load--;
 	if (s->pw)
 		power_op_end(s, f);
+	if (f->kind == OP_ERASE && s->p.gc_preempt) {
+		/* the block is erased now (gc_urgent) */
+		struct block *bk = &s->blk[f->ids[0]];
+		struct plane *pl = &s->pl[block_plane(s, f->ids[0])];
+		ND_ASSERT(bk->erase_q);
+		if (!--bk->erase_q) {
+			if (bk->state == BLK_FREE)
+				pl->free_pend--;
+			if (bk->reused)
+				pl->reuse_pend--;
+			bk->reused = 0;
+		}
+	}
 	struct ssd_req *r = f->req;
 	if (r && f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE) {
 		/* The data is usable once decoded (the die is free already). */

@@ -197,10 +197,71 @@ static void place(ssd *s, uint32_t lpn, uint64_t pua, uint32_t ver)
 		cmt_placed(s, lpn);
 }
 
-static uint32_t pick_victim(ssd *s, uint32_t plane)
+/* A block GC may take: full, with at least one invalid unit. */
+static int reclaimable(const ssd *s, const struct block *b)
+{
+	return b->state == BLK_FULL && b->valid < s->units_per_block;
+}
+
+/* random: uniform over the reclaimable blocks (count, draw, find). */
+static uint32_t pick_random(ssd *s, uint32_t base)
+{
+	uint32_t n = 0, nb = (uint32_t)s->p.blocks;
+	for (uint32_t i = 0; i < nb; i++)
+		n += reclaimable(s, &s->blk[base + i]);
+	if (!n)
+		return NONE;
+	uint32_t k = (uint32_t)rng_below(&s->rng, n);
+	for (uint32_t i = 0;; i++)
+		if (reclaimable(s, &s->blk[base + i]) && !k--)
+			return base + i;
+}
+
+/* fifo: the reclaimable block that became full first (implicitly filled
+ * blocks count as full before any other, in block order). */
+static uint32_t pick_fifo(ssd *s, uint32_t base)
+{
+	uint32_t best = NONE;
+	uint64_t best_seal = UINT64_MAX;
+	for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++) {
+		const struct block *b = &s->blk[base + i];
+		if (reclaimable(s, b) && b->seal < best_seal) {
+			best_seal = b->seal;
+			best = base + i;
+		}
+	}
+	return best;
+}
+
+/* d_choices: gc_window uniform draws of the plane's blocks (with
+ * replacement); the reclaimable one with the fewest valid units, the first
+ * drawn on a tie.  No reclaimable block drawn: greedy over the plane. */
+static uint32_t pick_dchoices(ssd *s, uint32_t base)
+{
+	uint32_t best = NONE, best_valid = UINT32_MAX;
+	for (int k = 0; k < s->p.gc_window; k++) {
+		uint32_t b = base + (uint32_t)rng_below(&s->rng, (uint64_t)s->p.blocks);
+		if (reclaimable(s, &s->blk[b]) && s->blk[b].valid < best_valid) {
+			best_valid = s->blk[b].valid;
+			best = b;
+		}
+	}
+	return best;
+}
+
+uint32_t ftl_pick_victim(ssd *s, uint32_t plane)
 {
 	uint32_t base = plane * (uint32_t)s->p.blocks, best = NONE;
-	if (s->p.gc_policy == SSD_GC_GREEDY) {
+	if (s->p.gc_policy == SSD_GC_RANDOM)
+		return pick_random(s, base);
+	if (s->p.gc_policy == SSD_GC_FIFO)
+		return pick_fifo(s, base);
+	if (s->p.gc_policy == SSD_GC_DCHOICES) {
+		best = pick_dchoices(s, base);
+		if (best != NONE)
+			return best;
+	}
+	if (s->p.gc_policy == SSD_GC_GREEDY || s->p.gc_policy == SSD_GC_DCHOICES) {
 		/* Most invalid units = fewest valid, first such block: the same
 		 * pick as the score below, in integers. */
 		uint32_t best_valid = s->units_per_block;
@@ -263,6 +324,8 @@ int ssd_status(const ssd *s, struct nd_err *err)
 	return nd_errf(err, -ENOSPC, "%s", s->fail_msg);
 }
 
+static uint32_t open_block(ssd *s, uint32_t plane, uint32_t local);
+
 /* Opens a free block of the plane; NONE (and the drive fails) if none. */
 static uint32_t take_free_block(ssd *s, uint32_t plane)
 {
@@ -271,9 +334,56 @@ static uint32_t take_free_block(ssd *s, uint32_t plane)
 		ssd_fail(s, plane, "has no free block");
 		return NONE;
 	}
+	if (s->p.gc_preempt && pl->free_pend && pl->nstack) {
+		/* Prefer a block whose erase has run (the most recent such, then
+		 * a never-used one): taking one whose erase is still queued makes
+		 * its die run GC first (gc_urgent in flash.c). */
+		uint32_t base = plane * (uint32_t)s->p.blocks, i = pl->nstack;
+		while (i-- > 0 && s->blk[base + pl->free_blk[i]].erase_q)
+			;
+		if (i != UINT32_MAX || pl->fresh < (uint32_t)s->p.blocks) {
+			if (i == UINT32_MAX) {
+				pl->nfree--;
+				return open_block(s, plane, pl->fresh++);
+			}
+			uint32_t t = pl->free_blk[i];   /* to the top */
+			pl->free_blk[i] = pl->free_blk[pl->nstack - 1];
+			pl->free_blk[pl->nstack - 1] = t;
+		}
+	}
+	if (s->p.wl_dynamic && pl->fresh < (uint32_t)s->p.blocks) {
+		pl->nfree--;   /* a never-used block: no erase yet, least worn */
+		return open_block(s, plane, pl->fresh++);
+	}
+	if (s->p.wl_dynamic && pl->nstack) {
+		/* Dynamic wear levelling: the least-worn erased block (never-used
+		 * blocks, with no erase, go first anyway); the first such from
+		 * the top of the stack. */
+		uint32_t base = plane * (uint32_t)s->p.blocks, best = pl->nstack - 1;
+		for (uint32_t i = pl->nstack - 1; i-- > 0;)
+			if (s->blk[base + pl->free_blk[i]].erases <
+			    s->blk[base + pl->free_blk[best]].erases)
+				best = i;
+		uint32_t t = pl->free_blk[best];
+		pl->free_blk[best] = pl->free_blk[pl->nstack - 1];
+		pl->free_blk[pl->nstack - 1] = t;
+	}
 	uint32_t local = pl->nstack ? pl->free_blk[--pl->nstack] : pl->fresh++;
 	pl->nfree--;
+	return open_block(s, plane, local);
+}
+
+static uint32_t open_block(ssd *s, uint32_t plane, uint32_t local)
+{
+	struct plane *pl = &s->pl[plane];
 	uint32_t b = plane * (uint32_t)s->p.blocks + local;
+	if (s->blk[b].erase_q) {   /* its die must erase it first */
+		pl->free_pend--;
+		if (!s->blk[b].reused) {
+			s->blk[b].reused = 1;
+			pl->reuse_pend++;
+		}
+	}
 	s->blk[b].state = BLK_OPEN;
 	s->blk[b].wp = 0;
 	return b;
@@ -301,6 +411,7 @@ static uint32_t alloc_page(ssd *s, uint32_t plane, int who)
 	bk->t_write_ns = s->q ? evq_now(s->q) : 0;
 	if (bk->wp == (uint32_t)s->p.pages) {
 		bk->state = BLK_FULL;
+		bk->seal = ++s->seal_next;
 		pl->active[who] = NONE;
 	}
 	return page;
@@ -333,8 +444,12 @@ void ftl_erase_block(ssd *s, uint32_t b)
 		s->erase_min++;
 	s->st.flash_erases++;
 	if (s->timed) {
-		struct fop *f = flash_new_op(s, OP_ERASE, plane_die(s, plane));
-		flash_enqueue(s, f, 0);
+		if (s->p.gc_preempt) {
+			ND_ASSERT(bk->erase_q < UINT8_MAX);
+			bk->erase_q++;
+			pl->free_pend++;
+		}
+		flash_gc_op(s, plane_die(s, plane), OP_ERASE, b, 0);
 	}
 }
 
@@ -345,13 +460,119 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 	s->st.pad_units += s->upp - filled;
 	s->st.prog_units_written += s->upp;
 	s->st.flash_prog_pages++;
-	if (!s->timed)
+	if (s->timed)
+		flash_gc_op(s, die, OP_PROG, page, s->p.copyback ? 0 : 1);
+}
+
+/* Moves victim v's valid units into the plane's GC block and erases it;
+ * -1 if the drive failed meanwhile. */
+static int gc_collect(ssd *s, uint32_t plane, uint32_t v)
+{
+	uint32_t die = plane_die(s, plane);
+	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
+	s->st.gc_count++;
+	uint32_t dst_page = NONE, dst_fill = 0;
+	uint32_t first_pg = v * (uint32_t)s->p.pages;
+	uint32_t end_pg = first_pg + s->blk[v].wp;
+	/* The victim's logical units, a window of pages at a time, their
+	 * mapping entries prefetched GC_PF units ahead of the moves that
+	 * rewrite them (on a large drive each is a cache miss; prefetching
+	 * a whole window at once overruns the memory system).  Which
+	 * units are valid does not change while the victim is emptied. */
+	uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
+	uint32_t win_pages = GC_WIN_UNITS / s->upp;
+	ND_ASSERT(win_pages >= 1);
+	for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
+		if (pg == wend) {
+			uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
+			wn = np * s->upp;
+			for (uint32_t i = 0; i < wn; i++)
+				lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
+			for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
+				if (lpns[wpf] != NONE)
+					lt_prefetch(&s->l2p, lpns[wpf]);
+			wstart = pg;
+			wend = pg + np;
+		}
+		/* keep GC_PF mapping entries in flight ahead of the moves */
+		for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
+			if (lpns[wpf] != NONE)
+				lt_prefetch(&s->l2p, lpns[wpf]);
+		const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
+		uint32_t nvalid = 0;
+		for (uint32_t k = 0; k < s->upp; k++)
+			nvalid += pl_lpns[k] != NONE;
+		if (!nvalid)
+			continue;
+		s->st.flash_read_pages++;
+		/* Read the page; only its valid units cross the channel. */
+		if (s->timed)
+			flash_gc_op(s, die, OP_READ, pg, s->p.copyback ? 0 : nvalid);
+		for (uint32_t k = 0; k < s->upp; k++) {
+			uint64_t pua = (uint64_t)pg * s->upp + k;
+			uint32_t lpn = pl_lpns[k];
+			if (lpn == NONE)
+				continue;
+			if (dst_page == NONE) {
+				dst_page = alloc_page(s, plane, ACT_GC);
+				dst_fill = 0;
+				if (dst_page == NONE)
+					return -1;  /* failed; the victim keeps the rest */
+			}
+			uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
+			/* Relocation: the old location is this victim unit, so
+			 * skip the generic invalidate (fewer cache misses). */
+			if (lt_get(&s->p2l, pua))
+				lt_set(&s->p2l, pua, 0);
+			else
+				fill_moved_set(s, pua);   /* a fill home */
+			s->blk[v].valid--;
+			lt_set(&s->l2p, lpn, dst + 1);
+			lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
+			s->blk[page_block(s, dst_page)].valid++;
+			if (s->verify) {
+				/* 0 on a fill home means version 1 */
+				uint64_t ver = lt_get(&s->ver_p, pua);
+				lt_set(&s->ver_p, dst, ver ? ver : 1);
+			}
+			if (__builtin_expect(cmt, 0))
+				cmt_gc_moved(s, lpn);
+			dst_fill++;
+			s->st.gc_units_moved++;
+			if (dst_fill == s->upp) {
+				gc_program_page(s, die, dst_page, dst_fill);
+				dst_page = NONE;
+			}
+		}
+	}
+	if (dst_page != NONE)
+		gc_program_page(s, die, dst_page, dst_fill);
+	ND_ASSERT(s->blk[v].valid == 0);
+	ftl_erase_block(s, v);
+	return 0;
+}
+
+/* Static wear levelling: when the plane's erase-count spread (most-worn
+ * block minus least-worn block holding data) passes ssd.ftl.wl.threshold,
+ * the least-worn full block (cold data) is collected like a GC victim, so
+ * it returns to the free pool for hot data; its moves count as GC moves
+ * (in WAF).  One migration per call. */
+static void wl_static(ssd *s, uint32_t plane)
+{
+	uint32_t base = plane * (uint32_t)s->p.blocks, cold = NONE, emin = UINT32_MAX, emax = 0;
+	for (uint32_t i = 0; i < (uint32_t)s->p.blocks; i++) {
+		const struct block *b = &s->blk[base + i];
+		if (b->erases > emax)
+			emax = b->erases;
+		if (b->state == BLK_FULL && b->erases < emin) {
+			emin = b->erases;
+			cold = base + i;
+		}
+	}
+	if (cold == NONE || emax - emin <= (uint32_t)s->p.wl_threshold)
 		return;
-	struct fop *w = flash_new_op(s, OP_PROG, die);
-	w->npages = 1;
-	w->ptype = nand_prog_slower(s, 0, page);
-	w->xfer_bytes = (uint32_t)s->p.page_bytes;
-	flash_enqueue(s, w, 0);
+	s->st.wl_migrations++;
+	(void)gc_collect(s, plane, cold);
 }
 
 /* Collects garbage in one plane until it has more than the threshold of
@@ -359,100 +580,18 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
  * plane's GC block (packed; a partial last page is padded), then erased. */
 static void gc_plane(ssd *s, uint32_t plane)
 {
-	uint32_t die = plane_die(s, plane);
-	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
 	uint32_t guard = (uint32_t)s->p.blocks;
 	while (s->pl[plane].nfree <= (uint32_t)s->p.gc_threshold_blocks && guard-- &&
 	       !s->failed) {
-		uint32_t v = pick_victim(s, plane);
+		uint32_t v = ftl_pick_victim(s, plane);
 		if (v == NONE) {
 			ssd_fail(s, plane, "has no block that garbage collection can reclaim");
 			return;
 		}
-		s->st.gc_count++;
-		uint32_t dst_page = NONE, dst_fill = 0;
-		uint32_t first_pg = v * (uint32_t)s->p.pages;
-		uint32_t end_pg = first_pg + s->blk[v].wp;
-		/* The victim's logical units, a window of pages at a time, their
-		 * mapping entries prefetched GC_PF units ahead of the moves that
-		 * rewrite them (on a large drive each is a cache miss; prefetching
-		 * a whole window at once overruns the memory system).  Which
-		 * units are valid does not change while the victim is emptied. */
-		uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
-		uint32_t win_pages = GC_WIN_UNITS / s->upp;
-		ND_ASSERT(win_pages >= 1);
-		for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
-			if (pg == wend) {
-				uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
-				wn = np * s->upp;
-				for (uint32_t i = 0; i < wn; i++)
-					lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
-				for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
-					if (lpns[wpf] != NONE)
-						lt_prefetch(&s->l2p, lpns[wpf]);
-				wstart = pg;
-				wend = pg + np;
-			}
-			/* keep GC_PF mapping entries in flight ahead of the moves */
-			for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
-				if (lpns[wpf] != NONE)
-					lt_prefetch(&s->l2p, lpns[wpf]);
-			const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
-			uint32_t nvalid = 0;
-			for (uint32_t k = 0; k < s->upp; k++)
-				nvalid += pl_lpns[k] != NONE;
-			if (!nvalid)
-				continue;
-			s->st.flash_read_pages++;
-			if (s->timed) {
-				/* Read the page; only its valid units cross the channel. */
-				struct fop *r = flash_new_op(s, OP_READ, die);
-				r->npages = 1;
-				r->ids[0] = pg;
-				r->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
-				flash_enqueue(s, r, 0);
-			}
-			for (uint32_t k = 0; k < s->upp; k++) {
-				uint64_t pua = (uint64_t)pg * s->upp + k;
-				uint32_t lpn = pl_lpns[k];
-				if (lpn == NONE)
-					continue;
-				if (dst_page == NONE) {
-					dst_page = alloc_page(s, plane, ACT_GC);
-					dst_fill = 0;
-					if (dst_page == NONE)
-						return;  /* failed; the victim keeps the rest */
-				}
-				uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
-				/* Relocation: the old location is this victim unit, so
-				 * skip the generic invalidate (fewer cache misses). */
-				if (lt_get(&s->p2l, pua))
-					lt_set(&s->p2l, pua, 0);
-				else
-					fill_moved_set(s, pua);   /* a fill home */
-				s->blk[v].valid--;
-				lt_set(&s->l2p, lpn, dst + 1);
-				lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
-				s->blk[page_block(s, dst_page)].valid++;
-				if (s->verify) {
-					/* 0 on a fill home means version 1 */
-					uint64_t ver = lt_get(&s->ver_p, pua);
-					lt_set(&s->ver_p, dst, ver ? ver : 1);
-				}
-				if (__builtin_expect(cmt, 0))
-					cmt_gc_moved(s, lpn);
-				dst_fill++;
-				s->st.gc_units_moved++;
-				if (dst_fill == s->upp) {
-					gc_program_page(s, die, dst_page, dst_fill);
-					dst_page = NONE;
-				}
-			}
-		}
-		if (dst_page != NONE)
-			gc_program_page(s, die, dst_page, dst_fill);
-		ND_ASSERT(s->blk[v].valid == 0);
-		ftl_erase_block(s, v);
+		if (gc_collect(s, plane, v))
+			return;
+		if (s->p.wl_static)
+			wl_static(s, plane);
 	}
 }
 

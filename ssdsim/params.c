@@ -15,7 +15,8 @@
 #define CFG_T struct ssd_params
 
 static const char *const iface_names[] = { "pcie", "sata", NULL };
-static const char *const gc_names[] = { "greedy", "cost_benefit", NULL };
+static const char *const gc_names[] = { "greedy", "cost_benefit", "random", "fifo", "d_choices",
+					 NULL };
 static const char *const sched_names[] = { "read_first", "fifo", NULL };
 static const char *const alloc_names[] = { "static", "dynamic", NULL };
 static const char *const mapping_names[] = { "ideal", "cached", NULL };
@@ -90,9 +91,43 @@ static const struct cfg_key ssd_keys[] = {
 	CFG_KEY_DBL("ftl.op", op, "fraction", 0.07, 0.001, 4,
 	  "over-provisioning, (physical - logical) / logical (client drives: 7 %)"),
 	CFG_KEY_ENUM("ftl.gc_policy", gc_policy, SSD_GC_GREEDY, gc_names,
-	  "victim choice: fewest valid units, or max (1-u)/2u x age (Rosenblum & Ousterhout)"),
+	  "victim choice among full blocks with an invalid unit: greedy (fewest valid; first such), "
+	  "cost_benefit (max (1-u)/2u x age, Rosenblum & Ousterhout SOSP'91), random (uniform), fifo "
+	  "(longest full), d_choices (fewest valid of gc_window uniform draws, MQSim's RGA; Van Houdt "
+	  "SIGMETRICS'13)"),
+	CFG_KEY_INT("ftl.gc_window", gc_window, "blocks", 8, 1, 65536,
+	  "d_choices: blocks drawn (uniformly, with replacement) per victim choice (MQSim's RGA "
+	  "policy has the same set-size parameter; 8 is an assumption: d = 1 is random, large d "
+	  "approaches greedy)"),
+	CFG_KEY_BOOL("ftl.copyback", copyback, 0,
+	  "GC moves with the die's copyback (internal data move: read into the page register, "
+	  "program from it, same plane), so no channel transfer (ONFI copyback read/program; "
+	  "MQSim Use_Copyback_for_GC); off: data crosses the channel both ways"),
 	CFG_KEY_INT("ftl.gc_threshold_blocks", gc_threshold_blocks, "blocks", 2, 1, 1000,
-	  "GC runs in a plane when its free blocks fall to this count"),
+	  "GC runs in a plane when its free blocks fall to this count (with gc_preempt: the soft "
+	  "threshold, GC in the background)"),
+	CFG_KEY_BOOL("ftl.gc_preempt", gc_preempt, 0,
+	  "preemptible GC (MQSim, Tavakkol et al. FAST'18, Preemptible_GC_Enabled; semi-preemptive GC, "
+	  "Lee et al. ISPASS'11): a die serves queued host operations before GC page "
+	  "moves while its planes keep more than gc_hard_threshold_blocks erased blocks (not with "
+	  "nand.ecc on, whose GC reads queue in order); off: GC operations queue in order with host "
+	  "programs"),
+	CFG_KEY_INT("ftl.gc_hard_threshold_blocks", gc_hard_threshold_blocks, "blocks", 1, 0, 1000,
+	  "gc_preempt: at or below this many erased free blocks in a plane (erases still queued "
+	  "not counted) its die runs programs, erases and GC moves in queue order, GC not preempted "
+	  "(MQSim's GC_Hard_Threshold is a fraction; 1 block is an assumption)"),
+	CFG_KEY_BOOL("ftl.wl.dynamic", wl_dynamic, 0,
+	  "dynamic wear levelling: a plane opens its least-worn erased block (MQSim "
+	  "Dynamic_Wearleveling_Enabled; Chang, DAC'07 survey); off: the most recently erased"),
+	CFG_KEY_BOOL("ftl.wl.static", wl_static, 0,
+	  "static wear levelling: after a GC victim, if the plane's erase-count spread exceeds "
+	  "wl.threshold, its least-worn full block (cold data) is collected like a victim, the moves "
+	  "counted in WAF (MQSim Static_Wearleveling_Enabled; Chang et al. 'Endurance enhancement "
+	  "of flash-memory storage systems', DAC'07)"),
+	CFG_KEY_INT("ftl.wl.threshold", wl_threshold, "erases", 16, 1, 100000,
+	  "static wear levelling: erase-count spread (most-worn minus least-worn full block) of a "
+	  "plane that triggers a migration (MQSim Static_Wearleveling_Threshold default 100; 16 is "
+	  "an assumption for short runs)"),
 	CFG_KEY_STR("ftl.alloc_order", alloc_order, "-", "CWDP",
 	  "allocation order, fastest-varying first: a permutation of C(hannel) W(ay) D(ie) P(lane)"),
 	CFG_KEY_ENUM("ftl.alloc_policy", alloc_policy, SSD_ALLOC_STATIC, alloc_names,
@@ -177,6 +212,11 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.gc_threshold_blocks: %d leaves no room in %d blocks per plane",
 			       p->gc_threshold_blocks, p->blocks);
+	if (p->gc_preempt && p->gc_hard_threshold_blocks >= p->gc_threshold_blocks)
+		return nd_errf(err, -EINVAL,
+			       "ssd.ftl.gc_hard_threshold_blocks: %d must be below "
+			       "ssd.ftl.gc_threshold_blocks (%d) with ssd.ftl.gc_preempt on",
+			       p->gc_hard_threshold_blocks, p->gc_threshold_blocks);
 	double prog_bytes = (double)p->page_bytes * (p->multiplane ? p->planes : 1);
 	if (p->buffer_mib * 1048576.0 < prog_bytes)
 		return nd_errf(err, -EINVAL,

@@ -389,6 +389,13 @@ struct cJSON *ssd_run_metrics(const struct ssd_run_result *r)
 	rep_add_u64(e, "min", r->st.erase_min);
 	rep_add_dbl(e, "mean", r->st.erase_mean);
 	rep_add_u64(e, "max", r->st.erase_max);
+	if (r->st.erase_hist_n) {   /* wear levelling on */
+		rep_add_u64(e, "wl_migrations", r->st.wl_migrations);
+		rep_add_u64(e, "hist_bin_erases", r->st.erase_hist_width);
+		cJSON *h = cJSON_AddArrayToObject(e, "hist_blocks");
+		for (uint32_t k = 0; k < r->st.erase_hist_n; k++)
+			cJSON_AddItemToArray(h, cJSON_CreateNumber((double)r->st.erase_hist[k]));
+	}
 	cJSON *f = cJSON_AddObjectToObject(m, "flash");
 	rep_add_u64(f, "read_pages", r->st.flash_read_pages);
 	rep_add_u64(f, "program_pages", r->st.flash_prog_pages);

@@ -141,6 +141,8 @@ void ssd_destroy(ssd *s)
 	free(s->fop_stack);
 	cmt_fini(s);
 	ftl_fini(s);
+	for (uint32_t d = 0; s->die && d < s->n_dies; d++)
+		free(s->die[d].gcq), free(s->die[d].gcq_seq);
 	free(s->die);
 	free(s->ch);
 	free(s->core_free);
@@ -186,6 +188,15 @@ void ssd_get_stats(const ssd *s, struct ssd_stats *st)
 	st->erase_min = s->erase_min;
 	st->erase_max = s->erase_max;
 	st->erase_mean = (double)((long double)s->erase_sum / s->n_blocks);
+	st->erase_hist_n = 0;
+	if (s->p.wl_dynamic || s->p.wl_static) {
+		uint32_t w = s->erase_max / SSD_ERASE_HIST + 1;
+		memset(st->erase_hist, 0, sizeof st->erase_hist);
+		for (uint32_t e = 0; e <= s->erase_max; e++)
+			st->erase_hist[e / w] += s->erase_cnt[e];
+		st->erase_hist_width = w;
+		st->erase_hist_n = s->erase_max / w + 1;
+	}
 	st->waf = st->host_write_units ?
 		(double)st->prog_units_written / (double)st->host_write_units : 0.0;
 }

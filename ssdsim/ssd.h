@@ -35,7 +35,9 @@
 #include "ssdsim/power.h"
 
 enum ssd_iface { SSD_IF_PCIE, SSD_IF_SATA };
-enum ssd_gc_policy { SSD_GC_GREEDY, SSD_GC_COST_BENEFIT };
+enum ssd_gc_policy {
+	SSD_GC_GREEDY, SSD_GC_COST_BENEFIT, SSD_GC_RANDOM, SSD_GC_FIFO, SSD_GC_DCHOICES
+};
 enum ssd_sched { SSD_SCHED_READ_FIRST, SSD_SCHED_FIFO };
 enum ssd_alloc { SSD_ALLOC_STATIC, SSD_ALLOC_DYNAMIC };
 enum ssd_mapping { SSD_MAP_IDEAL, SSD_MAP_CACHED };
@@ -74,6 +76,11 @@ struct ssd_params {
 	double op;
 	int gc_policy;
 	int gc_threshold_blocks;
+	int gc_window;             /* d of d_choices */
+	int gc_preempt;
+	int wl_dynamic, wl_static, wl_threshold;
+	int gc_hard_threshold_blocks;
+	int copyback;
 	char alloc_order[CFG_STR_MAX];
 	int alloc_policy;
 	/* cached mapping table (DFTL; cmt.c) */
@@ -208,6 +215,12 @@ struct ssd_stats {
 	uint64_t read_units;       /* read map units, host and in-storage paths */
 	uint64_t flash_read_pages, flash_prog_pages, flash_erases;
 	uint64_t prog_units_written, gc_units_moved, gc_count;
+	uint64_t wl_migrations;    /* static wear levelling: blocks migrated */
+	/* With wear levelling on (else n 0): blocks per erase-count bin, bin k
+	 * holding erase counts [k w, (k + 1) w), w = erase_hist_width. */
+#define SSD_ERASE_HIST 32
+	uint32_t erase_hist_n, erase_hist_width;
+	uint64_t erase_hist[SSD_ERASE_HIST];
 	uint64_t pad_units;
 	uint64_t erase_min, erase_max;
 	double erase_mean;

@@ -13,7 +13,9 @@
  * The FTL updates its mapping when a program or a GC relocation is
  * *decided*; the corresponding flash operations are queued on the die in
  * that same order, so a later read of the unit queues behind the write that
- * placed it.  Flash operations (struct fop) come from a pool grown in
+ * placed it (GC's operations are queued as compact ring entries and made
+ * when the die reaches them: flash_gc_op(); with ftl.gc_preempt host
+ * programs may pass them, see struct die).  Flash operations (struct fop) come from a pool grown in
  * chunks: no allocation per page or per event once the pool is warm.
  * While s->timed is 0 (preconditioning, or a drive made without an event
  * queue) the FTL keeps its statistics but creates no flash operations.
@@ -93,7 +95,7 @@ static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
 
 struct ssd_power;
 
-enum { OP_READ, OP_PROG, OP_ERASE };
+enum { OP_READ, OP_PROG, OP_ERASE, OP_GCJOB };
 enum { BS_FREE, BS_DIRTY, BS_INFLIGHT };
 enum { BLK_FREE, BLK_OPEN, BLK_FULL };
 enum { ST_DISPATCH, ST_DATA_IN, ST_LINK, ST_DONE };
@@ -109,6 +111,7 @@ struct fop {
 	uint32_t die;
 	uint32_t xfer_bytes;
 	uint32_t nslots;
+	uint32_t qseq;        /* gc_preempt: the die's enqueue order */
 	struct ssd_req *req;
 	uint64_t t_start;
 	/* nand.c features (all zero when off) */
@@ -135,7 +138,22 @@ struct die {
 	uint32_t chan;
 	uint32_t load;                   /* ops queued or running */
 	uint32_t next_plane;             /* first plane of the next partial program */
+	/* GC operations not made yet (see flash_gc_op()): a ring of encoded
+	 * ops in the order GC decided them; an OP_GCJOB placeholder in the
+	 * write queue stands for the next `nslots` of them. */
+	uint64_t *gcq;
+	uint32_t *gcq_seq;               /* gc_preempt: enqueue order of each */
+	uint32_t gcq_head, gcq_n, gcq_cap;
+	uint32_t qseq;                   /* gc_preempt: ops enqueued so far */
 };
+/* With ftl.gc_preempt the ring is the die's GC queue (no placeholders):
+ * die_kick serves host reads, then host programs, then GC, except while the
+ * die is urgent (flash.c: a plane at the hard threshold of erased blocks,
+ * or a block taken again before its queued erase ran), when programs,
+ * erases and GC moves run in the order they were queued (as without
+ * gc_preempt: GC is not preempted).  The FTL still decides a victim's moves at once; only the
+ * flash work is deferred (a host read of a moved unit is timed at its new
+ * page even if the move has not run yet). */
 
 struct chan {
 	uint64_t free_ns;
@@ -149,7 +167,10 @@ struct block {
 	uint32_t erases;
 	uint32_t wp;          /* next page to program */
 	uint8_t state;
+	uint8_t erase_q;      /* gc_preempt: erases queued, not run yet */
+	uint8_t reused;       /* ... and taken again meanwhile */
 	uint64_t t_write_ns;  /* last program, for cost-benefit age */
+	uint64_t seal;        /* order in which it became full (fifo victims) */
 };
 
 /* Free blocks of a plane: those erased (a stack, most recent on top) and
@@ -162,6 +183,8 @@ struct plane {
 	uint32_t fresh;       /* first never-used block */
 	uint32_t nfree;       /* nstack + blocks - fresh */
 	uint32_t active[2];   /* open block for host data / GC data, NONE */
+	uint32_t free_pend;   /* gc_preempt: free blocks whose erase has not run */
+	uint32_t reuse_pend;  /* open or full blocks whose erase has not run */
 };
 
 struct bslot {
@@ -212,6 +235,7 @@ struct ssd {
 	uint64_t *erase_cnt;
 	uint32_t erase_cnt_n, erase_min, erase_max;
 	uint64_t erase_sum;
+	uint64_t seal_next;         /* blocks filled so far (struct block seal) */
 
 	/* verify: writes per logical unit after the fill; version per physical
 	 * unit (0 on an implicit fill home: version 1) */
@@ -393,6 +417,9 @@ void cmt_functional_sync(ssd *s, uint64_t first, uint64_t n);
  * on the next target; returns its flash operation (NULL untimed). */
 struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers, uint32_t n);
 void ftl_erase_block(ssd *s, uint32_t b);
+/* GC victim of the plane under ssd.ftl.gc_policy (NONE: no full block with
+ * an invalid unit); exposed for the tests. */
+uint32_t ftl_pick_victim(ssd *s, uint32_t plane);
 void ftl_precondition(ssd *s);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
@@ -402,6 +429,14 @@ void ftl_fini(ssd *s);
 struct fop *flash_new_op(ssd *s, int kind, uint32_t die);
 /* Queues f on its die (read_q: the host-read queue under read_first). */
 void flash_enqueue(ssd *s, struct fop *f, int read_q);
+/* Queues a GC operation on die: OP_READ of flash page `page` carrying
+ * nvalid units over the channel, OP_PROG of page (nvalid 1: its data
+ * crosses the channel, 0: copyback), or OP_ERASE.  Its struct
+ * fop is made only when the die reaches it (the same queue order and timing
+ * as making it now), so a victim's hundreds of moves cost a few bytes each
+ * until they run, not a cold operation apiece.  Eager when bit errors are
+ * modelled (their draws happen at enqueue). */
+void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid);
 
 /* ---- nand.c */
 void nand_init(ssd *s, uint64_t seed);

@@ -1,0 +1,548 @@
+/*
+ * ssdsim garbage collection (issue 11 item 4): victim policies on a
+ * hand-built block state, copyback's saved channel time, --verify after
+ * random overwrites with every policy, and preemptible GC's first-second
+ * write tail against the steady state.  This test reaches into the FTL's
+ * private layout (ssdsim/ssd_int.h) to build block states by hand.
+ */
+#include <check.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "core/cfg.h"
+#include "core/evq.h"
+#include "core/rng.h"
+#include "core/util.h"
+#include "ssdsim/ssd_int.h"
+#include "tests/common/tu_ssd.h"
+#include "tests/common/tutil.h"
+
+static struct run_params run;
+static struct ssd_params sp;
+static struct wl_params wp;
+
+static void load(const char *const *sets)
+{
+	tu_ssd_load(NULL, sets, &run, &sp, &wp);
+}
+
+static void nop(evq *q, struct evq_event *ev) { (void)q; (void)ev; }
+
+/* One plane of 16 blocks of 4 pages x 2 units (8 units a block). */
+static const char *const one_plane[] = {
+	"ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1", "ssd.blocks=16",
+	"ssd.pages=4", "ssd.ftl.op=1", "ssd.ftl.gc_threshold_blocks=1", "ssd.dram.buffer_mib=1",
+	NULL
+};
+
+/* Block states of the plane: state, valid units, seal order, last write. */
+struct bst { int state; uint32_t valid; uint64_t seal, t_write; };
+static const struct bst blocks[16] = {
+	[1] = { BLK_FULL, 8, 4, 0 },               /* all valid: never a victim */
+	[2] = { BLK_FULL, 5, 3, 500000000 },
+	[3] = { BLK_FULL, 2, 9, 1000000000 - 1000 },
+	[4] = { BLK_OPEN, 1, 0, 0 },               /* open: never a victim */
+	[5] = { BLK_FULL, 2, 1, 1000000000 - 10 },
+	[6] = { BLK_FULL, 6, 2, 0 },
+};
+#define NOW_NS 1000000000ull
+
+static ssd *hand_built(evq **qp)
+{
+	load(one_plane);
+	evq *q;
+	ck_assert_int_eq(evq_create(16, &q), 0);
+	ssd *s;
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+	/* the clock at NOW_NS, for cost-benefit ages */
+	struct evq_event ev = { 0 };
+	ck_assert_int_eq(evq_schedule(q, &ev, NOW_NS, nop), 0);
+	evq_run(q, UINT64_MAX);
+	ck_assert_uint_eq(evq_now(q), NOW_NS);
+	ck_assert_uint_eq(s->units_per_block, 8);
+	for (int i = 0; i < 16; i++) {
+		s->blk[i].state = (uint8_t)blocks[i].state;
+		s->blk[i].valid = blocks[i].valid;
+		s->blk[i].seal = blocks[i].seal;
+		s->blk[i].t_write_ns = blocks[i].t_write;
+	}
+	*qp = q;
+	return s;
+}
+
+static int eligible(int i) { return blocks[i].state == BLK_FULL && blocks[i].valid < 8; }
+
+START_TEST(victim_policies_on_hand_built_state)
+{
+	evq *q;
+	ssd *s = hand_built(&q);
+	/* greedy: fewest valid (2), first such block: 3 (5 ties later) */
+	s->p.gc_policy = SSD_GC_GREEDY;
+	ck_assert_uint_eq(ftl_pick_victim(s, 0), 3);
+	/* fifo: smallest seal among the reclaimable: block 5 (seal 1) */
+	s->p.gc_policy = SSD_GC_FIFO;
+	ck_assert_uint_eq(ftl_pick_victim(s, 0), 5);
+	/* cost-benefit (1-u)/2u x age, by hand at now = 1e9 ns:
+	 *   2: u 5/8, age 5e8+1: 0.3 x (5e8+1)  = 1.500e8
+	 *   3: u 2/8, age 1001:  1.5 x 1001     = 1501.5
+	 *   5: u 2/8, age 11:    1.5 x 11       = 16.5
+	 *   6: u 6/8, age 1e9+1: 1/6 x (1e9+1)  = 1.667e8  -> 6 */
+	s->p.gc_policy = SSD_GC_COST_BENEFIT;
+	ck_assert_uint_eq(ftl_pick_victim(s, 0), 6);
+
+	/* random: uniform over {2, 3, 5, 6} */
+	enum { N = 40000 };
+	int cnt[16] = { 0 };
+	s->p.gc_policy = SSD_GC_RANDOM;
+	for (int k = 0; k < N; k++) {
+		uint32_t v = ftl_pick_victim(s, 0);
+		ck_assert_uint_lt(v, 16);
+		cnt[v]++;
+	}
+	for (int i = 0; i < 16; i++) {
+		if (!eligible(i)) {
+			ck_assert_int_eq(cnt[i], 0);
+			continue;
+		}
+		/* p = 1/4, sd = sqrt(N p (1-p)) ~ 87: within 6 sd */
+		ck_assert_msg(fabs(cnt[i] - N / 4.0) < 6 * sqrt(N * 0.25 * 0.75),
+			      "random: block %d chosen %d times of %d", i, cnt[i], N);
+	}
+
+	/* d_choices, d = 2: the expected choice frequencies by enumerating
+	 * all 16 x 16 ordered draws (the fewest valid reclaimable block
+	 * drawn, the first on a tie; none reclaimable: greedy, block 3). */
+	double want[16] = { 0 };
+	for (int a = 0; a < 16; a++)
+		for (int b = 0; b < 16; b++) {
+			int pick = -1;
+			if (eligible(a))
+				pick = a;
+			if (eligible(b) && (pick < 0 || blocks[b].valid < blocks[pick].valid))
+				pick = b;
+			want[pick < 0 ? 3 : pick] += 1.0 / 256;
+		}
+	memset(cnt, 0, sizeof cnt);
+	s->p.gc_policy = SSD_GC_DCHOICES;
+	s->p.gc_window = 2;
+	for (int k = 0; k < N; k++)
+		cnt[ftl_pick_victim(s, 0)]++;
+	for (int i = 0; i < 16; i++) {
+		double sd = sqrt(N * want[i] * (1 - want[i]));
+		ck_assert_msg(fabs(cnt[i] - N * want[i]) <= 6 * sd + 1e-9,
+			      "d_choices: block %d chosen %d times, expected %.1f", i, cnt[i],
+			      N * want[i]);
+	}
+	/* a window far larger than the plane is greedy except with
+	 * probability (14/16)^4096 of never drawing block 3 or 5 ... and block
+	 * 5 ties block 3: either may win, nothing else */
+	s->p.gc_window = 4096;
+	for (int k = 0; k < 200; k++) {
+		uint32_t v = ftl_pick_victim(s, 0);
+		ck_assert(v == 3 || v == 5);
+	}
+	/* nothing reclaimable: NONE for every policy */
+	for (int i = 0; i < 16; i++)
+		if (s->blk[i].state == BLK_FULL)
+			s->blk[i].valid = 8;
+	for (int pol = SSD_GC_GREEDY; pol <= SSD_GC_DCHOICES; pol++) {
+		s->p.gc_policy = pol;
+		ck_assert_uint_eq(ftl_pick_victim(s, 0), NONE);
+	}
+	/* (the hand-made state is not a consistent drive: no destroy checks) */
+	ssd_destroy(s);
+	evq_destroy(q);
+}
+END_TEST
+
+/* ---- a closed-loop random-write driver with per-request latencies */
+
+struct drv {
+	ssd *s;
+	evq *q;
+	struct rng rng;
+	uint64_t units, left;
+	uint32_t ub;
+	int read_pct;
+	/* per write: submit time, latency */
+	uint64_t *t_sub, *lat;
+	size_t n, cap;
+};
+
+struct hreq {
+	struct ssd_req r;
+	struct drv *d;
+};
+
+static void issue(struct drv *d, struct hreq *h);
+
+static void on_done(ssd *s, struct ssd_req *r)
+{
+	(void)s;
+	struct hreq *h = (struct hreq *)r;
+	struct drv *d = h->d;
+	if (r->is_write) {
+		if (d->n == d->cap) {
+			d->cap = d->cap ? 2 * d->cap : 4096;
+			d->t_sub = xrealloc(d->t_sub, d->cap * sizeof *d->t_sub);
+			d->lat = xrealloc(d->lat, d->cap * sizeof *d->lat);
+		}
+		d->t_sub[d->n] = r->t_submit_ns;
+		d->lat[d->n++] = r->t_done_ns - r->t_submit_ns;
+	}
+	if (d->left)
+		issue(d, h);
+}
+
+static void issue(struct drv *d, struct hreq *h)
+{
+	d->left--;
+	memset(&h->r, 0, sizeof h->r);
+	h->d = d;
+	h->r.off_bytes = rng_below(&d->rng, d->units) * d->ub;
+	h->r.len_bytes = d->ub;
+	h->r.is_write = (int)rng_below(&d->rng, 100) >= d->read_pct;
+	h->r.done = on_done;
+	ck_assert_int_eq(ssd_submit(d->s, &h->r), 0);
+}
+
+/* Runs count random 4 KiB requests (read_pct % reads) at queue depth qd on
+ * a drive made from sp; the drive is left in *d (drained). */
+static void drive_run(struct drv *d, uint64_t count, int qd, int read_pct, uint64_t seed)
+{
+	memset(d, 0, sizeof *d);
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(evq_create(1024, &d->q), 0);
+	ck_assert_msg(ssd_create(&sp, d->q, NULL, seed, &d->s, &err) == 0, "%s", err.msg);
+	rng_seed(&d->rng, seed, 17);
+	d->ub = ssd_unit_bytes(d->s);
+	d->units = ssd_capacity_bytes(d->s) / d->ub;
+	d->left = count;
+	d->read_pct = read_pct;
+	struct hreq *h = xcalloc((size_t)qd, sizeof *h);
+	for (int i = 0; i < qd && d->left; i++)
+		issue(d, &h[i]);
+	evq_run(d->q, UINT64_MAX);
+	ssd_drain(d->s);
+	ck_assert_msg(ssd_status(d->s, &err) == 0, "%s", err.msg);
+	free(h);
+}
+
+static void drive_free(struct drv *d)
+{
+	ssd_destroy(d->s);
+	evq_destroy(d->q);
+	free(d->t_sub);
+	free(d->lat);
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* p99.9 of the latencies of writes submitted in [t0, t1). */
+static uint64_t p999(const struct drv *d, uint64_t t0, uint64_t t1, size_t *n_out)
+{
+	uint64_t *v = xmalloc((d->n + 1) * sizeof *v);
+	size_t n = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->t_sub[i] >= t0 && d->t_sub[i] < t1)
+			v[n++] = d->lat[i];
+	*n_out = n;
+	if (!n) {
+		free(v);
+		return 0;
+	}
+	qsort(v, n, sizeof *v, cmp_u64);
+	size_t k = (size_t)ceil(0.999 * (double)n) - 1;
+	uint64_t r = v[k];
+	free(v);
+	return r;
+}
+
+START_TEST(copyback_saves_the_gc_transfers)
+{
+	/* One map unit per page (8 KiB units): every GC move is one page read
+	 * out over the channel and one page programmed back in.  Greedy GC,
+	 * static allocation and QD1 make the FTL's decisions independent of
+	 * timing, so both runs move the same units; copyback must save
+	 * exactly 2 x moved x 8 KiB of channel traffic and 2 x moved page
+	 * transfers of channel time. */
+	const char *sets[] = { "ssd.channels=2", "ssd.ways=1", "ssd.dies=1", "ssd.blocks=32",
+			       "ssd.pages=32", "ssd.map_unit_bytes=8192", "ssd.ftl.op=0.25",
+			       "ssd.dram.buffer_mib=1", "ssd.precondition.fill=1",
+			       "ssd.precondition.overwrite=1", NULL, NULL };
+	struct ssd_stats st[2];
+	uint64_t busy[2];
+	for (int cb = 0; cb < 2; cb++) {
+		sets[10] = cb ? "ssd.ftl.copyback=true" : "ssd.ftl.copyback=false";
+		load(sets);
+		struct drv d;
+		drive_run(&d, 6000, 1, 0, 3);
+		ssd_get_stats(d.s, &st[cb]);
+		busy[cb] = 0;
+		for (int c = 0; c < 2; c++)
+			busy[cb] += ssd_channel_busy_ns(d.s, c);
+		drive_free(&d);
+	}
+	ck_assert_uint_gt(st[0].gc_units_moved, 1000);
+	ck_assert_uint_eq(st[0].gc_units_moved, st[1].gc_units_moved);
+	ck_assert_uint_eq(st[0].flash_erases, st[1].flash_erases);
+	ck_assert_uint_eq(st[0].flash_prog_pages, st[1].flash_prog_pages);
+	uint64_t moved = st[0].gc_units_moved;
+	ck_assert_uint_eq(st[0].channel_bytes - st[1].channel_bytes, 2 * moved * 8192);
+	/* one 8 KiB page on a 333 MT/s x 8-bit channel (the default): 8192 /
+	 * 333e6 s = 24.6 us, rounded to whole ns per transfer */
+	double t_page = 8192 / 333e6 * 1e9;
+	double saved = (double)(busy[0] - busy[1]);
+	ck_assert_msg(fabs(saved - 2.0 * (double)moved * t_page) <= 2.0 * (double)moved,
+		      "saved %.0f ns, expected %.0f", saved, 2.0 * (double)moved * t_page);
+}
+END_TEST
+
+START_TEST(verify_after_overwrites_every_policy)
+{
+	const char *pols[] = { "greedy", "cost_benefit", "random", "fifo", "d_choices" };
+	char pol[64], pre[64];
+	for (int k = 0; k < 5; k++)
+		for (int preempt = 0; preempt < 2; preempt++) {
+			snprintf(pol, sizeof pol, "ssd.ftl.gc_policy=%s", pols[k]);
+			snprintf(pre, sizeof pre, "ssd.ftl.gc_preempt=%s", preempt ? "true" : "false");
+			const char *sets[] = { "ssd.channels=2", "ssd.ways=1", "ssd.dies=1",
+					       "ssd.blocks=32", "ssd.pages=16", "ssd.ftl.op=0.3",
+					       "ssd.ftl.gc_threshold_blocks=3",
+					       "ssd.dram.buffer_mib=1", "ssd.verify=true",
+					       "ssd.precondition.fill=1", "ssd.ftl.copyback=true",
+					       pol, pre, NULL };
+			load(sets);
+			struct drv d;
+			/* 3x the capacity of random overwrites (and 20 % reads) */
+			drive_run(&d, 1, 1, 0, 9);
+			uint64_t cap = d.units;
+			drive_free(&d);
+			drive_run(&d, 3 * cap * 10 / 8, 16, 20, 9 + (uint64_t)k);
+			struct ssd_stats st;
+			ssd_get_stats(d.s, &st);
+			ck_assert_uint_gt(st.gc_count, 10);
+			struct nd_err err = { 0 };
+			ck_assert_msg(ssd_verify(d.s, &err) == 0, "%s preempt %d: %s", pols[k],
+				      preempt, err.msg);
+			drive_free(&d);
+		}
+}
+END_TEST
+
+START_TEST(preempt_order_on_one_die)
+{
+	/* One die, two planes.  GC queues a read (which starts at once on the
+	 * idle die), a program and a read; then a host program is queued.
+	 * When the GC read is done (tR + 2 units over the channel) the die
+	 * takes: without gc_preempt, the GC program (queue order); with it and
+	 * the planes above the hard threshold, the host program; with a plane
+	 * at the hard threshold (erased blocks minus those whose erase has not
+	 * run), the GC program again (queue order). */
+	for (int mode = 0; mode < 3; mode++) {
+		const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.blocks=32",
+				       "ssd.pages=16", "ssd.ftl.op=0.5", "ssd.ftl.gc_threshold_blocks=4",
+				       "ssd.ftl.gc_hard_threshold_blocks=2",
+				       mode ? "ssd.ftl.gc_preempt=true" : "ssd.ftl.gc_preempt=false",
+				       NULL };
+		load(sets);
+		evq *q;
+		ck_assert_int_eq(evq_create(16, &q), 0);
+		ssd *s;
+		struct nd_err err = { 0 };
+		ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+		if (mode == 2)   /* plane 1: 32 erased blocks, 30 of them not yet */
+			s->pl[1].free_pend = s->pl[1].nfree - 2;
+		flash_gc_op(s, 0, OP_READ, 3, 2);
+		struct fop *gc_read = s->die[0].cur;
+		ck_assert_ptr_nonnull(gc_read);
+		ck_assert_int_eq(gc_read->kind, OP_READ);
+		flash_gc_op(s, 0, OP_PROG, 40, 1);
+		flash_gc_op(s, 0, OP_READ, 4, 2);
+		struct fop *host = flash_new_op(s, OP_PROG, 0);
+		host->npages = 1;
+		host->xfer_bytes = 8192;
+		flash_enqueue(s, host, 0);
+		uint64_t t1 = 75000 + 2 * nd_xfer_ns(4096, 333e6);   /* 2 units */
+		evq_run(q, t1 - 1);
+		ck_assert_ptr_eq(s->die[0].cur, gc_read);
+		evq_run(q, t1);
+		struct fop *next = s->die[0].cur;
+		ck_assert_ptr_nonnull(next);
+		ck_assert_int_eq(next->kind, OP_PROG);
+		if (mode == 1)
+			ck_assert_msg(next == host, "preempt: the host program should go first");
+		else
+			ck_assert_msg(next != host, "mode %d: the GC program should go first", mode);
+		if (mode == 2)
+			s->pl[1].free_pend = 0;
+		evq_run(q, UINT64_MAX);
+		ck_assert_ptr_null(s->die[0].cur);
+		ck_assert_uint_eq(s->die[0].load, 0);
+		ssd_destroy(s);
+		evq_destroy(q);
+	}
+}
+END_TEST
+
+START_TEST(preemptible_gc_first_second_tail)
+{
+	/* A full drive (filled, then overwritten once: every plane sits at its
+	 * GC threshold) under random 4 KiB writes at QD 8: the p99.9 write
+	 * latency of the requests submitted in the first simulated second
+	 * against the steady state (seconds 4-8), GC from 8 free blocks a
+	 * plane, blocking at 2. */
+	uint64_t first[2], steady[2];
+	for (int preempt = 0; preempt < 2; preempt++) {
+		const char *sets[] = { "ssd.channels=2", "ssd.ways=1", "ssd.dies=2", "ssd.blocks=64",
+				       "ssd.pages=64", "ssd.ftl.op=0.25",
+				       "ssd.ftl.gc_threshold_blocks=8",
+				       "ssd.ftl.gc_hard_threshold_blocks=2", "ssd.dram.buffer_mib=1",
+				       "ssd.precondition.fill=1", "ssd.precondition.overwrite=1",
+				       preempt ? "ssd.ftl.gc_preempt=true" : "ssd.ftl.gc_preempt=false",
+				       NULL };
+		load(sets);
+		struct drv d;
+		drive_run(&d, 60000, 8, 0, 5);
+		size_t n1, n2;
+		first[preempt] = p999(&d, 0, 1000000000ull, &n1);
+		steady[preempt] = p999(&d, 4000000000ull, 8000000000ull, &n2);
+		uint64_t t_end = d.n ? d.t_sub[d.n - 1] : 0;
+		printf("gc_preempt=%d: write p99.9 first second %.3f ms (%zu writes), seconds 4-8 "
+		       "%.3f ms (%zu writes), ratio %.2f; last submit at %.2f s\n", preempt,
+		       first[preempt] * 1e-6, n1, steady[preempt] * 1e-6, n2,
+		       (double)first[preempt] / (double)(steady[preempt] ? steady[preempt] : 1),
+		       (double)t_end * 1e-9);
+		ck_assert_msg(n1 > 1000 && n2 > 1000, "too few writes in a window: %zu, %zu", n1, n2);
+		drive_free(&d);
+	}
+	/* Measured on this drive (deterministic for the seed, not a law):
+	 * serving host programs between GC moves shortens the steady-state
+	 * tail.  Without preemption the first second is not worse than the
+	 * steady state here either (ratio ~0.9): the multi-second first-second
+	 * outliers issue 11 describes are steady-state outliers of a drive
+	 * this small, see bench/README.md. */
+	ck_assert_msg(steady[1] < steady[0], "preemptible GC: steady p99.9 %.3f ms, without %.3f ms",
+		      steady[1] * 1e-6, steady[0] * 1e-6);
+	ck_assert_msg((double)first[1] <= 3.0 * (double)steady[1],
+		      "preemptible GC: first-second p99.9 %.3f ms > 3 x steady %.3f ms",
+		      first[1] * 1e-6, steady[1] * 1e-6);
+}
+END_TEST
+
+START_TEST(bad_gc_keys_exit_2)
+{
+	char out[4096];
+	int rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.ftl.gc_preempt=true "
+			   "--set ssd.ftl.gc_threshold_blocks=2 --set ssd.ftl.gc_hard_threshold_blocks=2 "
+			   "--set workload.count=10 --no-plot --quiet --out %s/bad-gc", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(out, "ssd.ftl.gc_hard_threshold_blocks"), "%s", out);
+	rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.ftl.gc_policy=lru --set workload.count=10 "
+		       "--no-plot --quiet --out %s/bad-gc", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(out, "ssd.ftl.gc_policy"), "%s", out);
+	rc = tu_ndpsim(out, sizeof out, "ssd --set ssd.ftl.gc_window=0 --set workload.count=10 "
+		       "--no-plot --quiet --out %s/bad-gc", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_msg(strstr(out, "ssd.ftl.gc_window"), "%s", out);
+}
+END_TEST
+
+START_TEST(wear_levelling_hot_cold)
+{
+	/* One plane of 64 blocks; the whole logical space written once, then
+	 * random writes to its first 10 % only (hot) for 20x the capacity.
+	 * Without wear levelling the cold blocks are never erased and the
+	 * erase-count spread grows with the run; with dynamic + static wear
+	 * levelling (threshold T) it stays within T + 1, and the migrations
+	 * show up as extra GC moves (higher WAF). */
+	enum { T = 8 };
+	uint64_t spread[2], moved[2], migr[2], progd[2];
+	double waf[2];
+	for (int wl = 0; wl < 2; wl++) {
+		const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
+				       "ssd.blocks=64", "ssd.pages=16", "ssd.ftl.op=0.25",
+				       "ssd.ftl.gc_threshold_blocks=2", "ssd.dram.buffer_mib=1",
+				       "ssd.verify=true", "ssd.ftl.wl.threshold=8",
+				       wl ? "ssd.ftl.wl.dynamic=true" : "ssd.ftl.wl.dynamic=false",
+				       wl ? "ssd.ftl.wl.static=true" : "ssd.ftl.wl.static=false", NULL };
+		load(sets);
+		ssd *s;
+		struct nd_err err = { 0 };
+		ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
+		uint64_t cap = ssd_capacity_bytes(s) / ssd_unit_bytes(s);
+		ssd_write_functional(s, 0, cap);
+		struct rng r;
+		rng_seed(&r, 4, 1);
+		uint64_t n = 20 * cap, hot = cap / 10;
+		uint64_t *u = xmalloc(n * sizeof *u);
+		for (uint64_t i = 0; i < n; i++)
+			u[i] = rng_below(&r, hot);
+		ssd_write_functional_list(s, u, n);
+		free(u);
+		struct ssd_stats st;
+		ssd_get_stats(s, &st);
+		spread[wl] = st.erase_max - st.erase_min;
+		moved[wl] = st.gc_units_moved;
+		migr[wl] = st.wl_migrations;
+		progd[wl] = st.prog_units_written;
+		waf[wl] = st.waf;
+		/* the histogram adds up to the blocks (only with WL on) */
+		if (wl) {
+			uint64_t sum = 0, want[SSD_ERASE_HIST] = { 0 };
+			for (uint32_t k = 0; k < st.erase_hist_n; k++)
+				sum += st.erase_hist[k];
+			ck_assert_uint_eq(sum, 64);
+			/* bins recounted from the blocks themselves */
+			for (int b = 0; b < 64; b++)
+				want[s->blk[b].erases / st.erase_hist_width]++;
+			for (int k = 0; k < SSD_ERASE_HIST; k++)
+				ck_assert_uint_eq(st.erase_hist[k], want[k]);
+			ck_assert_uint_eq(st.erase_hist_n,
+					  st.erase_max / st.erase_hist_width + 1);
+		} else {
+			ck_assert_uint_eq(st.erase_hist_n, 0);
+		}
+		ck_assert_msg(ssd_verify(s, &err) == 0, "wl %d: %s", wl, err.msg);
+		printf("wear levelling %s: erase spread %llu (min %llu max %llu), WAF %.3f, "
+		       "GC moves %llu, migrations %llu\n", wl ? "on" : "off",
+		       (unsigned long long)spread[wl], (unsigned long long)st.erase_min,
+		       (unsigned long long)st.erase_max, waf[wl], (unsigned long long)moved[wl],
+		       (unsigned long long)migr[wl]);
+		ssd_destroy(s);
+	}
+	ck_assert_uint_gt(spread[0], T + 1);
+	ck_assert_uint_le(spread[1], T + 1);
+	ck_assert_uint_eq(migr[0], 0);
+	ck_assert_uint_gt(migr[1], 0);
+	/* functional writes count no host units (WAF 0 here); the migrations'
+	 * moves are programmed units like any GC move */
+	ck_assert_uint_gt(moved[1], moved[0]);
+	ck_assert_uint_gt(progd[1], progd[0] + (moved[1] - moved[0]) / 2);
+}
+END_TEST
+
+int main(void)
+{
+	Suite *su = suite_create("ssd_gc");
+	TCase *tc = tcase_create("gc");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, victim_policies_on_hand_built_state);
+	tcase_add_test(tc, copyback_saves_the_gc_transfers);
+	tcase_add_test(tc, verify_after_overwrites_every_policy);
+	tcase_add_test(tc, preempt_order_on_one_die);
+	tcase_add_test(tc, preemptible_gc_first_second_tail);
+	tcase_add_test(tc, bad_gc_keys_exit_2);
+	tcase_add_test(tc, wear_levelling_hot_cold);
+	suite_add_tcase(su, tc);
+	return tu_run_suite(su);
+}
