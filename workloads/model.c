@@ -5,8 +5,15 @@
  * Zero inputs are skipped in the forward pass and in the weight gradients
  * (adding 0 * w changes no sum), which roughly halves the work on
  * Fashion-MNIST; wl_mlp_macs_executed() counts what ran, wl_mlp_macs_fwd/bwd the dense work.
+ * The forward pass lists each sample's non-zero inputs once (index and
+ * value, in input order, without a branch) and both the forward pass and
+ * the weight gradient walk that list, so a zero costs no mispredicted
+ * branch.  Every output still adds its terms in the same order (inputs in
+ * increasing index for a forward sum, samples in order for a gradient
+ * element), so the results are those of the plain loops bit for bit.
  * Inner loops are element-wise (no reductions), so vectorising them
- * (`omp simd`, AVX2 clones) changes no result.
+ * (`omp simd`, AVX2 clones) changes no result; for narrow layers (the 10
+ * classes of LR) the outputs are kept in registers.
  */
 #include "workloads/model.h"
 
@@ -23,11 +30,16 @@
 #ifdef _OPENMP
 #define MD_PRAGMA(x) _Pragma(#x)
 #define MD_SIMD MD_PRAGMA(omp simd)
+#define MD_SIMD_SUM(v) MD_PRAGMA(omp simd reduction(+:v))
 #define MD_PAR_FOR(work) MD_PRAGMA(omp parallel for schedule(static) if ((work) >= 200000))
 #else
 #define MD_SIMD
+#define MD_SIMD_SUM(v)
 #define MD_PAR_FOR(work) (void)(work);
 #endif
+
+/* Helpers of the cloned kernels, inlined into each clone. */
+#define MD_INLINE static inline __attribute__((always_inline))
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define MD_CLONES __attribute__((target_clones("avx2", "default")))
@@ -39,6 +51,11 @@ struct wl_mlp_ws {
 	int max_batch;
 	float *a[WL_MLP_MAX_LAYERS + 1];   /* a[1..nl]: activations / logits */
 	float *d[WL_MLP_MAX_LAYERS + 1];   /* d[1..nl]: errors dL/dz */
+	/* Non-zero inputs of layer l (0..nl-1) per sample s, written by the
+	 * forward pass: nzn[l][s] entries at nzi[l] / nzv[l] + s x dim[l]. */
+	uint16_t *nzi[WL_MLP_MAX_LAYERS];
+	float *nzv[WL_MLP_MAX_LAYERS];
+	int *nzn[WL_MLP_MAX_LAYERS];
 	double *loss;                      /* per sample */
 	float *xbuf;                       /* wl_mlp_correct: one block of inputs */
 };
@@ -124,6 +141,12 @@ struct wl_mlp_ws *wl_mlp_ws_create(const struct wl_mlp *m, int max_batch)
 		ws->a[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof(float));
 		ws->d[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof(float));
 	}
+	for (int l = 0; l < m->nl; l++) {
+		ND_ASSERT(m->dim[l] <= 65536);   /* uint16_t indices */
+		ws->nzi[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof *ws->nzi[l]);
+		ws->nzv[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof *ws->nzv[l]);
+		ws->nzn[l] = xmalloc((size_t)max_batch * sizeof *ws->nzn[l]);
+	}
 	ws->loss = xmalloc((size_t)max_batch * sizeof *ws->loss);
 	return ws;
 }
@@ -135,6 +158,11 @@ void wl_mlp_ws_destroy(struct wl_mlp_ws *ws)
 	for (int l = 1; l <= WL_MLP_MAX_LAYERS; l++) {
 		free(ws->a[l]);
 		free(ws->d[l]);
+	}
+	for (int l = 0; l < WL_MLP_MAX_LAYERS; l++) {
+		free(ws->nzi[l]);
+		free(ws->nzv[l]);
+		free(ws->nzn[l]);
 	}
 	free(ws->loss);
 	free(ws->xbuf);
@@ -149,8 +177,14 @@ uint64_t wl_mlp_macs_executed(const struct wl_mlp *m, const float *x, int n,
 		int din = m->dim[l];
 		const float *in = l == 0 ? x : ws->a[l];
 		uint64_t nz = 0;
-		for (size_t k = 0; k < (size_t)n * (size_t)din; k++)
-			nz += in[k] != 0.0f;
+		for (int t = 0; t < n; t++) {
+			const float *row = in + (size_t)t * (size_t)din;
+			unsigned c = 0;
+			MD_SIMD_SUM(c)
+			for (int k = 0; k < din; k++)
+				c += row[k] != 0.0f;
+			nz += c;
+		}
 		s += nz * (uint64_t)m->dim[l + 1] * (bwd ? (l > 0 ? 3u : 2u) : 1u);
 	}
 	return s;
@@ -158,46 +192,140 @@ uint64_t wl_mlp_macs_executed(const struct wl_mlp *m, const float *x, int n,
 
 /* ------------------------------------------------------------ kernels */
 
-/* out = b + in . W (W: din x dout), skipping zero inputs; ReLU if asked. */
-MD_CLONES
-static void fwd_sample(const float *in, const float *W, const float *b, float *out,
-		       int din, int dout, int relu)
+/* The non-zero entries of in[0, din), in order: indices to idx, values to
+ * val; returns their number.  No branch: every entry is written, the
+ * position advances only past a non-zero (the test is the one the plain
+ * loop skipped on: v == 0, so -0 is skipped too). */
+MD_INLINE int nz_list(const float *restrict in, int din, uint16_t *restrict idx,
+		   float *restrict val)
 {
-	memcpy(out, b, (size_t)dout * sizeof *out);
+	int c = 0;
 	for (int i = 0; i < din; i++) {
 		float v = in[i];
-		if (v == 0.0f)
-			continue;
-		const float *row = W + (size_t)i * (size_t)dout;
-		MD_SIMD
-		for (int j = 0; j < dout; j++)
-			out[j] += v * row[j];
+		idx[c] = (uint16_t)i;
+		val[c] = v;
+		c += v != 0.0f;
+	}
+	return c;
+}
+
+/* Ten outputs (the classes of Fashion-MNIST: LR, and every MLP's last
+ * layer) in registers: lanes 0-7 as one vector (GCC / clang vector
+ * extension: lane-wise IEEE mul and add, exactly the scalar arithmetic),
+ * lanes 8 and 9 as scalars. */
+typedef float md_v8 __attribute__((vector_size(32)));
+
+/* Unaligned 8-float load / store (memcpy: no alignment or aliasing
+ * assumption; compiles to one vector move). */
+#define LD8(v, p) memcpy(&(v), (p), sizeof(md_v8))
+#define ST8(p, v) memcpy((p), &(v), sizeof(md_v8))
+
+/* out = b + sum over the listed inputs, in order, of v x W[i]; ReLU if
+ * asked. */
+MD_INLINE void fwd_list(const uint16_t *restrict idx, const float *restrict val, int nnz,
+		     const float *restrict W, const float *restrict b, float *restrict out,
+		     int dout, int relu)
+{
+	if (dout == 10) {
+		md_v8 a, w;
+		LD8(a, b);
+		float a8 = b[8], a9 = b[9];
+		for (int k = 0; k < nnz; k++) {
+			float v = val[k];
+			const float *row = W + (size_t)idx[k] * 10u;
+			LD8(w, row);
+			a += v * w;
+			a8 += v * row[8];
+			a9 += v * row[9];
+		}
+		ST8(out, a);
+		out[8] = a8;
+		out[9] = a9;
+	} else {
+		memcpy(out, b, (size_t)dout * sizeof *out);
+		for (int k = 0; k < nnz; k++) {
+			float v = val[k];
+			const float *row = W + (size_t)idx[k] * (size_t)dout;
+			MD_SIMD
+			for (int j = 0; j < dout; j++)
+				out[j] += v * row[j];
+		}
 	}
 	if (relu)
 		for (int j = 0; j < dout; j++)
 			out[j] = out[j] > 0.0f ? out[j] : 0.0f;
 }
 
-/* Rows [i0, i1) of the weight gradient: g[i][j] = inv_n * sum_s in[s][i] d[s][j],
- * summed over s in order. */
+/* out = b + in . W (W: din x dout), skipping zero inputs; ReLU if asked.
+ * The sample's non-zero inputs are left in idx / val, their number in *nnz. */
 MD_CLONES
-static void wgrad_rows(const float *in, const float *d, float *g, int n, int din,
-		       int dout, int i0, int i1, float inv_n)
+static void fwd_sample(const float *in, const float *W, const float *b, float *out,
+		       int din, int dout, int relu, uint16_t *idx, float *val, int *nnz)
 {
-	memset(g + (size_t)i0 * (size_t)dout, 0, (size_t)(i1 - i0) * (size_t)dout * sizeof *g);
+	int c = nz_list(in, din, idx, val);
+	*nnz = c;
+	fwd_list(idx, val, c, W, b, out, dout, relu);
+}
+
+/* First position of a sorted index list holding an index >= r. */
+static int lower_bound16(const uint16_t *a, int n, int r)
+{
+	int lo = 0, hi = n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (a[mid] < r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* g[i] += v x d[s] over the listed inputs of every sample s whose index is
+ * in [i0, i1), samples in order. */
+MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restrict d,
+		       float *restrict g, int n, int din, int dout, int i0, int i1)
+{
 	for (int s = 0; s < n; s++) {
-		const float *xs = in + (size_t)s * (size_t)din;
+		const uint16_t *idx = ws->nzi[l] + (size_t)s * (size_t)din;
+		const float *val = ws->nzv[l] + (size_t)s * (size_t)din;
+		int c = ws->nzn[l][s];
 		const float *ds = d + (size_t)s * (size_t)dout;
-		for (int i = i0; i < i1; i++) {
-			float v = xs[i];
-			if (v == 0.0f)
-				continue;
-			float *row = g + (size_t)i * (size_t)dout;
+		int k = i0 ? lower_bound16(idx, c, i0) : 0;
+		if (dout == 10) {
+			md_v8 d0, r;
+			LD8(d0, ds);
+			float d8 = ds[8], d9 = ds[9];
+			for (; k < c && idx[k] < i1; k++) {
+				float v = val[k];
+				float *row = g + (size_t)idx[k] * 10u;
+				LD8(r, row);
+				r += v * d0;
+				ST8(row, r);
+				row[8] += v * d8;
+				row[9] += v * d9;
+			}
+			continue;
+		}
+		for (; k < c && idx[k] < i1; k++) {
+			float v = val[k];
+			float *row = g + (size_t)idx[k] * (size_t)dout;
 			MD_SIMD
 			for (int j = 0; j < dout; j++)
 				row[j] += v * ds[j];
 		}
 	}
+}
+
+/* Rows [i0, i1) of the weight gradient: g[i][j] = inv_n * sum_s in[s][i] d[s][j],
+ * summed over s in order, over the non-zero inputs the forward pass listed
+ * for layer l. */
+MD_CLONES
+static void wgrad_rows(const struct wl_mlp_ws *ws, int l, const float *d, float *g, int n,
+		       int din, int dout, int i0, int i1, float inv_n)
+{
+	memset(g + (size_t)i0 * (size_t)dout, 0, (size_t)(i1 - i0) * (size_t)dout * sizeof *g);
+	wgrad_list(ws, l, d, g, n, din, dout, i0, i1);
 	for (size_t k = (size_t)i0 * (size_t)dout; k < (size_t)i1 * (size_t)dout; k++)
 		g[k] *= inv_n;
 }
@@ -229,10 +357,14 @@ static void forward(const struct wl_mlp *m, const float *params, const float *x,
 		const float *W = params + m->off_w[l], *b = params + m->off_b[l];
 		int relu = l < m->nl - 1;
 		long work = (long)n * din * dout;
+		uint16_t *nzi = ws->nzi[l];
+		float *nzv = ws->nzv[l];
+		int *nzn = ws->nzn[l];
 MD_PAR_FOR(work)
 		for (int s = 0; s < n; s++)
 			fwd_sample(in + (size_t)s * (size_t)din, W, b, out + (size_t)s * (size_t)dout,
-				   din, dout, relu);
+				   din, dout, relu, nzi + (size_t)s * (size_t)din,
+				   nzv + (size_t)s * (size_t)din, nzn + s);
 	}
 }
 
@@ -279,11 +411,14 @@ double wl_mlp_grad(const struct wl_mlp *m, const float *params, const float *x,
 		const float *d = ws->d[l + 1];
 		float *gW = grad + m->off_w[l], *gb = grad + m->off_b[l];
 		long work = (long)n * din * dout;
-		int blk = 16, nblk = (din + blk - 1) / blk;
+		/* Row blocks for the threads (the block count changes no sum):
+		 * one when serial. */
+		int nblk = work >= 200000 ? 8 : 1, blk = (din + nblk - 1) / nblk;
 MD_PAR_FOR(work)
 		for (int bi = 0; bi < nblk; bi++) {
 			int i0 = bi * blk, i1 = i0 + blk < din ? i0 + blk : din;
-			wgrad_rows(in, d, gW, n, din, dout, i0, i1, inv_n);
+			if (i0 < i1)
+				wgrad_rows(ws, l, d, gW, n, din, dout, i0, i1, inv_n);
 		}
 		for (int j = 0; j < dout; j++) {
 			float s = 0.0f;
