@@ -389,7 +389,7 @@ START_TEST(kernels_match_plain_loops)
 	same_bits_as_plain_loops("", 256, 53);       /* a host step's batch: the row blocks */
 #ifdef _OPENMP
 	omp_set_num_threads(2);
-	same_bits_as_plain_loops("", 256, 59);       /* ... split over 2 threads */
+	same_bits_as_plain_loops("", 600, 59);       /* above MD_PAR_MIN: split over 2 threads */
 	same_bits_as_plain_loops("100", 64, 61);
 #endif
 }

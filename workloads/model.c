@@ -25,13 +25,20 @@
 #include "core/rng.h"
 #include "core/util.h"
 
-/* MD_PAR_FOR: a parallel loop over samples or rows, serial below 200,000
- * MACs of work (not worth a parallel region). */
+/* MD_PAR_FOR: a parallel loop over samples or rows, serial below
+ * MD_PAR_MIN MACs of work.  A parallel region costs its fork and barrier,
+ * and on a shared machine the waiting thread spins while the other one is
+ * descheduled: perf of `ndpsim run --sensitivity` at load 15 on 2 vCPUs
+ * had 80 % of its CPU time in libgomp's wait loop when one LR minibatch
+ * (32 x 784 x 10 = 250,000 MACs, ~0.1 ms) was split in two.  A few ms of
+ * work per region is where splitting pays.  The threshold changes no
+ * result (every sum has the same order on any number of threads). */
+#define MD_PAR_MIN 4000000L
 #ifdef _OPENMP
 #define MD_PRAGMA(x) _Pragma(#x)
 #define MD_SIMD MD_PRAGMA(omp simd)
 #define MD_SIMD_SUM(v) MD_PRAGMA(omp simd reduction(+:v))
-#define MD_PAR_FOR(work) MD_PRAGMA(omp parallel for schedule(static) if ((work) >= 200000))
+#define MD_PAR_FOR(work) MD_PRAGMA(omp parallel for schedule(static) if ((work) >= MD_PAR_MIN))
 #else
 #define MD_SIMD
 #define MD_SIMD_SUM(v)
@@ -485,7 +492,7 @@ double wl_mlp_grad(const struct wl_mlp *m, const float *params, const float *x,
 		long work = (long)n * din * dout;
 		/* Row blocks for the threads (the block count changes no sum):
 		 * one when serial. */
-		int nblk = work >= 200000 ? 8 : 1, blk = (din + nblk - 1) / nblk;
+		int nblk = work >= MD_PAR_MIN ? 8 : 1, blk = (din + nblk - 1) / nblk;
 MD_PAR_FOR(work)
 		for (int bi = 0; bi < nblk; bi++) {
 			int i0 = bi * blk, i1 = i0 + blk < din ? i0 + blk : din;
