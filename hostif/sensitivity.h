@@ -63,7 +63,7 @@ struct hif_sens_key {
 	char path[96];
 	const char *what;            /* the assumption in words */
 	double base;                 /* effective value at the baseline */
-	char how[160];               /* which rows re-ran / were re-charged */
+	char how[320];               /* which rows re-ran / were re-charged */
 	struct hif_sens_point pt[HIF_SENS_NF];
 };
 
