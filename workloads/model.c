@@ -59,9 +59,8 @@ struct wl_mlp_ws {
 	float *a[WL_MLP_MAX_LAYERS + 1];   /* a[1..nl]: activations / logits */
 	float *d[WL_MLP_MAX_LAYERS + 1];   /* d[1..nl]: errors dL/dz */
 	/* Non-zero inputs of layer l (0..nl-1) per sample s, written by the
-	 * forward pass: nzn[l][s] entries at nzi[l] / nzv[l] + s x dim[l]. */
+	 * forward pass: nzn[l][s] indices at nzi[l] + s x dim[l]. */
 	uint16_t *nzi[WL_MLP_MAX_LAYERS];
-	float *nzv[WL_MLP_MAX_LAYERS];
 	int *nzn[WL_MLP_MAX_LAYERS];
 	double *loss;                      /* per sample */
 	float *xbuf;                       /* wl_mlp_correct: one block of inputs */
@@ -151,7 +150,6 @@ struct wl_mlp_ws *wl_mlp_ws_create(const struct wl_mlp *m, int max_batch)
 	for (int l = 0; l < m->nl; l++) {
 		ND_ASSERT(m->dim[l] <= 65536);   /* uint16_t indices */
 		ws->nzi[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof *ws->nzi[l]);
-		ws->nzv[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof *ws->nzv[l]);
 		ws->nzn[l] = xmalloc((size_t)max_batch * sizeof *ws->nzn[l]);
 	}
 	ws->loss = xmalloc((size_t)max_batch * sizeof *ws->loss);
@@ -168,7 +166,6 @@ void wl_mlp_ws_destroy(struct wl_mlp_ws *ws)
 	}
 	for (int l = 0; l < WL_MLP_MAX_LAYERS; l++) {
 		free(ws->nzi[l]);
-		free(ws->nzv[l]);
 		free(ws->nzn[l]);
 	}
 	free(ws->loss);
@@ -199,19 +196,16 @@ uint64_t wl_mlp_macs_executed(const struct wl_mlp *m, const float *x, int n,
 
 /* ------------------------------------------------------------ kernels */
 
-/* The non-zero entries of in[0, din), in order: indices to idx, values to
- * val; returns their number.  No branch: every entry is written, the
+/* The indices of the non-zero entries of in[0, din), in order, to idx
+ * (the values are read back from in); returns their number.  No branch: every entry is written, the
  * position advances only past a non-zero (the test is the one the plain
  * loop skipped on: v == 0, so -0 is skipped too). */
-MD_INLINE int nz_list(const float *restrict in, int din, uint16_t *restrict idx,
-		   float *restrict val)
+MD_INLINE int nz_list(const float *restrict in, int din, uint16_t *restrict idx)
 {
 	int c = 0;
 	for (int i = 0; i < din; i++) {
-		float v = in[i];
 		idx[c] = (uint16_t)i;
-		val[c] = v;
-		c += v != 0.0f;
+		c += in[i] != 0.0f;
 	}
 	return c;
 }
@@ -227,8 +221,8 @@ typedef float md_v8 __attribute__((vector_size(32)));
 #define LD8(v, p) memcpy(&(v), (p), sizeof(md_v8))
 #define ST8(p, v) memcpy((p), &(v), sizeof(md_v8))
 
-/* out = b + sum over the listed inputs, in order, of v x W[i]; ReLU if
- * asked. */
+/* out = b + sum over the listed inputs (idx into val, the layer's input),
+ * in order, of v x W[i]; ReLU if asked. */
 MD_INLINE void fwd_list(const uint16_t *restrict idx, const float *restrict val, int nnz,
 		     const float *restrict W, const float *restrict b, float *restrict out,
 		     int dout, int relu)
@@ -238,7 +232,7 @@ MD_INLINE void fwd_list(const uint16_t *restrict idx, const float *restrict val,
 		LD8(a, b);
 		float a8 = b[8], a9 = b[9];
 		for (int k = 0; k < nnz; k++) {
-			float v = val[k];
+			float v = val[idx[k]];
 			const float *row = W + (size_t)idx[k] * 10u;
 			LD8(w, row);
 			a += v * w;
@@ -251,7 +245,7 @@ MD_INLINE void fwd_list(const uint16_t *restrict idx, const float *restrict val,
 	} else {
 		memcpy(out, b, (size_t)dout * sizeof *out);
 		for (int k = 0; k < nnz; k++) {
-			float v = val[k];
+			float v = val[idx[k]];
 			const float *row = W + (size_t)idx[k] * (size_t)dout;
 			MD_SIMD
 			for (int j = 0; j < dout; j++)
@@ -264,14 +258,15 @@ MD_INLINE void fwd_list(const uint16_t *restrict idx, const float *restrict val,
 }
 
 /* out = b + in . W (W: din x dout), skipping zero inputs; ReLU if asked.
- * The sample's non-zero inputs are left in idx / val, their number in *nnz. */
+ * The indices of the sample's non-zero inputs are left in idx, their number
+ * in *nnz. */
 MD_CLONES
 static void fwd_sample(const float *in, const float *W, const float *b, float *out,
-		       int din, int dout, int relu, uint16_t *idx, float *val, int *nnz)
+		       int din, int dout, int relu, uint16_t *idx, int *nnz)
 {
-	int c = nz_list(in, din, idx, val);
+	int c = nz_list(in, din, idx);
 	*nnz = c;
-	fwd_list(idx, val, c, W, b, out, dout, relu);
+	fwd_list(idx, in, c, W, b, out, dout, relu);
 }
 
 /* Two samples through a 10-wide layer at once: the same per-sample sums,
@@ -279,10 +274,10 @@ static void fwd_sample(const float *in, const float *W, const float *b, float *o
  * interleave (one sample's sum alone waits on the adder's latency). */
 MD_CLONES
 static void fwd_pair10(const float *in0, const float *in1, const float *W, const float *b,
-		       float *out0, float *out1, int din, int relu, uint16_t *idx0, float *val0,
-		       int *nnz0, uint16_t *idx1, float *val1, int *nnz1)
+		       float *out0, float *out1, int din, int relu, uint16_t *idx0, int *nnz0,
+		       uint16_t *idx1, int *nnz1)
 {
-	int c0 = nz_list(in0, din, idx0, val0), c1 = nz_list(in1, din, idx1, val1);
+	int c0 = nz_list(in0, din, idx0), c1 = nz_list(in1, din, idx1);
 	*nnz0 = c0;
 	*nnz1 = c1;
 	md_v8 a0, a1, w0, w1;
@@ -291,7 +286,7 @@ static void fwd_pair10(const float *in0, const float *in1, const float *W, const
 	float p8 = b[8], p9 = b[9], q8 = b[8], q9 = b[9];
 	int c = c0 < c1 ? c0 : c1, k = 0;
 	for (; k < c; k++) {
-		float v0 = val0[k], v1 = val1[k];
+		float v0 = in0[idx0[k]], v1 = in1[idx1[k]];
 		const float *r0 = W + (size_t)idx0[k] * 10u, *r1 = W + (size_t)idx1[k] * 10u;
 		LD8(w0, r0);
 		LD8(w1, r1);
@@ -303,7 +298,7 @@ static void fwd_pair10(const float *in0, const float *in1, const float *W, const
 		q9 += v1 * r1[9];
 	}
 	for (int j = k; j < c0; j++) {
-		float v0 = val0[j];
+		float v0 = in0[idx0[j]];
 		const float *r0 = W + (size_t)idx0[j] * 10u;
 		LD8(w0, r0);
 		a0 += v0 * w0;
@@ -311,7 +306,7 @@ static void fwd_pair10(const float *in0, const float *in1, const float *W, const
 		p9 += v0 * r0[9];
 	}
 	for (int j = k; j < c1; j++) {
-		float v1 = val1[j];
+		float v1 = in1[idx1[j]];
 		const float *r1 = W + (size_t)idx1[j] * 10u;
 		LD8(w1, r1);
 		a1 += v1 * w1;
@@ -347,12 +342,13 @@ static int lower_bound16(const uint16_t *a, int n, int r)
 
 /* g[i] += v x d[s] over the listed inputs of every sample s whose index is
  * in [i0, i1), samples in order. */
-MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restrict d,
-		       float *restrict g, int n, int din, int dout, int i0, int i1)
+MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restrict in,
+			  const float *restrict d, float *restrict g, int n, int din, int dout,
+			  int i0, int i1)
 {
 	for (int s = 0; s < n; s++) {
 		const uint16_t *idx = ws->nzi[l] + (size_t)s * (size_t)din;
-		const float *val = ws->nzv[l] + (size_t)s * (size_t)din;
+		const float *val = in + (size_t)s * (size_t)din;
 		int c = ws->nzn[l][s];
 		const float *ds = d + (size_t)s * (size_t)dout;
 		int k = i0 ? lower_bound16(idx, c, i0) : 0;
@@ -361,7 +357,7 @@ MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restri
 			LD8(d0, ds);
 			float d8 = ds[8], d9 = ds[9];
 			for (; k < c && idx[k] < i1; k++) {
-				float v = val[k];
+				float v = val[idx[k]];
 				float *row = g + (size_t)idx[k] * 10u;
 				LD8(r, row);
 				r += v * d0;
@@ -372,7 +368,7 @@ MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restri
 			continue;
 		}
 		for (; k < c && idx[k] < i1; k++) {
-			float v = val[k];
+			float v = val[idx[k]];
 			float *row = g + (size_t)idx[k] * (size_t)dout;
 			MD_SIMD
 			for (int j = 0; j < dout; j++)
@@ -385,11 +381,11 @@ MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restri
  * summed over s in order, over the non-zero inputs the forward pass listed
  * for layer l. */
 MD_CLONES
-static void wgrad_rows(const struct wl_mlp_ws *ws, int l, const float *d, float *g, int n,
-		       int din, int dout, int i0, int i1, float inv_n)
+static void wgrad_rows(const struct wl_mlp_ws *ws, int l, const float *in, const float *d,
+		       float *g, int n, int din, int dout, int i0, int i1, float inv_n)
 {
 	memset(g + (size_t)i0 * (size_t)dout, 0, (size_t)(i1 - i0) * (size_t)dout * sizeof *g);
-	wgrad_list(ws, l, d, g, n, din, dout, i0, i1);
+	wgrad_list(ws, l, in, d, g, n, din, dout, i0, i1);
 	for (size_t k = (size_t)i0 * (size_t)dout; k < (size_t)i1 * (size_t)dout; k++)
 		g[k] *= inv_n;
 }
@@ -422,7 +418,6 @@ static void forward(const struct wl_mlp *m, const float *params, const float *x,
 		int relu = l < m->nl - 1;
 		long work = (long)n * din * dout;
 		uint16_t *nzi = ws->nzi[l];
-		float *nzv = ws->nzv[l];
 		int *nzn = ws->nzn[l];
 		if (dout == 10) {
 			int np = (n + 1) / 2;
@@ -431,19 +426,18 @@ MD_PAR_FOR(work)
 				size_t s = 2 * (size_t)sp, t = s + 1;
 				if (t < (size_t)n)
 					fwd_pair10(in + s * din, in + t * din, W, b, out + s * 10,
-						   out + t * 10, din, relu, nzi + s * din, nzv + s * din,
-						   nzn + s, nzi + t * din, nzv + t * din, nzn + t);
+						   out + t * 10, din, relu, nzi + s * din, nzn + s,
+						   nzi + t * din, nzn + t);
 				else
 					fwd_sample(in + s * din, W, b, out + s * 10, din, 10, relu,
-						   nzi + s * din, nzv + s * din, nzn + s);
+						   nzi + s * din, nzn + s);
 			}
 			continue;
 		}
 MD_PAR_FOR(work)
 		for (int s = 0; s < n; s++)
 			fwd_sample(in + (size_t)s * (size_t)din, W, b, out + (size_t)s * (size_t)dout,
-				   din, dout, relu, nzi + (size_t)s * (size_t)din,
-				   nzv + (size_t)s * (size_t)din, nzn + s);
+				   din, dout, relu, nzi + (size_t)s * (size_t)din, nzn + s);
 	}
 }
 
@@ -497,7 +491,7 @@ MD_PAR_FOR(work)
 		for (int bi = 0; bi < nblk; bi++) {
 			int i0 = bi * blk, i1 = i0 + blk < din ? i0 + blk : din;
 			if (i0 < i1)
-				wgrad_rows(ws, l, d, gW, n, din, dout, i0, i1, inv_n);
+				wgrad_rows(ws, l, in, d, gW, n, din, dout, i0, i1, inv_n);
 		}
 		for (int j = 0; j < dout; j++) {
 			float s = 0.0f;
