@@ -25,9 +25,10 @@ static int host_train(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 				  .train_set = x->tr, .test_set = x->te, .seed = x->run->seed,
 				  .progress = x->progress };
 	struct hif_memo *memo = x->memo;
-	if (memo && memo->reuse_host && memo->have_host)
+	if (memo && memo->reuse_host && memo->have_host) {
 		o.replay = &memo->host;
-	else if (memo && memo->record) {
+		memo->replayed |= HIF_REPLAYED_HOST;
+	} else if (memo && memo->record) {
 		ihp_value_free(&memo->host);
 		o.record = &memo->host;
 	}

@@ -63,6 +63,21 @@ static uint64_t link_in(const struct ndram_params *p, struct hif_result *r, uint
 	return (uint64_t)ceil((double)bytes / (p->link_gb_s * 1e9) * 1e9);
 }
 
+/* The model's test accuracy at a curve point: computed (and recorded), or
+ * replayed from rv at *i. */
+static double value_acc(const struct hif_ctx *x, const struct ndp_replay *R,
+			const struct ndp_value *rv, struct ndp_value *wv, uint64_t *i)
+{
+	if (rv) {
+		ND_ASSERT(*i < rv->nacc);
+		return rv->acc[(*i)++];
+	}
+	double a = (double)wl_mlp_correct(&R->m, R->params, x->te) / x->te->n;
+	if (wv)
+		ndp_value_push_acc(wv, a);
+	return a;
+}
+
 static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_err *err)
 {
 	const struct ndram_params *p = x->ndram;
@@ -75,6 +90,21 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 	if ((rc = ndp_replay_init(&R, tp, x->ssd, x->tr, p->zero_skip, &fmt, x->run->seed, err)))
 		return rc;
 	wl_numfmt_name(&fmt, r->format, sizeof r->format);
+	/* The steps, their samples and work, the losses and the evaluation
+	 * points follow from the data order and the format alone: kept, or
+	 * replayed (platform.h, struct hif_memo); only ndram_run re-prices. */
+	struct hif_memo *memo = x->memo;
+	const struct ndp_value *rv = NULL;
+	struct ndp_value *wv = NULL;
+	uint64_t v_acc = 0;
+	if (memo && memo->reuse_ndram && memo->have_ndram) {
+		rv = &memo->ndram;
+		memo->replayed |= HIF_REPLAYED_NDRAM;
+	} else if (memo && memo->record) {
+		wv = &memo->ndram;
+		ndp_value_free(wv);
+		memo->have_ndram = 0;
+	}
 	uint64_t data_bytes = R.L.data_bytes, t_read;
 	struct hif_result load;
 	hif_result_init(&load);
@@ -104,22 +134,33 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 	memset(&prog, 0, sizeof prog);
 	if (x->progress)
 		progress_begin(&prog, "near-DRAM training", n_slots * (uint64_t)tp->epochs);
-	struct ndp_point pt0 = { 0, 0, (double)wl_mlp_correct(&R.m, R.params, x->te) / x->te->n, 0,
-				 dynamic_j_of(&r->led) };
+	struct ndp_point pt0 = { 0, 0, value_acc(x, &R, rv, wv, &v_acc), 0, dynamic_j_of(&r->led) };
 	struct ndp_result cv;
 	memset(&cv, 0, sizeof cv);
 	ndp_result_point(&cv, &pt0);
 	for (int e = 0; e < tp->epochs; e++) {
-		ndp_replay_epoch(&R, e);
+		if (!rv)
+			ndp_replay_epoch(&R, e);
 		uint64_t t_ep = 0;
 		if (e > 0 && !fits)
 			hif_merge(r, &load.led, HIF_AT_DRIVE);   /* streamed again */
 		for (uint32_t k = 0; k < R.S; k++) {
-			struct wl_sgd_count c = { 0 };
-			uint64_t n = ndp_replay_step(&R, k, e, &loss, &c);
+			uint64_t slot = (uint64_t)e * R.S + k, n, ops;
+			if (rv) {
+				ND_ASSERT(slot < rv->nstep);
+				n = rv->n[slot];
+				ops = rv->ops[slot];
+				loss = rv->loss[slot];   /* the running sum, as it stood */
+			} else {
+				struct wl_sgd_count c = { 0 };
+				n = ndp_replay_step(&R, k, e, &loss, &c);
+				ops = c.macs + c.elem_ops;
+				if (wv)
+					ndp_value_set_step(wv, slot, (uint32_t)n, ops, loss);
+			}
 			loss_n += n;
 			struct ndram_job job = {
-				.macs = c.macs + c.elem_ops,
+				.macs = ops,
 				.stack_bytes = n * 785u,
 				.buf_words = n * (uint64_t)R.m.dim[0] + 2 * np,
 				.noc_words = 2 * (uint64_t)(V - 1) * np,
@@ -134,7 +175,7 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 				uint64_t tt = t + (fits ? t_ep : nd_max_u64(t_ep, t_load));
 				struct ndp_point q = {
 					.t_ns = tt, .epochs = (double)applied / (double)n_slots,
-					.acc = (double)wl_mlp_correct(&R.m, R.params, x->te) / x->te->n,
+					.acc = value_acc(x, &R, rv, wv, &v_acc),
 					.loss = loss_n ? loss / (double)loss_n : 0,
 					.energy_j = dynamic_j_of(&r->led) + p_static * (double)tt * 1e-9,
 				};
@@ -148,6 +189,9 @@ static int ndram_train(const struct hif_ctx *x, struct hif_result *r, struct nd_
 		t += fits ? t_ep : nd_max_u64(t_ep, t_load);
 	}
 	progress_end(&prog);
+	ND_ASSERT(!rv || (v_acc == rv->nacc && rv->nstep == (uint64_t)tp->epochs * R.S));
+	if (wv)
+		memo->have_ndram = 1;
 	ndp_result_target(&cv, tp->target_acc);
 	r->acc = cv.pt[cv.npt - 1].acc;
 	r->target_reached = cv.target_reached;

@@ -30,7 +30,21 @@ static int storage_train(const struct hif_ctx *x, struct hif_result *r, struct n
 	struct ndp_run_opts o = { .train = x->train, .ndp = &np, .ssd = x->ssd,
 				  .train_set = x->tr, .test_set = x->te, .seed = x->run->seed,
 				  .progress = x->progress };
+	/* Sync SGD's value path does not depend on the timing: kept / replayed
+	 * (platform.h, struct hif_memo). */
+	struct hif_memo *memo = x->memo;
+	if (memo && np.algo == NDP_SYNC) {
+		if (memo->reuse_storage && memo->have_storage) {
+			o.replay = &memo->storage;
+			memo->replayed |= HIF_REPLAYED_STORAGE;
+		} else if (memo->record) {
+			o.record = &memo->storage;
+			memo->have_storage = 0;
+		}
+	}
 	int rc = ndp_train(&o, &n, err);
+	if (!rc && o.record)
+		memo->have_storage = 1;
 	if (!rc) {
 		hif_from_ndp(r, &n, HIF_AT_DRIVE);
 		r->b_internal = n.bus_bytes;

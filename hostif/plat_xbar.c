@@ -53,6 +53,7 @@ static int xbar_infer(const struct hif_ctx *x, struct hif_result *r, struct nd_e
 		 * chip 0's action counts) as recorded; only the prices below
 		 * change. */
 		mc = memo->xbar;
+		memo->replayed |= HIF_REPLAYED_XBAR;
 	} else {
 		long nc_img = xp.adc_calib_n < (int)x->tr->n ? xp.adc_calib_n : (long)x->tr->n;
 		if ((rc = xbar_refs_create(&xp, m, &plan, x->tr->pixels, nc_img, &refs, err)))

@@ -38,7 +38,9 @@ void hif_memo_free(struct hif_memo *m)
 	if (!m)
 		return;
 	ihp_value_free(&m->host);
-	m->have_host = m->have_xbar = 0;
+	ndp_value_free(&m->storage);
+	ndp_value_free(&m->ndram);
+	m->have_host = m->have_xbar = m->have_storage = m->have_ndram = 0;
 }
 
 void hif_tag(struct hif_result *r, const char *comp, int at)

@@ -54,19 +54,28 @@ enum hif_wl { HIF_WL_TRAIN, HIF_WL_INFER };
  * `record` set a platform stores its value path's outcome here; with its
  * reuse_* flag set (and the outcome present) it takes it from here instead
  * of recomputing it — the caller vouches that nothing the value path reads
- * has changed.  Two platforms qualify:
+ * has changed.  Four rows qualify:
  *  - the crossbar: its Monte Carlo over chip instances (accuracies, action
  *    counts) and xbar_cost() over those counts are separate calls;
  *  - the host's training: its step order and evaluation points follow from
  *    the data order, never from the timing, so ihp_train() replays the
- *    recorded FLOPs, losses and accuracies (struct ihp_value).
- * Storage (ndp_train) and near-DRAM training re-run. */
+ *    recorded FLOPs, losses and accuracies (struct ihp_value);
+ *  - storage training with ndp.algo = sync: ndp_train() replays each
+ *    unit's per-step MACs and loss, the curve's accuracies and the final
+ *    model (struct ndp_value) through its whole event loop;
+ *  - near-DRAM training: each step's samples, executed MACs and loss and
+ *    the curve's accuracies (struct ndp_value) re-priced by ndram_run().
+ * A platform that replayed sets its HIF_REPLAYED_* bit in `replayed`. */
+enum { HIF_REPLAYED_HOST = 1, HIF_REPLAYED_STORAGE = 2, HIF_REPLAYED_NDRAM = 4,
+       HIF_REPLAYED_XBAR = 8 };
 struct hif_memo {
 	int record;
-	int reuse_xbar, reuse_host;
-	int have_xbar, have_host;
+	int reuse_xbar, reuse_host, reuse_storage, reuse_ndram;
+	int have_xbar, have_host, have_storage, have_ndram;
+	unsigned replayed;
 	struct xbar_mc xbar;         /* .correct = NULL: only the summary and counts */
 	struct ihp_value host;
+	struct ndp_value storage, ndram;
 };
 /* Frees what the memo recorded (not the struct). */
 void hif_memo_free(struct hif_memo *m);

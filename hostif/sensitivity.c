@@ -234,25 +234,64 @@ static int has_prefix(const char *k, const char *const *pre, size_t n)
 	return 0;
 }
 
-/* Keys the host's training value path does not read (hostif/host.c: the
- * data order comes from train.*, ssd.channels and the layout; host.order,
- * host.batch and host.zero_skip change the steps or their counts). */
-static int host_value_free(const char *sec, const char *k)
+/* ssd keys no training value path reads: the data order of every
+ * training row comes from train.*, the seed, ssd.channels and the layout
+ * (geometry, map unit, multiplane, FTL), never from timings, prices,
+ * the link or the power model. */
+static int ssd_value_free(const char *k)
 {
 	static const char *const ssd_pre[] = { "link.", "ctrl.", "energy.", "power.", "nand.t_",
 					       "dram.", "channel." };
-	if (!strcmp(sec, "host"))
-		return strcmp(k, "zero_skip") && strcmp(k, "order") && strcmp(k, "batch");
-	if (!strcmp(sec, "ssd"))
-		return has_prefix(k, ssd_pre, ND_ARRAY_LEN(ssd_pre));
-	return 0;
+	return has_prefix(k, ssd_pre, ND_ARRAY_LEN(ssd_pre));
 }
 
-/* Which rows a key reaches (see sensitivity.h), whether the crossbar and
- * the host's training may re-charge, or a full re-run (*full). */
-static unsigned rows_of(const char *path, int *reuse_x, int *reuse_h, int *full)
+/* Keys the host's training value path does not read (hostif/host.c:
+ * host.order, host.batch and host.zero_skip change the steps or their
+ * counts). */
+static int host_value_free(const char *sec, const char *k)
 {
-	*reuse_x = *reuse_h = *full = 0;
+	if (!strcmp(sec, "host"))
+		return strcmp(k, "zero_skip") && strcmp(k, "order") && strcmp(k, "batch");
+	return !strcmp(sec, "ssd") && ssd_value_free(k);
+}
+
+/* Keys sync in-storage training's value path does not read (ndp/isp.c:
+ * the algorithm, the units' numeric format and zero skip; the Downpour /
+ * EASGD keys and ndp.infer are taken as value keys to stay on the safe
+ * side).  Only ndp.algo = sync is recorded at all (plat_storage.c). */
+static int storage_value_free(const char *sec, const char *k)
+{
+	static const char *const val[] = { "algo", "unit.zero_skip", "unit.format", "unit.int_bits",
+					   "unit.frac_bits", "unit.rounding", "downpour.", "easgd.",
+					   "infer" };
+	if (!strcmp(sec, "ndp"))
+		return !has_prefix(k, val, ND_ARRAY_LEN(val));
+	return !strcmp(sec, "ssd") && ssd_value_free(k);
+}
+
+/* Keys near-DRAM training's value path does not read (plat_ndram.c: the
+ * stack's numeric format and zero skip). */
+static int ndram_value_free(const char *sec, const char *k)
+{
+	static const char *const val[] = { "format", "int_bits", "frac_bits", "rounding",
+					   "zero_skip" };
+	if (!strcmp(sec, "ndram"))
+		return !has_prefix(k, val, ND_ARRAY_LEN(val));
+	return !strcmp(sec, "ssd") && ssd_value_free(k);
+}
+
+/* What a key reaches (rows_of). */
+struct reach {
+	unsigned rows;               /* bits as hif_compare_opts.rerun */
+	int reuse_x, reuse_h, reuse_s, reuse_d;   /* crossbar, host / storage / near-DRAM training */
+	int full;                    /* everything re-runs, the data reloaded */
+};
+
+/* Which rows a key reaches (see sensitivity.h), which of them may
+ * re-charge from the recorded value path, or a full re-run. */
+static unsigned rows_of_(const char *path, int *reuse_x, int *full)
+{
+	*reuse_x = *full = 0;
 	const char *dot = strchr(path, '.');
 	char sec[32] = "";
 	if (dot && (size_t)(dot - path) < sizeof sec) {
@@ -264,7 +303,6 @@ static unsigned rows_of(const char *path, int *reuse_x, int *reuse_h, int *full)
 	unsigned st = bit(HIF_WL_TRAIN, &hif_plat_storage), si = bit(HIF_WL_INFER, &hif_plat_storage);
 	unsigned dt = bit(HIF_WL_TRAIN, &hif_plat_ndram), di = bit(HIF_WL_INFER, &hif_plat_ndram);
 	unsigned xb = bit(HIF_WL_INFER, &hif_plat_xbar);
-	*reuse_h = host_value_free(sec, k);
 	if (!strcmp(sec, "host")) {
 		*reuse_x = 1;
 		/* plat_host.c: the train row reads the rates of the SGD kernels,
@@ -309,8 +347,28 @@ static unsigned rows_of(const char *path, int *reuse_x, int *reuse_h, int *full)
 		return xb;
 	}
 	*full = 1;
-	*reuse_x = *reuse_h = 0;
+	*reuse_x = 0;
 	return ~0u;
+}
+
+static struct reach rows_of(const char *path)
+{
+	struct reach r;
+	memset(&r, 0, sizeof r);
+	r.rows = rows_of_(path, &r.reuse_x, &r.full);
+	if (r.full)
+		return r;
+	const char *dot = strchr(path, '.');
+	char sec[32] = "";
+	if (dot && (size_t)(dot - path) < sizeof sec) {
+		memcpy(sec, path, (size_t)(dot - path));
+		sec[dot - path] = '\0';
+	}
+	const char *k = dot ? dot + 1 : path;
+	r.reuse_h = host_value_free(sec, k);
+	r.reuse_s = storage_value_free(sec, k);
+	r.reuse_d = ndram_value_free(sec, k);
+	return r;
 }
 
 static const char *short_name(const char *p)
@@ -324,9 +382,9 @@ static const char *short_name(const char *p)
 
 static void how_of(const char *path, const int have[2], char *buf, size_t n)
 {
-	int rx, rh, full;
-	unsigned m = rows_of(path, &rx, &rh, &full);
-	if (full) {
+	struct reach R = rows_of(path);
+	unsigned m = R.rows;
+	if (R.full) {
 		snprintf(buf, n, "full re-run");
 		return;
 	}
@@ -338,7 +396,10 @@ static void how_of(const char *path, const int have[2], char *buf, size_t n)
 			if (!(m & (1u << (8 * wl + i))) || (p == &hif_plat_xbar && wl == HIF_WL_TRAIN) ||
 			    !have[wl])
 				continue;
-			int rc = (p == &hif_plat_xbar && rx) || (p == &hif_plat_host && wl == 0 && rh);
+			int rc = (p == &hif_plat_xbar && R.reuse_x) ||
+				 (wl == HIF_WL_TRAIN && ((p == &hif_plat_host && R.reuse_h) ||
+							 (p == &hif_plat_storage && R.reuse_s) ||
+							 (p == &hif_plat_ndram && R.reuse_d)));
 			u += (size_t)snprintf(buf + u, n > u ? n - u : 0, "%s%s %s %s", u ? ", " : "",
 					      short_name(p->name), wls[wl], rc ? "re-charged" : "re-run");
 		}
@@ -350,9 +411,10 @@ static int point_on(const struct cfg_bundle *vb, const struct hif_data *d,
 		    const struct hif_compare *base, struct hif_memo *memo, const char *path,
 		    int recharge, int progress, struct hif_compare *out, struct nd_err *err)
 {
-	int rx, rh, full;
-	unsigned m = rows_of(path, &rx, &rh, &full);
-	if (!recharge || full) {
+	struct reach R = rows_of(path);
+	if (memo)
+		memo->replayed = 0;
+	if (!recharge || R.full) {
 		struct hif_data dd;
 		int rc = hif_data_load(vb, progress, &dd, err);
 		if (rc)
@@ -368,12 +430,18 @@ static int point_on(const struct cfg_bundle *vb, const struct hif_data *d,
 	if (memo) {
 		mm = *memo;
 		mm.record = 0;
-		mm.reuse_xbar = rx;
-		mm.reuse_host = rh;
+		mm.replayed = 0;
+		mm.reuse_xbar = R.reuse_x;
+		mm.reuse_host = R.reuse_h;
+		mm.reuse_storage = R.reuse_s;
+		mm.reuse_ndram = R.reuse_d;
 	}
-	struct hif_compare_opts o = { .progress = progress, .base = base, .rerun = m,
+	struct hif_compare_opts o = { .progress = progress, .base = base, .rerun = R.rows,
 				      .memo = memo ? &mm : NULL, .no_repeats = 1 };
-	return hif_compare_run_on(vb, d, &o, out, err);
+	int rc = hif_compare_run_on(vb, d, &o, out, err);
+	if (memo)
+		memo->replayed = mm.replayed;   /* what this point replayed (tests) */
+	return rc;
 }
 
 static int vary(const struct cfg_bundle *b, const char *path, double factor,

@@ -16,13 +16,18 @@
  * every row, an ndp / ndram key that platform's rows (the train or the
  * infer row alone where only one reads it), an xbar or compare.infer_runs
  * key the crossbar row; every other row is copied from the baseline and
- * only the system boundary (hif_result_finish, host.*) is re-applied.  Two
+ * only the system boundary (hif_result_finish, host.*) is re-applied.  Four
  * rows re-charge their cost path from the baseline's recorded value path
  * (struct hif_memo) when the key is one that value path does not read: the
- * crossbar (any non-xbar key, and the xbar prices, areas, timings) and the
- * host's training (host rates, powers, page cache, I/O path; the ssd's
- * link, controller, DRAM, NAND timing and energy keys).  tests/test_sens.c
- * checks a re-charged point against a full re-run for four keys.  Keys of
+ * crossbar (any non-xbar key, and the xbar prices, areas, timings), the
+ * host's training (host rates, powers, page cache, I/O path), sync
+ * in-storage training (every ndp key but the algorithm, the units' format
+ * and zero skip) and near-DRAM training (every ndram key but the format
+ * and zero skip); for all three trainings also the ssd's link, controller,
+ * DRAM, NAND timing, power and energy keys.  A key that changes a value
+ * path (a numeric format, zero skip, the layout) re-runs that row.
+ * tests/test_sens.c checks re-charged points against full re-runs, bit for
+ * bit, for a key of each replayed platform.  Keys of
  * train, bnn or the top level re-run everything,
  * reloading the data and the network.  Values are scaled in the key's
  * type (integers rounded, at least 1 apart from the base) and clamped to
@@ -58,7 +63,7 @@ struct hif_sens_key {
 	char path[96];
 	const char *what;            /* the assumption in words */
 	double base;                 /* effective value at the baseline */
-	char how[160];               /* which rows re-ran / were re-charged */
+	char how[320];               /* which rows re-ran / were re-charged */
 	struct hif_sens_point pt[HIF_SENS_NF];
 };
 

@@ -127,6 +127,10 @@ struct isp {
 	/* inference */
 	int inf_counts;
 	uint64_t inf_correct, inf_t_end;
+	/* sync value record (ndp_run_opts.record / replay) */
+	struct ndp_value *wv;
+	const struct ndp_value *rv;
+	uint64_t v_acc;
 };
 
 static void on_msg(evq *q, struct evq_event *ev);
@@ -197,6 +201,27 @@ static double energy_at(struct isp *I, uint64_t t)
 	return en_total_j(I->led);
 }
 
+/* The master model's test accuracy at a curve point: computed (and
+ * recorded), or replayed. */
+static double value_acc(struct isp *I)
+{
+	if (I->rv) {
+		ND_ASSERT(I->v_acc < I->rv->nacc);
+		return I->rv->acc[I->v_acc++];
+	}
+	double a = (double)wl_mlp_correct(&I->m, I->mp, I->o->test_set) / I->o->test_set->n;
+	if (I->wv)
+		ndp_value_push_acc(I->wv, a);
+	return a;
+}
+
+/* Sync: the record's slot of unit w's current step (global step x units +
+ * unit). */
+static uint64_t value_slot(const struct isp *I, const struct worker *w)
+{
+	return ((uint64_t)w->epoch * I->S + w->batch) * (uint64_t)I->P + (uint64_t)w->id;
+}
+
 static void add_point(struct isp *I, uint64_t t)
 {
 	struct ndp_result *r = I->r;
@@ -205,7 +230,7 @@ static void add_point(struct isp *I, uint64_t t)
 	struct ndp_point p = {
 		.t_ns = t,
 		.epochs = (double)I->samples_applied / (double)I->L.n_slots,
-		.acc = (double)wl_mlp_correct(&I->m, I->mp, I->o->test_set) / I->o->test_set->n,
+		.acc = value_acc(I),
 		.loss = I->loss_n ? I->loss_sum / (double)I->loss_n : 0.0,
 		.energy_j = energy_at(I, t),
 	};
@@ -304,18 +329,29 @@ static void w_try_start(struct worker *w)
 	if (w->ready_prefix <= ndp_stream_pos(&w->st, s1 - 1))
 		return;
 	int n = (int)(s1 - s0);
-	for (int k = 0; k < n; k++)
-		wl_sample_x(I->o->train_set, ndp_stream_slot(&w->st, s0 + (uint64_t)k), &I->aug,
-			    w->x + (size_t)k * 784, &w->y[k]);
-	/* Sync: the master's model cannot change between a unit's broadcast
-	 * and the step's update (that needs this unit's gradient), so the unit
-	 * computes on it directly instead of on a copy. */
-	const float *model = I->np->algo == NDP_SYNC ? I->mp : w->params;
-	struct wl_sgd_count cnt = { 0 };
-	w->cur_loss = wl_sgd_grad(&I->sgd, model, w->x, w->y, n, w->grad, w->ws, &cnt);
+	uint64_t macs;
+	if (I->rv) {
+		uint64_t i = value_slot(I, w);
+		ND_ASSERT(i < I->rv->nstep && I->rv->n[i] == (uint32_t)n);
+		w->cur_loss = I->rv->loss[i];
+		macs = I->rv->ops[i];
+	} else {
+		for (int k = 0; k < n; k++)
+			wl_sample_x(I->o->train_set, ndp_stream_slot(&w->st, s0 + (uint64_t)k),
+				    &I->aug, w->x + (size_t)k * 784, &w->y[k]);
+		/* Sync: the master's model cannot change between a unit's
+		 * broadcast and the step's update (that needs this unit's
+		 * gradient), so the unit computes on it directly instead of on
+		 * a copy. */
+		const float *model = I->np->algo == NDP_SYNC ? I->mp : w->params;
+		struct wl_sgd_count cnt = { 0 };
+		w->cur_loss = wl_sgd_grad(&I->sgd, model, w->x, w->y, n, w->grad, w->ws, &cnt);
+		macs = cnt.macs;
+		if (I->wv)
+			ndp_value_set_step(I->wv, value_slot(I, w), (uint32_t)n, macs, w->cur_loss);
+	}
 	w->cur_n = (uint32_t)n;
 	w->cur_epoch = w->epoch;
-	uint64_t macs = cnt.macs;
 	if (I->np->algo == NDP_DOWNPOUR)
 		macs += 2 * I->n;           /* accumulate + local step */
 	else if (I->np->algo == NDP_EASGD)
@@ -437,12 +473,15 @@ static void sync_update(struct isp *I)
 		struct worker *w = &I->w[i];
 		if (!sync_participates(w, k))
 			continue;
-		wl_sgd_sum(&I->sgd, I->msum, w->grad, first, NULL);
+		if (!I->rv)
+			wl_sgd_sum(&I->sgd, I->msum, w->grad, first, NULL);
 		first = 0;
 		samples += w->cur_n;
 	}
-	wl_sgd_mean(&I->sgd, I->msum, I->part_n, NULL);
-	wl_sgd_update(&I->sgd, I->mp, I->msum, ndp_lr(I->tp, epoch, (double)samples), NULL);
+	if (!I->rv) {
+		wl_sgd_mean(&I->sgd, I->msum, I->part_n, NULL);
+		wl_sgd_update(&I->sgd, I->mp, I->msum, ndp_lr(I->tp, epoch, (double)samples), NULL);
+	}
 	uint64_t t = master_do(I, 2 * I->n);
 	I->samples_applied += samples;
 	if (k == I->S - 1)
@@ -746,6 +785,12 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 				 np->unit_rounding };
 	wl_sgd_init(&I->sgd, &I->m, np->unit_zero_skip, &fmt, o->seed);
 	I->aug = (struct wl_aug){ o->seed, tp->aug_shift, (float)tp->aug_noise };
+	ND_ASSERT(!o->replay || np->algo == NDP_SYNC);
+	I->rv = o->replay;
+	I->wv = np->algo == NDP_SYNC && !o->replay ? o->record : NULL;
+	if (I->wv)
+		ndp_value_free(I->wv);
+	ND_ASSERT(!I->rv || I->rv->n_params == I->n);
 
 	en_init(&I->led_work);
 	I->led = &I->led_work;
@@ -813,8 +858,13 @@ int ndp_train(const struct ndp_run_opts *o, struct ndp_result *r,
 		goto out;   /* the drive ran out of space: no result */
 	}
 	uint64_t t_end = nd_max_u64(evq_now(I->q), I->t_model);
+	if (I->rv)   /* the model the replayed steps computed */
+		memcpy(I->mp, I->rv->params, I->n * sizeof *I->mp);
+	else if (I->wv)
+		ndp_value_set_params(I->wv, I->mp, I->n);
 	if (I->samples_applied > I->pt_samples)
 		add_point(I, t_end);
+	ND_ASSERT(!I->rv || I->v_acc == I->rv->nacc);
 	progress_end(&I->prog);
 	r->t_end_ns = t_end;
 	r->final_acc = r->pt[r->npt - 1].acc;

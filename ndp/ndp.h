@@ -93,6 +93,16 @@ struct ndp_run_opts {
 	uint64_t seed;
 	int keep_workers;       /* copy every unit's final local model into the result */
 	int progress;           /* progress line on a terminal */
+	/* Sync only (ndp.algo = sync; train.h, struct ndp_value): the value
+	 * path's outcome goes to `record` (ignored for the other algorithms,
+	 * whose step order follows the timing), or is taken from `replay`:
+	 * no gradient, update or evaluation is computed, the event loop and
+	 * every cost run as before, and the final model is the recorded one.
+	 * The caller vouches that nothing the value path reads changed
+	 * (train.*, the seed, the data layout, ndp.algo, ndp.unit.format /
+	 * int_bits / frac_bits / rounding / zero_skip). */
+	struct ndp_value *record;
+	const struct ndp_value *replay;
 };
 
 /* Places the (amplified) data set in a fresh simulated drive, trains, and

@@ -427,6 +427,59 @@ int ndp_result_write_curve(const struct ndp_result *r, const char *dir,
 	return rc;
 }
 
+/* --------------------------------------------------------- value record */
+
+void ndp_value_free(struct ndp_value *v)
+{
+	if (!v)
+		return;
+	free(v->n);
+	free(v->ops);
+	free(v->loss);
+	free(v->acc);
+	free(v->params);
+	memset(v, 0, sizeof *v);
+}
+
+void ndp_value_set_step(struct ndp_value *v, uint64_t i, uint32_t n, uint64_t ops, double loss)
+{
+	if (i >= v->cap_step) {
+		uint64_t cap = v->cap_step ? v->cap_step : 256;
+		while (cap <= i)
+			cap *= 2;
+		v->n = xrealloc(v->n, cap * sizeof *v->n);
+		v->ops = xrealloc(v->ops, cap * sizeof *v->ops);
+		v->loss = xrealloc(v->loss, cap * sizeof *v->loss);
+		size_t k = (size_t)(cap - v->cap_step);
+		memset(v->n + v->cap_step, 0, k * sizeof *v->n);
+		memset(v->ops + v->cap_step, 0, k * sizeof *v->ops);
+		memset(v->loss + v->cap_step, 0, k * sizeof *v->loss);
+		v->cap_step = cap;
+	}
+	v->n[i] = n;
+	v->ops[i] = ops;
+	v->loss[i] = loss;
+	if (i >= v->nstep)
+		v->nstep = i + 1;
+}
+
+void ndp_value_push_acc(struct ndp_value *v, double acc)
+{
+	if (v->nacc == v->cap_acc) {
+		v->cap_acc = v->cap_acc ? 2 * v->cap_acc : 64;
+		v->acc = xrealloc(v->acc, v->cap_acc * sizeof *v->acc);
+	}
+	v->acc[v->nacc++] = acc;
+}
+
+void ndp_value_set_params(struct ndp_value *v, const float *params, size_t n)
+{
+	free(v->params);
+	v->params = xmalloc((n ? n : 1) * sizeof *v->params);
+	memcpy(v->params, params, n * sizeof *params);
+	v->n_params = n;
+}
+
 /* --------------------------------------------------------------- replay */
 
 int ndp_layout_plan(struct ndp_layout *L, const struct ssd_params *sp, uint32_t n_train,

@@ -176,6 +176,34 @@ void ndp_replay_epoch(struct ndp_replay *R, int epoch);
 uint64_t ndp_replay_step(struct ndp_replay *R, uint32_t k, int epoch, double *loss,
 			 struct wl_sgd_count *c);
 
+/* ---------------------------------------------------------- value record */
+
+/* The value path's outcome of a training run whose steps and evaluation
+ * points follow from the data order alone, never from the timing (sync
+ * in-storage SGD, ndp/ndp.h; near-DRAM SGD, hostif/plat_ndram.c): per step
+ * slot its samples, executed operations and summed loss; per accuracy-curve
+ * point its test accuracy, in curve order; the final model.  A run whose
+ * parameters differ only in what the cost path reads replays it instead of
+ * doing the arithmetic and lands on the same curve, ledger and model (the
+ * sensitivity analysis, hostif/sensitivity.h).  Free with ndp_value_free(). */
+struct ndp_value {
+	uint64_t nstep, cap_step;    /* step slots (a slot never written reads 0) */
+	uint32_t *n;
+	uint64_t *ops;
+	double *loss;
+	uint64_t nacc, cap_acc;
+	double *acc;
+	float *params;               /* final model, n_params floats */
+	size_t n_params;
+};
+void ndp_value_free(struct ndp_value *v);
+/* Writes step slot i (growing the record to i + 1 slots). */
+void ndp_value_set_step(struct ndp_value *v, uint64_t i, uint32_t n, uint64_t ops, double loss);
+/* Appends the next curve point's accuracy. */
+void ndp_value_push_acc(struct ndp_value *v, double acc);
+/* Keeps a copy of the final model. */
+void ndp_value_set_params(struct ndp_value *v, const float *params, size_t n);
+
 /* --------------------------------------------------------------- result */
 
 struct ndp_point {

@@ -1,7 +1,7 @@
 /*
  * workloads/model: gradients against finite differences (logistic
  * regression and a two-hidden-layer MLP), bit-identical results for 1 and
- * 2 OpenMP threads, the augmentation of amplified copies, and setup errors.
+ * 2 OpenMP threads and against plain reference loops, the augmentation of amplified copies, and setup errors.
  */
 #include <check.h>
 #include <errno.h>
@@ -231,6 +231,170 @@ START_TEST(setup_errors_name_the_key)
 }
 END_TEST
 
+/* ---- the plain loops: a second implementation of the forward pass, loss
+ * and gradient, written the obvious way (a branch on every zero input, one
+ * output at a time, in memory), in the order model.c documents: a forward
+ * sum adds its inputs in increasing index, a weight-gradient element its
+ * samples in order.  The library's kernels (non-zero lists, outputs in
+ * registers, vectors) must give these bits exactly. */
+
+static double ref_xent(const float *z, int k, int y, float *dz)
+{
+	float mx = z[0];
+	for (int j = 1; j < k; j++)
+		mx = z[j] > mx ? z[j] : mx;
+	float sum = 0.0f;
+	for (int j = 0; j < k; j++) {
+		dz[j] = expf(z[j] - mx);
+		sum += dz[j];
+	}
+	float inv = 1.0f / sum;
+	for (int j = 0; j < k; j++)
+		dz[j] *= inv;
+	dz[y] -= 1.0f;
+	return -(double)((z[y] - mx) - logf(sum));
+}
+
+/* a[l]: n x dim[l] activations (a[0] = x), d[l]: errors; returns the loss. */
+static double ref_grad(const struct wl_mlp *m, const float *p, const float *x, const uint8_t *y,
+		       int n, float *g, float **a, float **d)
+{
+	a[0] = (float *)x;
+	for (int l = 0; l < m->nl; l++) {
+		int din = m->dim[l], dout = m->dim[l + 1];
+		const float *W = p + m->off_w[l], *b = p + m->off_b[l];
+		for (int s = 0; s < n; s++) {
+			const float *in = a[l] + (size_t)s * din;
+			float *out = a[l + 1] + (size_t)s * dout;
+			for (int j = 0; j < dout; j++)
+				out[j] = b[j];
+			for (int i = 0; i < din; i++) {
+				if (in[i] == 0.0f)
+					continue;
+				for (int j = 0; j < dout; j++)
+					out[j] += in[i] * W[(size_t)i * dout + j];
+			}
+			if (l < m->nl - 1)
+				for (int j = 0; j < dout; j++)
+					out[j] = out[j] > 0.0f ? out[j] : 0.0f;
+		}
+	}
+	int k = m->dim[m->nl];
+	double loss = 0;
+	for (int s = 0; s < n; s++)
+		loss += ref_xent(a[m->nl] + (size_t)s * k, k, y[s], d[m->nl] + (size_t)s * k);
+	float inv_n = 1.0f / (float)n;
+	for (int l = m->nl - 1; l >= 0; l--) {
+		int din = m->dim[l], dout = m->dim[l + 1];
+		float *gW = g + m->off_w[l], *gb = g + m->off_b[l];
+		const float *W = p + m->off_w[l];
+		for (size_t q = 0; q < (size_t)din * dout; q++)
+			gW[q] = 0.0f;
+		for (int s = 0; s < n; s++)
+			for (int i = 0; i < din; i++) {
+				float v = a[l][(size_t)s * din + i];
+				if (v == 0.0f)
+					continue;
+				for (int j = 0; j < dout; j++)
+					gW[(size_t)i * dout + j] += v * d[l + 1][(size_t)s * dout + j];
+			}
+		for (size_t q = 0; q < (size_t)din * dout; q++)
+			gW[q] *= inv_n;
+		for (int j = 0; j < dout; j++) {
+			float t = 0.0f;
+			for (int s = 0; s < n; s++)
+				t += d[l + 1][(size_t)s * dout + j];
+			gb[j] = t * inv_n;
+		}
+		if (l == 0)
+			break;
+		for (int s = 0; s < n; s++)
+			for (int i = 0; i < din; i++) {
+				float *dp = &d[l][(size_t)s * din + i];
+				if (!(a[l][(size_t)s * din + i] > 0.0f)) {
+					*dp = 0.0f;
+					continue;
+				}
+				float t = 0.0f;
+				for (int j = 0; j < dout; j++)
+					t += W[(size_t)i * dout + j] * d[l + 1][(size_t)s * dout + j];
+				*dp = t;
+			}
+	}
+	return loss;
+}
+
+/* The library against the plain loops, bit for bit: loss, every gradient
+ * element, every prediction; inputs with exact zeros and a few -0. */
+static void same_bits_as_plain_loops(const char *hidden, int n, uint64_t seed)
+{
+	struct wl_mlp m;
+	struct nd_err err;
+	ck_assert_int_eq(wl_mlp_setup(&m, 784, hidden, 10, "h", &err), 0);
+	float *p = xmalloc(m.n_params * sizeof *p);
+	float *g1 = xmalloc(m.n_params * sizeof *g1), *g2 = xmalloc(m.n_params * sizeof *g2);
+	float *x = xmalloc((size_t)n * 784 * sizeof *x);
+	uint8_t *y = xmalloc((size_t)n), *pr = xmalloc((size_t)n);
+	random_data(x, y, n, 784, 10, seed);
+	for (int i = 0; i < n * 784; i += 97)
+		if (x[i] == 0.0f)
+			x[i] = -0.0f;
+	wl_mlp_init(&m, p, seed + 1);
+	if (m.nl == 1)   /* LR starts at 0: move it off so the products are not all 0 */
+		random_params(&m, p, seed + 2, 0.05);
+	float *a[WL_MLP_MAX_LAYERS + 1], *d[WL_MLP_MAX_LAYERS + 1];
+	for (int l = 1; l <= m.nl; l++) {
+		a[l] = xmalloc((size_t)n * m.dim[l] * sizeof(float));
+		d[l] = xmalloc((size_t)n * m.dim[l] * sizeof(float));
+	}
+	struct wl_mlp_ws *ws = wl_mlp_ws_create(&m, n);
+	double l1 = wl_mlp_grad(&m, p, x, y, n, g1, ws);
+	double l2 = ref_grad(&m, p, x, y, n, g2, a, d);
+	ck_assert_msg(l1 == l2, "%s: loss %.17g vs plain %.17g", hidden, l1, l2);
+	size_t bad = 0;
+	for (size_t i = 0; i < m.n_params; i++)
+		bad += memcmp(&g1[i], &g2[i], sizeof *g1) != 0;
+	ck_assert_msg(bad == 0, "%s: %zu of %zu gradient elements differ from the plain loops", hidden,
+		      bad, m.n_params);
+	ck_assert(wl_mlp_predict(&m, p, x, y, n, pr, ws) >= 0);
+	for (int s = 0; s < n; s++) {
+		const float *z = a[m.nl] + (size_t)s * 10;
+		int best = 0;
+		for (int j = 1; j < 10; j++)
+			if (z[j] > z[best])
+				best = j;
+		ck_assert_int_eq(pr[s], best);
+	}
+	wl_mlp_ws_destroy(ws);
+	for (int l = 1; l <= m.nl; l++) {
+		free(a[l]);
+		free(d[l]);
+	}
+	free(p);
+	free(g1);
+	free(g2);
+	free(x);
+	free(y);
+	free(pr);
+}
+
+START_TEST(kernels_match_plain_loops)
+{
+#ifdef _OPENMP
+	omp_set_num_threads(1);
+#endif
+	same_bits_as_plain_loops("", 33, 41);        /* LR: the 10-wide register path */
+	same_bits_as_plain_loops("100", 40, 43);     /* wide hidden layer, then 10 */
+	same_bits_as_plain_loops("37,10", 17, 47);   /* a 10-wide hidden layer with ReLU */
+	same_bits_as_plain_loops("", 256, 53);       /* a host step's batch: the row blocks */
+#ifdef _OPENMP
+	omp_set_num_threads(2);
+	same_bits_as_plain_loops("", 600, 59);       /* above MD_PAR_MIN: split over 2 threads */
+	same_bits_as_plain_loops("100", 64, 61);
+#endif
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("model");
@@ -240,6 +404,7 @@ int main(void)
 	tcase_add_test(t, gradcheck_mlp_two_hidden_layers);
 	tcase_add_test(t, mac_counts);
 	tcase_add_test(t, same_bits_with_1_and_2_threads);
+	tcase_add_test(t, kernels_match_plain_loops);
 	tcase_add_test(t, sgd_lowers_the_loss);
 	tcase_add_test(t, augmented_copies);
 	tcase_add_test(t, setup_errors_name_the_key);

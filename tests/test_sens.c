@@ -1,7 +1,9 @@
 /*
  * `ndpsim run --sensitivity` on reduced workloads: a re-charged point equals
- * a full re-run (the value/cost split holds for the keys treated as
- * cost-only: a host key, a crossbar price, a PCIe key); an assumption pushed
+ * a full re-run, bit for bit (the value/cost split holds for the keys
+ * treated as cost-only: a host key, a crossbar price, a PCIe key, the units'
+ * MAC rate, a near-DRAM price; a near-DRAM format re-runs), and the replays
+ * really happened (struct hif_memo.replayed); an assumption pushed
  * to an extreme flips the winner, and a base value put just short of the
  * flip point (worked out here from two runs) makes the x2 point flip in the
  * CLI's report; accuracy intervals re-derived from separate runs; bad keys
@@ -95,8 +97,12 @@ static void same_result(const struct hif_row *a, const struct hif_row *b, const 
 }
 
 /* Re-charged (rows copied and re-finished, value paths replayed) against
- * full re-runs of the same point, for the keys of one bundle. */
-static void check_recharge(const char *const *extra, const char *const *keys, int need_host)
+ * full re-runs of the same point, for the keys of one bundle: every row
+ * equal to the last bit (==, no tolerance).  replayed[k] = the
+ * HIF_REPLAYED_* bits key k's re-charged point must have used (so that a
+ * replay falling back to a re-run, or not happening, is caught too). */
+static void check_recharge(const char *const *extra, const char *const *keys,
+			   const unsigned *replayed)
 {
 	struct cfgs c;
 	small_bundle(&c, extra);
@@ -109,11 +115,12 @@ static void check_recharge(const char *const *extra, const char *const *keys, in
 	struct hif_compare base;
 	struct hif_compare_opts o = { .memo = &memo };
 	ck_assert_msg(hif_compare_run_on(&c.b, &d, &o, &base, &err) == 0, "%s", err.msg);
-	ck_assert(need_host ? memo.have_host : memo.have_xbar);
 	for (int k = 0; keys[k]; k++) {
 		struct hif_compare a, b;
 		ck_assert_msg(hif_sens_point_run(&c.b, &d, &base, &memo, keys[k], 2, 1, &a, &err) == 0,
 			      "%s", err.msg);
+		ck_assert_msg(memo.replayed == replayed[k], "%s: replayed 0x%x, expected 0x%x", keys[k],
+			      memo.replayed, replayed[k]);
 		ck_assert_msg(hif_sens_point_run(&c.b, &d, &base, &memo, keys[k], 2, 0, &b, &err) == 0,
 			      "%s", err.msg);
 		ck_assert_int_eq(a.n, b.n);
@@ -122,7 +129,8 @@ static void check_recharge(const char *const *extra, const char *const *keys, in
 		for (int i = 0; i < a.n; i++) {
 			same_result(&a.row[i], &b.row[i], keys[k]);
 			moved |= a.row[i].res.supported &&
-				 en_total_j(&a.row[i].res.sys) != en_total_j(&base.row[i].res.sys);
+				 (en_total_j(&a.row[i].res.sys) != en_total_j(&base.row[i].res.sys) ||
+				  a.row[i].res.acc != base.row[i].res.acc);
 		}
 		ck_assert_msg(moved, "%s x2 moved nothing", keys[k]);
 		hif_compare_free(&a);
@@ -144,13 +152,17 @@ START_TEST(recharged_equals_rerun_infer)
 	}
 	const char *const extra[] = { "compare.workloads=infer", NULL };
 	const char *const keys[] = { "host.p_idle_w", "xbar.adc.e_pj", "ssd.link.pcie_lanes", NULL };
-	check_recharge(extra, keys, 0);
+	const unsigned rep[] = { HIF_REPLAYED_XBAR, HIF_REPLAYED_XBAR, HIF_REPLAYED_XBAR };
+	check_recharge(extra, keys, rep);
 }
 END_TEST
 
-/* Training: the host's FLOP/s (its training replayed from the recorded
- * value path through the whole event loop; storage and near-DRAM
- * re-finished). */
+/* Training, each replayed platform under a key of its cost path: the
+ * host's FLOP/s (its training replayed through the whole event loop;
+ * storage and near-DRAM re-finished), the units' MAC rate (sync in-storage
+ * training replayed through its event loop, whose timing it moves), the
+ * PEs' MAC energy (near-DRAM re-priced per step).  The near-DRAM format is
+ * a value key: re-run, nothing replayed, still equal. */
 START_TEST(recharged_equals_rerun_train)
 {
 	if (!have_data()) {
@@ -158,8 +170,10 @@ START_TEST(recharged_equals_rerun_train)
 		return;
 	}
 	const char *const extra[] = { "compare.workloads=train", NULL };
-	const char *const keys[] = { "host.gflops_lr", NULL };
-	check_recharge(extra, keys, 1);
+	const char *const keys[] = { "host.gflops_lr", "ndp.unit.macs_per_cycle", "ndram.energy.mac_pj",
+				     "ndram.frac_bits", NULL };
+	const unsigned rep[] = { HIF_REPLAYED_HOST, HIF_REPLAYED_STORAGE, HIF_REPLAYED_NDRAM, 0 };
+	check_recharge(extra, keys, rep);
 }
 END_TEST
 
@@ -389,11 +403,14 @@ int main(void)
 	tcase_add_test(tc, repeats_give_an_interval);
 	tcase_add_test(tc, bad_keys_exit_2_nothing_overwritten);
 	suite_add_tcase(s, tc);
-	/* CK_RUN_CASE=recharge runs these alone. */
+	/* CK_RUN_CASE=recharge / recharge_train runs these alone. */
 	TCase *rc = tcase_create("recharge");
 	tcase_set_timeout(rc, 600);
 	tcase_add_test(rc, recharged_equals_rerun_infer);
-	tcase_add_test(rc, recharged_equals_rerun_train);
 	suite_add_tcase(s, rc);
+	TCase *rt = tcase_create("recharge_train");
+	tcase_set_timeout(rt, 1800);   /* four full re-runs of three trainings */
+	tcase_add_test(rt, recharged_equals_rerun_train);
+	suite_add_tcase(s, rt);
 	return tu_run_suite(s);
 }

@@ -5,8 +5,15 @@
  * Zero inputs are skipped in the forward pass and in the weight gradients
  * (adding 0 * w changes no sum), which roughly halves the work on
  * Fashion-MNIST; wl_mlp_macs_executed() counts what ran, wl_mlp_macs_fwd/bwd the dense work.
+ * The forward pass lists each sample's non-zero inputs once (index and
+ * value, in input order, without a branch) and both the forward pass and
+ * the weight gradient walk that list, so a zero costs no mispredicted
+ * branch.  Every output still adds its terms in the same order (inputs in
+ * increasing index for a forward sum, samples in order for a gradient
+ * element), so the results are those of the plain loops bit for bit.
  * Inner loops are element-wise (no reductions), so vectorising them
- * (`omp simd`, AVX2 clones) changes no result.
+ * (`omp simd`, AVX2 clones) changes no result; for narrow layers (the 10
+ * classes of LR) the outputs are kept in registers.
  */
 #include "workloads/model.h"
 
@@ -18,16 +25,28 @@
 #include "core/rng.h"
 #include "core/util.h"
 
-/* MD_PAR_FOR: a parallel loop over samples or rows, serial below 200,000
- * MACs of work (not worth a parallel region). */
+/* MD_PAR_FOR: a parallel loop over samples or rows, serial below
+ * MD_PAR_MIN MACs of work.  A parallel region costs its fork and barrier,
+ * and on a shared machine the waiting thread spins while the other one is
+ * descheduled: perf of `ndpsim run --sensitivity` at load 15 on 2 vCPUs
+ * had 80 % of its CPU time in libgomp's wait loop when one LR minibatch
+ * (32 x 784 x 10 = 250,000 MACs, ~0.1 ms) was split in two.  A few ms of
+ * work per region is where splitting pays.  The threshold changes no
+ * result (every sum has the same order on any number of threads). */
+#define MD_PAR_MIN 4000000L
 #ifdef _OPENMP
 #define MD_PRAGMA(x) _Pragma(#x)
 #define MD_SIMD MD_PRAGMA(omp simd)
-#define MD_PAR_FOR(work) MD_PRAGMA(omp parallel for schedule(static) if ((work) >= 200000))
+#define MD_SIMD_SUM(v) MD_PRAGMA(omp simd reduction(+:v))
+#define MD_PAR_FOR(work) MD_PRAGMA(omp parallel for schedule(static) if ((work) >= MD_PAR_MIN))
 #else
 #define MD_SIMD
+#define MD_SIMD_SUM(v)
 #define MD_PAR_FOR(work) (void)(work);
 #endif
+
+/* Helpers of the cloned kernels, inlined into each clone. */
+#define MD_INLINE static inline __attribute__((always_inline))
 
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
 #define MD_CLONES __attribute__((target_clones("avx2", "default")))
@@ -39,6 +58,10 @@ struct wl_mlp_ws {
 	int max_batch;
 	float *a[WL_MLP_MAX_LAYERS + 1];   /* a[1..nl]: activations / logits */
 	float *d[WL_MLP_MAX_LAYERS + 1];   /* d[1..nl]: errors dL/dz */
+	/* Non-zero inputs of layer l (0..nl-1) per sample s, written by the
+	 * forward pass: nzn[l][s] indices at nzi[l] + s x dim[l]. */
+	uint16_t *nzi[WL_MLP_MAX_LAYERS];
+	int *nzn[WL_MLP_MAX_LAYERS];
 	double *loss;                      /* per sample */
 	float *xbuf;                       /* wl_mlp_correct: one block of inputs */
 };
@@ -124,6 +147,11 @@ struct wl_mlp_ws *wl_mlp_ws_create(const struct wl_mlp *m, int max_batch)
 		ws->a[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof(float));
 		ws->d[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof(float));
 	}
+	for (int l = 0; l < m->nl; l++) {
+		ND_ASSERT(m->dim[l] <= 65536);   /* uint16_t indices */
+		ws->nzi[l] = xmalloc((size_t)max_batch * (size_t)m->dim[l] * sizeof *ws->nzi[l]);
+		ws->nzn[l] = xmalloc((size_t)max_batch * sizeof *ws->nzn[l]);
+	}
 	ws->loss = xmalloc((size_t)max_batch * sizeof *ws->loss);
 	return ws;
 }
@@ -135,6 +163,10 @@ void wl_mlp_ws_destroy(struct wl_mlp_ws *ws)
 	for (int l = 1; l <= WL_MLP_MAX_LAYERS; l++) {
 		free(ws->a[l]);
 		free(ws->d[l]);
+	}
+	for (int l = 0; l < WL_MLP_MAX_LAYERS; l++) {
+		free(ws->nzi[l]);
+		free(ws->nzn[l]);
 	}
 	free(ws->loss);
 	free(ws->xbuf);
@@ -149,8 +181,14 @@ uint64_t wl_mlp_macs_executed(const struct wl_mlp *m, const float *x, int n,
 		int din = m->dim[l];
 		const float *in = l == 0 ? x : ws->a[l];
 		uint64_t nz = 0;
-		for (size_t k = 0; k < (size_t)n * (size_t)din; k++)
-			nz += in[k] != 0.0f;
+		for (int t = 0; t < n; t++) {
+			const float *row = in + (size_t)t * (size_t)din;
+			unsigned c = 0;
+			MD_SIMD_SUM(c)
+			for (int k = 0; k < din; k++)
+				c += row[k] != 0.0f;
+			nz += c;
+		}
 		s += nz * (uint64_t)m->dim[l + 1] * (bwd ? (l > 0 ? 3u : 2u) : 1u);
 	}
 	return s;
@@ -158,46 +196,196 @@ uint64_t wl_mlp_macs_executed(const struct wl_mlp *m, const float *x, int n,
 
 /* ------------------------------------------------------------ kernels */
 
-/* out = b + in . W (W: din x dout), skipping zero inputs; ReLU if asked. */
-MD_CLONES
-static void fwd_sample(const float *in, const float *W, const float *b, float *out,
-		       int din, int dout, int relu)
+/* The indices of the non-zero entries of in[0, din), in order, to idx
+ * (the values are read back from in); returns their number.  No branch: every entry is written, the
+ * position advances only past a non-zero (the test is the one the plain
+ * loop skipped on: v == 0, so -0 is skipped too). */
+MD_INLINE int nz_list(const float *restrict in, int din, uint16_t *restrict idx)
 {
-	memcpy(out, b, (size_t)dout * sizeof *out);
+	int c = 0;
 	for (int i = 0; i < din; i++) {
-		float v = in[i];
-		if (v == 0.0f)
-			continue;
-		const float *row = W + (size_t)i * (size_t)dout;
-		MD_SIMD
-		for (int j = 0; j < dout; j++)
-			out[j] += v * row[j];
+		idx[c] = (uint16_t)i;
+		c += in[i] != 0.0f;
+	}
+	return c;
+}
+
+/* Ten outputs (the classes of Fashion-MNIST: LR, and every MLP's last
+ * layer) in registers: lanes 0-7 as one vector (GCC / clang vector
+ * extension: lane-wise IEEE mul and add, exactly the scalar arithmetic),
+ * lanes 8 and 9 as scalars. */
+typedef float md_v8 __attribute__((vector_size(32)));
+
+/* Unaligned 8-float load / store (memcpy: no alignment or aliasing
+ * assumption; compiles to one vector move). */
+#define LD8(v, p) memcpy(&(v), (p), sizeof(md_v8))
+#define ST8(p, v) memcpy((p), &(v), sizeof(md_v8))
+
+/* out = b + sum over the listed inputs (idx into val, the layer's input),
+ * in order, of v x W[i]; ReLU if asked. */
+MD_INLINE void fwd_list(const uint16_t *restrict idx, const float *restrict val, int nnz,
+		     const float *restrict W, const float *restrict b, float *restrict out,
+		     int dout, int relu)
+{
+	if (dout == 10) {
+		md_v8 a, w;
+		LD8(a, b);
+		float a8 = b[8], a9 = b[9];
+		for (int k = 0; k < nnz; k++) {
+			float v = val[idx[k]];
+			const float *row = W + (size_t)idx[k] * 10u;
+			LD8(w, row);
+			a += v * w;
+			a8 += v * row[8];
+			a9 += v * row[9];
+		}
+		ST8(out, a);
+		out[8] = a8;
+		out[9] = a9;
+	} else {
+		memcpy(out, b, (size_t)dout * sizeof *out);
+		for (int k = 0; k < nnz; k++) {
+			float v = val[idx[k]];
+			const float *row = W + (size_t)idx[k] * (size_t)dout;
+			MD_SIMD
+			for (int j = 0; j < dout; j++)
+				out[j] += v * row[j];
+		}
 	}
 	if (relu)
 		for (int j = 0; j < dout; j++)
 			out[j] = out[j] > 0.0f ? out[j] : 0.0f;
 }
 
-/* Rows [i0, i1) of the weight gradient: g[i][j] = inv_n * sum_s in[s][i] d[s][j],
- * summed over s in order. */
+/* out = b + in . W (W: din x dout), skipping zero inputs; ReLU if asked.
+ * The indices of the sample's non-zero inputs are left in idx, their number
+ * in *nnz. */
 MD_CLONES
-static void wgrad_rows(const float *in, const float *d, float *g, int n, int din,
-		       int dout, int i0, int i1, float inv_n)
+static void fwd_sample(const float *in, const float *W, const float *b, float *out,
+		       int din, int dout, int relu, uint16_t *idx, int *nnz)
 {
-	memset(g + (size_t)i0 * (size_t)dout, 0, (size_t)(i1 - i0) * (size_t)dout * sizeof *g);
+	int c = nz_list(in, din, idx);
+	*nnz = c;
+	fwd_list(idx, in, c, W, b, out, dout, relu);
+}
+
+/* Two samples through a 10-wide layer at once: the same per-sample sums,
+ * in the same order, as fwd_sample, but the two dependency chains of adds
+ * interleave (one sample's sum alone waits on the adder's latency). */
+MD_CLONES
+static void fwd_pair10(const float *in0, const float *in1, const float *W, const float *b,
+		       float *out0, float *out1, int din, int relu, uint16_t *idx0, int *nnz0,
+		       uint16_t *idx1, int *nnz1)
+{
+	int c0 = nz_list(in0, din, idx0), c1 = nz_list(in1, din, idx1);
+	*nnz0 = c0;
+	*nnz1 = c1;
+	md_v8 a0, a1, w0, w1;
+	LD8(a0, b);
+	a1 = a0;
+	float p8 = b[8], p9 = b[9], q8 = b[8], q9 = b[9];
+	int c = c0 < c1 ? c0 : c1, k = 0;
+	for (; k < c; k++) {
+		float v0 = in0[idx0[k]], v1 = in1[idx1[k]];
+		const float *r0 = W + (size_t)idx0[k] * 10u, *r1 = W + (size_t)idx1[k] * 10u;
+		LD8(w0, r0);
+		LD8(w1, r1);
+		a0 += v0 * w0;
+		a1 += v1 * w1;
+		p8 += v0 * r0[8];
+		q8 += v1 * r1[8];
+		p9 += v0 * r0[9];
+		q9 += v1 * r1[9];
+	}
+	for (int j = k; j < c0; j++) {
+		float v0 = in0[idx0[j]];
+		const float *r0 = W + (size_t)idx0[j] * 10u;
+		LD8(w0, r0);
+		a0 += v0 * w0;
+		p8 += v0 * r0[8];
+		p9 += v0 * r0[9];
+	}
+	for (int j = k; j < c1; j++) {
+		float v1 = in1[idx1[j]];
+		const float *r1 = W + (size_t)idx1[j] * 10u;
+		LD8(w1, r1);
+		a1 += v1 * w1;
+		q8 += v1 * r1[8];
+		q9 += v1 * r1[9];
+	}
+	ST8(out0, a0);
+	ST8(out1, a1);
+	out0[8] = p8;
+	out0[9] = p9;
+	out1[8] = q8;
+	out1[9] = q9;
+	if (relu)
+		for (int j = 0; j < 10; j++) {
+			out0[j] = out0[j] > 0.0f ? out0[j] : 0.0f;
+			out1[j] = out1[j] > 0.0f ? out1[j] : 0.0f;
+		}
+}
+
+/* First position of a sorted index list holding an index >= r. */
+static int lower_bound16(const uint16_t *a, int n, int r)
+{
+	int lo = 0, hi = n;
+	while (lo < hi) {
+		int mid = lo + (hi - lo) / 2;
+		if (a[mid] < r)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* g[i] += v x d[s] over the listed inputs of every sample s whose index is
+ * in [i0, i1), samples in order. */
+MD_INLINE void wgrad_list(const struct wl_mlp_ws *ws, int l, const float *restrict in,
+			  const float *restrict d, float *restrict g, int n, int din, int dout,
+			  int i0, int i1)
+{
 	for (int s = 0; s < n; s++) {
-		const float *xs = in + (size_t)s * (size_t)din;
+		const uint16_t *idx = ws->nzi[l] + (size_t)s * (size_t)din;
+		const float *val = in + (size_t)s * (size_t)din;
+		int c = ws->nzn[l][s];
 		const float *ds = d + (size_t)s * (size_t)dout;
-		for (int i = i0; i < i1; i++) {
-			float v = xs[i];
-			if (v == 0.0f)
-				continue;
-			float *row = g + (size_t)i * (size_t)dout;
+		int k = i0 ? lower_bound16(idx, c, i0) : 0;
+		if (dout == 10) {
+			md_v8 d0, r;
+			LD8(d0, ds);
+			float d8 = ds[8], d9 = ds[9];
+			for (; k < c && idx[k] < i1; k++) {
+				float v = val[idx[k]];
+				float *row = g + (size_t)idx[k] * 10u;
+				LD8(r, row);
+				r += v * d0;
+				ST8(row, r);
+				row[8] += v * d8;
+				row[9] += v * d9;
+			}
+			continue;
+		}
+		for (; k < c && idx[k] < i1; k++) {
+			float v = val[idx[k]];
+			float *row = g + (size_t)idx[k] * (size_t)dout;
 			MD_SIMD
 			for (int j = 0; j < dout; j++)
 				row[j] += v * ds[j];
 		}
 	}
+}
+
+/* Rows [i0, i1) of the weight gradient: g[i][j] = inv_n * sum_s in[s][i] d[s][j],
+ * summed over s in order, over the non-zero inputs the forward pass listed
+ * for layer l. */
+MD_CLONES
+static void wgrad_rows(const struct wl_mlp_ws *ws, int l, const float *in, const float *d,
+		       float *g, int n, int din, int dout, int i0, int i1, float inv_n)
+{
+	memset(g + (size_t)i0 * (size_t)dout, 0, (size_t)(i1 - i0) * (size_t)dout * sizeof *g);
+	wgrad_list(ws, l, in, d, g, n, din, dout, i0, i1);
 	for (size_t k = (size_t)i0 * (size_t)dout; k < (size_t)i1 * (size_t)dout; k++)
 		g[k] *= inv_n;
 }
@@ -229,10 +417,27 @@ static void forward(const struct wl_mlp *m, const float *params, const float *x,
 		const float *W = params + m->off_w[l], *b = params + m->off_b[l];
 		int relu = l < m->nl - 1;
 		long work = (long)n * din * dout;
+		uint16_t *nzi = ws->nzi[l];
+		int *nzn = ws->nzn[l];
+		if (dout == 10) {
+			int np = (n + 1) / 2;
+MD_PAR_FOR(work)
+			for (int sp = 0; sp < np; sp++) {
+				size_t s = 2 * (size_t)sp, t = s + 1;
+				if (t < (size_t)n)
+					fwd_pair10(in + s * din, in + t * din, W, b, out + s * 10,
+						   out + t * 10, din, relu, nzi + s * din, nzn + s,
+						   nzi + t * din, nzn + t);
+				else
+					fwd_sample(in + s * din, W, b, out + s * 10, din, 10, relu,
+						   nzi + s * din, nzn + s);
+			}
+			continue;
+		}
 MD_PAR_FOR(work)
 		for (int s = 0; s < n; s++)
 			fwd_sample(in + (size_t)s * (size_t)din, W, b, out + (size_t)s * (size_t)dout,
-				   din, dout, relu);
+				   din, dout, relu, nzi + (size_t)s * (size_t)din, nzn + s);
 	}
 }
 
@@ -279,11 +484,14 @@ double wl_mlp_grad(const struct wl_mlp *m, const float *params, const float *x,
 		const float *d = ws->d[l + 1];
 		float *gW = grad + m->off_w[l], *gb = grad + m->off_b[l];
 		long work = (long)n * din * dout;
-		int blk = 16, nblk = (din + blk - 1) / blk;
+		/* Row blocks for the threads (the block count changes no sum):
+		 * one when serial. */
+		int nblk = work >= MD_PAR_MIN ? 8 : 1, blk = (din + nblk - 1) / nblk;
 MD_PAR_FOR(work)
 		for (int bi = 0; bi < nblk; bi++) {
 			int i0 = bi * blk, i1 = i0 + blk < din ? i0 + blk : din;
-			wgrad_rows(in, d, gW, n, din, dout, i0, i1, inv_n);
+			if (i0 < i1)
+				wgrad_rows(ws, l, in, d, gW, n, din, dout, i0, i1, inv_n);
 		}
 		for (int j = 0; j < dout; j++) {
 			float s = 0.0f;
@@ -366,8 +574,12 @@ void wl_sample_x(const struct wl_dataset *d, uint64_t slot,
 	const uint8_t *px = d->pixels + i * (uint64_t)rows * (uint64_t)cols;
 	*label = d->labels[i];
 	if (copy == 0 || !aug) {
-		for (int k = 0; k < rows * cols; k++)
-			x[k] = pixel(px[k]);
+		float *restrict xo = x;
+		const uint8_t *restrict pi = px;
+		int nk = rows * cols;
+		MD_SIMD
+		for (int k = 0; k < nk; k++)
+			xo[k] = pixel(pi[k]);
 		return;
 	}
 	struct rng r;
