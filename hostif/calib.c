@@ -364,7 +364,7 @@ struct replica {
 	struct ndp_stream *st;
 	uint32_t S;                /* steps per epoch */
 	const struct ndp_stream **stp;   /* &st[g] */
-	struct ihp_step hs;        /* the host's step (hostif/host.h), assembly timed */
+	struct ndp_step hs;        /* the host's step (ndp/train.h), assembly timed */
 	double flops;              /* charged by the steps run so far */
 	uint64_t samples;
 };
@@ -375,7 +375,7 @@ static void replica_free(struct replica *R)
 		ndp_stream_fini(&R->st[g]);
 	free(R->st);
 	free(R->stp);
-	ihp_step_free(&R->hs);
+	ndp_step_free(&R->hs);
 	ndp_layout_free(&R->L);
 	memset(R, 0, sizeof *R);
 }
@@ -415,7 +415,7 @@ static int replica_init(struct replica *R, const struct hif_calib_work *w, struc
 	R->stp = xcalloc((size_t)R->G, sizeof *R->stp);
 	for (int g = 0; g < R->G; g++)
 		R->stp[g] = &R->st[g];
-	ihp_step_init(&R->hs, &R->m, w->train_set, tp, hp->zero_skip, R->b, w->seed);
+	ndp_step_init(&R->hs, &R->m, w->train_set, tp, hp->zero_skip, NULL, R->b, w->seed);
 	R->hs.time_asm = 1;
 	return 0;
 }
@@ -426,12 +426,12 @@ static void replica_epoch(struct replica *R, int epoch)
 		ndp_stream_epoch(&R->st[g], epoch);
 }
 
-/* Step k of the current epoch: the host model's own step (ihp_step_run). */
+/* Step k of the current epoch: the host model's own step (ndp_step_run). */
 static void replica_step(struct replica *R, uint32_t k, int epoch)
 {
 	struct wl_sgd_count cnt = { 0 };
-	uint64_t n_all;
-	ihp_step_run(&R->hs, R->stp, R->G, k, epoch, &cnt, &n_all);
+	double loss = 0;
+	uint64_t n_all = ndp_step_run(&R->hs, R->stp, R->G, k, epoch, &loss, &cnt);
 	R->flops += wl_sgd_flops(&cnt);
 	R->samples += n_all;
 }

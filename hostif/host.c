@@ -147,7 +147,7 @@ struct ihp {
 	uint64_t io_free;
 	uint64_t busy_ns;
 	struct evq_event ev;
-	struct ihp_step arith;      /* the arithmetic (hostif/host.h) */
+	struct ndp_step arith;      /* the arithmetic (ndp/train.h) */
 	const struct ndp_stream **stp;   /* &hs[g].st */
 	int maxb;
 	uint32_t cur_n;
@@ -465,13 +465,14 @@ static void h_try_start(struct ihp *H)
 	double loss, flops;
 	const struct ihp_value *rv = H->o->replay;
 	if (rv) {
-		n_all = ihp_step_samples(H->stp, H->G, k);
+		n_all = ndp_step_samples(H->stp, H->G, k);
 		ND_ASSERT(H->v_step < rv->nstep);
 		flops = rv->flops[H->v_step];
 		loss = rv->loss[H->v_step++];
 	} else {
 		struct wl_sgd_count cnt = { 0 };
-		loss = ihp_step_run(&H->arith, H->stp, H->G, k, H->epoch, &cnt, &n_all);
+		loss = 0;
+		n_all = ndp_step_run(&H->arith, H->stp, H->G, k, H->epoch, &loss, &cnt);
 		flops = wl_sgd_flops(&cnt);
 		struct ihp_value *w = H->o->record;
 		if (w) {
@@ -498,79 +499,6 @@ static void h_try_start(struct ihp *H)
 	H->computing = 1;
 	int rc = evq_schedule(H->q, &H->ev, evq_now(H->q) + dur, on_compute);
 	ND_ASSERT(rc == 0);
-}
-
-/* ---------------------------------------------------------------- the step */
-
-void ihp_step_init(struct ihp_step *S, const struct wl_mlp *m, const struct wl_dataset *set,
-		   const struct ndp_train_params *tp, int zero_skip, int b, uint64_t seed)
-{
-	memset(S, 0, sizeof *S);
-	S->set = set;
-	S->tp = tp;
-	S->aug = (struct wl_aug){ seed, tp->aug_shift, (float)tp->aug_noise };
-	wl_sgd_init(&S->sgd, m, zero_skip, NULL, seed);
-	size_t np = m->n_params;
-	S->params = xmalloc(np * sizeof *S->params);
-	S->grad = xmalloc(np * sizeof *S->grad);
-	S->sum = xmalloc(np * sizeof *S->sum);
-	S->x = xmalloc((size_t)b * 784 * sizeof *S->x);
-	S->y = xmalloc((size_t)b);
-	S->ws = wl_mlp_ws_create(m, b);
-	wl_sgd_init_params(&S->sgd, S->params, seed);
-}
-
-void ihp_step_free(struct ihp_step *S)
-{
-	free(S->params);
-	free(S->grad);
-	free(S->sum);
-	free(S->x);
-	free(S->y);
-	wl_mlp_ws_destroy(S->ws);
-	memset(S, 0, sizeof *S);
-}
-
-uint64_t ihp_step_samples(const struct ndp_stream *const *st, int G, uint32_t k)
-{
-	uint64_t n = 0;
-	for (int g = 0; g < G; g++)
-		if (st[g]->n_batches > k) {
-			uint64_t s0, s1;
-			ndp_stream_batch(st[g], k, &s0, &s1);
-			n += s1 - s0;
-		}
-	return n;
-}
-
-double ihp_step_run(struct ihp_step *S, const struct ndp_stream *const *st, int G, uint32_t k,
-		    int epoch, struct wl_sgd_count *cnt, uint64_t *n_all)
-{
-	int part = 0;
-	uint64_t n_sum = 0;
-	double loss = 0;
-	for (int g = 0; g < G; g++) {
-		if (st[g]->n_batches <= k)
-			continue;
-		uint64_t s0, s1;
-		ndp_stream_batch(st[g], k, &s0, &s1);
-		int n = (int)(s1 - s0);
-		n_sum += (uint64_t)n;
-		double t0 = S->time_asm ? nd_wall_s() : 0;
-		for (int i = 0; i < n; i++)
-			wl_sample_x(S->set, ndp_stream_slot(st[g], s0 + (uint64_t)i), &S->aug,
-				    S->x + (size_t)i * 784, &S->y[i]);
-		if (S->time_asm)
-			S->asm_s += nd_wall_s() - t0;
-		loss += wl_sgd_grad(&S->sgd, S->params, S->x, S->y, n, S->grad, S->ws, cnt);
-		wl_sgd_sum(&S->sgd, S->sum, S->grad, !part, cnt);
-		part++;
-	}
-	wl_sgd_mean(&S->sgd, S->sum, part, cnt);
-	wl_sgd_update(&S->sgd, S->params, S->sum, ndp_lr(S->tp, epoch, (double)n_sum), cnt);
-	if (n_all)
-		*n_all = n_sum;
-	return loss;
 }
 
 /* ---------------------------------------------------------------- run */
@@ -667,7 +595,7 @@ int ihp_train(const struct ihp_run_opts *o, struct ndp_result *r,
 	}
 	H->hio_free = 0;
 	size_t np = H->m.n_params;
-	ihp_step_init(&H->arith, &H->m, o->train_set, tp, hp->zero_skip, b, o->seed);
+	ndp_step_init(&H->arith, &H->m, o->train_set, tp, hp->zero_skip, NULL, b, o->seed);
 	H->stp = xcalloc((size_t)H->G, sizeof *H->stp);
 	for (int g = 0; g < H->G; g++)
 		H->stp[g] = &H->hs[g].st;
@@ -711,7 +639,7 @@ out:
 	free(H->prev);
 	free(H->next);
 	free(H->in);
-	ihp_step_free(&H->arith);
+	ndp_step_free(&H->arith);
 	free(H->stp);
 	ndp_layout_free(&H->L);
 	ssd_destroy(H->s);

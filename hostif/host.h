@@ -107,38 +107,6 @@ uint64_t ihp_bnn_ns(const struct ihp_params *h, double word_ops);
 int ihp_batch(const struct ihp_params *h, const struct ndp_train_params *tp,
 	      const struct ssd_params *sp);
 
-/* The arithmetic of one synchronous host step, shared by ihp_train() and
- * the calibration (hostif/calib.c times exactly what the host model
- * charges): for each stream with a batch k, in stream order, the batch's
- * samples are assembled (wl_sample_x, augmentation) and their mean
- * gradient taken; the step's gradient is the mean of the per-stream means
- * (sync ISP's arithmetic, ndp/isp.c), applied at ndp_lr(tp, epoch, n). */
-struct ihp_step {
-	const struct wl_dataset *set;   /* borrowed */
-	const struct ndp_train_params *tp;
-	struct wl_aug aug;
-	struct wl_sgd sgd;
-	float *params, *grad, *sum, *x;
-	uint8_t *y;
-	struct wl_mlp_ws *ws;
-	int time_asm;                   /* 1: add the assembly's wall time to asm_s */
-	double asm_s;
-};
-
-/* For model m (borrowed) and at most b samples per stream batch; initial
- * parameters from seed.  Free with ihp_step_free(). */
-void ihp_step_init(struct ihp_step *S, const struct wl_mlp *m, const struct wl_dataset *set,
-		   const struct ndp_train_params *tp, int zero_skip, int b, uint64_t seed);
-void ihp_step_free(struct ihp_step *S);
-
-/* Samples of step k over the G streams st[0..G-1]. */
-uint64_t ihp_step_samples(const struct ndp_stream *const *st, int G, uint32_t k);
-
-/* Step k of epoch `epoch` over the G streams: updates S->params, adds the
- * MACs to *cnt, returns the summed loss; *n_all = samples (may be NULL). */
-double ihp_step_run(struct ihp_step *S, const struct ndp_stream *const *st, int G, uint32_t k,
-		    int epoch, struct wl_sgd_count *cnt, uint64_t *n_all);
-
 /* Places the data set in a fresh simulated drive and trains on the host.
  * Returns 0 or -EINVAL with err set.  r must be freed with
  * ndp_result_free() in every case. */

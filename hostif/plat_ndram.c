@@ -72,7 +72,7 @@ static double value_acc(const struct hif_ctx *x, const struct ndp_replay *R,
 		ND_ASSERT(*i < rv->nacc);
 		return rv->acc[(*i)++];
 	}
-	double a = (double)wl_mlp_correct(&R->m, R->params, x->te) / x->te->n;
+	double a = (double)wl_mlp_correct(&R->m, R->step.params, x->te) / x->te->n;
 	if (wv)
 		ndp_value_push_acc(wv, a);
 	return a;

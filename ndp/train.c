@@ -496,13 +496,87 @@ int ndp_layout_plan(struct ndp_layout *L, const struct ssd_params *sp, uint32_t 
 	return rc;
 }
 
+/* ---------------------------------------------------------------- step */
+
+void ndp_step_init(struct ndp_step *S, const struct wl_mlp *m, const struct wl_dataset *set,
+		   const struct ndp_train_params *tp, int zero_skip, const struct wl_numfmt *fmt,
+		   int b, uint64_t seed)
+{
+	memset(S, 0, sizeof *S);
+	S->set = set;
+	S->tp = tp;
+	S->aug = (struct wl_aug){ seed, tp->aug_shift, (float)tp->aug_noise };
+	wl_sgd_init(&S->sgd, m, zero_skip, fmt, seed);
+	size_t np = m->n_params;
+	S->params = xmalloc(np * sizeof *S->params);
+	S->grad = xmalloc(np * sizeof *S->grad);
+	S->sum = xmalloc(np * sizeof *S->sum);
+	S->x = xmalloc((size_t)b * 784 * sizeof *S->x);
+	S->y = xmalloc((size_t)b);
+	S->ws = wl_mlp_ws_create(m, b);
+	wl_sgd_init_params(&S->sgd, S->params, seed);
+}
+
+void ndp_step_free(struct ndp_step *S)
+{
+	free(S->params);
+	free(S->grad);
+	free(S->sum);
+	free(S->x);
+	free(S->y);
+	wl_mlp_ws_destroy(S->ws);
+	memset(S, 0, sizeof *S);
+}
+
+uint64_t ndp_step_samples(const struct ndp_stream *const *st, int G, uint32_t k)
+{
+	uint64_t n = 0;
+	for (int g = 0; g < G; g++)
+		if (st[g]->n_batches > k) {
+			uint64_t s0, s1;
+			ndp_stream_batch(st[g], k, &s0, &s1);
+			n += s1 - s0;
+		}
+	return n;
+}
+
+uint64_t ndp_step_run(struct ndp_step *S, const struct ndp_stream *const *st, int G, uint32_t k,
+		      int epoch, double *loss, struct wl_sgd_count *cnt)
+{
+	int part = 0;
+	uint64_t n_all = 0;
+	for (int g = 0; g < G; g++) {
+		if (st[g]->n_batches <= k)
+			continue;
+		uint64_t s0, s1;
+		ndp_stream_batch(st[g], k, &s0, &s1);
+		int n = (int)(s1 - s0);
+		n_all += (uint64_t)n;
+		double t0 = S->time_asm ? nd_wall_s() : 0;
+		for (int i = 0; i < n; i++)
+			wl_sample_x(S->set, ndp_stream_slot(st[g], s0 + (uint64_t)i), &S->aug,
+				    S->x + (size_t)i * 784, &S->y[i]);
+		if (S->time_asm)
+			S->asm_s += nd_wall_s() - t0;
+		*loss += wl_sgd_grad(&S->sgd, S->params, S->x, S->y, n, S->grad, S->ws, cnt);
+		wl_sgd_sum(&S->sgd, S->sum, S->grad, !part, cnt);
+		part++;
+	}
+	if (part) {
+		wl_sgd_mean(&S->sgd, S->sum, part, cnt);
+		wl_sgd_update(&S->sgd, S->params, S->sum, ndp_lr(S->tp, epoch, (double)n_all), cnt);
+	}
+	return n_all;
+}
+
+/* --------------------------------------------------------------- replay */
+
 int ndp_replay_init(struct ndp_replay *R, const struct ndp_train_params *tp,
 		    const struct ssd_params *sp, const struct wl_dataset *train, int zero_skip,
 		    const struct wl_numfmt *fmt, uint64_t seed, struct nd_err *err)
 {
 	memset(R, 0, sizeof *R);
 	R->tp = tp;
-	R->train = train;
 	int rc = ndp_model_setup(tp, &R->m, err);
 	if (!rc)
 		rc = ndp_layout_plan(&R->L, sp, train->n, tp->amplify, seed, err);
@@ -510,24 +584,17 @@ int ndp_replay_init(struct ndp_replay *R, const struct ndp_train_params *tp,
 		ndp_layout_free(&R->L);
 		return rc;
 	}
-	wl_sgd_init(&R->sgd, &R->m, zero_skip, fmt, seed);
-	R->aug = (struct wl_aug){ seed, tp->aug_shift, (float)tp->aug_noise };
 	R->G = sp->channels;
 	R->b = tp->batch;
 	R->st = xcalloc((size_t)R->G, sizeof *R->st);
+	R->stp = xcalloc((size_t)R->G, sizeof *R->stp);
 	for (int g = 0; g < R->G; g++) {
 		ndp_stream_init(&R->st[g], &R->L, g, R->b, seed);
+		R->stp[g] = &R->st[g];
 		if (R->st[g].n_batches > R->S)
 			R->S = R->st[g].n_batches;
 	}
-	size_t np = R->m.n_params;
-	R->params = xmalloc(np * sizeof *R->params);
-	R->grad = xmalloc(np * sizeof *R->grad);
-	R->sum = xmalloc(np * sizeof *R->sum);
-	R->x = xmalloc((size_t)R->b * 784 * sizeof *R->x);
-	R->y = xmalloc((size_t)R->b);
-	R->ws = wl_mlp_ws_create(&R->m, R->b);
-	wl_sgd_init_params(&R->sgd, R->params, seed);
+	ndp_step_init(&R->step, &R->m, train, tp, zero_skip, fmt, R->b, seed);
 	return 0;
 }
 
@@ -536,12 +603,8 @@ void ndp_replay_free(struct ndp_replay *R)
 	for (int g = 0; R->st && g < R->G; g++)
 		ndp_stream_fini(&R->st[g]);
 	free(R->st);
-	free(R->params);
-	free(R->grad);
-	free(R->sum);
-	free(R->x);
-	free(R->y);
-	wl_mlp_ws_destroy(R->ws);
+	free(R->stp);
+	ndp_step_free(&R->step);
 	ndp_layout_free(&R->L);
 	memset(R, 0, sizeof *R);
 }
@@ -555,26 +618,5 @@ void ndp_replay_epoch(struct ndp_replay *R, int epoch)
 uint64_t ndp_replay_step(struct ndp_replay *R, uint32_t k, int epoch, double *loss,
 			 struct wl_sgd_count *c)
 {
-	int part = 0;
-	uint64_t n_all = 0;
-	for (int g = 0; g < R->G; g++) {
-		const struct ndp_stream *st = &R->st[g];
-		if (st->n_batches <= k)
-			continue;
-		uint64_t s0, s1;
-		ndp_stream_batch(st, k, &s0, &s1);
-		int n = (int)(s1 - s0);
-		for (int i = 0; i < n; i++)
-			wl_sample_x(R->train, ndp_stream_slot(st, s0 + (uint64_t)i), &R->aug,
-				    R->x + (size_t)i * 784, &R->y[i]);
-		*loss += wl_sgd_grad(&R->sgd, R->params, R->x, R->y, n, R->grad, R->ws, c);
-		wl_sgd_sum(&R->sgd, R->sum, R->grad, !part, c);
-		part++;
-		n_all += (uint64_t)n;
-	}
-	if (part) {
-		wl_sgd_mean(&R->sgd, R->sum, part, c);
-		wl_sgd_update(&R->sgd, R->params, R->sum, ndp_lr(R->tp, epoch, (double)n_all), c);
-	}
-	return n_all;
+	return ndp_step_run(&R->step, R->stp, R->G, k, epoch, loss, c);
 }

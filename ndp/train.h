@@ -141,24 +141,56 @@ uint64_t ndp_stream_slot(const struct ndp_stream *st, uint64_t i);
 
 /* --------------------------------------------------------------- replay */
 
-/* Plain minibatch SGD in the host's channel order (step k = minibatch k of
- * every channel's stream, the mean of the per-channel gradients; the
- * arithmetic of sync ISP) without a simulator around it, through the shared
- * step of workloads/sgd.h in a given format: the value path of a platform
- * whose cost path is analytical (near-DRAM). */
-struct ndp_replay {
+/* The arithmetic of one synchronous step over G streams, the one copy that
+ * the host model (hostif/host.c), its calibration (hostif/calib.c) and the
+ * replay below run: for each stream with a batch k, in stream order, the
+ * batch's samples are assembled (wl_sample_x with augmentation) and their
+ * mean gradient taken (wl_sgd_grad); the step's gradient is the mean of the
+ * per-stream means (sync ISP's arithmetic, ndp/isp.c), applied at
+ * ndp_lr(tp, epoch, samples) through the shared step of workloads/sgd.h in
+ * the format given. */
+struct ndp_step {
+	const struct wl_dataset *set;   /* borrowed */
 	const struct ndp_train_params *tp;
-	const struct wl_dataset *train;
-	struct ndp_layout L;
-	struct wl_mlp m;
-	struct wl_sgd sgd;
 	struct wl_aug aug;
-	int G, b;
-	struct ndp_stream *st;
-	uint32_t S;                  /* steps per epoch */
+	struct wl_sgd sgd;
 	float *params, *grad, *sum, *x;
 	uint8_t *y;
 	struct wl_mlp_ws *ws;
+	int time_asm;                   /* 1: add the assembly's wall time to asm_s */
+	double asm_s;
+};
+
+/* For model m (borrowed), at most b samples per stream batch, format fmt
+ * (NULL = fp32); initial parameters from seed.  Free with ndp_step_free(). */
+void ndp_step_init(struct ndp_step *S, const struct wl_mlp *m, const struct wl_dataset *set,
+		   const struct ndp_train_params *tp, int zero_skip, const struct wl_numfmt *fmt,
+		   int b, uint64_t seed);
+void ndp_step_free(struct ndp_step *S);
+
+/* Samples of step k over the G streams st[0..G-1]. */
+uint64_t ndp_step_samples(const struct ndp_stream *const *st, int G, uint32_t k);
+
+/* Step k of epoch `epoch` over the G streams: updates S->params, adds each
+ * stream's summed loss to *loss in stream order and the executed work to
+ * *cnt; returns the samples it used. */
+uint64_t ndp_step_run(struct ndp_step *S, const struct ndp_stream *const *st, int G, uint32_t k,
+		      int epoch, double *loss, struct wl_sgd_count *cnt);
+
+/* --------------------------------------------------------------- replay */
+
+/* Plain minibatch SGD in the host's channel order (ndp_step over one
+ * stream per channel) without a simulator around it: the value path of a
+ * platform whose cost path is analytical (near-DRAM). */
+struct ndp_replay {
+	const struct ndp_train_params *tp;
+	struct ndp_layout L;
+	struct wl_mlp m;
+	int G, b;
+	struct ndp_stream *st;
+	const struct ndp_stream **stp;   /* &st[g] */
+	uint32_t S;                  /* steps per epoch */
+	struct ndp_step step;        /* the arithmetic; step.params is the model */
 };
 
 /* Lays the data set out as a fresh drive of sp would (ndp_layout_place on a
