@@ -171,8 +171,10 @@ int cmd_xbar_cnn(int argc, char **argv)
 	memset(&nadc, 0, sizeof nadc);
 	struct xbar_cost cost;
 	memset(&cost, 0, sizeof cost);
-	double ideal_s = 0, noisy_s = 0, nadc_s = 0;
-	long digital_n = -1;
+	double ideal_s = 0, noisy_s = 0, nadc_s = 0, calib_s = 0, calib_j = 0;
+	long digital_n = -1, calib_n = 0, calib_images = 0;
+	uint64_t ref_bits = 0;
+	xbar_refs *refs = NULL;
 	if (!rc && want[BCNN_BNN]) {
 		const struct bcnn_model *bm = res[BCNN_BNN].model;
 		digital_n = bcnn_predict(bm, test.pixels, n, test.labels, NULL);
@@ -180,11 +182,19 @@ int cmd_xbar_cnn(int argc, char **argv)
 		ideal_params(&qi);
 		qi.chips = 1;
 		clock_t t0 = clock();
-		rc = xbar_conv_monte_carlo(&qi, bm, run.seed, test.pixels, test.labels, n, &ideal, &err);
+		rc = xbar_conv_monte_carlo(&qi, bm, NULL, run.seed, test.pixels, test.labels, n, &ideal, &err);
 		ideal_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		/* the converter references of the configured chip: centred, or
+		 * calibrated on training images (a design-time run, charged) */
 		if (!rc) {
 			t0 = clock();
-			rc = xbar_conv_monte_carlo(&xp, bm, run.seed, test.pixels, test.labels, n, &noisy, &err);
+			calib_n = xp.adc_calib_n < (long)train.n ? xp.adc_calib_n : (long)train.n;
+			rc = xbar_conv_refs(&xp, bm, train.pixels, calib_n, &refs, &err);
+			calib_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		}
+		if (!rc) {
+			t0 = clock();
+			rc = xbar_conv_monte_carlo(&xp, bm, refs, run.seed, test.pixels, test.labels, n, &noisy, &err);
 			noisy_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 		}
 		/* the configured device effects with a converter that resolves
@@ -193,11 +203,25 @@ int cmd_xbar_cnn(int argc, char **argv)
 			struct xbar_params qa = xp;
 			qa.adc_ideal = 1;
 			t0 = clock();
-			rc = xbar_conv_monte_carlo(&qa, bm, run.seed, test.pixels, test.labels, n, &nadc, &err);
+			rc = xbar_conv_monte_carlo(&qa, bm, NULL, run.seed, test.pixels, test.labels, n, &nadc, &err);
 			nadc_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 		}
-		if (!rc)
+		if (!rc) {
 			xbar_conv_cost(&xp, bm, &noisy.counts, &cost);
+			const struct xbar_counts *cc = xbar_refs_calib_counts(refs);
+			if (cc->images) {
+				struct xbar_cost kc;
+				xbar_conv_cost(&xp, bm, cc, &kc);
+				calib_j = en_total_j(&kc.ledger);
+				calib_images = (long)cc->images;
+			}
+			struct xbar_enc_plan plan;
+			if (xbar_plan(&xp, bm->net, &plan, &err) == 0) {
+				struct xbar_area ar;
+				xbar_area(&xp, bm->net, &plan, &ar);
+				ref_bits = ar.ref_bits;
+			}
+		}
 	}
 	if (!rc) {
 		cJSON *mt = cJSON_CreateObject();
@@ -238,6 +262,14 @@ int cmd_xbar_cnn(int argc, char **argv)
 			rep_add_dbl(mt, "images_per_s", cost.images_per_s);
 			rep_add_dbl(mt, "chip_mm2", cost.chip_mm2);
 			rep_add_u64(mt, "tiles", (uint64_t)map.total_tiles);
+			cJSON *ca = cJSON_AddObjectToObject(mt, "reference_calibration");
+			cJSON_AddStringToObject(ca, "adc_ref",
+						xp.adc_ref == XBAR_REF_CALIBRATED && !xp.adc_ideal ? "calibrated" : "centred");
+			rep_add_u64(ca, "training_images", (uint64_t)calib_images);
+			rep_add_dbl(ca, "energy_j", calib_j);
+			rep_add_dbl(ca, "amortised_j_per_inference", calib_j / (double)n);
+			rep_add_u64(ca, "stored_reference_bits", ref_bits);
+			rep_add_dbl(ca, "cpu_s", calib_s);
 			if (!c.quiet) {
 				printf("  %-26s %8.2f%% %11.2f %12s   (%ld images, %.1f CPU s; digital on the same images: %.2f%%)\n",
 				       "BNN crossbar, ideal", 100 * ideal.mean, 100 * (ref - ideal.mean), "-", n, ideal_s,
@@ -289,6 +321,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 				printf("    %-17s %-12s %14llu x %9.3g J = %10.4g J  (%5.1f %%)\n", e->component, e->action,
 				       (unsigned long long)e->count, e->j_per_action, j, tot > 0 ? 100 * j / tot : 0.0);
 			}
+			if (calib_images)
+				printf("  converter references calibrated on %ld training images (every position): one-time %.4g mJ "
+				       "(%.4g nJ per test inference over %ld), %llu reference bits stored (in the area)\n",
+				       calib_images, calib_j * 1e3, calib_j / (double)n * 1e9, n,
+				       (unsigned long long)ref_bits);
+			else
+				printf("  converter references centred (no calibration)\n");
 		}
 		rc = rep_csv_write(csv, out, "layers.csv", &err);
 		rep_csv_free(csv);
@@ -297,6 +336,7 @@ int cmd_xbar_cnn(int argc, char **argv)
 			rc = rep_write_json(out, "report.json", rep, &err);
 		cJSON_Delete(rep);
 	}
+	xbar_refs_destroy(refs);
 	xbar_mc_free(&ideal);
 	xbar_mc_free(&noisy);
 	xbar_mc_free(&nadc);
