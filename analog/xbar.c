@@ -667,6 +667,7 @@ struct xbar_refs {
 	struct xbar_counts calib;  /* action counts of the calibration run */
 	int nl;
 	int pulses[BNN_MAX_LAYERS];
+	int rt[BNN_MAX_LAYERS], no[BNN_MAX_LAYERS];   /* row tiles, columns */
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
 };
 
@@ -1384,6 +1385,16 @@ void xbar_layer_run(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	}
 }
 
+void xbar_refs_get(const xbar_refs *r, int l, int pulse, int rt, int col,
+		   int32_t *start, int32_t *step)
+{
+	ND_ASSERT(l >= 0 && l < r->nl && pulse >= 0 && pulse < r->pulses[l] &&
+		  rt >= 0 && rt < r->rt[l] && col >= 0 && col < r->no[l]);
+	size_t k = ((size_t)pulse * (size_t)r->rt[l] + (size_t)rt) * (size_t)r->no[l] + (size_t)col;
+	*start = r->start[l][k];
+	*step = r->step[l][k];
+}
+
 const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r)
 {
 	return &r->calib;
@@ -1455,6 +1466,8 @@ static int refs_begin(const struct xbar_params *p, const struct bnn_model *m,
 	r->nl = m->nl;
 	for (int l = 0; l < m->nl; l++) {
 		r->pulses[l] = plan->pulses[l];
+		r->rt[l] = c->L[l].rt;
+		r->no[l] = c->L[l].n_out;
 		size_t nref = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)c->L[l].n_out;
 		/* int64 sums during calibration, int32 references after */
 		r->start[l] = xcalloc(nref, sizeof(int64_t));

@@ -177,6 +177,10 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
 		     long n, xbar_refs **out, struct nd_err *err);
 void xbar_refs_destroy(xbar_refs *r);
+/* The reference of (layer l, pulse, row tile rt, column col): the start
+ * of the converter's bins and their step, in matches. */
+void xbar_refs_get(const xbar_refs *r, int l, int pulse, int rt, int col,
+		   int32_t *start, int32_t *step);
 /* Action counts of the calibration run that placed the references (zero
  * when they are centred): a one-time cost, priced with xbar_cost(). */
 const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r);
