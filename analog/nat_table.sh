@@ -19,7 +19,7 @@
 # 20,000, 3 epochs), plain and noise-aware (bcnn.noise_aware.* at the
 # level's sigmas, T = 4), each run on the default 128 x 128 tiles with
 # 3-bit SAR converters and calibrated references at uniform T = 4
-# (xbar.pulses=4: every layer 4 unary pulses), CNN_CHIPS chips (default 2)
+# (xbar.encoding.pulses=4: every layer 4 unary pulses), CNN_CHIPS chips (default 2)
 # x CNN_TEST_N test images (default 1,000).  GBO has no CNN form (xbar gbo
 # optimises the MLP's layers), so its CNN cells say so.  MLP=0 skips the
 # MLP rows, CNN=0 the CNN rows.
@@ -138,7 +138,7 @@ if [ "$CNN" = 1 ]; then
 			src=$OUT/cnn-plain
 			[ $m = nat ] && src=$OUT/cnn-nat-$n
 			[ -f "$OUT/cnn-eval-$n-$m/report.json" ] ||
-				$B xbar cnn --model "$src/model.bcnn" --set xbar.pulses=4 $(noise "$d" "$r") \
+				$B xbar cnn --model "$src/model.bcnn" --set xbar.encoding.pulses=4 $(noise "$d" "$r") \
 					--set xbar.mc.chips="$CNN_CHIPS" --set xbar.mc.test_n="$CNN_TEST_N" \
 					--set threads=1 $EXTRA --quiet --out "$OUT/cnn-eval-$n-$m" &
 		done

@@ -813,8 +813,12 @@ static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
  * clamped matches).  The AVX2 form below does the same IEEE operations in
  * the same order lane by lane (max / min written as the C ternaries), so
  * the two agree bit for bit. */
-ND_HOT
-static uint64_t decode_gen(double gh, double r, double inv, double scale,
+/* always inlined: the AVX2 forms below finish their tails with it, and a
+ * call from AVX code into a function compiled for SSE stalled on the
+ * state transition (16 % of the CNN's noisy evaluation, perf); inlined,
+ * the same scalar IEEE operations are emitted with VEX encodings. */
+ND_HOT __attribute__((always_inline))
+static inline uint64_t decode_gen(double gh, double r, double inv, double scale,
 			   const float *restrict cur, const double *restrict z,
 			   double *restrict mh, int j0, int no)
 {
@@ -892,7 +896,8 @@ static uint64_t decode_cols(double gh, double r, double inv, double scale,
  * the non-negative values left), x / 1 == x; IEEE operations lane by lane,
  * so the vector and scalar forms agree bit for bit.
  * acc[j] += wt * (2 qh - r - bias_j). */
-static void convert_acc_gen(const struct xadc *a, const int32_t *restrict st,
+__attribute__((always_inline))
+static inline void convert_acc_gen(const struct xadc *a, const int32_t *restrict st,
 			    const int32_t *restrict sp, const double *restrict mh,
 			    const int32_t *restrict bias, double wt, double *restrict acc,
 			    int j0, int no)
@@ -1023,7 +1028,8 @@ static uint64_t calib_tile(const struct xbar_chip *c, const struct xadc *a,
 /* Pulse t's bit vector of n requantised levels u: unary bit i = [t < u[i]]
  * (thermometer), bit-serial bit i = bit t of u[i] (t <= 7).  The AVX2
  * form takes 32 levels per compare / shift and movemask. */
-static void pulse_bits_gen(const uint8_t *u, int i0, int n, int unary, int t, uint64_t *bits)
+__attribute__((always_inline))
+static inline void pulse_bits_gen(const uint8_t *u, int i0, int n, int unary, int t, uint64_t *bits)
 {
 	for (int i = i0; i < n; i++) {
 		unsigned b = unary ? (unsigned)t < u[i] : ((unsigned)u[i] >> t) & 1u;
