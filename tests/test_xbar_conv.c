@@ -533,7 +533,7 @@ START_TEST(model_file)
 	/* a NaN score and an unreachable threshold, with a valid checksum */
 	struct bnn_layer *out = &m->net->layer[m->net->nl - 1];
 	double g0 = out->g[0];
-	out->g[0] = NAN;
+	out->g[0] = (double)NAN;
 	ck_assert_int_eq(bcnn_model_save(m, bad, &err), 0);
 	expect_refused(bad, "non-finite");
 	out->g[0] = g0;
