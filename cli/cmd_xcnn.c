@@ -288,11 +288,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 	}
 	if (!rc) {
 		cJSON *mt = cJSON_CreateObject();
-		cJSON *mo = cJSON_AddObjectToObject(mt, "bnn_model");
-		cJSON_AddStringToObject(mo, "file", model_path ? model_path : "model.bcnn (trained here)");
-		cJSON_AddStringToObject(mo, "conv", conv_s);
-		rep_add_u64(mo, "kernel", (uint64_t)kernel);
-		rep_add_u64(mo, "fc", (uint64_t)fc);
+		if (want[BCNN_BNN]) {
+			cJSON *mo = cJSON_AddObjectToObject(mt, "bnn_model");
+			cJSON_AddStringToObject(mo, "file", model_path ? model_path : "model.bcnn (trained here)");
+			cJSON_AddStringToObject(mo, "conv", conv_s);
+			rep_add_u64(mo, "kernel", (uint64_t)kernel);
+			rep_add_u64(mo, "fc", (uint64_t)fc);
+		}
 		cJSON *tab = cJSON_AddObjectToObject(mt, "accuracy");
 		double ref = want[BCNN_FLOAT] ? res[BCNN_FLOAT].test_acc : (double)NAN;
 		if (!c.quiet) {
