@@ -13,6 +13,16 @@
 # uniform = every layer T = 4 unary pulses; GBO = gbo.budget 4 pulses
 # (column-read-weighted budget, the one under which GBO gains: README);
 # NAT = bnn.noise_aware.* set to the level's sigmas with T = 4.
+#
+# CNN rows (OUT/nat_table_cnn.md): the bcnn.* network (conv 16-16-32-32,
+# fc 128; xbar cnn's defaults) trained on CNN_TRAIN_N images (default
+# 20,000, 3 epochs), plain and noise-aware (bcnn.noise_aware.* at the
+# level's sigmas, T = 4), each run on the default 128 x 128 tiles with
+# 3-bit SAR converters and calibrated references at uniform T = 4
+# (xbar.encoding.pulses=4: every layer 4 unary pulses), CNN_CHIPS chips (default 2)
+# x CNN_TEST_N test images (default 1,000).  GBO has no CNN form (xbar gbo
+# optimises the MLP's layers), so its CNN cells say so.  MLP=0 skips the
+# MLP rows, CNN=0 the CNN rows.
 set -eu
 OUT=${1:-results/nat-table}
 B=${NDPSIM:-build/ndpsim}
@@ -21,6 +31,11 @@ CFG="--config configs/xbar-gbo-severe.json"
 TRAIN="$CFG --set bnn.train_n=30000"
 EVAL="$CFG --set xbar.mc.chips=5"
 mkdir -p "$OUT"
+MLP=${MLP:-1}
+CNN=${CNN:-1}
+CNN_TRAIN_N=${CNN_TRAIN_N:-20000}
+CNN_CHIPS=${CNN_CHIPS:-2}
+CNN_TEST_N=${CNN_TEST_N:-1000}
 
 noise() {   # d2d read
 	echo "--set xbar.noise.d2d.enable=true --set xbar.noise.d2d.sigma=$1" \
@@ -49,6 +64,7 @@ name() { echo "${1%%:*}"; }
 d2d() { r=${1#*:}; echo "${r%%:*}"; }
 rd() { r=${1#*:}; echo "${r#*:}"; }
 
+if [ "$MLP" = 1 ]; then
 # The runs are independent: trainings first, then the evaluations, each
 # phase as parallel processes of one thread (the results do not depend on
 # threads or order; a run whose output exists is skipped).
@@ -89,3 +105,59 @@ wait
 } > "$OUT/nat_table.md.tmp"
 mv "$OUT/nat_table.md.tmp" "$OUT/nat_table.md"
 cat "$OUT/nat_table.md"
+fi
+
+# CNN rows: trainings (one thread each) in parallel, then the evaluations
+cnn_acc() {   # report.json key -> "mean ± sd" (%)
+	python3 - "$1" "$2" <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["metrics"]["accuracy"]
+k = sys.argv[2]
+if k == "bnn":
+    print("%.2f" % (100 * r["bnn"]["test_accuracy"]))
+else:
+    m = r[k]["mc"]
+    print("%.2f ± %.2f" % (100 * m["accuracy_mean"], 100 * m["accuracy_sd"]))
+PY
+}
+if [ "$CNN" = 1 ]; then
+	CT="--modes bnn --set bcnn.train_n=$CNN_TRAIN_N --set threads=1 --set xbar.mc.chips=1 --set xbar.mc.test_n=10"
+	[ -f "$OUT/cnn-plain/model.bcnn" ] ||
+		$B xbar cnn $CT $EXTRA --quiet --out "$OUT/cnn-plain" &
+	for lv in $levels; do
+		n=$(name "$lv"); d=$(d2d "$lv"); r=$(rd "$lv")
+		[ -f "$OUT/cnn-nat-$n/model.bcnn" ] ||
+			$B xbar cnn $CT $EXTRA --set bcnn.noise_aware.enable=true \
+				--set bcnn.noise_aware.d2d_sigma="$d" --set bcnn.noise_aware.read_sigma="$r" \
+				--set bcnn.noise_aware.pulses=4 --quiet --out "$OUT/cnn-nat-$n" &
+	done
+	wait
+	for lv in $levels; do
+		n=$(name "$lv"); d=$(d2d "$lv"); r=$(rd "$lv")
+		for m in plain nat; do
+			src=$OUT/cnn-plain
+			[ $m = nat ] && src=$OUT/cnn-nat-$n
+			[ -f "$OUT/cnn-eval-$n-$m/report.json" ] ||
+				$B xbar cnn --model "$src/model.bcnn" --set xbar.encoding.pulses=4 $(noise "$d" "$r") \
+					--set xbar.mc.chips="$CNN_CHIPS" --set xbar.mc.test_n="$CNN_TEST_N" \
+					--set threads=1 $EXTRA --quiet --out "$OUT/cnn-eval-$n-$m" &
+		done
+	done
+	wait
+	{
+		echo "| noise | d2d sigma | read sigma | digital, plain / NAT | uniform T=4 | GBO (budget 4) | NAT, T=4 | NAT + GBO (budget 4) |"
+		echo "|---|---|---|---|---|---|---|---|"
+		for lv in $levels; do
+			n=$(name "$lv")
+			echo "| $n | $(d2d "$lv") | $(rd "$lv") |" \
+			     "$(cnn_acc "$OUT/cnn-eval-$n-plain/report.json" bnn) / $(cnn_acc "$OUT/cnn-eval-$n-nat/report.json" bnn) |" \
+			     "$(cnn_acc "$OUT/cnn-eval-$n-plain/report.json" bnn_crossbar_config) |" \
+			     "no CNN form |" \
+			     "$(cnn_acc "$OUT/cnn-eval-$n-nat/report.json" bnn_crossbar_config) |" \
+			     "no CNN form |"
+		done
+	} > "$OUT/nat_table_cnn.md.tmp"
+	mv "$OUT/nat_table_cnn.md.tmp" "$OUT/nat_table_cnn.md"
+	cat "$OUT/nat_table_cnn.md"
+fi
+

@@ -667,6 +667,7 @@ struct xbar_refs {
 	struct xbar_counts calib;  /* action counts of the calibration run */
 	int nl;
 	int pulses[BNN_MAX_LAYERS];
+	int rt[BNN_MAX_LAYERS], no[BNN_MAX_LAYERS];   /* row tiles, columns */
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
 };
 
@@ -812,8 +813,12 @@ static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
  * clamped matches).  The AVX2 form below does the same IEEE operations in
  * the same order lane by lane (max / min written as the C ternaries), so
  * the two agree bit for bit. */
-ND_HOT
-static uint64_t decode_gen(double gh, double r, double inv, double scale,
+/* always inlined: the AVX2 forms below finish their tails with it, and a
+ * call from AVX code into a function compiled for SSE stalled on the
+ * state transition (16 % of the CNN's noisy evaluation, perf); inlined,
+ * the same scalar IEEE operations are emitted with VEX encodings. */
+ND_HOT __attribute__((always_inline))
+static inline uint64_t decode_gen(double gh, double r, double inv, double scale,
 			   const float *restrict cur, const double *restrict z,
 			   double *restrict mh, int j0, int no)
 {
@@ -891,7 +896,8 @@ static uint64_t decode_cols(double gh, double r, double inv, double scale,
  * the non-negative values left), x / 1 == x; IEEE operations lane by lane,
  * so the vector and scalar forms agree bit for bit.
  * acc[j] += wt * (2 qh - r - bias_j). */
-static void convert_acc_gen(const struct xadc *a, const int32_t *restrict st,
+__attribute__((always_inline))
+static inline void convert_acc_gen(const struct xadc *a, const int32_t *restrict st,
 			    const int32_t *restrict sp, const double *restrict mh,
 			    const int32_t *restrict bias, double wt, double *restrict acc,
 			    int j0, int no)
@@ -1022,7 +1028,8 @@ static uint64_t calib_tile(const struct xbar_chip *c, const struct xadc *a,
 /* Pulse t's bit vector of n requantised levels u: unary bit i = [t < u[i]]
  * (thermometer), bit-serial bit i = bit t of u[i] (t <= 7).  The AVX2
  * form takes 32 levels per compare / shift and movemask. */
-static void pulse_bits_gen(const uint8_t *u, int i0, int n, int unary, int t, uint64_t *bits)
+__attribute__((always_inline))
+static inline void pulse_bits_gen(const uint8_t *u, int i0, int n, int unary, int t, uint64_t *bits)
 {
 	for (int i = i0; i < n; i++) {
 		unsigned b = unary ? (unsigned)t < u[i] : ((unsigned)u[i] >> t) & 1u;
@@ -1342,6 +1349,10 @@ void xbar_scratch_destroy(xbar_scratch *s)
 		free(s->w.im[e].mh);
 		free(s->w.im[e].z);
 	}
+	for (int l = 0; l < BNN_MAX_LAYERS; l++) {
+		free(s->w.ssum[l]);
+		free(s->w.ssq[l]);
+	}
 	free(s);
 }
 
@@ -1351,7 +1362,8 @@ void xbar_layer_run(const xbar_chip *c, const struct xbar_enc_plan *plan,
 		    xbar_scratch *s, struct xbar_counts *cnt)
 {
 	ND_ASSERT(nk >= 1 && nk <= XBAR_LAYER_BLK && l >= 0 && l < c->m->nl);
-	ND_ASSERT(refs && refs->pulses[l] == plan->pulses[l]);
+	/* a calibration scratch records statistics and needs no references */
+	ND_ASSERT(s->w.ssum[l] ? !c->analog : refs && refs->pulses[l] == plan->pulses[l]);
 	struct xwork *w = &s->w;
 	const struct xlayer *L = &c->L[l];
 	memset(&w->cnt.l[l], 0, sizeof w->cnt.l[l]);
@@ -1379,6 +1391,16 @@ void xbar_layer_run(const xbar_chip *c, const struct xbar_enc_plan *plan,
 	}
 }
 
+void xbar_refs_get(const xbar_refs *r, int l, int pulse, int rt, int col,
+		   int32_t *start, int32_t *step)
+{
+	ND_ASSERT(l >= 0 && l < r->nl && pulse >= 0 && pulse < r->pulses[l] &&
+		  rt >= 0 && rt < r->rt[l] && col >= 0 && col < r->no[l]);
+	size_t k = ((size_t)pulse * (size_t)r->rt[l] + (size_t)rt) * (size_t)r->no[l] + (size_t)col;
+	*start = r->start[l][k];
+	*step = r->step[l][k];
+}
+
 const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r)
 {
 	return &r->calib;
@@ -1395,39 +1417,21 @@ void xbar_refs_destroy(xbar_refs *r)
 	free(r);
 }
 
-int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
-		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
-		     long n, xbar_refs **out, struct nd_err *err)
+/* The references of every layer from the int64 sums in r (placed by
+ * calibration: samples[l] vectors seen by layer l) or, uncalibrated,
+ * centred on mid-scale; the sums are replaced by the int32 references. */
+static void refs_place(const struct xbar_params *p, const xbar_chip *c, xbar_refs *r,
+		       int calib, const long *samples)
 {
-	*out = NULL;
-	/* a noise-free instance of the chip gives the exact partial sums */
-	struct xbar_params q = *p;
-	q.d2d_on = q.read_on = q.stuck_on = q.offset_on = 0;
-	q.prog_on = q.drift_on = q.ret_on = q.ir_on = 0;
-	xbar_chip *c;
-	int rc = xbar_chip_create(&q, m, 0, 0, &c, err);
-	if (rc)
-		return rc;
-	xbar_refs *r = xcalloc(1, sizeof *r);
-	r->nl = m->nl;
-	int calib = p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0;
-	size_t nref[BNN_MAX_LAYERS];
-	for (int l = 0; l < m->nl; l++) {
-		r->pulses[l] = plan->pulses[l];
-		nref[l] = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)c->L[l].n_out;
-		/* int64 sums during calibration, int32 references after */
-		r->start[l] = xcalloc(nref[l], sizeof(int64_t));
-		r->step[l] = xcalloc(nref[l], sizeof(int64_t));
-	}
-	if (calib && n > 0)
-		chip_eval(c, plan, NULL, pixels, NULL, n, NULL, &r->calib, r);
-	for (int l = 0; l < m->nl; l++) {
+	for (int l = 0; l < r->nl; l++) {
 		const struct xlayer *L = &c->L[l];
 		int no = L->n_out;
+		size_t nref = (size_t)r->pulses[l] * (size_t)L->rt * (size_t)no;
+		long n = samples ? samples[l] : 0;
 		int64_t *s1 = (int64_t *)(void *)r->start[l], *s2 = (int64_t *)(void *)r->step[l];
-		int32_t *st = xmalloc(sizeof(int32_t) * nref[l]);
-		int32_t *sp = xmalloc(sizeof(int32_t) * nref[l]);
-		for (size_t k = 0; k < nref[l]; k++) {
+		int32_t *st = xmalloc(sizeof(int32_t) * nref);
+		int32_t *sp = xmalloc(sizeof(int32_t) * nref);
+		for (size_t k = 0; k < nref; k++) {
 			int t = (int)((k / (size_t)no) % (size_t)L->rt);
 			const struct xadc *a = &L->adc[t];
 			if (!calib || n <= 0) {
@@ -1449,9 +1453,142 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 		r->start[l] = st;
 		r->step[l] = sp;
 	}
+}
+
+/* A noise-free instance of the chip (it gives the exact partial sums) and
+ * zeroed int64 sums of every (layer, pulse, row tile, column). */
+static int refs_begin(const struct xbar_params *p, const struct bnn_model *m,
+		      const struct xbar_enc_plan *plan, xbar_chip **cp, xbar_refs **rp,
+		      struct nd_err *err)
+{
+	struct xbar_params q = *p;
+	q.d2d_on = q.read_on = q.stuck_on = q.offset_on = 0;
+	q.prog_on = q.drift_on = q.ret_on = q.ir_on = 0;
+	xbar_chip *c;
+	int rc = xbar_chip_create(&q, m, 0, 0, &c, err);
+	if (rc)
+		return rc;
+	xbar_refs *r = xcalloc(1, sizeof *r);
+	r->nl = m->nl;
+	for (int l = 0; l < m->nl; l++) {
+		r->pulses[l] = plan->pulses[l];
+		r->rt[l] = c->L[l].rt;
+		r->no[l] = c->L[l].n_out;
+		size_t nref = (size_t)plan->pulses[l] * (size_t)c->L[l].rt * (size_t)c->L[l].n_out;
+		/* int64 sums during calibration, int32 references after */
+		r->start[l] = xcalloc(nref, sizeof(int64_t));
+		r->step[l] = xcalloc(nref, sizeof(int64_t));
+	}
+	*cp = c;
+	*rp = r;
+	return 0;
+}
+
+int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
+		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
+		     long n, xbar_refs **out, struct nd_err *err)
+{
+	*out = NULL;
+	xbar_chip *c;
+	xbar_refs *r;
+	int rc = refs_begin(p, m, plan, &c, &r, err);
+	if (rc)
+		return rc;
+	int calib = p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0;
+	if (calib && n > 0)
+		chip_eval(c, plan, NULL, pixels, NULL, n, NULL, &r->calib, r);
+	long samples[BNN_MAX_LAYERS];
+	for (int l = 0; l < m->nl; l++)
+		samples[l] = n;
+	refs_place(p, c, r, calib, samples);
 	xbar_chip_destroy(c);
 	*out = r;
 	return 0;
+}
+
+/* Calibration of networks run layer by layer (analog/xbar.h). */
+struct xbar_calib {
+	struct xbar_params p;
+	xbar_chip *chip;           /* noise-free instance */
+	xbar_refs *refs;           /* int64 sums until xbar_calib_finish() */
+	int on;                    /* statistics recorded (calibrated references) */
+};
+
+int xbar_calib_create(const struct xbar_params *p, const struct bnn_model *m,
+		      const struct xbar_enc_plan *plan, xbar_calib **out,
+		      struct nd_err *err)
+{
+	*out = NULL;
+	xbar_calib *k = xcalloc(1, sizeof *k);
+	k->p = *p;
+	k->on = p->adc_ref == XBAR_REF_CALIBRATED && XB_BITS(p) > 0;
+	int rc = refs_begin(p, m, plan, &k->chip, &k->refs, err);
+	if (rc) {
+		free(k);
+		return rc;
+	}
+	k->refs->calib.nl = m->nl;
+	*out = k;
+	return 0;
+}
+
+int xbar_calib_needed(const xbar_calib *k)
+{
+	return k->on;
+}
+
+const xbar_chip *xbar_calib_chip(const xbar_calib *k)
+{
+	return k->chip;
+}
+
+xbar_scratch *xbar_calib_scratch(const xbar_calib *k)
+{
+	xbar_scratch *s = xbar_scratch_create(k->chip);
+	for (int l = 0; l < k->refs->nl; l++) {
+		size_t nref = (size_t)k->refs->pulses[l] * (size_t)k->chip->L[l].rt *
+			      (size_t)k->chip->L[l].n_out;
+		s->w.ssum[l] = xcalloc(nref, sizeof(int64_t));
+		s->w.ssq[l] = xcalloc(nref, sizeof(int64_t));
+	}
+	return s;
+}
+
+void xbar_calib_merge(xbar_calib *k, const xbar_scratch *s, const struct xbar_counts *cnt)
+{
+	xbar_refs *r = k->refs;
+	for (int l = 0; l < r->nl; l++) {
+		size_t nref = (size_t)r->pulses[l] * (size_t)k->chip->L[l].rt *
+			      (size_t)k->chip->L[l].n_out;
+		int64_t *s1 = (int64_t *)(void *)r->start[l], *s2 = (int64_t *)(void *)r->step[l];
+		if (!s)
+			break;
+		ND_ASSERT(s->w.ssum[l]);
+		for (size_t i = 0; i < nref; i++) {
+			s1[i] += s->w.ssum[l][i];
+			s2[i] += s->w.ssq[l][i];
+		}
+	}
+	if (cnt)
+		xbar_counts_add(&r->calib, cnt);
+}
+
+xbar_refs *xbar_calib_finish(xbar_calib *k, const long *samples)
+{
+	xbar_refs *r = k->refs;
+	refs_place(&k->p, k->chip, r, k->on, samples);
+	xbar_chip_destroy(k->chip);
+	free(k);
+	return r;
+}
+
+void xbar_calib_destroy(xbar_calib *k)
+{
+	if (!k)
+		return;
+	xbar_chip_destroy(k->chip);
+	xbar_refs_destroy(k->refs);
+	free(k);
 }
 
 int xbar_monte_carlo(const struct xbar_params *p, const struct bnn_model *m,

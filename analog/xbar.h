@@ -177,6 +177,10 @@ int xbar_refs_create(const struct xbar_params *p, const struct bnn_model *m,
 		     const struct xbar_enc_plan *plan, const uint8_t *pixels,
 		     long n, xbar_refs **out, struct nd_err *err);
 void xbar_refs_destroy(xbar_refs *r);
+/* The reference of (layer l, pulse, row tile rt, column col): the start
+ * of the converter's bins and their step, in matches. */
+void xbar_refs_get(const xbar_refs *r, int l, int pulse, int rt, int col,
+		   int32_t *start, int32_t *step);
 /* Action counts of the calibration run that placed the references (zero
  * when they are centred): a one-time cost, priced with xbar_cost(). */
 const struct xbar_counts *xbar_refs_calib_counts(const xbar_refs *r);
@@ -205,6 +209,32 @@ void xbar_layer_run(const xbar_chip *c, const struct xbar_enc_plan *plan,
 		    const xbar_refs *refs, int l, const uint8_t *const *lev,
 		    const uint64_t *item, int nk, double *const *dq,
 		    xbar_scratch *s, struct xbar_counts *cnt);
+
+/* Calibrated references for networks run vector by vector through
+ * xbar_layer_run() (analog/xbar_conv.c): xbar_calib_create() makes the
+ * noise-free chip instance xbar_calib_chip() (every device effect off, the
+ * configured converter); xbar_layer_run() on it with a scratch from
+ * xbar_calib_scratch() (one per thread; refs may be NULL) records the
+ * exact partial sums' sum and square of every (layer, pulse, row tile,
+ * column) instead of converting them; xbar_calib_merge() adds a scratch's
+ * sums (s may be NULL) and action counts (cnt may be NULL; caller
+ * serialises), and
+ * xbar_calib_finish() places the references as xbar_refs_create() does,
+ * from samples[l] vectors seen by layer l (images x positions), frees k
+ * and returns the references (their xbar_refs_calib_counts() are the
+ * merged counts).  xbar_calib_needed() is 0 when p's references are not
+ * calibrated (centred, or a converter resolving every level): then
+ * finish needs no samples and returns the centred references. */
+typedef struct xbar_calib xbar_calib;
+int xbar_calib_create(const struct xbar_params *p, const struct bnn_model *m,
+		      const struct xbar_enc_plan *plan, xbar_calib **out,
+		      struct nd_err *err);
+int xbar_calib_needed(const xbar_calib *k);
+const xbar_chip *xbar_calib_chip(const xbar_calib *k);
+xbar_scratch *xbar_calib_scratch(const xbar_calib *k);
+void xbar_calib_merge(xbar_calib *k, const xbar_scratch *s, const struct xbar_counts *cnt);
+xbar_refs *xbar_calib_finish(xbar_calib *k, const long *samples);
+void xbar_calib_destroy(xbar_calib *k);   /* without finishing; NULL is fine */
 
 /* Monte Carlo over chips 0..chips-1: correct[c] for each chip. */
 struct xbar_mc {

@@ -39,9 +39,6 @@ int xbar_conv_map(const struct xbar_params *p, const struct bcnn_model *m,
 			       out->total_tiles, p->rows, p->cols, p->bias_rows, p->max_tiles, kind, no,
 			       s->n_in[big], s->k[big], s->k[big], s->c[big], s->cout[big], out->tiles[big]);
 	}
-	if (p->adc_ref == XBAR_REF_CALIBRATED && !p->adc_ideal)
-		return nd_errf(err, -EINVAL,
-			       "xbar.adc.ref: calibrated converter references are not implemented for CNNs; use centred");
 	return xbar_check_mapping(p, net, err);
 }
 
@@ -89,10 +86,12 @@ static void eval_image(const xbar_chip *c, const struct bcnn_model *m,
 	}
 }
 
+/* n images through chip c (OpenMP over images), or, with cal, through
+ * cal's noise-free chip recording the references' statistics. */
 static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 		      const struct xbar_enc_plan *plan, const xbar_refs *refs,
 		      const uint8_t *pixels, const uint8_t *labels, long n,
-		      uint8_t *preds, struct xbar_counts *counts)
+		      uint8_t *preds, struct xbar_counts *counts, xbar_calib *cal)
 {
 	const struct bcnn_shape *s = &m->s;
 	size_t mapmax = 784, dqmax = 0, vmax = 0;
@@ -113,7 +112,7 @@ static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 	{
 		struct cwork w;
 		memset(&w, 0, sizeof w);
-		w.xs = xbar_scratch_create(c);
+		w.xs = cal ? xbar_calib_scratch(cal) : xbar_scratch_create(c);
 		w.ma = xmalloc(mapmax);
 		w.mb = xmalloc(mapmax);
 		for (int e = 0; e < XBAR_LAYER_BLK; e++)
@@ -131,11 +130,15 @@ static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 				correct++;
 			w.cnt.images++;
 		}
-		/* integer counts: the total does not depend on the order */
+		/* integer counts and sums: the total does not depend on the order */
 #ifdef _OPENMP
 #pragma omp critical(xbar_conv_counts)
 #endif
-		xbar_counts_add(&total, &w.cnt);
+		{
+			xbar_counts_add(&total, &w.cnt);
+			if (cal)
+				xbar_calib_merge(cal, w.xs, NULL);
+		}
 		xbar_scratch_destroy(w.xs);
 		free(w.ma);
 		free(w.mb);
@@ -150,44 +153,73 @@ static long eval_chip(const xbar_chip *c, const struct bcnn_model *m,
 	return correct;
 }
 
-/* Plan and references of m under p (native pulses: layer 0 gets the
- * input's levels as unary pulses, the binary layers one pulse). */
-static int setup(const struct xbar_params *p, const struct bcnn_model *m,
-		 struct xbar_enc_plan *plan, xbar_refs **refs, struct nd_err *err)
+int xbar_conv_refs(const struct xbar_params *p, const struct bcnn_model *m,
+		   const uint8_t *pixels, long n, xbar_refs **out, struct nd_err *err)
 {
+	*out = NULL;
 	struct xbar_conv_map map;
+	struct xbar_enc_plan plan;
+	xbar_calib *cal = NULL;
 	int rc = xbar_conv_map(p, m, &map, err);
 	if (!rc)
-		rc = xbar_plan(p, m->net, plan, err);
+		rc = xbar_plan(p, m->net, &plan, err);
 	if (!rc)
-		rc = xbar_refs_create(p, m->net, plan, NULL, 0, refs, err);
-	return rc;
+		rc = xbar_calib_create(p, m->net, &plan, &cal, err);
+	if (rc)
+		return rc;
+	long samples[BNN_MAX_LAYERS];
+	memset(samples, 0, sizeof samples);
+	if (xbar_calib_needed(cal)) {
+		if (n <= 0 || !pixels) {
+			xbar_calib_destroy(cal);
+			return nd_errf(err, -EINVAL,
+				       "xbar.adc.ref: calibrated references need calibration images (xbar.adc.calib_n)");
+		}
+		for (int l = 0; l < m->s.nl; l++)
+			ND_ASSERT((uint64_t)n * (uint64_t)m->s.positions[l] < (1ull << 30));
+		struct xbar_counts cc;
+		memset(&cc, 0, sizeof cc);
+		eval_chip(xbar_calib_chip(cal), m, &plan, NULL, pixels, NULL, n, NULL, &cc, cal);
+		xbar_calib_merge(cal, NULL, &cc);
+		for (int l = 0; l < m->s.nl; l++)
+			samples[l] = n * (long)m->s.positions[l];
+	}
+	*out = xbar_calib_finish(cal, samples);
+	return 0;
 }
 
 long xbar_conv_eval(const struct xbar_params *p, const struct bcnn_model *m,
-		    uint64_t seed, uint64_t chip, const uint8_t *pixels,
-		    const uint8_t *labels, long n, uint8_t *preds,
+		    const xbar_refs *refs, uint64_t seed, uint64_t chip,
+		    const uint8_t *pixels, const uint8_t *labels, long n, uint8_t *preds,
 		    struct xbar_counts *counts, struct nd_err *err)
 {
 	struct xbar_enc_plan plan;
-	xbar_refs *refs = NULL;
+	struct xbar_conv_map map;
+	xbar_refs *own = NULL;
 	xbar_chip *c = NULL;
 	/* read-noise stream items image * positions + pos fit xbar.c's 30 bits */
 	for (int l = 0; l < m->s.nl; l++)
 		ND_ASSERT((uint64_t)n * (uint64_t)m->s.positions[l] < (1ull << 30));
-	if (setup(p, m, &plan, &refs, err) || xbar_chip_create(p, m->net, seed, chip, &c, err)) {
-		xbar_refs_destroy(refs);
+	if (xbar_conv_map(p, m, &map, err) || xbar_plan(p, m->net, &plan, err))
+		return -1;
+	if (!refs) {
+		if (xbar_conv_refs(p, m, NULL, 0, &own, err))
+			return -1;
+		refs = own;
+	}
+	if (xbar_chip_create(p, m->net, seed, chip, &c, err)) {
+		xbar_refs_destroy(own);
 		return -1;
 	}
-	long r = eval_chip(c, m, &plan, refs, pixels, labels, n, preds, counts);
+	long r = eval_chip(c, m, &plan, refs, pixels, labels, n, preds, counts, NULL);
 	xbar_chip_destroy(c);
-	xbar_refs_destroy(refs);
+	xbar_refs_destroy(own);
 	return r;
 }
 
 int xbar_conv_monte_carlo(const struct xbar_params *p, const struct bcnn_model *m,
-			  uint64_t seed, const uint8_t *pixels, const uint8_t *labels,
-			  long n, struct xbar_mc *out, struct nd_err *err)
+			  const xbar_refs *refs, uint64_t seed, const uint8_t *pixels,
+			  const uint8_t *labels, long n, struct xbar_mc *out, struct nd_err *err)
 {
 	memset(out, 0, sizeof *out);
 	out->chips = p->chips;
@@ -197,7 +229,7 @@ int xbar_conv_monte_carlo(const struct xbar_params *p, const struct bcnn_model *
 	out->max = 0;
 	double s = 0, ss = 0;
 	for (int ch = 0; ch < p->chips; ch++) {
-		long k = xbar_conv_eval(p, m, seed, (uint64_t)ch, pixels, labels, n, NULL,
+		long k = xbar_conv_eval(p, m, refs, seed, (uint64_t)ch, pixels, labels, n, NULL,
 					ch == 0 ? &out->counts : NULL, err);
 		if (k < 0) {
 			xbar_mc_free(out);

@@ -42,14 +42,14 @@ int main(void)
 	qi.adc_ideal = 1;
 	w0 = nd_wall_s();
 	c0 = nd_cpu_s();
-	if (xbar_conv_eval(&qi, m, 1, 0, te.pixels, te.labels, n, NULL, NULL, &err) < 0)
+	if (xbar_conv_eval(&qi, m, NULL, 1, 0, te.pixels, te.labels, n, NULL, NULL, &err) < 0)
 		return 1;
 	double w_id = nd_wall_s() - w0, c_id = nd_cpu_s() - c0;
 	xp.d2d_on = 1;
 	xp.read_on = 1;
 	w0 = nd_wall_s();
 	c0 = nd_cpu_s();
-	if (xbar_conv_eval(&xp, m, 1, 0, te.pixels, te.labels, n, NULL, NULL, &err) < 0)
+	if (xbar_conv_eval(&xp, m, NULL, 1, 0, te.pixels, te.labels, n, NULL, NULL, &err) < 0)
 		return 1;
 	double w_no = nd_wall_s() - w0, c_no = nd_cpu_s() - c0;
 	printf("bench xbar_cnn_noisy_eval_2k %.3f s\n", w_no);

@@ -19,15 +19,19 @@
 #include "workloads/idx.h"
 
 static const char help_cnn[] =
-	"usage: ndpsim xbar cnn [--modes LIST] [--config FILE] [--set KEY=VALUE]... [--out DIR]\n"
+	"usage: ndpsim xbar cnn [--modes LIST] [--model FILE] [--config FILE] [--set KEY=VALUE]... [--out DIR]\n"
 	"Trains the bcnn.* network (2x(conv,conv,pool),fc,fc on Fashion-MNIST) in each\n"
 	"numeric form of LIST (default float,bwn,bnn; same code path, straight-through\n"
 	"estimator), then runs the BNN on crossbar tiles: ideal (every xbar effect off,\n"
 	"converter resolving every level) and as configured by xbar.* (the noisy row),\n"
 	"xbar.chips instances over xbar.test_n images.  Prints the accuracy table, tiles\n"
 	"and utilisation per layer and the energy ledger per inference.  Writes\n"
-	"report.json, layers.csv and train-<mode>.csv to --out (results/xbar-cnn).\n"
-	"  --modes LIST     subset of float,bwn,bnn\n";
+	"report.json, layers.csv, train-<mode>.csv and the trained BNN as model.bcnn\n"
+	"to --out (results/xbar-cnn).\n"
+	"  --modes LIST     subset of float,bwn,bnn\n"
+	"  --model FILE     reuse a BNN written by an earlier run (model.bcnn; its shape\n"
+	"                   replaces bcnn.conv/kernel/fc/input_steps) instead of\n"
+	"                   training one; --modes then defaults to bnn\n";
 
 static void epoch_cb(void *arg, int epoch, double loss, double acc)
 {
@@ -70,7 +74,7 @@ int cmd_xbar_cnn(int argc, char **argv)
 	memset(&c, 0, sizeof c);
 	memset(&b, 0, sizeof b);
 	memset(&err, 0, sizeof err);
-	const char *modes = "float,bwn,bnn";
+	const char *modes = NULL, *model_path = NULL;
 	for (int i = 1; i < argc;) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -85,6 +89,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 			i += 2;
 			continue;
 		}
+		if (!strcmp(a, "--model")) {
+			if (i + 1 >= argc)
+				return cli_usage_error("xbar cnn", "--model needs a file");
+			model_path = argv[i + 1];
+			i += 2;
+			continue;
+		}
 		int k = cli_common_opt(&c, argc, argv, &i, &err);
 		if (k < 0)
 			return cli_usage_error("xbar cnn", "%s", err.msg);
@@ -92,6 +103,8 @@ int cmd_xbar_cnn(int argc, char **argv)
 			return cli_usage_error("xbar cnn", "unknown option '%s'", a);
 	}
 	int want[3] = { 0, 0, 0 };
+	if (!modes)
+		modes = model_path ? "bnn" : "float,bwn,bnn";
 	{
 		char buf[64];
 		snprintf(buf, sizeof buf, "%s", modes);
@@ -111,32 +124,42 @@ int cmd_xbar_cnn(int argc, char **argv)
 	if (cli_load(&b, &c, &err))
 		return cli_error(&err);
 	cli_apply_run(&run);
+	/* a model file is read (and refused) before anything is written */
+	struct bcnn_model *loaded = NULL;
+	if (model_path && bcnn_model_load(model_path, &loaded, &err))
+		return cli_error(&err);
 	/* the mapping is checked before any training: a random model of the
 	 * same shape has the same tiles */
 	struct xbar_conv_map map;
 	{
-		struct bcnn_model *probe = bcnn_random(&bp, 1, &err);
-		if (!probe)
+		struct bcnn_model *probe = loaded ? NULL : bcnn_random(&bp, 1, &err);
+		if (!loaded && !probe)
 			return cli_error(&err);
-		int rc = xbar_conv_map(&xp, probe, &map, &err);
+		int rc = xbar_conv_map(&xp, loaded ? loaded : probe, &map, &err);
 		bcnn_model_free(probe);
-		if (rc)
+		if (rc) {
+			bcnn_model_free(loaded);
 			return cli_error(&err);
+		}
 	}
 	const char *final_out = c.out_dir ? c.out_dir : "results/xbar-cnn";
 	/* staged and swapped in whole (core/outdir.h), as every other command */
 	struct rep_outdir od;
-	if (rep_outdir_begin(&od, final_out, &err))
+	if (rep_outdir_begin(&od, final_out, &err)) {
+		bcnn_model_free(loaded);
 		return cli_error(&err);
+	}
 	const char *out = od.stage;
 	struct wl_dataset train, test;
 	memset(&train, 0, sizeof train);
 	memset(&test, 0, sizeof test);
 	if (wl_fmnist_load(wl_fmnist_default_dir(), 1, &train, &err)) {
+		bcnn_model_free(loaded);
 		rep_outdir_abort(&od);
 		return cli_error(&err);
 	}
 	if (wl_fmnist_load(wl_fmnist_default_dir(), 0, &test, &err)) {
+		bcnn_model_free(loaded);
 		wl_dataset_free(&train);
 		rep_outdir_abort(&od);
 		return cli_error(&err);
@@ -146,8 +169,28 @@ int cmd_xbar_cnn(int argc, char **argv)
 	memset(res, 0, sizeof res);
 	struct bcnn_shape s;
 	bcnn_shape(&bp, &s, &err);
+	char conv_s[CFG_STR_MAX];
+	snprintf(conv_s, sizeof conv_s, "%s", bp.conv);
+	int kernel = bp.kernel, fc = bp.fc;
+	if (loaded) {
+		s = loaded->s;
+		bcnn_model_conv(loaded, conv_s, sizeof conv_s);
+		kernel = s.k[0];
+		fc = s.cout[s.nconv];
+		/* the loaded BNN in place of a trained one: its digital accuracy */
+		if (want[BCNN_BNN]) {
+			res[BCNN_BNN].model = loaded;
+			res[BCNN_BNN].test_acc = (double)bcnn_predict(loaded, test.pixels, (long)test.n,
+								      test.labels, NULL) / (double)test.n;
+			res[BCNN_BNN].train_s = 0;
+			loaded = NULL;
+			if (!c.quiet)
+				fprintf(stderr, "ndpsim xbar cnn: BNN from %s (conv %s, k %d, fc %d), not trained\n",
+					model_path, conv_s, kernel, fc);
+		}
+	}
 	for (int m = 0; m < 3 && !rc; m++) {
-		if (!want[m])
+		if (!want[m] || (m == BCNN_BNN && res[m].model))
 			continue;
 		struct bcnn_params q = bp;
 		q.mode = m;
@@ -156,12 +199,32 @@ int cmd_xbar_cnn(int argc, char **argv)
 				mode_label[m], bp.conv, bp.kernel, bp.fc, bp.epochs,
 				bp.train_n ? bp.train_n : (int)train.n);
 		struct rep_csv *csv = rep_csv_new("epoch,train_loss");
-		rc = bcnn_train(&q, run.seed, &train, &test, c.quiet ? NULL : epoch_cb, csv, &res[m], &err);
+		/* noise-aware training (BNN only): the crossbar's noise model of
+		 * xp's tiles with the bcnn.noise_aware.* sigmas */
+		struct xbar_bnn_noise nz;
+		struct bnn_noise_hook hook = { xbar_bnn_noise_fn, &nz };
+		if (bp.na_on && m == BCNN_BNN) {
+			struct bnn_params nb;
+			memset(&nb, 0, sizeof nb);
+			nb.na_d2d_sigma = bp.na_d2d_sigma;
+			nb.na_read_sigma = bp.na_read_sigma;
+			nb.na_pulses = bp.na_pulses;
+			xbar_bnn_noise_init(&nz, &xp, &nb, run.seed);
+		}
+		q.na_on = 0;
+		rc = bcnn_train_noisy(&q, run.seed, &train, &test, c.quiet ? NULL : epoch_cb, csv,
+				      bp.na_on && m == BCNN_BNN ? &hook : NULL, &res[m], &err);
 		char name[64];
 		snprintf(name, sizeof name, "train-%s.csv", mode_key[m]);
 		if (!rc)
 			rc = rep_csv_write(csv, out, name, &err);
 		rep_csv_free(csv);
+		/* the trained BNN, reusable with --model */
+		if (!rc && m == BCNN_BNN) {
+			char path[4200];
+			snprintf(path, sizeof path, "%s/model.bcnn", out);
+			rc = bcnn_model_save(res[m].model, path, &err);
+		}
 	}
 	long n = xp.test_n ? xp.test_n : (long)test.n;
 	n = n > (long)test.n ? (long)test.n : n;
@@ -171,8 +234,10 @@ int cmd_xbar_cnn(int argc, char **argv)
 	memset(&nadc, 0, sizeof nadc);
 	struct xbar_cost cost;
 	memset(&cost, 0, sizeof cost);
-	double ideal_s = 0, noisy_s = 0, nadc_s = 0;
-	long digital_n = -1;
+	double ideal_s = 0, noisy_s = 0, nadc_s = 0, calib_s = 0, calib_j = 0;
+	long digital_n = -1, calib_n = 0, calib_images = 0;
+	uint64_t ref_bits = 0;
+	xbar_refs *refs = NULL;
 	if (!rc && want[BCNN_BNN]) {
 		const struct bcnn_model *bm = res[BCNN_BNN].model;
 		digital_n = bcnn_predict(bm, test.pixels, n, test.labels, NULL);
@@ -180,11 +245,19 @@ int cmd_xbar_cnn(int argc, char **argv)
 		ideal_params(&qi);
 		qi.chips = 1;
 		clock_t t0 = clock();
-		rc = xbar_conv_monte_carlo(&qi, bm, run.seed, test.pixels, test.labels, n, &ideal, &err);
+		rc = xbar_conv_monte_carlo(&qi, bm, NULL, run.seed, test.pixels, test.labels, n, &ideal, &err);
 		ideal_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		/* the converter references of the configured chip: centred, or
+		 * calibrated on training images (a design-time run, charged) */
 		if (!rc) {
 			t0 = clock();
-			rc = xbar_conv_monte_carlo(&xp, bm, run.seed, test.pixels, test.labels, n, &noisy, &err);
+			calib_n = xp.adc_calib_n < (long)train.n ? xp.adc_calib_n : (long)train.n;
+			rc = xbar_conv_refs(&xp, bm, train.pixels, calib_n, &refs, &err);
+			calib_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		}
+		if (!rc) {
+			t0 = clock();
+			rc = xbar_conv_monte_carlo(&xp, bm, refs, run.seed, test.pixels, test.labels, n, &noisy, &err);
 			noisy_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 		}
 		/* the configured device effects with a converter that resolves
@@ -193,19 +266,41 @@ int cmd_xbar_cnn(int argc, char **argv)
 			struct xbar_params qa = xp;
 			qa.adc_ideal = 1;
 			t0 = clock();
-			rc = xbar_conv_monte_carlo(&qa, bm, run.seed, test.pixels, test.labels, n, &nadc, &err);
+			rc = xbar_conv_monte_carlo(&qa, bm, NULL, run.seed, test.pixels, test.labels, n, &nadc, &err);
 			nadc_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 		}
-		if (!rc)
+		if (!rc) {
 			xbar_conv_cost(&xp, bm, &noisy.counts, &cost);
+			const struct xbar_counts *cc = xbar_refs_calib_counts(refs);
+			if (cc->images) {
+				struct xbar_cost kc;
+				xbar_conv_cost(&xp, bm, cc, &kc);
+				calib_j = en_total_j(&kc.ledger);
+				calib_images = (long)cc->images;
+			}
+			struct xbar_enc_plan plan;
+			if (xbar_plan(&xp, bm->net, &plan, &err) == 0) {
+				struct xbar_area ar;
+				xbar_area(&xp, bm->net, &plan, &ar);
+				ref_bits = ar.ref_bits;
+			}
+		}
 	}
 	if (!rc) {
 		cJSON *mt = cJSON_CreateObject();
+		if (want[BCNN_BNN]) {
+			cJSON *mo = cJSON_AddObjectToObject(mt, "bnn_model");
+			cJSON_AddStringToObject(mo, "file", model_path ? model_path : "model.bcnn (trained here)");
+			cJSON_AddStringToObject(mo, "conv", conv_s);
+			rep_add_u64(mo, "kernel", (uint64_t)kernel);
+			rep_add_u64(mo, "fc", (uint64_t)fc);
+		}
 		cJSON *tab = cJSON_AddObjectToObject(mt, "accuracy");
 		double ref = want[BCNN_FLOAT] ? res[BCNN_FLOAT].test_acc : (double)NAN;
 		if (!c.quiet) {
-			printf("ndpsim xbar cnn — Fashion-MNIST, 28x28 -> conv %s (k %d, valid, pool after every 2nd) -> fc %d -> 10, seed %llu\n",
-			       bp.conv, bp.kernel, bp.fc, (unsigned long long)run.seed);
+			printf("ndpsim xbar cnn — Fashion-MNIST, 28x28 -> conv %s (k %d, valid, pool after every 2nd) -> fc %d -> 10, seed %llu%s%s\n",
+			       conv_s, kernel, fc, (unsigned long long)run.seed, model_path ? ", BNN from " : "",
+			       model_path ? model_path : "");
 			printf("  %-26s %9s %11s %12s\n", "network", "accuracy", "drop (pp)", "CPU train s");
 		}
 		for (int m = 0; m < 3; m++) {
@@ -238,6 +333,14 @@ int cmd_xbar_cnn(int argc, char **argv)
 			rep_add_dbl(mt, "images_per_s", cost.images_per_s);
 			rep_add_dbl(mt, "chip_mm2", cost.chip_mm2);
 			rep_add_u64(mt, "tiles", (uint64_t)map.total_tiles);
+			cJSON *ca = cJSON_AddObjectToObject(mt, "reference_calibration");
+			cJSON_AddStringToObject(ca, "adc_ref",
+						xp.adc_ref == XBAR_REF_CALIBRATED && !xp.adc_ideal ? "calibrated" : "centred");
+			rep_add_u64(ca, "training_images", (uint64_t)calib_images);
+			rep_add_dbl(ca, "energy_j", calib_j);
+			rep_add_dbl(ca, "amortised_j_per_inference", calib_j / (double)n);
+			rep_add_u64(ca, "stored_reference_bits", ref_bits);
+			rep_add_dbl(ca, "cpu_s", calib_s);
 			if (!c.quiet) {
 				printf("  %-26s %8.2f%% %11.2f %12s   (%ld images, %.1f CPU s; digital on the same images: %.2f%%)\n",
 				       "BNN crossbar, ideal", 100 * ideal.mean, 100 * (ref - ideal.mean), "-", n, ideal_s,
@@ -289,6 +392,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 				printf("    %-17s %-12s %14llu x %9.3g J = %10.4g J  (%5.1f %%)\n", e->component, e->action,
 				       (unsigned long long)e->count, e->j_per_action, j, tot > 0 ? 100 * j / tot : 0.0);
 			}
+			if (calib_images)
+				printf("  converter references calibrated on %ld training images (every position): one-time %.4g mJ "
+				       "(%.4g nJ per test inference over %ld), %llu reference bits stored (in the area)\n",
+				       calib_images, calib_j * 1e3, calib_j / (double)n * 1e9, n,
+				       (unsigned long long)ref_bits);
+			else
+				printf("  converter references centred (no calibration)\n");
 		}
 		rc = rep_csv_write(csv, out, "layers.csv", &err);
 		rep_csv_free(csv);
@@ -297,11 +407,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 			rc = rep_write_json(out, "report.json", rep, &err);
 		cJSON_Delete(rep);
 	}
+	xbar_refs_destroy(refs);
 	xbar_mc_free(&ideal);
 	xbar_mc_free(&noisy);
 	xbar_mc_free(&nadc);
 	for (int m = 0; m < 3; m++)
 		bcnn_model_free(res[m].model);
+	bcnn_model_free(loaded);
 	wl_dataset_free(&train);
 	wl_dataset_free(&test);
 	if (!rc)

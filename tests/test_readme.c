@@ -252,6 +252,10 @@ static int sh(char *out, size_t n, const char *cmd)
 	"--set compare.workloads=infer"
 #define XBAR_TINY "--set bnn.hidden=16 --set bnn.epochs=1 --set bnn.train_n=1000 " \
 	"--set bnn.calib_n=500 --set xbar.mc.test_n=200 --set xbar.mc.chips=1 --set threads=1"
+/* `xbar cnn` takes bcnn.* (not bnn.*) keys */
+#define CNN_TINY "--set bcnn.conv=8,8,16,16 --set bcnn.fc=32 --set bcnn.epochs=1 " \
+	"--set bcnn.train_n=500 --set bcnn.calib_n=256 --set xbar.adc.calib_n=100 " \
+	"--set xbar.mc.test_n=200 --set xbar.mc.chips=1 --set threads=1"
 #define TRAIN_TINY "--set ssd.blocks=64 --set train.epochs=1 --set train.evals_per_epoch=1 " \
 	"--set threads=1"
 #define SSD_TINY "--set workload.count=3000 --set ssd.blocks=64"
@@ -296,6 +300,8 @@ START_TEST(readme_examples)
 		char extra[1024] = "";
 		if (!strcmp(sub, "run"))
 			snprintf(extra, sizeof extra, " " RUN_TINY " --set compare.cache_dir=%s/readme-cache", tmp);
+		else if (!strcmp(sub, "xbar") && !strncmp(c, " xbar cnn", 9))
+			snprintf(extra, sizeof extra, " " CNN_TINY);
 		else if (!strcmp(sub, "xbar"))
 			snprintf(extra, sizeof extra, " " XBAR_TINY);
 		else if (!strcmp(sub, "ssd") && !e->nexpect)

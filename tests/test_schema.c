@@ -305,6 +305,9 @@ static int have_data(void)
 
 #define XSMALL "--set bnn.hidden=64,64 --set bnn.epochs=1 --set bnn.train_n=5000 " \
 	       "--set xbar.mc.test_n=1000 --set xbar.mc.chips=2 --set threads=1"
+#define CSMALL "--set bcnn.conv=8,8,16,16 --set bcnn.fc=32 --set bcnn.epochs=1 " \
+	       "--set bcnn.train_n=500 --set bcnn.calib_n=256 --set xbar.adc.calib_n=100 " \
+	       "--set xbar.mc.test_n=200 --set xbar.mc.chips=2 --set threads=1"
 #define TSMALL "--set ssd.blocks=64 --set train.epochs=1 --set train.evals_per_epoch=1 --set threads=1"
 
 static const struct run {
@@ -327,6 +330,7 @@ static const struct run {
 	{ "xbar-noise-sweep", "xbar noise-sweep " XSMALL " --sigmas 0,0.2 --encodings u1 --gbo "
 	  "--set gbo.steps=5", "report.json", 1, 1, 0 },
 	{ "xbar-gbo", "xbar gbo " XSMALL " --set gbo.steps=5", "report.json", 1, 1, 0 },
+	{ "xbar-cnn", "xbar cnn " CSMALL, "report.json", 1, 1, 0 },
 	{ "run-infer", "run " XSMALL " --set compare.workloads=infer", "report.json", 1, 1, 0 },
 	{ "calibrate", "calibrate --kernels lr --reps 1 --idle 0.1 --io --size 4M --buffered --out "
 	  "@DIR@/hp.json", "hp.measurements.json", 0, 1, 0 },

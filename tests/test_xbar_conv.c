@@ -2,6 +2,7 @@
  * Shapes and tile counts are re-derived by hand; the digital network is
  * checked against a direct nested-loop convolution written here; the ideal
  * crossbar must equal the digital network on all 10,000 test images. */
+#include <cJSON.h>
 #include <check.h>
 #include <errno.h>
 #include <math.h>
@@ -110,11 +111,14 @@ START_TEST(shapes_and_tiles)
 	ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.max_tiles"));
 	ck_assert_ptr_nonnull(strstr(err.msg, "512 rows"));
+	/* calibrated references need calibration images */
 	xideal(&p);
 	p.adc_ideal = 0;
 	p.adc_ref = XBAR_REF_CALIBRATED;
-	ck_assert_int_eq(xbar_conv_map(&p, m, &map, &err), -EINVAL);
+	xbar_refs *rf = NULL;
+	ck_assert_int_eq(xbar_conv_refs(&p, m, NULL, 0, &rf, &err), -EINVAL);
 	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.adc.ref"));
+	ck_assert_ptr_null(rf);
 	bcnn_model_free(m);
 	/* bad shapes name the key */
 	snprintf(bp.conv, sizeof bp.conv, "16,16,32");
@@ -243,7 +247,7 @@ START_TEST(ideal_equals_digital)
 		long ng = geo ? 2000 : n;
 		struct xbar_counts cnt;
 		memset(&cnt, 0, sizeof cnt);
-		long cx = xbar_conv_eval(&p, m, 1, 0, test.pixels, test.labels, ng, px, &cnt, &err);
+		long cx = xbar_conv_eval(&p, m, NULL, 1, 0, test.pixels, test.labels, ng, px, &cnt, &err);
 		ck_assert_msg(cx >= 0, "%s", err.msg);
 		long diff = 0;
 		for (long i = 0; i < ng; i++)
@@ -267,6 +271,370 @@ START_TEST(ideal_equals_digital)
 	free(pd);
 	free(px);
 	bcnn_model_free(m);
+}
+END_TEST
+
+/* A small trained BNN shared by the tests below (trained once). */
+static struct bcnn_result small;
+static struct bcnn_model *small_model(void)
+{
+	static int done;
+	struct bcnn_result r;
+	if (!done) {
+		struct bcnn_params bp;
+		cdefaults(&bp);
+		snprintf(bp.conv, sizeof bp.conv, "8,8,16,16");
+		bp.fc = 32;
+		bp.epochs = 1;
+		bp.train_n = 1000;
+		bp.calib_n = 256;
+		struct nd_err err = { 0 };
+		struct wl_dataset sub = test;
+		sub.n = 500;
+		ck_assert_int_eq(bcnn_train(&bp, 2, &train, &sub, NULL, NULL, &r, &err), 0);
+		ck_assert(r.test_acc > 0.4);
+		small = r;
+		done = 1;
+	}
+	return small.model;
+}
+
+static void effects_off(struct xbar_params *p)
+{
+	p->d2d_on = p->read_on = p->stuck_on = p->offset_on = p->onoff_on = 0;
+	p->prog_on = p->drift_on = p->ret_on = p->ir_on = 0;
+}
+
+/* Calibrated converter references for conv layers (the default
+ * xbar.adc.ref): the calibration run is counted by hand (every position
+ * of every calibration image is one sample); with every effect off and a
+ * 10-bit converter whose references are placed from the statistics (step
+ * 1 when 16 sigmas fit in 1,024 levels, full scale covering every
+ * partial sum) the crossbar equals the digital network; thread count
+ * changes nothing; at 3 bits with device noise the calibrated references
+ * beat centred ones. */
+START_TEST(calibrated_refs)
+{
+	NEED_DATA();
+	struct bcnn_model *m = small_model();
+	struct nd_err err = { 0 };
+	struct xbar_params p;
+	xdefaults(&p);
+	ck_assert_int_eq(p.adc_ref, XBAR_REF_CALIBRATED);
+	ck_assert_int_eq(p.adc_ideal, 0);
+	long nc = 200, n = 1000;
+	struct xbar_params q = p;
+	effects_off(&q);
+	q.adc_bits = 10;
+	q.adc_range_sd = 16;
+	xbar_refs *rf = NULL;
+	ck_assert_int_eq(xbar_conv_refs(&q, m, train.pixels, nc, &rf, &err), 0);
+	const struct xbar_counts *cc = xbar_refs_calib_counts(rf);
+	ck_assert_uint_eq(cc->images, (uint64_t)nc);
+	struct xbar_conv_map map;
+	ck_assert_int_eq(xbar_conv_map(&q, m, &map, &err), 0);
+	for (int l = 0; l < m->s.nl; l++) {
+		uint64_t T = l == 0 ? (uint64_t)m->net->qin[0] : 1;
+		ck_assert_uint_eq(cc->l[l].conversions,
+				  (uint64_t)nc * m->s.positions[l] * map.row_tiles[l] * m->s.cout[l] * T);
+	}
+	uint8_t *pd = xmalloc((size_t)n), *px = xmalloc((size_t)n), *py = xmalloc((size_t)n);
+	bcnn_predict(m, test.pixels, n, NULL, pd);
+	ck_assert_int_ge(xbar_conv_eval(&q, m, rf, 1, 0, test.pixels, NULL, n, px, NULL, &err), 0);
+	long diff = 0;
+	for (long i = 0; i < n; i++)
+		diff += pd[i] != px[i];
+	ck_assert_msg(diff == 0, "calibrated 10-bit, effects off: %ld of %ld differ from digital", diff, n);
+	xbar_refs_destroy(rf);
+	/* 3 bits (the default), device variation and read noise */
+	p.d2d_on = 1;
+	p.d2d_sigma = 0.1;
+	p.read_on = 1;
+	p.read_sigma = 0.05;
+	p.adc_calib_n = (int)nc;
+	xbar_refs *r1 = NULL, *r2 = NULL;
+#ifdef _OPENMP
+	omp_set_num_threads(1);
+#endif
+	ck_assert_int_eq(xbar_conv_refs(&p, m, train.pixels, nc, &r1, &err), 0);
+	long k1 = xbar_conv_eval(&p, m, r1, 1, 0, test.pixels, test.labels, n, px, NULL, &err);
+#ifdef _OPENMP
+	omp_set_num_threads(2);
+#endif
+	ck_assert_int_eq(xbar_conv_refs(&p, m, train.pixels, nc, &r2, &err), 0);
+	/* second method for conv1's references: its exact partial sums by
+	 * hand (no bias rows by default; one row tile of 9 rows): matches of
+	 * pulse t = #{i : [t < level_i] == weight bit i} over every position
+	 * of the nc calibration images, then mean and sd to start and step */
+	{
+		ck_assert_int_eq(p.bias_rows, 0);
+		const struct bnn_layer *L0 = &m->net->layer[0];
+		int T = m->net->qin[0], no = L0->n_out, ni = L0->n_in, P = m->s.positions[0];
+		ck_assert_int_le(no, 64);
+		long s1[4][64], s2[4][64];
+		memset(s1, 0, sizeof s1);
+		memset(s2, 0, sizeof s2);
+		ck_assert_int_le(T, 4);
+		uint8_t lev[784], vec[64];
+		for (long i = 0; i < nc; i++) {
+			bnn_input_levels(m->net, train.pixels + (size_t)i * 784, lev);
+			for (int pos = 0; pos < P; pos++) {
+				bcnn_unroll(&m->s, 0, lev, pos, vec);
+				for (int t = 0; t < T; t++)
+					for (int j = 0; j < no; j++) {
+						long mt = 0;
+						for (int k = 0; k < ni; k++) {
+							int wb = (int)((L0->wbits[(size_t)j * L0->words + (size_t)(k >> 6)] >> (k & 63)) & 1u);
+							mt += (t < vec[k]) == wb;
+						}
+						s1[t][j] += mt;
+						s2[t][j] += mt * mt;
+					}
+			}
+		}
+		long ns = nc * P;
+		int levels = 1 << p.adc_bits;
+		for (int t = 0; t < T; t++)
+			for (int j = 0; j < no; j++) {
+				double mu = (double)s1[t][j] / (double)ns;
+				double var = (double)s2[t][j] / (double)ns - mu * mu;
+				double sd = var > 0 ? sqrt(var) : 0.0;
+				double stp = p.adc_range_sd * sd / levels;
+				int step = stp < 1.0 ? 1 : (int)floor(stp + 0.5);
+				int start = (int)floor(mu - (levels * step - 1) / 2.0 + 0.5);
+				int32_t gs, gp;
+				xbar_refs_get(r2, 0, t, 0, j, &gs, &gp);
+				ck_assert_msg(gs == start && gp == step,
+					      "conv1 pulse %d column %d: start %d step %d, by hand %d %d", t, j,
+					      (int)gs, (int)gp, start, step);
+			}
+	}
+	long k2 = xbar_conv_eval(&p, m, r2, 1, 0, test.pixels, test.labels, n, py, NULL, &err);
+	ck_assert_int_eq(k1, k2);
+	ck_assert_int_eq(memcmp(px, py, (size_t)n), 0);
+	ck_assert_int_eq(memcmp(xbar_refs_calib_counts(r1), xbar_refs_calib_counts(r2),
+				sizeof(struct xbar_counts)), 0);
+	struct xbar_params pc = p;
+	pc.adc_ref = XBAR_REF_CENTRED;
+	long kc = xbar_conv_eval(&pc, m, NULL, 1, 0, test.pixels, test.labels, n, NULL, NULL, &err);
+	long kd = bcnn_predict(m, test.pixels, n, test.labels, NULL);
+	fprintf(stderr, "calibrated_refs: digital %ld, 3-bit calibrated %ld, centred %ld of %ld\n", kd, k1, kc, n);
+	ck_assert_msg(k1 > kc + n / 20, "calibrated %ld vs centred %ld", k1, kc);
+	/* a calibrated reference without calibration images is refused */
+	ck_assert_int_eq(xbar_conv_eval(&p, m, NULL, 1, 0, test.pixels, test.labels, 10, NULL, NULL, &err), -1);
+	ck_assert_ptr_nonnull(strstr(err.msg, "xbar.adc.ref"));
+	xbar_refs_destroy(r1);
+	xbar_refs_destroy(r2);
+	free(pd);
+	free(px);
+	free(py);
+}
+END_TEST
+
+/* The CNN model file: save / load gives the same network bit for bit
+ * (every weight word, threshold and score parameter compared, and the
+ * predictions); a cut, flipped, NaN or out-of-range file is refused naming
+ * the file; through the command a bad file exits 2 before anything is
+ * written and a saved model reproduces the run that wrote it. */
+static void write_bytes(const char *path, const unsigned char *b, size_t n)
+{
+	FILE *f = fopen(path, "wb");
+	ck_assert_ptr_nonnull(f);
+	ck_assert_uint_eq(fwrite(b, 1, n, f), n);
+	fclose(f);
+}
+
+static unsigned char *read_bytes(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "rb");
+	ck_assert_ptr_nonnull(f);
+	fseek(f, 0, SEEK_END);
+	long len = ftell(f);
+	fseek(f, 0, SEEK_SET);
+	unsigned char *b = xmalloc((size_t)len);
+	ck_assert_uint_eq(fread(b, 1, (size_t)len, f), (size_t)len);
+	fclose(f);
+	*n = (size_t)len;
+	return b;
+}
+
+static void expect_refused(const char *path, const char *what)
+{
+	struct nd_err err = { 0 };
+	struct bcnn_model *m = NULL;
+	ck_assert_int_eq(bcnn_model_load(path, &m, &err), -EINVAL);
+	ck_assert_ptr_null(m);
+	ck_assert_msg(strstr(err.msg, path) && strstr(err.msg, what), "wanted '%s' naming %s: %s", what,
+		      path, err.msg);
+}
+
+START_TEST(model_file)
+{
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	snprintf(bp.conv, sizeof bp.conv, "8,8,16,16");
+	bp.fc = 32;
+	struct nd_err err = { 0 };
+	struct bcnn_model *m = bcnn_random(&bp, 11, &err), *r = NULL;
+	ck_assert_ptr_nonnull(m);
+	char path[700], bad[700];
+	snprintf(path, sizeof path, "%s/m.bcnn", tu_tmpdir());
+	snprintf(bad, sizeof bad, "%s/bad.bcnn", tu_tmpdir());
+	ck_assert_int_eq(bcnn_model_save(m, path, &err), 0);
+	ck_assert_int_eq(bcnn_model_load(path, &r, &err), 0);
+	ck_assert_int_eq(memcmp(&r->s, &m->s, sizeof m->s), 0);
+	ck_assert_int_eq(r->net->nl, m->net->nl);
+	ck_assert_int_eq(r->net->input_thr, m->net->input_thr);
+	for (int l = 0; l < m->net->nl; l++) {
+		const struct bnn_layer *a = &m->net->layer[l], *b = &r->net->layer[l];
+		ck_assert_int_eq(a->n_in, b->n_in);
+		ck_assert_int_eq(a->n_out, b->n_out);
+		ck_assert_int_eq(a->kind, b->kind);
+		ck_assert_int_eq(m->net->qin[l], r->net->qin[l]);
+		ck_assert_int_eq(memcmp(a->wbits, b->wbits, sizeof(uint64_t) * (size_t)a->words * a->n_out), 0);
+		if (a->kind == BNN_OUT_SCORE) {
+			ck_assert_int_eq(memcmp(a->g, b->g, sizeof(double) * (size_t)a->n_out), 0);
+			ck_assert_int_eq(memcmp(a->h, b->h, sizeof(double) * (size_t)a->n_out), 0);
+		} else {
+			ck_assert_int_eq(memcmp(a->thresh, b->thresh, sizeof(int32_t) * (size_t)a->n_out), 0);
+		}
+	}
+	if (data()) {
+		uint8_t *pa = xmalloc(500), *pb = xmalloc(500);
+		bcnn_predict(m, test.pixels, 500, NULL, pa);
+		bcnn_predict(r, test.pixels, 500, NULL, pb);
+		ck_assert_int_eq(memcmp(pa, pb, 500), 0);
+		free(pa);
+		free(pb);
+	}
+	bcnn_model_free(r);
+	size_t n;
+	unsigned char *b = read_bytes(path, &n);
+	/* cut anywhere: refused */
+	static const double cuts[] = { 0.0, 0.001, 0.3, 0.999 };
+	for (size_t i = 0; i < sizeof cuts / sizeof cuts[0]; i++) {
+		write_bytes(bad, b, (size_t)(cuts[i] * (double)n));
+		expect_refused(bad, cuts[i] < 0.01 ? "not an ndpsim CNN model" : "truncated");
+	}
+	write_bytes(bad, b, n - 1);
+	expect_refused(bad, "truncated");
+	/* one flipped bit in the weights: the checksum */
+	b[n / 2] ^= 4;
+	write_bytes(bad, b, n);
+	expect_refused(bad, "checksum mismatch");
+	b[n / 2] ^= 4;
+	/* trailing bytes */
+	unsigned char *b2 = xmalloc(n + 3);
+	memcpy(b2, b, n);
+	memset(b2 + n, 0, 3);
+	write_bytes(bad, b2, n + 3);
+	expect_refused(bad, "trailing bytes");
+	free(b2);
+	/* a NaN score and an unreachable threshold, with a valid checksum */
+	struct bnn_layer *out = &m->net->layer[m->net->nl - 1];
+	double g0 = out->g[0];
+	out->g[0] = (double)NAN;
+	ck_assert_int_eq(bcnn_model_save(m, bad, &err), 0);
+	expect_refused(bad, "non-finite");
+	out->g[0] = g0;
+	struct bnn_layer *h1 = &m->net->layer[1];
+	h1->thresh[3] = h1->n_in + 2;   /* D_Q of 72 +-1 inputs reaches +-72 */
+	ck_assert_int_eq(bcnn_model_save(m, bad, &err), 0);
+	expect_refused(bad, "outside");
+	/* a missing file names it */
+	struct bcnn_model *none = NULL;
+	ck_assert_int_lt(bcnn_model_load("/nonexistent/x.bcnn", &none, &err), 0);
+	ck_assert_ptr_nonnull(strstr(err.msg, "/nonexistent/x.bcnn"));
+	free(b);
+	bcnn_model_free(m);
+	/* the command: a bad file exits 2 naming it, before anything is
+	 * written (an existing --out directory is left alone) */
+	char out_s[8192], dir[800];
+	snprintf(dir, sizeof dir, "%s/cnn-keep", tu_tmpdir());
+	char mk[2000];
+	snprintf(mk, sizeof mk, "mkdir -p %s && echo keep > %s/marker", dir, dir);
+	ck_assert_int_eq(system(mk), 0);
+	write_bytes(bad, (const unsigned char *)"NDBCNN1\n\1\2", 10);
+	int rc = tu_ndpsim(out_s, sizeof out_s, "xbar cnn --model %s --out %s", bad, dir);
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out_s, bad));
+	char mpath[1000];
+	snprintf(mpath, sizeof mpath, "%s/marker", dir);
+	char *keep = tu_slurp(mpath);
+	ck_assert_ptr_nonnull(keep);
+	ck_assert_str_eq(keep, "keep\n");
+	free(keep);
+}
+END_TEST
+
+/* Noise-aware training of the CNN (bcnn.noise_aware.*): a hook that adds
+ * exactly zero (sigmas 0) gives plain training's model bit for bit; with
+ * the sigmas on the model differs from plain training and two runs of
+ * the same seed (1 and 2 threads) are bit-identical.  Models compared as
+ * their files' bytes. */
+static unsigned char *train_bytes(const struct bcnn_params *bp, const struct bnn_noise_hook *hook,
+				  size_t *n)
+{
+	struct bcnn_result r;
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(bcnn_train_noisy(bp, 5, &train, NULL, NULL, NULL, hook, &r, &err), 0);
+	char path[700];
+	snprintf(path, sizeof path, "%s/nat.bcnn", tu_tmpdir());
+	ck_assert_int_eq(bcnn_model_save(r.model, path, &err), 0);
+	bcnn_model_free(r.model);
+	return read_bytes(path, n);
+}
+
+START_TEST(noise_aware_cnn)
+{
+	NEED_DATA();
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	snprintf(bp.conv, sizeof bp.conv, "4,4,8,8");
+	bp.fc = 16;
+	bp.epochs = 1;
+	bp.train_n = 256;
+	bp.calib_n = 64;
+	struct xbar_params xp;
+	xdefaults(&xp);
+	struct bnn_params nb;
+	memset(&nb, 0, sizeof nb);
+	nb.na_pulses = 4;
+	struct xbar_bnn_noise nz;
+	struct bnn_noise_hook hook = { xbar_bnn_noise_fn, &nz };
+	size_t n0, n1, n2, n3;
+	unsigned char *plain = train_bytes(&bp, NULL, &n0);
+	xbar_bnn_noise_init(&nz, &xp, &nb, 5);
+	ck_assert(xbar_bnn_noise_sd(&nz, 144) == 0.0);
+	unsigned char *zero = train_bytes(&bp, &hook, &n1);
+	ck_assert_uint_eq(n0, n1);
+	ck_assert_int_eq(memcmp(plain, zero, n0), 0);
+	nb.na_d2d_sigma = 0.2;
+	nb.na_read_sigma = 2.0;
+	xbar_bnn_noise_init(&nz, &xp, &nb, 5);
+	ck_assert(xbar_bnn_noise_sd(&nz, 144) > 0.0);
+#ifdef _OPENMP
+	omp_set_num_threads(1);
+#endif
+	unsigned char *na = train_bytes(&bp, &hook, &n2);
+#ifdef _OPENMP
+	omp_set_num_threads(2);
+#endif
+	unsigned char *nb2 = train_bytes(&bp, &hook, &n3);
+	ck_assert_uint_eq(n2, n3);
+	ck_assert_int_eq(memcmp(na, nb2, n2), 0);
+	ck_assert_uint_eq(n0, n2);
+	ck_assert_int_ne(memcmp(plain, na, n0), 0);
+	/* bcnn_train() itself refuses the key (no noise model in workloads/) */
+	struct bcnn_result r;
+	struct nd_err err = { 0 };
+	bp.na_on = 1;
+	ck_assert_int_eq(bcnn_train(&bp, 5, &train, NULL, NULL, NULL, &r, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "bcnn.noise_aware.enable"));
+	free(plain);
+	free(zero);
+	free(na);
+	free(nb2);
 }
 END_TEST
 
@@ -300,11 +668,11 @@ START_TEST(noisy_threads_energy)
 #ifdef _OPENMP
 	omp_set_num_threads(1);
 #endif
-	ck_assert_int_eq(xbar_conv_monte_carlo(&p, r.model, 1, test.pixels, test.labels, 300, &a, &err), 0);
+	ck_assert_int_eq(xbar_conv_monte_carlo(&p, r.model, NULL, 1, test.pixels, test.labels, 300, &a, &err), 0);
 #ifdef _OPENMP
 	omp_set_num_threads(2);
 #endif
-	ck_assert_int_eq(xbar_conv_monte_carlo(&p, r.model, 1, test.pixels, test.labels, 300, &b, &err), 0);
+	ck_assert_int_eq(xbar_conv_monte_carlo(&p, r.model, NULL, 1, test.pixels, test.labels, 300, &b, &err), 0);
 	for (int c = 0; c < p.chips; c++)
 		ck_assert_int_eq(a.correct[c], b.correct[c]);
 	ck_assert_int_eq(memcmp(&a.counts, &b.counts, sizeof a.counts), 0);
@@ -341,6 +709,65 @@ START_TEST(noisy_threads_energy)
 }
 END_TEST
 
+/* The default command runs (calibrated 3-bit references: the default
+ * xbar.adc.ref; reduced sizes), charges the calibration, writes
+ * model.bcnn, and a second run with --model reproduces the first's
+ * accuracies without training. */
+static double jnum(const cJSON *o, const char *path)
+{
+	char buf[256];
+	snprintf(buf, sizeof buf, "%s", path);
+	for (char *t = strtok(buf, "."); t && o; t = strtok(NULL, "."))
+		o = cJSON_GetObjectItemCaseSensitive(o, t);
+	ck_assert_msg(cJSON_IsNumber(o), "no number at %s", path);
+	return o->valuedouble;
+}
+
+START_TEST(cli_default_and_model)
+{
+	NEED_DATA();
+	char out[16384], d1[700], d2[700], p[800];
+	snprintf(d1, sizeof d1, "%s/cnn-def", tu_tmpdir());
+	snprintf(d2, sizeof d2, "%s/cnn-reuse", tu_tmpdir());
+	const char *tiny = "--set bcnn.conv=8,8,16,16 --set bcnn.fc=32 --set bcnn.epochs=1 "
+			    "--set bcnn.train_n=500 --set bcnn.calib_n=256 --set xbar.adc.calib_n=100 "
+			    "--set xbar.mc.test_n=200 --set xbar.mc.chips=2";
+	int rc = tu_ndpsim(out, sizeof out, "xbar cnn --modes bnn %s --out %s", tiny, d1);
+	ck_assert_msg(rc == 0, "default run: exit %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "calibrated on 100 training images"));
+	snprintf(p, sizeof p, "%s/model.bcnn", d1);
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --model %s --set xbar.adc.calib_n=100 "
+		       "--set xbar.mc.test_n=200 --set xbar.mc.chips=2 --out %s", p, d2);
+	ck_assert_msg(rc == 0, "--model run: exit %d: %s", rc, out);
+	ck_assert_ptr_nonnull(strstr(out, "not trained"));
+	cJSON *r[2];
+	for (int i = 0; i < 2; i++) {
+		snprintf(p, sizeof p, "%s/report.json", i ? d2 : d1);
+		char *t = tu_slurp(p);
+		ck_assert_ptr_nonnull(t);
+		r[i] = cJSON_Parse(t);
+		free(t);
+		ck_assert_ptr_nonnull(r[i]);
+	}
+	static const char *const keys[] = {
+		"metrics.accuracy.bnn.test_accuracy",
+		"metrics.accuracy.bnn_crossbar_ideal.mc.accuracy_mean",
+		"metrics.accuracy.bnn_crossbar_config.mc.accuracy_mean",
+		"metrics.accuracy.bnn_crossbar_config.mc.accuracy_min",
+		"metrics.energy_per_inference_j",
+		"metrics.reference_calibration.energy_j",
+	};
+	for (size_t k = 0; k < sizeof keys / sizeof keys[0]; k++)
+		ck_assert_msg(jnum(r[0], keys[k]) == jnum(r[1], keys[k]), "%s: %g vs %g", keys[k],
+			      jnum(r[0], keys[k]), jnum(r[1], keys[k]));
+	ck_assert(jnum(r[0], "metrics.reference_calibration.energy_j") > 0);
+	ck_assert(jnum(r[0], "metrics.reference_calibration.training_images") == 100);
+	ck_assert(jnum(r[1], "metrics.accuracy.bnn.train_cpu_s") == 0);
+	cJSON_Delete(r[0]);
+	cJSON_Delete(r[1]);
+}
+END_TEST
+
 /* Bad input through the command: exit 2 naming the key, before training. */
 START_TEST(cli_bad_input)
 {
@@ -352,9 +779,9 @@ START_TEST(cli_bad_input)
 	rc = tu_ndpsim(out, sizeof out, "xbar cnn --set bcnn.conv=16,16,32 --out %s/cnn-bad", tu_tmpdir());
 	ck_assert_int_eq(rc, 2);
 	ck_assert_ptr_nonnull(strstr(out, "bcnn.conv"));
-	rc = tu_ndpsim(out, sizeof out, "xbar cnn --set xbar.adc.ref=calibrated --out %s/cnn-bad", tu_tmpdir());
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --set xbar.adc.bits=0 --out %s/cnn-bad", tu_tmpdir());
 	ck_assert_int_eq(rc, 2);
-	ck_assert_ptr_nonnull(strstr(out, "xbar.adc.ref"));
+	ck_assert_ptr_nonnull(strstr(out, "xbar.adc.bits"));
 	rc = tu_ndpsim(out, sizeof out, "xbar cnn --modes float,cnn --out %s/cnn-bad", tu_tmpdir());
 	ck_assert_int_eq(rc, 2);
 }
@@ -369,7 +796,11 @@ static Suite *suite(void)
 	tcase_add_test(tc, digital_matches_direct);
 	tcase_add_test(tc, ideal_equals_digital);
 	tcase_add_test(tc, noisy_threads_energy);
+	tcase_add_test(tc, calibrated_refs);
+	tcase_add_test(tc, model_file);
+	tcase_add_test(tc, noise_aware_cnn);
 	tcase_add_test(tc, cli_bad_input);
+	tcase_add_test(tc, cli_default_and_model);
 	suite_add_tcase(s, tc);
 	return s;
 }
@@ -378,6 +809,7 @@ int main(void)
 {
 	setenv("CK_FORK", "no", 1);
 	int rc = tu_run_suite(suite());
+	bcnn_model_free(small.model);
 	if (have_data > 0) {
 		wl_dataset_free(&train);
 		wl_dataset_free(&test);

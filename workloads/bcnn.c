@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
+#include <zlib.h>
 
 #include "core/rng.h"
 #include "core/util.h"
@@ -61,6 +63,14 @@ static const struct cfg_key bcnn_keys[] = {
 	  "training images used to re-estimate the batch-norm statistics before folding (assumption; bnn.calib_n uses 10,000 for the MLP)"),
 	CFG_KEY_INT("input_steps", input_steps, "levels-1", 4, 1, 255,
 	  "first-layer input levels - 1 (pixel rounded to Q+1 levels in [-1,1], fed to the crossbar as Q unary pulses; bnn.input_steps' rule)"),
+	CFG_KEY_BOOL("noise_aware.enable", na_on, 0,
+	  "noise-aware training of the CNN: crossbar device variation and read noise sampled on every conv / fc pre-activation in the training forward pass (as bnn.noise_aware.*: Joshi et al., Nat. Commun. 11:2473, 2020); under `ndpsim xbar cnn`, whose xbar.tile.* give the unrolled mapping"),
+	CFG_KEY_DBL("noise_aware.d2d_sigma", na_d2d_sigma, "relative", 0.1, 0.0, 2.0,
+	  "relative sigma of per-cell conductance variation assumed in training, redrawn every step (default = xbar.noise.d2d.sigma's 0.1)"),
+	CFG_KEY_DBL("noise_aware.read_sigma", na_read_sigma, "relative", 0.05, 0.0, 10.0,
+	  "relative sigma of a driven cell's read current per pulse assumed in training (default = xbar.noise.read.sigma's 0.05)"),
+	CFG_KEY_INT("noise_aware.pulses", na_pulses, "pulses", 1, 1, 64,
+	  "unary pulses per layer the read noise averages over (variance / T), the T of the deployed encoding"),
 	CFG_END
 };
 
@@ -293,6 +303,7 @@ struct trainer {
 	float *x0;                 /* B x 784 input */
 	double *prob;              /* B x 10 */
 	long step;
+	const struct bnn_noise_hook *hook;   /* noise-aware training, or NULL */
 };
 
 static void tl_alloc(struct tl *t, const struct bcnn_shape *s, int l, int B)
@@ -402,6 +413,8 @@ static void forward(struct trainer *tr, int nb, int stats)
 				}
 		}
 		gemm_fwd(t->z, t->col, t->wt, rows, n, Co);
+		if (stats == 1 && tr->hook)
+			tr->hook->fn(tr->hook->arg, l, n, t->z, (long)rows, Co, (uint64_t)tr->step);
 		if (stats) {
 			for (int j = 0; j < Co; j++) {
 				double s1 = 0, s2 = 0;
@@ -664,6 +677,19 @@ int bcnn_train(const struct bcnn_params *p, uint64_t seed,
 	       bnn_epoch_fn cb, void *arg, struct bcnn_result *out,
 	       struct nd_err *err)
 {
+	if (p->na_on) {
+		memset(out, 0, sizeof *out);
+		return nd_errf(err, -EINVAL,
+			       "bcnn.noise_aware.enable: noise-aware training needs the crossbar's noise model; it runs under `ndpsim xbar cnn`");
+	}
+	return bcnn_train_noisy(p, seed, train, test, cb, arg, NULL, out, err);
+}
+
+int bcnn_train_noisy(const struct bcnn_params *p, uint64_t seed,
+		     const struct wl_dataset *train, const struct wl_dataset *test,
+		     bnn_epoch_fn cb, void *arg, const struct bnn_noise_hook *hook,
+		     struct bcnn_result *out, struct nd_err *err)
+{
 	memset(out, 0, sizeof *out);
 	clock_t c0 = clock();
 	struct trainer tr;
@@ -671,6 +697,7 @@ int bcnn_train(const struct bcnn_params *p, uint64_t seed,
 	int rc = bcnn_shape(p, &tr.s, err);
 	if (rc)
 		return rc;
+	tr.hook = hook;
 	tr.p = p;
 	tr.mode = p->mode;
 	tr.B = p->batch;
@@ -914,4 +941,205 @@ long bcnn_predict(const struct bcnn_model *m, const uint8_t *pixels, long n,
 		free(dq);
 	}
 	return correct;
+}
+
+/* ------------------------------------------------------------------ */
+/* Save / load                                                         */
+
+static const char BCNN_MAGIC[8] = "NDBCNN1";
+
+enum { H_KERNEL, H_FC, H_STEPS, H_NCONV, H_CONV, H_THR = H_CONV + BCNN_MAX_CONV, H_NL, H_N };
+
+static int bwr(const void *p, size_t size, size_t n, FILE *f, uLong *crc)
+{
+	*crc = crc32(*crc, p, (uInt)(size * n));
+	return fwrite(p, size, n, f) == n;
+}
+
+static int brd(void *p, size_t size, size_t n, FILE *f, uLong *crc)
+{
+	if (fread(p, size, n, f) != n)
+		return 0;
+	*crc = crc32(*crc, p, (uInt)(size * n));
+	return 1;
+}
+
+void bcnn_model_conv(const struct bcnn_model *m, char *buf, size_t n)
+{
+	size_t k = 0;
+	buf[0] = '\0';
+	for (int l = 0; l < m->s.nconv && k < n; l++)
+		k += (size_t)snprintf(buf + k, n - k, "%s%d", l ? "," : "", m->s.cout[l]);
+}
+
+int bcnn_model_save(const struct bcnn_model *m, const char *path, struct nd_err *err)
+{
+	char tmp[4096];
+	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		return nd_errf(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
+	const struct bcnn_shape *s = &m->s;
+	const struct bnn_model *net = m->net;
+	int32_t hdr[H_N];
+	memset(hdr, 0, sizeof hdr);
+	hdr[H_KERNEL] = s->k[0];
+	hdr[H_FC] = s->cout[s->nconv];
+	hdr[H_STEPS] = net->qin[0];
+	hdr[H_NCONV] = s->nconv;
+	for (int l = 0; l < s->nconv; l++)
+		hdr[H_CONV + l] = s->cout[l];
+	hdr[H_THR] = net->input_thr;
+	hdr[H_NL] = net->nl;
+	uLong crc = crc32(0L, Z_NULL, 0);
+	int ok = bwr(BCNN_MAGIC, 1, 8, f, &crc) && bwr(hdr, sizeof hdr, 1, f, &crc);
+	for (int l = 0; ok && l < net->nl; l++) {
+		const struct bnn_layer *L = &net->layer[l];
+		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
+		ok = bwr(L->wbits, sizeof(uint64_t), nw, f, &crc);
+		if (ok && L->kind == BNN_OUT_SCORE)
+			ok = bwr(L->g, sizeof(double), no, f, &crc) && bwr(L->h, sizeof(double), no, f, &crc);
+		else if (ok)
+			ok = bwr(L->thresh, sizeof(int32_t), no, f, &crc);
+	}
+	uint32_t c32 = (uint32_t)crc;
+	ok = ok && fwrite(&c32, sizeof c32, 1, f) == 1;
+	int e = ok ? 0 : errno;
+	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
+		e = e ? e : errno;
+		ok = 0;
+	}
+	if (fclose(f) != 0) {
+		e = e ? e : errno;
+		ok = 0;
+	}
+	if (!ok) {
+		remove(tmp);
+		return nd_errf(err, -EIO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
+	}
+	if (rename(tmp, path) != 0) {
+		int e2 = errno;
+		remove(tmp);
+		return nd_errf(err, -e2, "%s: rename failed: %s", path, strerror(e2));
+	}
+	return 0;
+}
+
+int bcnn_model_load(const char *path, struct bcnn_model **out, struct nd_err *err)
+{
+	*out = NULL;
+	FILE *f = fopen(path, "rb");
+	if (!f)
+		return nd_errf(err, -errno, "%s: cannot open CNN model: %s", path, strerror(errno));
+	char magic[8];
+	int32_t hdr[H_N];
+	struct bcnn_model *m = NULL;
+	struct trainer tr;
+	memset(&tr, 0, sizeof tr);
+	uLong crc = crc32(0L, Z_NULL, 0);
+	int rc = -EINVAL;
+	if (!brd(magic, 1, 8, f, &crc) || memcmp(magic, BCNN_MAGIC, 8) || !brd(hdr, sizeof hdr, 1, f, &crc)) {
+		nd_errf(err, -EINVAL, "%s: not an ndpsim CNN model (bad magic or header; "
+			"'ndpsim xbar cnn' writes model.bcnn)", path);
+		goto out;
+	}
+	/* the shape from the header, checked as the bcnn.* keys are */
+	struct bcnn_params p;
+	memset(&p, 0, sizeof p);
+	if (hdr[H_KERNEL] < 1 || hdr[H_KERNEL] > 7 || hdr[H_FC] < 1 || hdr[H_FC] > 4096 ||
+	    hdr[H_STEPS] < 1 || hdr[H_STEPS] > 255 || (hdr[H_NCONV] != 2 && hdr[H_NCONV] != 4) ||
+	    hdr[H_THR] < 0 || hdr[H_THR] > 256) {
+		nd_errf(err, -EINVAL, "%s: corrupt header (kernel %d, fc %d, input steps %d, %d convs)", path,
+			hdr[H_KERNEL], hdr[H_FC], hdr[H_STEPS], hdr[H_NCONV]);
+		goto out;
+	}
+	p.kernel = hdr[H_KERNEL];
+	p.fc = hdr[H_FC];
+	p.input_steps = hdr[H_STEPS];
+	size_t k = 0;
+	for (int l = 0; l < hdr[H_NCONV]; l++) {
+		if (hdr[H_CONV + l] < 1 || hdr[H_CONV + l] > 4096) {
+			nd_errf(err, -EINVAL, "%s: corrupt header (conv %d has %d channels)", path, l + 1,
+				hdr[H_CONV + l]);
+			goto out;
+		}
+		k += (size_t)snprintf(p.conv + k, sizeof p.conv - k, "%s%d", l ? "," : "", hdr[H_CONV + l]);
+	}
+	struct nd_err e2;
+	memset(&e2, 0, sizeof e2);
+	if (bcnn_shape(&p, &tr.s, &e2) || tr.s.nl != hdr[H_NL]) {
+		nd_errf(err, -EINVAL, "%s: corrupt header (shape: %s)", path,
+			e2.msg[0] ? e2.msg : "layer count");
+		goto out;
+	}
+	/* an all-zero network of that shape, folded as a trained one is */
+	tr.Q = p.input_steps;
+	tr.mode = BCNN_BNN;
+	for (int l = 0; l < tr.s.nl; l++)
+		tl_alloc(&tr.L[l], &tr.s, l, 1);
+	m = fold(&tr);
+	m->net->input_thr = hdr[H_THR];
+	for (int l = 0; l < m->net->nl; l++) {
+		struct bnn_layer *L = &m->net->layer[l];
+		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
+		int ok = brd(L->wbits, sizeof(uint64_t), nw, f, &crc);
+		if (ok && L->kind == BNN_OUT_SCORE)
+			ok = brd(L->g, sizeof(double), no, f, &crc) && brd(L->h, sizeof(double), no, f, &crc);
+		else if (ok)
+			ok = brd(L->thresh, sizeof(int32_t), no, f, &crc);
+		if (!ok) {
+			nd_errf(err, -EINVAL, "%s: layer %d truncated", path, l + 1);
+			goto out;
+		}
+	}
+	uint32_t stored;
+	if (fread(&stored, sizeof stored, 1, f) != 1) {
+		nd_errf(err, -EINVAL, "%s: truncated (no checksum)", path);
+		goto out;
+	}
+	if (stored != (uint32_t)crc) {
+		nd_errf(err, -EINVAL, "%s: checksum mismatch (crc32 %08x, the file says %08x): "
+			"the model was cut or changed", path, (unsigned)crc, (unsigned)stored);
+		goto out;
+	}
+	if (fgetc(f) != EOF) {
+		nd_errf(err, -EINVAL, "%s: trailing bytes after the model", path);
+		goto out;
+	}
+	/* range: thresholds within what D_Q can reach (fold clamps to
+	 * +-(n_in Q + 1)); finite score scale and shift; weight bits beyond
+	 * n_in zero */
+	for (int l = 0; l < m->net->nl; l++) {
+		const struct bnn_layer *L = &m->net->layer[l];
+		long lim = (long)L->n_in * m->net->qin[l] + 1;
+		for (int o = 0; o < L->n_out; o++) {
+			if (L->kind == BNN_OUT_SCORE ? !isfinite(L->g[o]) || !isfinite(L->h[o])
+						     : L->thresh[o] < -lim || L->thresh[o] > lim) {
+				if (L->kind == BNN_OUT_SCORE)
+					nd_errf(err, -EINVAL, "%s: layer %d channel %d: non-finite score "
+						"(g %g, h %g)", path, l + 1, o, L->g[o], L->h[o]);
+				else
+					nd_errf(err, -EINVAL, "%s: layer %d channel %d: threshold %d outside "
+						"+-%ld", path, l + 1, o, (int)L->thresh[o], lim);
+				goto out;
+			}
+			if (L->n_in & 63) {
+				uint64_t hi = L->wbits[(size_t)o * L->words + (size_t)L->words - 1] >> (L->n_in & 63);
+				if (hi) {
+					nd_errf(err, -EINVAL, "%s: layer %d channel %d: weight bits beyond "
+						"the %d inputs", path, l + 1, o, L->n_in);
+					goto out;
+				}
+			}
+		}
+	}
+	*out = m;
+	m = NULL;
+	rc = 0;
+out:
+	for (int l = 0; l < tr.s.nl && l < BNN_MAX_LAYERS; l++)
+		tl_free(&tr.L[l]);
+	bcnn_model_free(m);
+	fclose(f);
+	return rc;
 }

@@ -62,6 +62,10 @@ struct bcnn_params {
 	int train_n;                   /* 0 = all 60,000 */
 	int calib_n;                   /* images for the final BN statistics */
 	int input_steps;               /* first-layer input levels - 1 */
+	/* noise-aware training (the hook comes from analog/: bcnn_train_noisy) */
+	int na_on;
+	double na_d2d_sigma, na_read_sigma;
+	int na_pulses;
 };
 extern const struct cfg_section bcnn_section;
 
@@ -96,6 +100,21 @@ struct bcnn_model {
 };
 void bcnn_model_free(struct bcnn_model *m);   /* NULL is fine */
 
+/* Writes / reads a folded BNN (little-endian binary, magic "NDBCNN1"):
+ * the shape parameters (kernel, fc units, input steps, conv channels,
+ * input threshold), then per layer the weight bits and either the
+ * per-channel thresholds (hidden layers) or the score scale and shift
+ * (output layer), then a crc32 (zlib) of every byte before it.  The
+ * reader re-derives the shape with bcnn_shape() and refuses a file that
+ * is cut, changed (checksum), has out-of-range shape parameters or
+ * thresholds, non-finite scores or trailing bytes, with -EINVAL and a
+ * message naming the file.  The writer goes through a temporary file and
+ * a rename, so an existing file is replaced whole or not at all.
+ * bcnn_model_conv() writes the model's channels as "16,16,32,32". */
+int bcnn_model_save(const struct bcnn_model *m, const char *path, struct nd_err *err);
+int bcnn_model_load(const char *path, struct bcnn_model **out, struct nd_err *err);
+void bcnn_model_conv(const struct bcnn_model *m, char *buf, size_t n);
+
 /* Training result: test accuracy of the network in its own numeric form
  * (float / BWN: fp32 forward with the re-estimated BN statistics; BNN: the
  * folded model through bcnn_predict) and, for BNN, the folded model. */
@@ -112,6 +131,19 @@ int bcnn_train(const struct bcnn_params *p, uint64_t seed,
 	       const struct wl_dataset *train, const struct wl_dataset *test,
 	       bnn_epoch_fn cb, void *arg, struct bcnn_result *out,
 	       struct nd_err *err);
+
+/* bcnn_train() with noise injection (noise-aware training, as
+ * bnn_train_noisy()): hook (may be NULL = none) is called on every layer's
+ * pre-activations z = W v (rows = images x output positions, m = output
+ * channels, D units: v in [-1, 1], weights +1/-1 in the binary modes) in
+ * the training forward pass only, with the optimiser step (0-based).  A
+ * NULL hook gives bcnn_train()'s result bit for bit.  bcnn_train() refuses
+ * bcnn.noise_aware.enable (the noise model lives in analog/: `ndpsim xbar
+ * cnn` passes xbar_bnn_noise_fn). */
+int bcnn_train_noisy(const struct bcnn_params *p, uint64_t seed,
+		     const struct wl_dataset *train, const struct wl_dataset *test,
+		     bnn_epoch_fn cb, void *arg, const struct bnn_noise_hook *hook,
+		     struct bcnn_result *out, struct nd_err *err);
 
 /* A BNN with random weights and thresholds near the median of D (for
  * tests that need a folded model in milliseconds). */
