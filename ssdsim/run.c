@@ -485,6 +485,11 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 		r->st.waf, (unsigned long long)r->st.gc_count,
 		(unsigned long long)r->st.erase_min, r->st.erase_mean,
 		(unsigned long long)r->st.erase_max);
+	if (r->st.erase_hist_n)
+		fprintf(out, "  wear levelling: erase spread %llu, %llu blocks migrated "
+			"(histogram: erase_counts.csv)\n",
+			(unsigned long long)(r->st.erase_max - r->st.erase_min),
+			(unsigned long long)r->st.wl_migrations);
 	double cm = mean_of(r->chan_util, r->n_channels, &mx);
 	fprintf(out, "  channel utilisation mean %.1f %% max %.1f %%", 100 * cm, 100 * mx);
 	cm = mean_of(r->die_util, r->n_dies, &mx);
@@ -552,6 +557,48 @@ static void hist_row(void *arg, uint64_t lo, uint64_t hi, uint64_t n)
 		    (double)x->cum / (double)x->total);
 }
 
+/* The erase-count histogram of the report (wear levelling on) as
+ * erase_counts.csv, one row per bin: erase counts erase_lo..erase_hi
+ * (inclusive), the blocks with that many erases; and erase_counts.png. */
+static int write_erase_counts(const struct ssd_run_result *r, const char *dir,
+			      struct nd_err *err)
+{
+	const struct ssd_stats *st = &r->st;
+	if (!st->erase_hist_n)
+		return 0;
+	uint64_t w = st->erase_hist_width, blocks = 0;
+	struct rep_csv *c = rep_csv_new("erase_lo,erase_hi,blocks");
+	for (uint32_t k = 0; k < st->erase_hist_n; k++) {
+		rep_csv_row(c, "%llu,%llu,%llu", (unsigned long long)(k * w),
+			    (unsigned long long)((k + 1) * w - 1),
+			    (unsigned long long)st->erase_hist[k]);
+		blocks += st->erase_hist[k];
+	}
+	int rc = rep_csv_write(c, dir, "erase_counts.csv", err);
+	rep_csv_free(c);
+	if (rc)
+		return rc;
+	char script[2048];
+	snprintf(script, sizeof script,
+		 "set datafile separator ','\n"
+		 "set terminal pngcairo size 900,560 noenhanced\n"
+		 "set output 'erase_counts.png'\n"
+		 "set title \"ndpsim ssd: erase counts of %llu blocks, wear levelling on\\n"
+		 "spread %llu (min %llu, max %llu, mean %.2f), %llu blocks migrated\"\n"
+		 "set xlabel 'erase count (bins of %llu)'\nset ylabel 'blocks'\n"
+		 "set grid ytics\nset style fill solid 0.6 border -1\nset boxwidth %llu absolute\n"
+		 "set xrange [-0.5:%llu]\nset yrange [0:*]\nset key off\n"
+		 "plot 'erase_counts.csv' skip 1 using (($1+$2)/2.0):3 with boxes\n",
+		 (unsigned long long)blocks,
+		 (unsigned long long)(st->erase_max - st->erase_min),
+		 (unsigned long long)st->erase_min, (unsigned long long)st->erase_max,
+		 st->erase_mean, (unsigned long long)st->wl_migrations,
+		 (unsigned long long)w, (unsigned long long)w,
+		 (unsigned long long)(st->erase_hist_n * w));
+	rc = rep_gnuplot(dir, "erase_counts", script, err);
+	return rc < 0 ? rc : 0;
+}
+
 int ssd_run_write_files(const struct ssd_run_result *r, const char *dir,
 			struct nd_err *err)
 {
@@ -587,7 +634,7 @@ int ssd_run_write_files(const struct ssd_run_result *r, const char *dir,
 			 nplots++ ? ", " : "", names[w], w ? "write" : "read");
 	}
 	if (!nplots)
-		return 0;
+		return write_erase_counts(r, dir, err);
 	snprintf(script, sizeof script,
 		 "set datafile separator ','\n"
 		 "set terminal pngcairo size 900,560 noenhanced\n"
@@ -597,5 +644,7 @@ int ssd_run_write_files(const struct ssd_run_result *r, const char *dir,
 		 "set logscale x\nset grid\nset key bottom right\nset yrange [0:1.02]\n"
 		 "plot %s\n", plots);
 	rc = rep_gnuplot(dir, "latency_cdf", script, err);
-	return rc < 0 ? rc : 0;
+	if (rc < 0)
+		return rc;
+	return write_erase_counts(r, dir, err);
 }

@@ -6,6 +6,7 @@
  * private layout (ssdsim/ssd_int.h) to build block states by hand.
  */
 #include <check.h>
+#include <cjson/cJSON.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -457,6 +458,91 @@ START_TEST(bad_gc_keys_exit_2)
 }
 END_TEST
 
+/* `ndpsim ssd` with wear levelling on writes erase_counts.csv: its rows
+ * are the report's hist_blocks bin by bin (erase_lo = k w, erase_hi =
+ * (k + 1) w - 1), they sum to the drive's 64 blocks (1 x 1 x 1 x 1 x 64,
+ * from the settings, not from the report), the bins below erase_min's and
+ * above erase_max's are empty and those two are not.  With WL off there is
+ * no histogram and no file; --no-plot leaves the script and no figure. */
+START_TEST(erase_counts_csv)
+{
+	const char *tmp = tu_tmpdir();
+	const char *args = "ssd --quiet --no-plot --set ssd.channels=1 --set ssd.ways=1 "
+		"--set ssd.dies=1 --set ssd.planes=1 --set ssd.blocks=64 --set ssd.pages=16 "
+		"--set ssd.ftl.op=0.25 --set ssd.ftl.gc_threshold_blocks=2 "
+		"--set ssd.precondition.fill=1 --set workload.read_ratio=0 "
+		"--set workload.range_frac=0.1 --set workload.count=12000 "
+		"--set ssd.ftl.wl.threshold=8";
+	char out[8192], dir[600], path[700];
+	for (int wl = 0; wl < 2; wl++) {
+		snprintf(dir, sizeof dir, "%s/erase-counts-%d", tmp, wl);
+		const char *on = wl ? "true" : "false";
+		int rc = tu_ndpsim(out, sizeof out, "%s --set ssd.ftl.wl.dynamic=%s "
+				   "--set ssd.ftl.wl.static=%s --out %s", args, on, on, dir);
+		ck_assert_msg(rc == 0, "%s", out);
+		snprintf(path, sizeof path, "%s/report.json", dir);
+		char *t = tu_slurp(path);
+		ck_assert_ptr_nonnull(t);
+		cJSON *rep = cJSON_Parse(t);
+		free(t);
+		ck_assert_ptr_nonnull(rep);
+		const cJSON *e = cJSON_GetObjectItem(cJSON_GetObjectItem(rep, "metrics"), "erase_count");
+		ck_assert_ptr_nonnull(e);
+		const cJSON *h = cJSON_GetObjectItem(e, "hist_blocks");
+		snprintf(path, sizeof path, "%s/erase_counts.csv", dir);
+		char *csv = tu_slurp(path);
+		if (!wl) {
+			ck_assert_ptr_null(h);
+			ck_assert_ptr_null(csv);
+			cJSON_Delete(rep);
+			continue;
+		}
+		ck_assert_ptr_nonnull(h);
+		ck_assert_ptr_nonnull(csv);
+		uint64_t w = (uint64_t)cJSON_GetObjectItem(e, "hist_bin_erases")->valuedouble;
+		uint64_t mn = (uint64_t)cJSON_GetObjectItem(e, "min")->valuedouble;
+		uint64_t mx = (uint64_t)cJSON_GetObjectItem(e, "max")->valuedouble;
+		ck_assert_uint_gt(w, 0);
+		ck_assert_uint_gt(mx, mn);   /* the run wore the drive unevenly at all */
+		char *line = strtok(csv, "\n");
+		ck_assert_str_eq(line, "erase_lo,erase_hi,blocks");
+		uint64_t sum = 0, k = 0;
+		while ((line = strtok(NULL, "\n"))) {
+			unsigned long long lo, hi, n;
+			ck_assert_int_eq(sscanf(line, "%llu,%llu,%llu", &lo, &hi, &n), 3);
+			ck_assert_uint_eq(lo, k * w);
+			ck_assert_uint_eq(hi, (k + 1) * w - 1);
+			const cJSON *b = cJSON_GetArrayItem(h, (int)k);
+			ck_assert_ptr_nonnull(b);
+			ck_assert_uint_eq(n, (uint64_t)b->valuedouble);
+			if (k < mn / w || k > mx / w)
+				ck_assert_uint_eq(n, 0);
+			if (k == mn / w || k == mx / w)
+				ck_assert_uint_gt(n, 0);
+			sum += n;
+			k++;
+		}
+		ck_assert_uint_eq(k, (uint64_t)cJSON_GetArraySize(h));
+		ck_assert_uint_eq(k, mx / w + 1);
+		ck_assert_uint_eq(sum, 64);
+		free(csv);
+		cJSON_Delete(rep);
+		snprintf(path, sizeof path, "%s/erase_counts.gp", dir);
+		char *gp = tu_slurp(path);
+		ck_assert_ptr_nonnull(gp);
+		ck_assert_msg(strstr(gp, "'erase_counts.csv'") && strstr(gp, "of 64 blocks"), "%s", gp);
+		char want[128];
+		snprintf(want, sizeof want, "spread %llu (min %llu, max %llu,",
+			 (unsigned long long)(mx - mn), (unsigned long long)mn,
+			 (unsigned long long)mx);
+		ck_assert_msg(strstr(gp, want), "no '%s' in %s", want, gp);
+		free(gp);
+		snprintf(path, sizeof path, "%s/erase_counts.png", dir);
+		ck_assert_ptr_null(tu_slurp(path));   /* --no-plot */
+	}
+}
+END_TEST
+
 START_TEST(wear_levelling_hot_cold)
 {
 	/* One plane of 64 blocks; the whole logical space written once, then
@@ -543,6 +629,7 @@ int main(void)
 	tcase_add_test(tc, preemptible_gc_first_second_tail);
 	tcase_add_test(tc, bad_gc_keys_exit_2);
 	tcase_add_test(tc, wear_levelling_hot_cold);
+	tcase_add_test(tc, erase_counts_csv);
 	suite_add_tcase(su, tc);
 	return tu_run_suite(su);
 }
