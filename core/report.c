@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -87,6 +88,47 @@ int rep_write_atomic(const char *path, const void *data, size_t len,
 		int e = errno;
 		unlink(tmp);
 		return nd_errf(err, -e, "%s: rename: %s", path, strerror(e));
+	}
+	return 0;
+}
+
+FILE *rep_stream_open(const char *path, char *tmp, size_t tmp_size, int *rc,
+		      struct nd_err *err)
+{
+	if (fault_injected(path)) {
+		*rc = nd_errf(err, -EIO, "%s: write: injected failure (NDPSIM_FAULT_WRITE)", path);
+		return NULL;
+	}
+	if ((size_t)snprintf(tmp, tmp_size, "%s.tmp.%ld", path, (long)getpid()) >= tmp_size) {
+		*rc = nd_errf(err, -ENAMETOOLONG, "%.200s...: path too long", path);
+		return NULL;
+	}
+	FILE *f = fopen(tmp, "wb");
+	if (!f)
+		*rc = nd_errf(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
+	return f;
+}
+
+int rep_stream_commit(FILE *f, int ok, const char *tmp, const char *path,
+		      struct nd_err *err)
+{
+	int e = ok ? 0 : errno;
+	if (fflush(f) != 0 || (fsync(fileno(f)) != 0 && errno != EINVAL)) {
+		e = e ? e : errno;
+		ok = 0;
+	}
+	if (fclose(f) != 0) {
+		e = e ? e : errno;
+		ok = 0;
+	}
+	if (!ok) {
+		remove(tmp);
+		return nd_errf(err, -EIO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
+	}
+	if (rename(tmp, path) != 0) {
+		int e2 = errno;
+		remove(tmp);
+		return nd_errf(err, -e2, "%s: rename failed: %s", path, strerror(e2));
 	}
 	return 0;
 }

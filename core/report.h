@@ -27,6 +27,19 @@ int rep_mkdir_p(const char *dir, struct nd_err *err);
 int rep_write_atomic(const char *path, const void *data, size_t len,
 		     struct nd_err *err);
 
+/* The same for a file written as a stream (model files): rep_stream_open()
+ * creates path's temporary, its name in tmp[tmp_size]; NULL with *rc =
+ * -errno and err set on failure (the same $NDPSIM_FAULT_WRITE hook).
+ * rep_stream_commit() flushes, fsyncs and closes f, then renames the
+ * temporary over path when ok and every step succeeded; otherwise removes
+ * it and leaves path alone.  Returns 0, or -EIO (a failed write: ok == 0 or
+ * the flush / fsync / close failed) or -errno of the rename, err naming
+ * path. */
+FILE *rep_stream_open(const char *path, char *tmp, size_t tmp_size, int *rc,
+		      struct nd_err *err);
+int rep_stream_commit(FILE *f, int ok, const char *tmp, const char *path,
+		      struct nd_err *err);
+
 /* Builds {"version", "seed", "config", "metrics"}; takes ownership of
  * metrics.  Caller frees with cJSON_Delete. */
 struct cJSON *rep_new(const struct cfg_bundle *b, uint64_t seed,

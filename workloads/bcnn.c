@@ -16,6 +16,7 @@
 #include <zlib.h>
 
 #include "core/rng.h"
+#include "core/report.h"
 #include "core/util.h"
 
 #ifdef _OPENMP
@@ -975,10 +976,10 @@ void bcnn_model_conv(const struct bcnn_model *m, char *buf, size_t n)
 int bcnn_model_save(const struct bcnn_model *m, const char *path, struct nd_err *err)
 {
 	char tmp[4096];
-	snprintf(tmp, sizeof tmp, "%s.tmp.%ld", path, (long)getpid());
-	FILE *f = fopen(tmp, "wb");
+	int rc = 0;
+	FILE *f = rep_stream_open(path, tmp, sizeof tmp, &rc, err);
 	if (!f)
-		return nd_errf(err, -errno, "%s: cannot create: %s", tmp, strerror(errno));
+		return rc;
 	const struct bcnn_shape *s = &m->s;
 	const struct bnn_model *net = m->net;
 	int32_t hdr[H_N];
@@ -1004,25 +1005,7 @@ int bcnn_model_save(const struct bcnn_model *m, const char *path, struct nd_err 
 	}
 	uint32_t c32 = (uint32_t)crc;
 	ok = ok && fwrite(&c32, sizeof c32, 1, f) == 1;
-	int e = ok ? 0 : errno;
-	if (fflush(f) != 0 || fsync(fileno(f)) != 0) {
-		e = e ? e : errno;
-		ok = 0;
-	}
-	if (fclose(f) != 0) {
-		e = e ? e : errno;
-		ok = 0;
-	}
-	if (!ok) {
-		remove(tmp);
-		return nd_errf(err, -EIO, "%s: write failed: %s", path, e ? strerror(e) : "short write");
-	}
-	if (rename(tmp, path) != 0) {
-		int e2 = errno;
-		remove(tmp);
-		return nd_errf(err, -e2, "%s: rename failed: %s", path, strerror(e2));
-	}
-	return 0;
+	return rep_stream_commit(f, ok, tmp, path, err);
 }
 
 int bcnn_model_load(const char *path, struct bcnn_model **out, struct nd_err *err)
