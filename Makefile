@@ -110,7 +110,7 @@ $(BUILD)/tests/%: tests/%.c $(LIB) $(TEST_COMMON_OBJ)
 
 $(BUILD)/bench/%: bench/%.c $(LIB) $(TEST_COMMON_OBJ)
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(filter-out $(BUILD)/tests/%,$(TEST_COMMON_OBJ)) $(LIB) $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(filter-out $(BUILD)/tests/%,$(TEST_COMMON_OBJ)) $(BUILD)/tests/common/tu_load.o $(LIB) $(LDLIBS)
 
 run: deps all
 	./$(BIN) run

@@ -16,28 +16,18 @@
 #include "cli/cli.h"
 #include "core/cfg.h"
 #include "ssdsim/run.h"
+#include "tests/common/tu_ssd.h"
 
 static int one(const char *name, const char *const *sets)
 {
 	struct run_params run;
 	struct ssd_params sp;
 	struct wl_params wp;
-	struct cfg_bundle b = { 0 };
 	struct nd_err err = { 0 };
-	cfg_bundle_add(&b, &run_section, &run);
-	cfg_bundle_add(&b, &ssd_section, &sp);
-	cfg_bundle_add(&b, &wl_section, &wp);
-	cfg_defaults(&b);
-	const char *common[] = { "ssd.precondition.fill=1", "workload.pattern=rand",
-				 "workload.read_ratio=1", "workload.qd=32", "workload.count=300000",
-				 NULL };
-	for (int i = 0; common[i]; i++)
-		if (cfg_set(&b, common[i], &err))
-			goto fail;
-	for (int i = 0; sets[i]; i++)
-		if (cfg_set(&b, sets[i], &err))
-			goto fail;
-	if (cfg_validate(&b, &err))
+	static const char *const common[] = { "ssd.precondition.fill=1", "workload.pattern=rand",
+					      "workload.read_ratio=1", "workload.qd=32",
+					      "workload.count=300000", NULL };
+	if (tu_ssd_try_load(NULL, common, sets, &run, &sp, &wp, &err))
 		goto fail;
 	struct ssd_run_opts o = { .ssd = &sp, .wl = &wp, .seed = run.seed };
 	struct ssd_run_result r;
