@@ -326,6 +326,83 @@ static void fwd_pair10(const float *in0, const float *in1, const float *W, const
 		}
 }
 
+#if defined(__GNUC__) && defined(__x86_64__)
+#define MD_HAVE_QUAD512 1
+#include <immintrin.h>
+
+/* Four samples through a 10-wide layer with AVX-512: a sample's ten sums
+ * in the low ten lanes of one 16-lane register (masked loads and stores:
+ * nothing past a row is read), so one multiply and one add per input and
+ * sample, and four independent add chains to hide the adder's latency.
+ * Each lane is the same multiply, then the same add, in the same input
+ * order as fwd_sample (no contraction), so the same bits. */
+/* nz_list, 16 entries per compare: the lanes with in[i] != 0 (NaN
+ * included, as in C) compressed in order and narrowed to 16 bits; a masked
+ * store writes exactly the entries found. */
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static inline int nz_list_512(const float *restrict in, int din, uint16_t *restrict idx)
+{
+	int c = 0;
+	const __m512 zero = _mm512_setzero_ps();
+	__m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+	const __m512i step = _mm512_set1_epi32(16);
+	for (int i = 0; i < din; i += 16) {
+		__mmask16 live = din - i >= 16 ? (__mmask16)0xffff
+					       : (__mmask16)((1u << (din - i)) - 1u);
+		__m512 x = _mm512_maskz_loadu_ps(live, in + i);
+		__mmask16 nz = _mm512_mask_cmp_ps_mask(live, x, zero, _CMP_NEQ_UQ);
+		int k = __builtin_popcount((unsigned)nz);
+		__m256i v = _mm512_cvtepi32_epi16(_mm512_maskz_compress_epi32(nz, lane));
+		_mm256_mask_storeu_epi16(idx + c, (__mmask16)((1u << k) - 1u), v);
+		c += k;
+		lane = _mm512_add_epi32(lane, step);
+	}
+	return c;
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vl")))
+static void fwd_quad10_512(const float *const in[4], const float *W, const float *b,
+			   float *const out[4], int din, int relu, uint16_t *const idx[4],
+			   int *const nnz[4])
+{
+	const __mmask16 m10 = 0x3ff;
+	int c[4], cmin = din;
+	__m512 a[4];
+	__m512 bias = _mm512_maskz_loadu_ps(m10, b);
+	for (int q = 0; q < 4; q++) {
+		c[q] = nz_list_512(in[q], din, idx[q]);
+		*nnz[q] = c[q];
+		if (c[q] < cmin)
+			cmin = c[q];
+		a[q] = bias;
+	}
+	const uint16_t *i0 = idx[0], *i1 = idx[1], *i2 = idx[2], *i3 = idx[3];
+	const float *x0 = in[0], *x1 = in[1], *x2 = in[2], *x3 = in[3];
+	for (int k = 0; k < cmin; k++) {
+		__m512 w0 = _mm512_maskz_loadu_ps(m10, W + (size_t)i0[k] * 10u);
+		__m512 w1 = _mm512_maskz_loadu_ps(m10, W + (size_t)i1[k] * 10u);
+		__m512 w2 = _mm512_maskz_loadu_ps(m10, W + (size_t)i2[k] * 10u);
+		__m512 w3 = _mm512_maskz_loadu_ps(m10, W + (size_t)i3[k] * 10u);
+		a[0] = _mm512_add_ps(a[0], _mm512_mul_ps(_mm512_set1_ps(x0[i0[k]]), w0));
+		a[1] = _mm512_add_ps(a[1], _mm512_mul_ps(_mm512_set1_ps(x1[i1[k]]), w1));
+		a[2] = _mm512_add_ps(a[2], _mm512_mul_ps(_mm512_set1_ps(x2[i2[k]]), w2));
+		a[3] = _mm512_add_ps(a[3], _mm512_mul_ps(_mm512_set1_ps(x3[i3[k]]), w3));
+	}
+	for (int q = 0; q < 4; q++) {
+		const uint16_t *iq = idx[q];
+		const float *xq = in[q];
+		__m512 acc = a[q];
+		for (int k = cmin; k < c[q]; k++) {
+			__m512 w = _mm512_maskz_loadu_ps(m10, W + (size_t)iq[k] * 10u);
+			acc = _mm512_add_ps(acc, _mm512_mul_ps(_mm512_set1_ps(xq[iq[k]]), w));
+		}
+		if (relu)
+			acc = _mm512_max_ps(acc, _mm512_setzero_ps());
+		_mm512_mask_storeu_ps(out[q], m10, acc);
+	}
+}
+#endif
+
 /* First position of a sorted index list holding an index >= r. */
 static int lower_bound16(const uint16_t *a, int n, int r)
 {
@@ -419,6 +496,28 @@ static void forward(const struct wl_mlp *m, const float *params, const float *x,
 		long work = (long)n * din * dout;
 		uint16_t *nzi = ws->nzi[l];
 		int *nzn = ws->nzn[l];
+#ifdef MD_HAVE_QUAD512
+		if (dout == 10 && n >= 4 && __builtin_cpu_supports("avx512f") &&
+		    __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl")) {
+			int nq = n / 4;
+MD_PAR_FOR(work)
+			for (int sq = 0; sq < nq; sq++) {
+				size_t s = 4 * (size_t)sq;
+				const float *const ins[4] = { in + s * din, in + (s + 1) * din,
+							      in + (s + 2) * din, in + (s + 3) * din };
+				float *const outs[4] = { out + s * 10, out + (s + 1) * 10,
+							 out + (s + 2) * 10, out + (s + 3) * 10 };
+				uint16_t *const idx[4] = { nzi + s * din, nzi + (s + 1) * din,
+							   nzi + (s + 2) * din, nzi + (s + 3) * din };
+				int *const nn[4] = { nzn + s, nzn + s + 1, nzn + s + 2, nzn + s + 3 };
+				fwd_quad10_512(ins, W, b, outs, din, relu, idx, nn);
+			}
+			for (size_t s = 4 * (size_t)nq; s < (size_t)n; s++)
+				fwd_sample(in + s * din, W, b, out + s * 10, din, 10, relu,
+					   nzi + s * din, nzn + s);
+			continue;
+		}
+#endif
 		if (dout == 10) {
 			int np = (n + 1) / 2;
 MD_PAR_FOR(work)
