@@ -112,7 +112,8 @@ $(BUILD)/bench/%: bench/%.c $(LIB) $(TEST_COMMON_OBJ)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -MMD -MP -o $@ $< $(filter-out $(BUILD)/tests/%,$(TEST_COMMON_OBJ)) $(BUILD)/tests/common/tu_load.o $(LIB) $(LDLIBS)
 
-run: deps all
+run: deps
+	$(MAKE) -j$$(nproc 2>/dev/null || echo 2) all
 	./$(BIN) run
 
 check: deps $(BIN) $(TEST_BIN)
