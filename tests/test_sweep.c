@@ -115,6 +115,18 @@ static int check_results(const char *dir)
 
 /* ------------------------------------------------------------------ */
 
+/* After killpg(SIGKILL) and the leader's waitpid, the point workers of the
+ * group may still be exiting, holding the --out lock for a moment (a rerun
+ * then rightly says another run is writing); wait until no process of the
+ * group is left, at most 5 s. */
+static void group_gone(pid_t pgid)
+{
+	for (int t = 0; t < 500 && killpg(pgid, 0) == 0; t++) {
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+}
+
 START_TEST(grid_expansion)
 {
 	const char *g = tu_write_file("sw-expand.json",
@@ -411,6 +423,7 @@ START_TEST(kill_and_resume)
 	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
 	int st;
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	group_gone(pid);
 	ck_assert(WIFSIGNALED(st));
 	char *killed = slurp(path);
 	int nk = check_results(d);
@@ -755,6 +768,7 @@ START_TEST(train_grid_kill_and_resume)
 	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
 	int st;
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	group_gone(pid);
 	ck_assert(WIFSIGNALED(st));
 	snprintf(pb, sizeof pb, "%s/sweep", db);
 	int nk = check_train_results(pb, &hosts);
@@ -814,6 +828,7 @@ static void kill_after_first_line(char *const argv[], const char *res)
 	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
 	int st;
 	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	group_gone(pid);
 	ck_assert(WIFSIGNALED(st));
 }
 
