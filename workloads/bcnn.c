@@ -951,19 +951,6 @@ static const char BCNN_MAGIC[8] = "NDBCNN1";
 
 enum { H_KERNEL, H_FC, H_STEPS, H_NCONV, H_CONV, H_THR = H_CONV + BCNN_MAX_CONV, H_NL, H_N };
 
-static int bwr(const void *p, size_t size, size_t n, FILE *f, uLong *crc)
-{
-	*crc = crc32(*crc, p, (uInt)(size * n));
-	return fwrite(p, size, n, f) == n;
-}
-
-static int brd(void *p, size_t size, size_t n, FILE *f, uLong *crc)
-{
-	if (fread(p, size, n, f) != n)
-		return 0;
-	*crc = crc32(*crc, p, (uInt)(size * n));
-	return 1;
-}
 
 void bcnn_model_conv(const struct bcnn_model *m, char *buf, size_t n)
 {
@@ -993,15 +980,15 @@ int bcnn_model_save(const struct bcnn_model *m, const char *path, struct nd_err 
 	hdr[H_THR] = net->input_thr;
 	hdr[H_NL] = net->nl;
 	uLong crc = crc32(0L, Z_NULL, 0);
-	int ok = bwr(BCNN_MAGIC, 1, 8, f, &crc) && bwr(hdr, sizeof hdr, 1, f, &crc);
+	int ok = bnn_fwrite_crc(BCNN_MAGIC, 1, 8, f, &crc) && bnn_fwrite_crc(hdr, sizeof hdr, 1, f, &crc);
 	for (int l = 0; ok && l < net->nl; l++) {
 		const struct bnn_layer *L = &net->layer[l];
 		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
-		ok = bwr(L->wbits, sizeof(uint64_t), nw, f, &crc);
+		ok = bnn_fwrite_crc(L->wbits, sizeof(uint64_t), nw, f, &crc);
 		if (ok && L->kind == BNN_OUT_SCORE)
-			ok = bwr(L->g, sizeof(double), no, f, &crc) && bwr(L->h, sizeof(double), no, f, &crc);
+			ok = bnn_fwrite_crc(L->g, sizeof(double), no, f, &crc) && bnn_fwrite_crc(L->h, sizeof(double), no, f, &crc);
 		else if (ok)
-			ok = bwr(L->thresh, sizeof(int32_t), no, f, &crc);
+			ok = bnn_fwrite_crc(L->thresh, sizeof(int32_t), no, f, &crc);
 	}
 	uint32_t c32 = (uint32_t)crc;
 	ok = ok && fwrite(&c32, sizeof c32, 1, f) == 1;
@@ -1021,7 +1008,7 @@ int bcnn_model_load(const char *path, struct bcnn_model **out, struct nd_err *er
 	memset(&tr, 0, sizeof tr);
 	uLong crc = crc32(0L, Z_NULL, 0);
 	int rc = -EINVAL;
-	if (!brd(magic, 1, 8, f, &crc) || memcmp(magic, BCNN_MAGIC, 8) || !brd(hdr, sizeof hdr, 1, f, &crc)) {
+	if (!bnn_fread_crc(magic, 1, 8, f, &crc) || memcmp(magic, BCNN_MAGIC, 8) || !bnn_fread_crc(hdr, sizeof hdr, 1, f, &crc)) {
 		nd_errf(err, -EINVAL, "%s: not an ndpsim CNN model (bad magic or header; "
 			"'ndpsim xbar cnn' writes model.bcnn)", path);
 		goto out;
@@ -1065,11 +1052,11 @@ int bcnn_model_load(const char *path, struct bcnn_model **out, struct nd_err *er
 	for (int l = 0; l < m->net->nl; l++) {
 		struct bnn_layer *L = &m->net->layer[l];
 		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
-		int ok = brd(L->wbits, sizeof(uint64_t), nw, f, &crc);
+		int ok = bnn_fread_crc(L->wbits, sizeof(uint64_t), nw, f, &crc);
 		if (ok && L->kind == BNN_OUT_SCORE)
-			ok = brd(L->g, sizeof(double), no, f, &crc) && brd(L->h, sizeof(double), no, f, &crc);
+			ok = bnn_fread_crc(L->g, sizeof(double), no, f, &crc) && bnn_fread_crc(L->h, sizeof(double), no, f, &crc);
 		else if (ok)
-			ok = brd(L->thresh, sizeof(int32_t), no, f, &crc);
+			ok = bnn_fread_crc(L->thresh, sizeof(int32_t), no, f, &crc);
 		if (!ok) {
 			nd_errf(err, -EINVAL, "%s: layer %d truncated", path, l + 1);
 			goto out;

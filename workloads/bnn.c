@@ -318,14 +318,13 @@ long bnn_predict(const struct bnn_model *m, const uint8_t *pixels, long n,
 static const char MODEL_MAGIC[8] = "NDBNN3\n";
 static const char MODEL_MAGIC_V2[8] = "NDBNN2\n";
 
-/* fwrite of n items that also runs the checksum. */
-static int wr_crc(const void *p, size_t size, size_t n, FILE *f, uLong *crc)
+int bnn_fwrite_crc(const void *p, size_t size, size_t n, FILE *f, unsigned long *crc)
 {
 	*crc = crc32(*crc, p, (uInt)(size * n));
 	return fwrite(p, size, n, f) == n;
 }
 
-static int rd_crc(void *p, size_t size, size_t n, FILE *f, uLong *crc)
+int bnn_fread_crc(void *p, size_t size, size_t n, FILE *f, unsigned long *crc)
 {
 	if (fread(p, size, n, f) != n)
 		return 0;
@@ -347,16 +346,16 @@ int bnn_model_save(const struct bnn_model *m, const char *path,
 	for (int l = 0; l < m->nl; l++)
 		hdr[5 + BNN_MAX_LAYERS + l] = m->qin[l];
 	uLong crc = crc32(0L, Z_NULL, 0);
-	int ok = wr_crc(MODEL_MAGIC, 1, 8, f, &crc) && wr_crc(hdr, sizeof hdr, 1, f, &crc);
+	int ok = bnn_fwrite_crc(MODEL_MAGIC, 1, 8, f, &crc) && bnn_fwrite_crc(hdr, sizeof hdr, 1, f, &crc);
 	for (int l = 0; ok && l < m->nl; l++) {
 		const struct bnn_layer *L = &m->layer[l];
 		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
 		int32_t kind = L->kind;
-		ok = wr_crc(&kind, sizeof kind, 1, f, &crc) &&
-		     wr_crc(L->wbits, sizeof(uint64_t), nw, f, &crc) &&
-		     wr_crc(L->thresh, sizeof(int32_t), no, f, &crc) &&
-		     wr_crc(L->g, sizeof(double), no, f, &crc) &&
-		     wr_crc(L->h, sizeof(double), no, f, &crc);
+		ok = bnn_fwrite_crc(&kind, sizeof kind, 1, f, &crc) &&
+		     bnn_fwrite_crc(L->wbits, sizeof(uint64_t), nw, f, &crc) &&
+		     bnn_fwrite_crc(L->thresh, sizeof(int32_t), no, f, &crc) &&
+		     bnn_fwrite_crc(L->g, sizeof(double), no, f, &crc) &&
+		     bnn_fwrite_crc(L->h, sizeof(double), no, f, &crc);
 	}
 	uint32_t c32 = (uint32_t)crc;
 	ok = ok && fwrite(&c32, sizeof c32, 1, f) == 1;
@@ -374,12 +373,12 @@ int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
 	struct bnn_model *m = NULL;
 	int rc = -EINVAL;
 	uLong crc = crc32(0L, Z_NULL, 0);
-	if (rd_crc(magic, 1, 8, f, &crc) && !memcmp(magic, MODEL_MAGIC_V2, 8)) {
+	if (bnn_fread_crc(magic, 1, 8, f, &crc) && !memcmp(magic, MODEL_MAGIC_V2, 8)) {
 		nd_errf(err, -EINVAL, "%s: a model of an older ndpsim (no checksum); "
 			"write it again with 'ndpsim xbar train'", path);
 		goto out;
 	}
-	if (memcmp(magic, MODEL_MAGIC, 8) || !rd_crc(hdr, sizeof hdr, 1, f, &crc)) {
+	if (memcmp(magic, MODEL_MAGIC, 8) || !bnn_fread_crc(hdr, sizeof hdr, 1, f, &crc)) {
 		nd_errf(err, -EINVAL, "%s: not an ndpsim BNN model (bad magic or header)", path);
 		goto out;
 	}
@@ -415,7 +414,7 @@ int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
 	m->nl = 0;
 	for (int l = 0; l < nl; l++) {
 		int32_t kind;
-		if (!rd_crc(&kind, sizeof kind, 1, f, &crc) || kind < 0 || kind > 2 ||
+		if (!bnn_fread_crc(&kind, sizeof kind, 1, f, &crc) || kind < 0 || kind > 2 ||
 		    (kind == BNN_OUT_SCORE) != (l == nl - 1)) {
 			nd_errf(err, -EINVAL, "%s: layer %d: bad kind or truncated", path, l);
 			goto out;
@@ -424,10 +423,10 @@ int bnn_model_load(const char *path, struct bnn_model **out, struct nd_err *err)
 		layer_alloc(L, m->dim[l], m->dim[l + 1], kind);
 		m->nl = l + 1;
 		size_t nw = (size_t)L->n_out * (size_t)L->words, no = (size_t)L->n_out;
-		if (!rd_crc(L->wbits, sizeof(uint64_t), nw, f, &crc) ||
-		    !rd_crc(L->thresh, sizeof(int32_t), no, f, &crc) ||
-		    !rd_crc(L->g, sizeof(double), no, f, &crc) ||
-		    !rd_crc(L->h, sizeof(double), no, f, &crc)) {
+		if (!bnn_fread_crc(L->wbits, sizeof(uint64_t), nw, f, &crc) ||
+		    !bnn_fread_crc(L->thresh, sizeof(int32_t), no, f, &crc) ||
+		    !bnn_fread_crc(L->g, sizeof(double), no, f, &crc) ||
+		    !bnn_fread_crc(L->h, sizeof(double), no, f, &crc)) {
 			nd_errf(err, -EINVAL, "%s: layer %d truncated", path, l);
 			goto out;
 		}

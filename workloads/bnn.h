@@ -98,6 +98,12 @@ void bnn_model_free(struct bnn_model *m);  /* NULL is fine */
  * then a crc32 of every byte before it).  The reader refuses a file whose
  * checksum differs or whose parameters are out of range (non-finite g / h)
  * with -EINVAL.  Return 0 or -errno with err naming the file. */
+/* fwrite / fread of n items that also run a zlib crc32 over them (the
+ * model files' checksum; bnn and bcnn models).  1 on success, 0 on a short
+ * write or read. */
+int bnn_fwrite_crc(const void *p, size_t size, size_t n, FILE *f, unsigned long *crc);
+int bnn_fread_crc(void *p, size_t size, size_t n, FILE *f, unsigned long *crc);
+
 int bnn_model_save(const struct bnn_model *m, const char *path,
 		   struct nd_err *err);
 int bnn_model_load(const char *path, struct bnn_model **out,
