@@ -127,6 +127,40 @@ static void group_gone(pid_t pgid)
 	}
 }
 
+/* Starts ndpsim argv in its own process group, SIGKILLs the group once res
+ * has at least `lines` complete lines (waiting up to wait_s seconds), reaps
+ * it and waits until its workers are gone. */
+static void kill_after_lines(char *const argv[], const char *res, int lines, int wait_s)
+{
+	pid_t pid = fork();
+	ck_assert_int_ge(pid, 0);
+	if (pid == 0) {
+		setpgid(0, 0);
+		int fd = open("/dev/null", O_WRONLY);
+		dup2(fd, 1);
+		dup2(fd, 2);
+		execv(bin(), argv);
+		_exit(127);
+	}
+	setpgid(pid, pid);
+	char **l = NULL;
+	int n = 0;
+	for (int t = 0; t < wait_s * 100; t++) {
+		n = lines_of(res, &l);
+		free_lines(l, n);
+		if (n >= lines)
+			break;
+		struct timespec ts = { 0, 10000000 };
+		nanosleep(&ts, NULL);
+	}
+	ck_assert_int_ge(n, lines);
+	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
+	int st;
+	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
+	group_gone(pid);
+	ck_assert(WIFSIGNALED(st));
+}
+
 START_TEST(grid_expansion)
 {
 	const char *g = tu_write_file("sw-expand.json",
@@ -398,33 +432,9 @@ START_TEST(kill_and_resume)
 		"         \"ssd.precondition.fill\": 1},\n"
 		" \"grid\": {\"ssd.channels\": [2, 4, 8], \"ssd.ftl.op\": [0.1, 0.2, 0.3, 0.4]}}");
 	snprintf(path, sizeof path, "%s/results.jsonl", d);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(bin(), bin(), "sweep", "--grid", g, "--out", d, "-j", "2", (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	char **l = NULL;
-	int n = 0;
-	for (int t = 0; t < 3000; t++) {   /* up to 30 s */
-		n = lines_of(path, &l);
-		free_lines(l, n);
-		if (n >= 2)
-			break;
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-	}
-	ck_assert_int_ge(n, 2);
-	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
-	int st;
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	group_gone(pid);
-	ck_assert(WIFSIGNALED(st));
+	char *const argv[] = { (char *)bin(), "sweep", "--grid", (char *)g, "--out", (char *)d,
+			       "-j", "2", NULL };
+	kill_after_lines(argv, path, 2, 30);
 	char *killed = slurp(path);
 	int nk = check_results(d);
 	ck_assert_msg(nk < 12, "the sweep finished before the kill; make points slower");
@@ -742,34 +752,9 @@ START_TEST(train_grid_kill_and_resume)
 	ck_assert_int_eq(hosts, 2);
 
 	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execl(bin(), bin(), "train", "--grid", g, "--out", db, "-j", "1", "--set", "threads=1",
-		      (char *)NULL);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	char **l = NULL;
-	int n = 0;
-	for (int t = 0; t < 6000; t++) {   /* up to 60 s */
-		n = lines_of(pb, &l);
-		free_lines(l, n);
-		if (n >= 1)
-			break;
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-	}
-	ck_assert_int_ge(n, 1);
-	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
-	int st;
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	group_gone(pid);
-	ck_assert(WIFSIGNALED(st));
+	char *const argv[] = { (char *)bin(), "train", "--grid", (char *)g, "--out", (char *)db,
+			       "-j", "1", "--set", "threads=1", NULL };
+	kill_after_lines(argv, pb, 1, 60);
 	snprintf(pb, sizeof pb, "%s/sweep", db);
 	int nk = check_train_results(pb, &hosts);
 	ck_assert_msg(nk < 4, "the grid finished before the kill");
@@ -798,39 +783,6 @@ START_TEST(train_grid_kill_and_resume)
 	ck_assert_msg(rc == 0 && strstr(out, "4 already in"), "%s", out);
 }
 END_TEST
-
-/* Starts ndpsim argv in its own process group, SIGKILLs the group once res
- * has a complete line, reaps it. */
-static void kill_after_first_line(char *const argv[], const char *res)
-{
-	pid_t pid = fork();
-	ck_assert_int_ge(pid, 0);
-	if (pid == 0) {
-		setpgid(0, 0);
-		int fd = open("/dev/null", O_WRONLY);
-		dup2(fd, 1);
-		dup2(fd, 2);
-		execv(bin(), argv);
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	char **l = NULL;
-	int n = 0;
-	for (int t = 0; t < 6000; t++) {   /* up to 60 s */
-		n = lines_of(res, &l);
-		free_lines(l, n);
-		if (n >= 1)
-			break;
-		struct timespec ts = { 0, 10000000 };
-		nanosleep(&ts, NULL);
-	}
-	ck_assert_int_ge(n, 1);
-	ck_assert_int_eq(killpg(pid, SIGKILL), 0);
-	int st;
-	ck_assert_int_eq(waitpid(pid, &st, 0), pid);
-	group_gone(pid);
-	ck_assert(WIFSIGNALED(st));
-}
 
 #define NS_SMALL "--set bnn.hidden=64,64 --set bnn.epochs=1 --set bnn.train_n=5000 " \
 	"--set xbar.mc.test_n=1000 --set xbar.mc.chips=2 --set threads=1 --sigmas 0,0.2 --encodings u1,b4"
@@ -863,7 +815,7 @@ START_TEST(noise_sweep_kill_and_resume)
 	argv[k++] = (char *)db;
 	argv[k] = NULL;
 	snprintf(pb, sizeof pb, "%s/sweep/results.jsonl", db);
-	kill_after_first_line(argv, pb);
+	kill_after_lines(argv, pb, 1, 60);
 	free(words);
 	n = lines_of(pb, &l);
 	free_lines(l, n);
