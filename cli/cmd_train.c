@@ -224,6 +224,31 @@ static int append_empty_panel(char *script, size_t cap, int len, const char *wha
 			      what);
 }
 
+/* One panel of storage_vs_host.png: the storage side as a horizontal line at
+ * storage_val (if it reached the target), the host variants from column col
+ * of storage_vs_host.csv (if any reached it); an empty panel if none did. */
+static int append_side_panel(char *script, size_t cap, int len, int any, int storage_reached,
+			     const char *storage_plot, int col, const char *const *vnames, int nvar,
+			     int host_reached)
+{
+	if (!any)
+		return append_empty_panel(script, cap, len, "no run reached the target");
+	const char *sep = "plot ";
+	if (storage_reached) {
+		len += snprintf(script + len, cap - (size_t)len, "plot %s with lines lw 3 title 'storage'",
+				storage_plot);
+		sep = ", ";
+	}
+	for (int v = 0; host_reached && v < nvar && len < (int)cap - 400; v++) {
+		len += snprintf(script + len, cap - (size_t)len,
+				"%s'storage_vs_host.csv' using ((strcol(2) eq '%s') ? $3 : 1/0):%d "
+				"skip 1 with linespoints lw 2 title 'host: %s'", sep, vnames[v], col,
+				vnames[v]);
+		sep = ", ";
+	}
+	return len + snprintf(script + len, cap - (size_t)len, "\n");
+}
+
 static int write_grid(const char *dir, struct point *pt, int npt, const struct cfg_bundle *b,
 		      uint64_t seed, const char **algos, int nalgo, const double *chans, int nch,
 		      const double *ratios, int nrat, const char *const *vnames, int nvar,
@@ -438,48 +463,17 @@ static int write_grid(const char *dir, struct point *pt, int npt, const struct c
 			 mstr(ri, "algo"), (int)mnum(ri, "channels"), 100 * target2);
 		/* a series whose every point is undefined stops gnuplot: leave out
 		 * the sides that never reached the target */
-		const char *sep = "plot ";
-		if (!any) {
-			len = append_empty_panel(script, sizeof script, len, "no run reached the target");
-		} else {
-			if (mreached(ri)) {
-				len += snprintf(script + len, sizeof script - (size_t)len,
-						"plot %.9f with lines lw 3 title 'storage'", mt_target(ri));
-				sep = ", ";
-			}
-			for (int v = 0; v < nvar && len < (int)sizeof script - 400; v++)
-				if (host_reached) {
-					len += snprintf(script + len, sizeof script - (size_t)len,
-							"%s'storage_vs_host.csv' using ((strcol(2) eq '%s') ? $3 : 1/0):4 "
-							"skip 1 with linespoints lw 2 title 'host: %s'", sep,
-							vnames[v], vnames[v]);
-					sep = ", ";
-				}
-			len += snprintf(script + len, sizeof script - (size_t)len, "\n");
-		}
+		char sv[64];
+		snprintf(sv, sizeof sv, "%.9f", mt_target(ri));
+		len = append_side_panel(script, sizeof script, len, any, mreached(ri), sv, 4, vnames, nvar,
+					host_reached);
 		len += snprintf(script + len, sizeof script - (size_t)len,
 				"set title 'energy to %.1f %%'\nset ylabel 'energy (J)'\n"
-				"set key center right\nset yrange [*:*]\n", 100 * target2);
-		if (!any) {
-			len = append_empty_panel(script, sizeof script, len, "no run reached the target");
-		} else {
-			sep = "plot ";
-			len += snprintf(script + len, sizeof script - (size_t)len, "set logscale y 10\n");
-			if (mreached(ri)) {
-				len += snprintf(script + len, sizeof script - (size_t)len,
-						"plot %.9g with lines lw 3 title 'storage'", me_target(ri));
-				sep = ", ";
-			}
-			for (int v = 0; v < nvar && len < (int)sizeof script - 400; v++)
-				if (host_reached) {
-					len += snprintf(script + len, sizeof script - (size_t)len,
-							"%s'storage_vs_host.csv' using ((strcol(2) eq '%s') ? $3 : 1/0):5 "
-							"skip 1 with linespoints lw 2 title 'host: %s'", sep,
-							vnames[v], vnames[v]);
-					sep = ", ";
-				}
-			len += snprintf(script + len, sizeof script - (size_t)len, "\n");
-		}
+				"set key center right\nset yrange [*:*]\n%s", 100 * target2,
+				any ? "set logscale y 10\n" : "");
+		snprintf(sv, sizeof sv, "%.9g", me_target(ri));
+		len = append_side_panel(script, sizeof script, len, any, mreached(ri), sv, 5, vnames, nvar,
+					host_reached);
 		len += snprintf(script + len, sizeof script - (size_t)len,
 				"unset label 1\nunset logscale\nset title 'test accuracy vs time (host at %g and %gx)'\n"
 				"set xlabel 'simulated time (s)'\nset ylabel 'test accuracy'\n"
