@@ -196,18 +196,28 @@ static void make_io_file(void)
 	fclose(f);
 }
 
+/* A case's common start: skipped (reported, NULL returned) without the data
+ * set; else an io file, a fresh out dir holding an old set, and the args. */
+static const char *set_up_case(const struct cmd *c, char *args, size_t cap)
+{
+	if (c->data && !have_data()) {
+		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
+		return NULL;
+	}
+	make_io_file();
+	const char *d = fresh(c->name);
+	old_set(d);
+	cmd_args(c, d, args, cap);
+	return d;
+}
+
 START_TEST(failed_write_keeps_old_set)
 {
 	const struct cmd *c = &cmds[_i];
-	if (c->data && !have_data()) {
-		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
-		return;
-	}
-	make_io_file();
 	char out[16384], args[2048];
-	const char *d = fresh(c->name);
-	old_set(d);
-	cmd_args(c, d, args, sizeof args);
+	const char *d = set_up_case(c, args, sizeof args);
+	if (!d)
+		return;
 	int rc = run_nowrite(out, sizeof out, strcmp(c->name, "io") ? 2 : 0, "%s", args);
 	ck_assert_msg(rc == 1 || rc == 2, "%s: exit %d: %s", c->name, rc, out);
 	ck_assert_msg(!strstr(out, c->success), "%s: success line after a failed write: %s",
@@ -223,15 +233,10 @@ END_TEST
 START_TEST(late_failure_keeps_old_set)
 {
 	const struct cmd *c = &cmds[_i];
-	if (c->data && !have_data()) {
-		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
-		return;
-	}
-	make_io_file();
 	char out[16384], args[2048];
-	const char *d = fresh(c->name);
-	old_set(d);
-	cmd_args(c, d, args, sizeof args);
+	const char *d = set_up_case(c, args, sizeof args);
+	if (!d)
+		return;
 	setenv("NDPSIM_FAULT_WRITE", c->late, 1);
 	int rc = tu_ndpsim(out, sizeof out, "%s", args);
 	unsetenv("NDPSIM_FAULT_WRITE");
@@ -246,15 +251,10 @@ END_TEST
 START_TEST(success_replaces_whole_set)
 {
 	const struct cmd *c = &cmds[_i];
-	if (c->data && !have_data()) {
-		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
-		return;
-	}
-	make_io_file();
 	char out[16384], args[2048];
-	const char *d = fresh(c->name);
-	old_set(d);
-	cmd_args(c, d, args, sizeof args);
+	const char *d = set_up_case(c, args, sizeof args);
+	if (!d)
+		return;
 	int rc = tu_ndpsim(out, sizeof out, "%s", args);
 	ck_assert_msg(rc == 0, "%s: %s", c->name, out);
 	ck_assert_msg(strstr(out, c->success), "%s: %s", c->name, out);
@@ -390,16 +390,11 @@ static int hold_lock(const char *dir)
 START_TEST(locked_out_refused)
 {
 	const struct cmd *c = &cmds[_i];
-	if (c->data && !have_data()) {
-		tu_skip_need("dataset", "Fashion-MNIST not installed (dataset-fashion-mnist)");
-		return;
-	}
-	make_io_file();
 	char out[16384], args[2048];
-	const char *d = fresh(c->name);
-	old_set(d);
+	const char *d = set_up_case(c, args, sizeof args);
+	if (!d)
+		return;
 	int fd = hold_lock(d);
-	cmd_args(c, d, args, sizeof args);
 	int rc = tu_ndpsim(out, sizeof out, "%s", args);
 	close(fd);
 	ck_assert_msg(rc == 1, "%s: exit %d: %s", c->name, rc, out);
