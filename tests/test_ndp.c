@@ -209,12 +209,9 @@ END_TEST
 
 /* ------------------------------------------------------------- 2, 3 */
 
-START_TEST(sync_one_channel_equals_plain_sgd)
+/* ISP under sets ends with the parameters of plain SGD, bit for bit. */
+static void isp_equals_plain_sgd(const char *const *sets)
 {
-	NEED_DATA();
-	one_thread();
-	const char *sets[] = { "ssd.channels=1", "ndp.algo=sync", "train.epochs=2",
-			       "train.evals_per_epoch=1", "ndp.infer=false", NULL };
 	struct cfg c;
 	load(&c, sets);
 	struct ndp_result r;
@@ -223,6 +220,15 @@ START_TEST(sync_one_channel_equals_plain_sgd)
 	ck_assert_int_eq(memcmp(p, r.params, r.n_params * sizeof *p), 0);
 	free(p);
 	ndp_result_free(&r);
+}
+
+START_TEST(sync_one_channel_equals_plain_sgd)
+{
+	NEED_DATA();
+	one_thread();
+	const char *sets[] = { "ssd.channels=1", "ndp.algo=sync", "train.epochs=2",
+			       "train.evals_per_epoch=1", "ndp.infer=false", NULL };
+	isp_equals_plain_sgd(sets);
 }
 END_TEST
 
@@ -233,14 +239,7 @@ START_TEST(downpour_one_worker_push_fetch_1_equals_plain_sgd)
 	const char *sets[] = { "ssd.channels=1", "ndp.algo=downpour", "ndp.downpour.n_push=1",
 			       "ndp.downpour.n_fetch=1", "train.epochs=2",
 			       "train.evals_per_epoch=1", "ndp.infer=false", NULL };
-	struct cfg c;
-	load(&c, sets);
-	struct ndp_result r;
-	isp(&c, 0, &r);
-	float *p = plain_sgd(&c, 0);
-	ck_assert_int_eq(memcmp(p, r.params, r.n_params * sizeof *p), 0);
-	free(p);
-	ndp_result_free(&r);
+	isp_equals_plain_sgd(sets);
 }
 END_TEST
 
