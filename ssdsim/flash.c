@@ -283,6 +283,8 @@ static void die_kick(ssd *s, uint32_t di)
 		 (!d->wq_head || (gc_urgent(s, di) &&
 				  (int32_t)(d->gcq_seq[d->gcq_head] - d->wq_head->qseq) < 0)))
 		gc_ring_front(s, d, di);
+	if (s->slc && !d->rq_head && !d->wq_head)
+		slc_die_idle(s, di);   /* host idle: fold a cached page (slc.c) */
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;
 	struct fop *f = d->rq_head;
@@ -319,6 +321,8 @@ static void die_kick(ssd *s, uint32_t di)
 		} else {
 			en_add(s->led, s->e_read, f->npages);
 		}
+		if (s->slc)
+			tr = slc_read_ns(s, f, tr);
 		rc = evq_schedule(s->q, &f->ev, now + tr, op_sensed);
 		break;
 	}
@@ -331,6 +335,8 @@ static void die_kick(ssd *s, uint32_t di)
 		} else {
 			en_add(s->led, s->e_prog, f->npages);
 		}
+		if (f->slc)
+			tp = s->p.slc.t_prog_ns;
 		f->t_array = t;
 		f->t_end = t + tp;
 		rc = evq_schedule(s->q, &f->ev, f->t_end, op_done);
