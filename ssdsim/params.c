@@ -268,6 +268,16 @@ static int ssd_check(const void *vp, struct nd_err *err)
 				       "ssd.ftl.tpage_entry_bytes: %d does not divide ssd.page_bytes (%d)",
 				       p->tpage_entry_bytes, p->page_bytes);
 	}
+	if (p->slc.enable && p->slc.t_prog_ns >= p->t_prog_ns)
+		return nd_errf(err, -EINVAL,
+			       "ssd.slc.t_prog_ns: %llu ns is not below the TLC/MLC program time "
+			       "(ssd.nand.t_prog_ns %llu ns); an SLC-mode program is the fast one",
+			       (unsigned long long)p->slc.t_prog_ns, (unsigned long long)p->t_prog_ns);
+	if (p->slc.enable && p->slc.t_read_ns >= p->t_read_ns)
+		return nd_errf(err, -EINVAL,
+			       "ssd.slc.t_read_ns: %llu ns is not below the array read time "
+			       "(ssd.nand.t_read_ns %llu ns)",
+			       (unsigned long long)p->slc.t_read_ns, (unsigned long long)p->t_read_ns);
 	int rc = ssd_power_check(p, err);
 	return rc ? rc : ssd_nand_check(p, err);
 }
