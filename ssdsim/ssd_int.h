@@ -112,6 +112,7 @@ struct fop {
 	uint32_t xfer_bytes;
 	uint32_t nslots;
 	uint32_t qseq;        /* gc_preempt: the die's enqueue order */
+	uint8_t slc;          /* PROG/READ in SLC mode (slc.c; fills a hole) */
 	struct ssd_req *req;
 	uint64_t t_start;
 	/* nand.c features (all zero when off) */
@@ -119,7 +120,6 @@ struct fop {
 	uint8_t nsusp;        /* times suspended */
 	uint8_t rounds;       /* READ: re-senses left (retry, soft senses) */
 	uint8_t soft;         /* READ: ends with soft decoding */
-	uint8_t slc;          /* PROG/READ in SLC mode (slc.c) */
 	uint32_t resid_bits;  /* READ: raw errors of uncorrectable codewords */
 	struct ssd_req *xreq; /* translation READ: the request that issued it */
 	struct ssd_req *xwait;/* translation READ: requests that joined it */
