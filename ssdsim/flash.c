@@ -314,29 +314,30 @@ static void die_kick(ssd *s, uint32_t di)
 	switch (f->kind) {
 	case OP_READ: {
 		/* (SLC inline: the page-type calls only with nand.cell set) */
-		uint64_t tr = s->p.t_read_ns;
-		if (s->p.nx.cell != SSD_CELL_SLC) {
+		uint64_t tr = s->slc ? slc_read_ns(s, f) : 0;   /* SLC-mode pages */
+		if (tr) {
+			/* charged by slc.c */
+		} else if (s->p.nx.cell != SSD_CELL_SLC) {
 			nand_charge_read(s, f);
 			tr = nand_read_ns(s, f);
 		} else {
+			tr = s->p.t_read_ns;
 			en_add(s->led, s->e_read, f->npages);
 		}
-		if (s->slc)
-			tr = slc_read_ns(s, f, tr);
 		rc = evq_schedule(s->q, &f->ev, now + tr, op_sensed);
 		break;
 	}
 	case OP_PROG: {
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
 		uint64_t tp = s->p.t_prog_ns;
-		if (s->p.nx.cell != SSD_CELL_SLC) {
+		if (f->slc) {
+			tp = slc_prog_ns(s, f);   /* SLC mode, charged by slc.c */
+		} else if (s->p.nx.cell != SSD_CELL_SLC) {
 			nand_charge_prog(s, f);
 			tp = nand_prog_ns(s, f);
 		} else {
 			en_add(s->led, s->e_prog, f->npages);
 		}
-		if (f->slc)
-			tp = s->p.slc.t_prog_ns;
 		f->t_array = t;
 		f->t_end = t + tp;
 		rc = evq_schedule(s->q, &f->ev, f->t_end, op_done);

@@ -21,10 +21,12 @@
  * units were all overwritten is dropped without folding; a block erased by
  * GC drops its cached pages (GC rewrote their valid units already).
  *
- * Simplifications (stated in configs/README.md): the unit's mapping is its
+ * Simplifications (also in README.md, "SLC write cache"): the unit's mapping is its
  * final TLC page from the start (folding charges the work, not a move to a
  * new address); the TLC space an SLC block occupies is not taken from GC's
- * over-provisioning; an SLC-mode program is charged the TLC program energy.
+ * over-provisioning; host reads of cached pages with nand.ecc on draw their
+ * errors (and time any retry) as TLC reads.  Energy: an SLC-mode sense /
+ * program is charged V x I x its SLC time, the current of a TLC one.
  */
 #include "ssdsim/ssd_int.h"
 #include "ssdsim/power_int.h"
@@ -49,6 +51,7 @@ struct slc {
 	int idle;               /* host idle since the last check: fold */
 	struct evq_event ev;    /* the idle check, one event after the last completion */
 	ssd *s;
+	int e_read, e_prog;     /* energy of an SLC-mode sense / program (V x I x t) */
 };
 
 static int bit_get(const struct slc *c, uint32_t pg) { return (int)(c->bit[pg >> 6] >> (pg & 63)) & 1; }
@@ -64,6 +67,14 @@ void slc_init(ssd *s)
 	c->bit = xcalloc((size_t)((pages + 63) / 64), sizeof *c->bit);
 	c->ring = xcalloc(s->n_dies, sizeof *c->ring);
 	c->s = s;
+	/* The currents of a TLC operation for the SLC-mode time: what an
+	 * SLC-mode operation costs if its current is the same (no published
+	 * SLC-mode current). */
+	double v = s->p.vcc;
+	c->e_read = en_action(s->led, "nand", "read_page_slc",
+			      v * s->p.i_read_ma * 1e-3 * (double)s->p.slc.t_read_ns * 1e-9);
+	c->e_prog = en_action(s->led, "nand", "program_page_slc",
+			      v * s->p.i_prog_ma * 1e-3 * (double)s->p.slc.t_prog_ns * 1e-9);
 	s->slc = c;
 }
 
@@ -208,15 +219,22 @@ void slc_erased(ssd *s, uint32_t b)
 		}
 }
 
-uint64_t slc_read_ns(ssd *s, const struct fop *f, uint64_t tr)
+uint64_t slc_read_ns(ssd *s, const struct fop *f)
 {
 	if (!f->slc) {
 		for (uint32_t i = 0; i < f->npages; i++)
 			if (!bit_get(s->slc, f->ids[i]))
-				return tr;
+				return 0;
 		s->st.slc_read_pages += f->npages;
 	}
+	en_add(s->led, s->slc->e_read, f->npages);
 	return s->p.slc.t_read_ns;
+}
+
+uint64_t slc_prog_ns(ssd *s, const struct fop *f)
+{
+	en_add(s->led, s->slc->e_prog, f->npages);
+	return s->p.slc.t_prog_ns;
 }
 
 void slc_die_idle(ssd *s, uint32_t di)

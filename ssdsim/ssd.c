@@ -87,7 +87,6 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	ftl_init(s);
 	if (p->mapping == SSD_MAP_CACHED)
 		cmt_init(s);
-	slc_init(s);
 
 	s->bcap = (uint32_t)(p->buffer_mib * 1048576.0 / p->map_unit_bytes);
 	s->bs = xcalloc(s->bcap, sizeof *s->bs);
@@ -117,6 +116,7 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	s->e_st_dram = en_static(led, "static", "ssd_dram_background", p->dram_static_w);
 	power_create(s);
 	nand_init(s, seed);
+	slc_init(s);
 
 	s->timed = q != NULL;
 	ftl_precondition(s);

@@ -479,9 +479,11 @@ int slc_admit(ssd *s, uint32_t die, const uint32_t *lpns, uint32_t n, uint32_t n
 void slc_mark(ssd *s, uint32_t die, uint32_t pg);
 /* Block b was erased: its pages leave the cache. */
 void slc_erased(ssd *s, uint32_t b);
-/* tR of read f: slc.t_read_ns if every page of it is an unfolded SLC page
- * (or f is a fold read), else tr. */
-uint64_t slc_read_ns(ssd *s, const struct fop *f, uint64_t tr);
+/* Read f: if every page of it is an unfolded SLC page (or f is a fold
+ * read), charges the SLC-mode sense and returns slc.t_read_ns; else 0. */
+uint64_t slc_read_ns(ssd *s, const struct fop *f);
+/* SLC-mode program f: charges it, returns slc.t_prog_ns. */
+uint64_t slc_prog_ns(ssd *s, const struct fop *f);
 /* Die di has nothing queued: queue a fold of its oldest cached page if the
  * host is idle (called by die_kick before it picks an operation). */
 void slc_die_idle(ssd *s, uint32_t di);

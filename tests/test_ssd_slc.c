@@ -119,6 +119,18 @@ static uint64_t single_read(void)
 	return rd_lat;
 }
 
+/* Count and J per action of the ledger's nand action `name`. */
+static uint64_t nand_count(const char *name, double *j)
+{
+	for (int i = 0; i < led.n; i++)
+		if (!strcmp(led.e[i].component, "nand") && !strcmp(led.e[i].action, name)) {
+			*j = led.e[i].j_per_action;
+			return led.e[i].count;
+		}
+	ck_abort_msg("no nand action %s", name);
+	return 0;
+}
+
 static uint64_t chan_x(void) { return nd_xfer_ns(4096, ssd_channel_bytes_per_s(&sp)); }
 static uint64_t link_x(void) { return nd_xfer_ns(4096, ssd_link_bytes_per_s(&sp)); }
 static uint64_t ctrl_ns(void)
@@ -192,6 +204,15 @@ START_TEST(folding_moves_exactly_the_cached_units)
 	ck_assert_uint_eq(st.prog_units_written, N_BURST + N_CACHE);
 	ck_assert(fabs(st.waf - (double)(N_BURST + N_CACHE) / N_BURST) < 1e-12);
 	ck_assert_uint_eq(st.flash_read_pages, N_CACHE);
+	/* Energy: SLC-mode programs and fold senses at V x I x their SLC time,
+	 * TLC programs (direct + fold) at the TLC one. */
+	double j;
+	ck_assert_uint_eq(nand_count("program_page_slc", &j), N_CACHE);
+	ck_assert(fabs(j - sp.vcc * sp.i_prog_ma * 1e-3 * T_PROG_SLC * 1e-9) < 1e-15);
+	ck_assert_uint_eq(nand_count("read_page_slc", &j), N_CACHE);
+	ck_assert(fabs(j - sp.vcc * sp.i_read_ma * 1e-3 * T_READ_SLC * 1e-9) < 1e-15);
+	ck_assert_uint_eq(nand_count("program_page", &j), N_BURST - N_CACHE + N_CACHE);
+	ck_assert(fabs(j - sp.vcc * sp.i_prog_ma * 1e-3 * T_PROG * 1e-9) < 1e-15);
 	struct nd_err err;
 	ck_assert_msg(ssd_verify(s, &err) == 0, "%s", err.msg);
 	unmake();
