@@ -283,6 +283,8 @@ static void die_kick(ssd *s, uint32_t di)
 		 (!d->wq_head || (gc_urgent(s, di) &&
 				  (int32_t)(d->gcq_seq[d->gcq_head] - d->wq_head->qseq) < 0)))
 		gc_ring_front(s, d, di);
+	if (s->slc && !d->rq_head && !d->wq_head)
+		slc_die_idle(s, di);   /* host idle: fold a cached page (slc.c) */
 	if (s->pw && !power_may_start(s, di, d->rq_head ? d->rq_head : d->wq_head))
 		return;
 	struct fop *f = d->rq_head;
@@ -312,11 +314,14 @@ static void die_kick(ssd *s, uint32_t di)
 	switch (f->kind) {
 	case OP_READ: {
 		/* (SLC inline: the page-type calls only with nand.cell set) */
-		uint64_t tr = s->p.t_read_ns;
-		if (s->p.nx.cell != SSD_CELL_SLC) {
+		uint64_t tr = s->slc ? slc_read_ns(s, f) : 0;   /* SLC-mode pages */
+		if (tr) {
+			/* charged by slc.c */
+		} else if (s->p.nx.cell != SSD_CELL_SLC) {
 			nand_charge_read(s, f);
 			tr = nand_read_ns(s, f);
 		} else {
+			tr = s->p.t_read_ns;
 			en_add(s->led, s->e_read, f->npages);
 		}
 		rc = evq_schedule(s->q, &f->ev, now + tr, op_sensed);
@@ -325,7 +330,9 @@ static void die_kick(ssd *s, uint32_t di)
 	case OP_PROG: {
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
 		uint64_t tp = s->p.t_prog_ns;
-		if (s->p.nx.cell != SSD_CELL_SLC) {
+		if (f->slc) {
+			tp = slc_prog_ns(s, f);   /* SLC mode, charged by slc.c */
+		} else if (s->p.nx.cell != SSD_CELL_SLC) {
 			nand_charge_prog(s, f);
 			tp = nand_prog_ns(s, f);
 		} else {

@@ -443,6 +443,8 @@ void ftl_erase_block(ssd *s, uint32_t b)
 	while (!s->erase_cnt[s->erase_min])
 		s->erase_min++;
 	s->st.flash_erases++;
+	if (s->slc)
+		slc_erased(s, b);
 	if (s->timed) {
 		if (s->p.gc_preempt) {
 			ND_ASSERT(bk->erase_q < UINT8_MAX);
@@ -637,12 +639,15 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 		first = s->die[die].next_plane;
 		s->die[die].next_plane = (first + need) % nplanes;
 	}
+	int slc = s->slc ? slc_admit(s, die, lpns, n, need) : 0;   /* SLC mode (slc.c) */
 	for (uint32_t k = 0; k < nplanes && used < n && !s->failed; k++) {
 		uint32_t page = alloc_page(s, target + (first + k) % nplanes, ACT_HOST);
 		if (page == NONE)
 			break;
 		pages++;
 		ptype = nand_prog_slower(s, ptype, page);
+		if (slc)
+			slc_mark(s, die, page);
 		for (uint32_t j = 0; j < s->upp; j++) {
 			if (used < n) {
 				place(s, lpns[used], (uint64_t)page * s->upp + j, vers[used]);
@@ -662,6 +667,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	struct fop *f = flash_new_op(s, OP_PROG, die);
 	f->npages = (uint16_t)pages;
 	f->ptype = ptype;
+	f->slc = (uint8_t)slc;
 	f->xfer_bytes = pages * (uint32_t)s->p.page_bytes;
 	return f;
 }

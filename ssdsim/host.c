@@ -35,6 +35,8 @@ static void complete(ssd *s, struct ssd_req *r)
 	r->t_done_ns = evq_now(s->q);
 	if (s->pw && r->path == SSD_PATH_HOST)
 		power_cmd_end(s, r);
+	if (s->slc && r->path == SSD_PATH_HOST)
+		slc_host_end(s);
 	r->done(s, r);
 }
 
@@ -225,6 +227,8 @@ int ssd_submit(ssd *s, struct ssd_req *r)
 		dispatch(s, r);
 		return 0;
 	}
+	if (s->slc)
+		slc_host_begin(s);
 	/* Command fetch over the link, then a controller core runs the
 	 * firmware path (earliest-free core). */
 	uint64_t t_cmd = now + s->p.link_lat_ns + (s->pw ? power_cmd_begin(s, r) : 0);

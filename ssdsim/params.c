@@ -20,6 +20,7 @@ static const char *const gc_names[] = { "greedy", "cost_benefit", "random", "fif
 static const char *const sched_names[] = { "read_first", "fifo", NULL };
 static const char *const alloc_names[] = { "static", "dynamic", NULL };
 static const char *const mapping_names[] = { "ideal", "cached", NULL };
+static const char *const slc_full_names[] = { "direct", "fold", NULL };
 
 static const struct cfg_key ssd_keys[] = {
 	CFG_KEY_INT("channels", channels, "channels", 8, 1, 256,
@@ -158,6 +159,26 @@ static const struct cfg_key ssd_keys[] = {
 	  "NAND I/O current during bus transfers (Micron MT29F: 10 mA)"),
 	CFG_KEY_DBL("energy.i_standby_ua", i_standby_ua, "uA", 30, 0, 1e6,
 	  "NAND standby current per die (Micron MT29F: 30 uA)"),
+	/* SLC write cache (slc.c) */
+	CFG_KEY_BOOL("slc.enable", slc.enable, 0,
+	  "SLC write cache (Samsung TurboWrite, WD nCache): host programs run in SLC mode "
+	  "(slc.t_prog_ns) while the cache has room; the cached pages are folded into TLC (an SLC "
+	  "read + a TLC program each, counted in WAF) when no host command is outstanding"),
+	CFG_KEY_U64("slc.static_bytes", slc.static_bytes, "bytes", 0, 0, 1e15,
+	  "static SLC cache, always available (Samsung 980 PRO 1 TB data sheet: 6 GB TurboWrite "
+	  "default region)"),
+	CFG_KEY_DBL("slc.dynamic_frac", slc.dynamic_frac, "fraction", 0, 0, 1,
+	  "dynamic SLC cache, in SLC bytes per byte of unwritten logical space (Samsung 980 PRO "
+	  "1 TB data sheet: 108 GB Intelligent TurboWrite region on the empty 1000 GB drive: 0.108)"),
+	CFG_KEY_U64("slc.t_prog_ns", slc.t_prog_ns, "ns", 250000, 1, 1e9,
+	  "page program time in SLC mode (HP 'SSD technology differences between SLC, MLC and TLC "
+	  "NAND' white paper, shared/reference/ssd.md: SLC 200-300 us)"),
+	CFG_KEY_U64("slc.t_read_ns", slc.t_read_ns, "ns", 25000, 1, 1e9,
+	  "array read time of a page programmed in SLC mode and not folded yet (same white paper: "
+	  "SLC tR 25 us)"),
+	CFG_KEY_ENUM("slc.when_full", slc.when_full, SSD_SLC_DIRECT, slc_full_names,
+	  "cache full: host programs go straight to TLC (direct, the 980 PRO's 'after TurboWrite' "
+	  "speed), or the die first folds as many of its oldest cached pages (fold)"),
 	CFG_KEY_BOOL("verify", verify, 0,
 	  "keep a shadow record of every unit's version and check the mapping at the end"),
 	SSD_POWER_KEYS,
@@ -247,6 +268,16 @@ static int ssd_check(const void *vp, struct nd_err *err)
 				       "ssd.ftl.tpage_entry_bytes: %d does not divide ssd.page_bytes (%d)",
 				       p->tpage_entry_bytes, p->page_bytes);
 	}
+	if (p->slc.enable && p->slc.t_prog_ns >= p->t_prog_ns)
+		return nd_errf(err, -EINVAL,
+			       "ssd.slc.t_prog_ns: %llu ns is not below the TLC/MLC program time "
+			       "(ssd.nand.t_prog_ns %llu ns); an SLC-mode program is the fast one",
+			       (unsigned long long)p->slc.t_prog_ns, (unsigned long long)p->t_prog_ns);
+	if (p->slc.enable && p->slc.t_read_ns >= p->t_read_ns)
+		return nd_errf(err, -EINVAL,
+			       "ssd.slc.t_read_ns: %llu ns is not below the array read time "
+			       "(ssd.nand.t_read_ns %llu ns)",
+			       (unsigned long long)p->slc.t_read_ns, (unsigned long long)p->t_read_ns);
 	int rc = ssd_power_check(p, err);
 	return rc ? rc : ssd_nand_check(p, err);
 }

@@ -419,6 +419,17 @@ struct cJSON *ssd_run_metrics(const struct ssd_run_result *r)
 		rep_add_u64(c, "translation_read_pages", r->st.xlate_read_pages);
 		rep_add_u64(c, "translation_program_pages", r->st.xlate_prog_pages);
 	}
+	if (r->st.slc_on) {
+		/* Only with ssd.slc.enable (reports without the cache as before). */
+		cJSON *c = cJSON_AddObjectToObject(m, "slc");
+		rep_add_u64(c, "slc_program_pages", r->st.slc_prog_pages);
+		rep_add_u64(c, "tlc_direct_program_pages", r->st.slc_direct_pages);
+		rep_add_u64(c, "folded_pages", r->st.slc_fold_pages);
+		rep_add_u64(c, "folded_units", r->st.slc_fold_units);
+		rep_add_u64(c, "slc_read_pages", r->st.slc_read_pages);
+		rep_add_u64(c, "cache_pages_end", r->st.slc_cap_pages);
+		rep_add_u64(c, "cached_pages_end", r->st.slc_cached_pages);
+	}
 	cJSON *b = cJSON_AddObjectToObject(m, "bytes_moved");
 	rep_add_u64(b, "host_to_ssd", r->st.link_bytes_h2d);
 	rep_add_u64(b, "ssd_to_host", r->st.link_bytes_d2h);
@@ -515,6 +526,14 @@ void ssd_run_print(const struct ssd_run_result *r, FILE *out)
 			(unsigned long long)r->st.xlate_read_pages,
 			(unsigned long long)r->st.xlate_prog_pages);
 	}
+	if (r->st.slc_on)
+		fprintf(out, "  SLC cache: %llu pages programmed in SLC mode, %llu straight to TLC; "
+			"%llu pages (%llu units) folded; %llu pages read from SLC\n",
+			(unsigned long long)r->st.slc_prog_pages,
+			(unsigned long long)r->st.slc_direct_pages,
+			(unsigned long long)r->st.slc_fold_pages,
+			(unsigned long long)r->st.slc_fold_units,
+			(unsigned long long)r->st.slc_read_pages);
 	if (r->st.map_entry_bits != 32)
 		fprintf(out, "  %llu physical map units need %u-bit mapping entries\n",
 			(unsigned long long)r->st.phys_units, r->st.map_entry_bits);

@@ -116,6 +116,7 @@ int ssd_create(const struct ssd_params *p, evq *q, struct energy_ledger *led,
 	s->e_st_dram = en_static(led, "static", "ssd_dram_background", p->dram_static_w);
 	power_create(s);
 	nand_init(s, seed);
+	slc_init(s);
 
 	s->timed = q != NULL;
 	ftl_precondition(s);
@@ -140,6 +141,7 @@ void ssd_destroy(ssd *s)
 	free(s->chunks);
 	free(s->fop_stack);
 	cmt_fini(s);
+	slc_fini(s);
 	ftl_fini(s);
 	for (uint32_t d = 0; s->die && d < s->n_dies; d++)
 		free(s->die[d].gcq), free(s->die[d].gcq_seq);
@@ -197,6 +199,7 @@ void ssd_get_stats(const ssd *s, struct ssd_stats *st)
 		st->erase_hist_width = w;
 		st->erase_hist_n = s->erase_max / w + 1;
 	}
+	slc_get_stats(s, st);
 	st->waf = st->host_write_units ?
 		(double)st->prog_units_written / (double)st->host_write_units : 0.0;
 }

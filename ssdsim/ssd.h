@@ -41,6 +41,18 @@ enum ssd_gc_policy {
 enum ssd_sched { SSD_SCHED_READ_FIRST, SSD_SCHED_FIFO };
 enum ssd_alloc { SSD_ALLOC_STATIC, SSD_ALLOC_DYNAMIC };
 enum ssd_mapping { SSD_MAP_IDEAL, SSD_MAP_CACHED };
+enum ssd_slc_full { SSD_SLC_DIRECT, SSD_SLC_FOLD };
+
+/* SLC write cache (slc.c; Samsung TurboWrite / WD nCache style): host
+ * programs run in SLC mode while the cache has room and are folded into
+ * TLC (an SLC read + a TLC program of the page) when the host is idle. */
+struct ssd_slc_params {
+	int enable;
+	uint64_t static_bytes;    /* SLC bytes always available */
+	double dynamic_frac;      /* + SLC bytes per byte of unwritten logical space */
+	uint64_t t_prog_ns, t_read_ns;
+	int when_full;            /* enum ssd_slc_full */
+};
 
 struct ssd_params {
 	/* geometry */
@@ -99,6 +111,7 @@ struct ssd_params {
 	struct ssd_power_params pw;
 	/* page types, suspend, bit errors (nand.h) */
 	struct ssd_nand_params nx;
+	struct ssd_slc_params slc;
 };
 
 extern const struct cfg_section ssd_section;
@@ -238,6 +251,12 @@ struct ssd_stats {
 	int mapping;
 	uint64_t cmt_entries, cmt_hits, cmt_misses;
 	uint64_t xlate_read_pages, xlate_prog_pages;
+	/* ssd.slc (zeros when off): host programs in SLC mode, host programs
+	 * straight to TLC (cache full), pages and units folded SLC -> TLC,
+	 * flash reads served from SLC pages, cache size (pages) at the end */
+	int slc_on;
+	uint64_t slc_prog_pages, slc_direct_pages, slc_fold_pages, slc_fold_units;
+	uint64_t slc_read_pages, slc_cap_pages, slc_cached_pages;
 };
 void ssd_get_stats(const ssd *s, struct ssd_stats *st);
 

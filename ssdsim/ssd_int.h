@@ -112,6 +112,7 @@ struct fop {
 	uint32_t xfer_bytes;
 	uint32_t nslots;
 	uint32_t qseq;        /* gc_preempt: the die's enqueue order */
+	uint8_t slc;          /* PROG/READ in SLC mode (slc.c; fills a hole) */
 	struct ssd_req *req;
 	uint64_t t_start;
 	/* nand.c features (all zero when off) */
@@ -292,6 +293,8 @@ struct ssd {
 	 * in the run (rber_ok[e]: computed) */
 	double rber_a[64], rber_b[64];
 	uint8_t rber_ok[64];
+
+	struct slc *slc;            /* ssd.slc.enable (slc.c), else NULL */
 };
 
 
@@ -461,6 +464,33 @@ static inline uint8_t nand_prog_slower(const ssd *s, uint8_t cur, uint32_t pg)
 	int t = ssd_page_type(s->p.nx.cell, pg % (uint32_t)s->p.pages);
 	return s->p.nx.t_prog_pt_ns[t] > s->p.nx.t_prog_pt_ns[cur] ? (uint8_t)t : cur;
 }
+
+/* ---- slc.c: SLC write cache.  The mapping gives a unit its final page
+ * when it is written; an SLC-mode program of that page is what the cache
+ * changes (time), and folding later charges the SLC read and the TLC program
+ * of the page on its die.  All no-ops unless s->slc. */
+void slc_init(ssd *s);
+void slc_fini(ssd *s);
+/* A host program of n units (need pages) on die is about to be placed:
+ * 1 if it runs in SLC mode (room in the cache; with when_full=fold the
+ * die's oldest cached pages are queued for folding first), 0 for TLC. */
+int slc_admit(ssd *s, uint32_t die, const uint32_t *lpns, uint32_t n, uint32_t need);
+/* Flash page pg of die was programmed in SLC mode (after slc_admit() 1). */
+void slc_mark(ssd *s, uint32_t die, uint32_t pg);
+/* Block b was erased: its pages leave the cache. */
+void slc_erased(ssd *s, uint32_t b);
+/* Read f: if every page of it is an unfolded SLC page (or f is a fold
+ * read), charges the SLC-mode sense and returns slc.t_read_ns; else 0. */
+uint64_t slc_read_ns(ssd *s, const struct fop *f);
+/* SLC-mode program f: charges it, returns slc.t_prog_ns. */
+uint64_t slc_prog_ns(ssd *s, const struct fop *f);
+/* Die di has nothing queued: queue a fold of its oldest cached page if the
+ * host is idle (called by die_kick before it picks an operation). */
+void slc_die_idle(ssd *s, uint32_t di);
+/* A host command arrives / completes (host idle: folding may start). */
+void slc_host_begin(ssd *s);
+void slc_host_end(ssd *s);
+void slc_get_stats(const ssd *s, struct ssd_stats *st);
 
 /* ---- buffer.c */
 void buf_release(ssd *s, uint32_t slot);
