@@ -160,6 +160,94 @@ START_TEST(victim_policies_on_hand_built_state)
 }
 END_TEST
 
+START_TEST(dchoices_first_drawn_wins_a_tie)
+{
+	/* d_choices with d = 4 on the hand-built plane, replayed draw by draw
+	 * on a copy of the drive's generator: the victim is the reclaimable
+	 * block with the fewest valid units among the 4 drawn, the FIRST drawn
+	 * of those on a tie (blocks 3 and 5 both hold 2), greedy (block 3)
+	 * when none drawn is reclaimable.  Frequencies alone cannot tell first
+	 * from last on a tie (the ordered draws are symmetric); this can. */
+	evq *q;
+	ssd *s = hand_built(&q);
+	s->p.gc_policy = SSD_GC_DCHOICES;
+	s->p.gc_window = 4;
+	struct rng shadow = s->rng;
+	int ties_first_not_last = 0;
+	for (int k = 0; k < 4000; k++) {
+		int first = -1, last = -1;
+		for (int j = 0; j < 4; j++) {
+			int b = (int)rng_below(&shadow, 16);
+			if (!eligible(b))
+				continue;
+			if (first < 0 || blocks[b].valid < blocks[first].valid)
+				first = b;
+			if (last < 0 || blocks[b].valid <= blocks[last].valid)
+				last = b;
+		}
+		uint32_t want = first < 0 ? 3 : (uint32_t)first;
+		ties_first_not_last += first != last;
+		ck_assert_uint_eq(ftl_pick_victim(s, 0), want);
+	}
+	ck_assert_int_gt(ties_first_not_last, 100);   /* the rule was exercised */
+	ssd_destroy(s);
+	evq_destroy(q);
+}
+END_TEST
+
+START_TEST(copyback_does_not_wait_for_the_channel)
+{
+	/* Two dies on one channel.  Die 1 starts a host program of 4 pages
+	 * (32 KiB over the channel, ~98 us); at the same instant die 0 starts
+	 * a copyback GC read and, behind it, a copyback GC program: neither
+	 * crosses the channel, so the read ends at tR and the program's array
+	 * phase starts at once (ends tR + tPROG), not when the channel frees.
+	 * Without copyback the same read waits for the channel before its
+	 * transfer. */
+	const char *sets[] = { "ssd.channels=1", "ssd.ways=2", "ssd.dies=1", "ssd.blocks=32",
+			       "ssd.pages=16", "ssd.ftl.op=0.5", NULL };
+	for (int cb = 1; cb >= 0; cb--) {
+		load(sets);
+		evq *q;
+		ck_assert_int_eq(evq_create(16, &q), 0);
+		ssd *s;
+		struct nd_err err = { 0 };
+		ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+		ck_assert_uint_eq(s->die[0].chan, s->die[1].chan);
+		struct fop *host = flash_new_op(s, OP_PROG, 1);
+		host->npages = 4;
+		host->xfer_bytes = 4 * 8192;
+		flash_enqueue(s, host, 0);
+		uint64_t ch_free = s->ch[0].free_ns;
+		ck_assert_uint_eq(ch_free, 8 * nd_xfer_ns(4096, 333e6));   /* per map unit */
+		flash_gc_op(s, 0, OP_READ, 3, cb ? 0 : 2);
+		struct fop *rd = s->die[0].cur;
+		ck_assert_ptr_nonnull(rd);
+		s->blk[page_block(s, 40)].gc_pend++;   /* as ftl.c's GC would */
+		flash_gc_op(s, 0, OP_PROG, 40, cb ? 0 : 1);
+		evq_run(q, (uint64_t)sp.t_read_ns);
+		if (cb) {
+			/* the read is done at tR; the program runs from tR */
+			struct fop *pg = s->die[0].cur;
+			ck_assert_ptr_nonnull(pg);
+			ck_assert_int_eq(pg->kind, OP_PROG);
+			ck_assert_uint_eq(pg->t_array, (uint64_t)sp.t_read_ns);
+			ck_assert_uint_eq(pg->t_end, (uint64_t)sp.t_read_ns + (uint64_t)sp.t_prog_ns);
+			ck_assert_uint_eq(s->ch[0].free_ns, ch_free);   /* untouched */
+		} else {
+			/* tR < the host transfer: the read's 2 units wait for it */
+			ck_assert_uint_lt((uint64_t)sp.t_read_ns, ch_free);
+			ck_assert_ptr_eq(s->die[0].cur, rd);
+			ck_assert_uint_eq(s->ch[0].free_ns, ch_free + 2 * nd_xfer_ns(4096, 333e6));
+		}
+		evq_run(q, UINT64_MAX);
+		ck_assert_uint_eq(s->die[0].load, 0);
+		ssd_destroy(s);
+		evq_destroy(q);
+	}
+}
+END_TEST
+
 /* ---- a closed-loop random-write driver with per-request latencies */
 
 struct drv {
@@ -785,6 +873,8 @@ int main(void)
 	tcase_set_timeout(tf, 600);
 	tcase_add_test(tf, read_during_pending_move_reads_old_page);
 	tcase_add_test(tf, preempt_order_on_one_die);
+	tcase_add_test(tf, dchoices_first_drawn_wins_a_tie);
+	tcase_add_test(tf, copyback_does_not_wait_for_the_channel);
 	tcase_add_test(tf, preempt_with_ecc_deterministic);
 	suite_add_tcase(su, tf);
 	return tu_run_suite(su);
