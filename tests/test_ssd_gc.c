@@ -663,17 +663,28 @@ START_TEST(preemptible_gc_first_second_tail)
 		ck_assert_msg(n1 > 1000 && n2 > 1000, "too few writes in a window: %zu, %zu", n1, n2);
 		drive_free(&d);
 	}
-	/* Measured on this drive (deterministic for the seed, not a law):
-	 * serving host programs between GC moves shortens the steady-state
-	 * tail.  Without preemption the first second is not worse than the
-	 * steady state here either (ratio ~0.9): the multi-second first-second
-	 * outliers issue 11 describes are steady-state outliers of a drive
-	 * this small, see bench/README.md. */
-	ck_assert_msg(steady[1] < steady[0], "preemptible GC: steady p99.9 %.3f ms, without %.3f ms",
-		      steady[1] * 1e-6, steady[0] * 1e-6);
-	ck_assert_msg((double)first[1] <= 3.0 * (double)steady[1],
-		      "preemptible GC: first-second p99.9 %.3f ms > 3 x steady %.3f ms",
-		      first[1] * 1e-6, steady[1] * 1e-6);
+	/* Measured on this drive (deterministic for the seed, not a law; the
+	 * figures are in bench/README.md, "Issue 10 GC writes (session 5)"):
+	 *                    first second   seconds 4-8   ratio
+	 *   gc_preempt off     621.4 ms       699.7 ms     0.89
+	 *   gc_preempt on      493.6 ms       510.9 ms     0.97
+	 * Issue 11's must-show (first-second p99.9 within 3x of the steady
+	 * state) holds with preemption AND without it: on this drive the
+	 * first second is no worse than the steady state, so the ratio does
+	 * not show what preemption does.  What it buys is the absolute tail:
+	 * host programs served between GC moves cut the write p99.9 by about
+	 * a quarter in both windows (the GC work, and so the throughput, is
+	 * the same: the last request is submitted at 46.2 vs 46.5 s). */
+	for (int k = 0; k < 2; k++)
+		ck_assert_msg((double)first[k] <= 3.0 * (double)steady[k],
+			      "gc_preempt=%d: first-second p99.9 %.3f ms > 3 x steady %.3f ms", k,
+			      first[k] * 1e-6, steady[k] * 1e-6);
+	ck_assert_msg((double)steady[1] < 0.85 * (double)steady[0],
+		      "preemptible GC: steady p99.9 %.3f ms, without %.3f ms", steady[1] * 1e-6,
+		      steady[0] * 1e-6);
+	ck_assert_msg((double)first[1] < 0.85 * (double)first[0],
+		      "preemptible GC: first-second p99.9 %.3f ms, without %.3f ms", first[1] * 1e-6,
+		      first[0] * 1e-6);
 }
 END_TEST
 
@@ -863,7 +874,6 @@ int main(void)
 	tcase_add_test(tc, victim_policies_on_hand_built_state);
 	tcase_add_test(tc, copyback_saves_the_gc_transfers);
 	tcase_add_test(tc, verify_after_overwrites_every_policy);
-	tcase_add_test(tc, preemptible_gc_first_second_tail);
 	tcase_add_test(tc, bad_gc_keys_exit_2);
 	tcase_add_test(tc, wear_levelling_hot_cold);
 	tcase_add_test(tc, erase_counts_csv);
@@ -877,5 +887,9 @@ int main(void)
 	tcase_add_test(tf, copyback_does_not_wait_for_the_channel);
 	tcase_add_test(tf, preempt_with_ecc_deterministic);
 	suite_add_tcase(su, tf);
+	TCase *tt = tcase_create("tail");
+	tcase_set_timeout(tt, 600);
+	tcase_add_test(tt, preemptible_gc_first_second_tail);
+	suite_add_tcase(su, tt);
 	return tu_run_suite(su);
 }
