@@ -500,16 +500,18 @@ void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page)
 }
 
 /* pua lies in a block with GC programs still to run: if the newest pending
- * move put a unit at pua, the data is still where it was moved from (which
- * may itself be a pending destination: follow the chain).  A unit a host
- * program placed in such a block (one taken again before its erase ran) is
- * read from flash only once that program ran, after the erase and so after
- * the block's earlier GC programs: no stale move matches it then. */
+ * move put a unit at pua, the data is still where that move took it from,
+ * which may itself be the destination of an older pending move: follow the
+ * chain back in decision order (only older entries, so a unit moved A -> B
+ * -> A, A reused meanwhile, resolves to the A that still holds it).  A unit
+ * a host program placed in such a block (one taken again before its erase
+ * ran) is read from flash only once that program ran, after the erase and
+ * so after the block's earlier GC programs: no stale move matches it then. */
 uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua)
 {
 	const struct die *d = &s->die[pua_die(s, pua)];
+	uint32_t i = d->mv_n;
 	for (;;) {
-		uint32_t i = d->mv_n;
 		while (i-- > 0 && d->mv[(d->mv_head + i) & (d->mv_cap - 1)].dst != pua)
 			;
 		if (i == UINT32_MAX)

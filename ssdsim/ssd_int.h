@@ -172,8 +172,8 @@ struct chan {
 struct block {
 	uint32_t valid;       /* valid units */
 	uint32_t erases;
-	uint32_t wp;          /* next page to program */
-	uint32_t gc_pend;     /* GC programs into it decided, not run yet */
+	uint16_t wp;          /* next page to program (ssd.pages <= 4096) */
+	uint16_t gc_pend;     /* GC programs into it decided, not run yet */
 	uint8_t state;
 	uint8_t erase_q;      /* gc_preempt: erases queued, not run yet */
 	uint8_t reused;       /* ... and taken again meanwhile */
