@@ -62,9 +62,10 @@ struct fop *flash_new_op(ssd *s, int kind, uint32_t die)
 void flash_enqueue(ssd *s, struct fop *f, int read_q)
 {
 	struct die *d = &s->die[f->die];
-	/* Bit errors are drawn now, while the mapping is the one the read
-	 * was grouped by (the units of f are known only here). */
-	if (f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE)
+	/* A host or translation read's bit errors are drawn now, while the
+	 * mapping is the one the read was grouped by (the units of f are known
+	 * only here); a GC read's when its die starts it (die_kick()). */
+	if (f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE && !f->gc)
 		nand_draw_errors(s, f);
 	f->next = NULL;
 	f->qseq = d->qseq++;
@@ -96,12 +97,14 @@ static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
 	int kind = (int)(e >> 32 & 0xff);
 	uint32_t page = (uint32_t)e, nvalid = (uint32_t)(e >> 40);
 	struct fop *f = flash_new_op(s, kind, die);
+	f->gc = 1;
 	if (kind == OP_READ) {
 		f->npages = 1;
 		f->ids[0] = page;
 		f->xfer_bytes = nvalid * (uint32_t)s->p.map_unit_bytes;
 	} else if (kind == OP_PROG) {
 		f->npages = 1;
+		f->ids[0] = page;   /* for ftl_gc_prog_done() */
 		f->ptype = nand_prog_slower(s, 0, page);
 		f->xfer_bytes = nvalid ? (uint32_t)s->p.page_bytes : 0;
 	} else {
@@ -113,10 +116,6 @@ static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
 void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
 {
 	uint64_t e = (uint64_t)page | (uint64_t)kind << 32 | (uint64_t)nvalid << 40;
-	if (s->p.nx.ecc != SSD_ECC_NONE) {
-		flash_enqueue(s, gc_op_make(s, die, e), 0);
-		return;
-	}
 	struct die *d = &s->die[die];
 	if (d->gcq_n == d->gcq_cap) {
 		/* grow the ring (power of two), oldest first */
@@ -313,6 +312,11 @@ static void die_kick(ssd *s, uint32_t di)
 	int rc;
 	switch (f->kind) {
 	case OP_READ: {
+		/* A GC read's bit errors: drawn as it starts, so the draws follow
+		 * the order the die runs GC reads in, whatever host work passed
+		 * them in its queues (gc_preempt). */
+		if (f->gc && s->p.nx.ecc != SSD_ECC_NONE)
+			nand_draw_errors(s, f);
 		/* (SLC inline: the page-type calls only with nand.cell set) */
 		uint64_t tr = s->slc ? slc_read_ns(s, f) : 0;   /* SLC-mode pages */
 		if (tr) {
@@ -402,6 +406,8 @@ static void op_done(evq *q, struct evq_event *ev)
 			bk->reused = 0;
 		}
 	}
+	if (f->kind == OP_PROG && f->gc)
+		ftl_gc_prog_done(s, f->die, f->ids[0]);   /* its moves are done */
 	struct ssd_req *r = f->req;
 	if (r && f->kind == OP_READ && s->p.nx.ecc != SSD_ECC_NONE) {
 		/* The data is usable once decoded (the die is free already). */

@@ -462,13 +462,71 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 	s->st.pad_units += s->upp - filled;
 	s->st.prog_units_written += s->upp;
 	s->st.flash_prog_pages++;
-	if (s->timed)
+	if (s->timed) {
+		s->blk[page_block(s, page)].gc_pend++;
 		flash_gc_op(s, die, OP_PROG, page, s->p.copyback ? 0 : 1);
+	}
+}
+
+/* A GC move of unit src to dst, decided now, programmed later (timed). */
+static void gc_mv_push(ssd *s, uint32_t die, uint64_t dst, uint64_t src)
+{
+	struct die *d = &s->die[die];
+	if (d->mv_n == d->mv_cap) {
+		/* grow the ring (power of two), oldest first */
+		uint32_t cap = d->mv_cap ? 2 * d->mv_cap : 1024;
+		struct gc_mv *m = xmalloc(cap * sizeof *m);
+		for (uint32_t i = 0; i < d->mv_n; i++)
+			m[i] = d->mv[(d->mv_head + i) & (d->mv_cap - 1)];
+		free(d->mv);
+		d->mv = m;
+		d->mv_cap = cap;
+		d->mv_head = 0;
+	}
+	d->mv[(d->mv_head + d->mv_n++) & (d->mv_cap - 1)] = (struct gc_mv){ dst, src };
+}
+
+/* GC programs of a die run in the order GC decided them (one FIFO of GC
+ * operations per die, preempted or not), so the moves of `page` are the
+ * oldest pending ones. */
+void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page)
+{
+	struct die *d = &s->die[die];
+	struct block *bk = &s->blk[page_block(s, page)];
+	ND_ASSERT(bk->gc_pend > 0);
+	bk->gc_pend--;
+	while (d->mv_n && pua_page(s, d->mv[d->mv_head].dst) == page) {
+		d->mv_head = (d->mv_head + 1) & (d->mv_cap - 1);
+		d->mv_n--;
+	}
+}
+
+/* pua lies in a block with GC programs still to run: if the newest pending
+ * move put a unit at pua, the data is still where that move took it from,
+ * which may itself be the destination of an older pending move: follow the
+ * chain back in decision order (only older entries, so a unit moved A -> B
+ * -> A, A reused meanwhile, resolves to the A that still holds it).  A unit
+ * a host program placed in such a block (one taken again before its erase
+ * ran) is read from flash only once that program ran, after the erase and
+ * so after the block's earlier GC programs: no stale move matches it then. */
+uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua)
+{
+	const struct die *d = &s->die[pua_die(s, pua)];
+	uint32_t i = d->mv_n;
+	for (;;) {
+		while (i-- > 0 && d->mv[(d->mv_head + i) & (d->mv_cap - 1)].dst != pua)
+			;
+		if (i == UINT32_MAX)
+			return pua;
+		pua = d->mv[(d->mv_head + i) & (d->mv_cap - 1)].src;
+		if (!s->blk[page_block(s, pua_page(s, pua))].gc_pend)
+			return pua;
+	}
 }
 
 /* Moves victim v's valid units into the plane's GC block and erases it;
  * -1 if the drive failed meanwhile. */
-static int gc_collect(ssd *s, uint32_t plane, uint32_t v)
+int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 {
 	uint32_t die = plane_die(s, plane);
 	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
@@ -539,6 +597,8 @@ static int gc_collect(ssd *s, uint32_t plane, uint32_t v)
 			}
 			if (__builtin_expect(cmt, 0))
 				cmt_gc_moved(s, lpn);
+			if (s->timed)
+				gc_mv_push(s, die, dst, pua);
 			dst_fill++;
 			s->st.gc_units_moved++;
 			if (dst_fill == s->upp) {
@@ -574,7 +634,7 @@ static void wl_static(ssd *s, uint32_t plane)
 	if (cold == NONE || emax - emin <= (uint32_t)s->p.wl_threshold)
 		return;
 	s->st.wl_migrations++;
-	(void)gc_collect(s, plane, cold);
+	(void)ftl_gc_collect(s, plane, cold);
 }
 
 /* Collects garbage in one plane until it has more than the threshold of
@@ -590,7 +650,7 @@ static void gc_plane(ssd *s, uint32_t plane)
 			ssd_fail(s, plane, "has no block that garbage collection can reclaim");
 			return;
 		}
-		if (gc_collect(s, plane, v))
+		if (ftl_gc_collect(s, plane, v))
 			return;
 		if (s->p.wl_static)
 			wl_static(s, plane);

@@ -72,7 +72,7 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 			hit_bytes += ub;
 			continue;
 		}
-		uint64_t pua = ftl_l2p(s, lpn);
+		uint64_t pua = ftl_read_pua(s, lpn);   /* GC may not have moved it yet */
 		if (pua == PUA_NONE) {
 			s->st.unmapped_reads++;
 			continue;

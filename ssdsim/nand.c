@@ -324,14 +324,14 @@ void nand_draw_errors(ssd *s, struct fop *f)
 	if (r && np > 1) {
 		/* Which of the request's units this operation carries: those not
 		 * in the buffer whose page it reads (as dispatch_read() grouped
-		 * them; the mapping has not changed since, the op is queued in
-		 * the same event).  Each draws its codewords at its page's RBER. */
+		 * them, by ftl_read_pua(); nothing has changed since, the op is
+		 * queued in the same event).  Each draws its codewords at its page's RBER. */
 		uint64_t u0 = r->off_bytes / ub, u1 = (r->off_bytes + r->len_bytes - 1) / ub;
 		for (uint64_t u = u0; u <= u1 && drawn < nunits; u++) {
 			uint32_t lpn = (uint32_t)(u % s->n_lpn);
 			if (buf_find(s, lpn) != NONE)
 				continue;
-			uint64_t pua = ftl_l2p(s, lpn);
+			uint64_t pua = ftl_read_pua(s, lpn);
 			if (pua == PUA_NONE)
 				continue;
 			uint32_t pg = pua_page(s, pua), j = 0;
@@ -352,8 +352,9 @@ void nand_draw_errors(ssd *s, struct fop *f)
 		uint64_t u0 = r->off_bytes / ub, u1 = (r->off_bytes + r->len_bytes - 1) / ub;
 		for (uint64_t u = u0; u <= u1 && drawn < nunits; u++) {
 			uint32_t lpn = (uint32_t)(u % s->n_lpn);
-			if (buf_find(s, lpn) != NONE || ftl_l2p(s, lpn) == PUA_NONE ||
-			    pua_page(s, ftl_l2p(s, lpn)) != f->ids[0])
+			uint64_t pua;
+			if (buf_find(s, lpn) != NONE || (pua = ftl_read_pua(s, lpn)) == PUA_NONE ||
+			    pua_page(s, pua) != f->ids[0])
 				continue;
 			uint32_t resid = 0;
 			for (uint32_t c = 0; c < cpu; c++)

@@ -110,9 +110,9 @@ static const struct cfg_key ssd_keys[] = {
 	CFG_KEY_BOOL("ftl.gc_preempt", gc_preempt, 0,
 	  "preemptible GC (MQSim, Tavakkol et al. FAST'18, Preemptible_GC_Enabled; semi-preemptive GC, "
 	  "Lee et al. ISPASS'11): a die serves queued host operations before GC page "
-	  "moves while its planes keep more than gc_hard_threshold_blocks erased blocks (not with "
-	  "nand.ecc on, whose GC reads queue in order); off: GC operations queue in order with host "
-	  "programs"),
+	  "moves while its planes keep more than gc_hard_threshold_blocks erased blocks (also with "
+	  "nand.ecc on: a GC read draws its bit errors when its die starts it); off: GC operations "
+	  "queue in order with host programs"),
 	CFG_KEY_INT("ftl.gc_hard_threshold_blocks", gc_hard_threshold_blocks, "blocks", 1, 0, 1000,
 	  "gc_preempt: at or below this many erased free blocks in a plane (erases still queued "
 	  "not counted) its die runs programs, erases and GC moves in queue order, GC not preempted "

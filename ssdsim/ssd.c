@@ -144,7 +144,7 @@ void ssd_destroy(ssd *s)
 	slc_fini(s);
 	ftl_fini(s);
 	for (uint32_t d = 0; s->die && d < s->n_dies; d++)
-		free(s->die[d].gcq), free(s->die[d].gcq_seq);
+		free(s->die[d].gcq), free(s->die[d].gcq_seq), free(s->die[d].mv);
 	free(s->die);
 	free(s->ch);
 	free(s->core_free);

@@ -120,6 +120,7 @@ struct fop {
 	uint8_t nsusp;        /* times suspended */
 	uint8_t rounds;       /* READ: re-senses left (retry, soft senses) */
 	uint8_t soft;         /* READ: ends with soft decoding */
+	uint8_t gc;           /* a GC operation (flash_gc_op()); PROG: ids[0] its page */
 	uint32_t resid_bits;  /* READ: raw errors of uncorrectable codewords */
 	struct ssd_req *xreq; /* translation READ: the request that issued it */
 	struct ssd_req *xwait;/* translation READ: requests that joined it */
@@ -146,6 +147,11 @@ struct die {
 	uint32_t *gcq_seq;               /* gc_preempt: enqueue order of each */
 	uint32_t gcq_head, gcq_n, gcq_cap;
 	uint32_t qseq;                   /* gc_preempt: ops enqueued so far */
+	/* GC moves decided whose destination page is not programmed yet, in
+	 * decision order (the order the die programs them): a ring of
+	 * (destination unit, unit it was moved from); see ftl_read_pua(). */
+	struct gc_mv { uint64_t dst, src; } *mv;
+	uint32_t mv_head, mv_n, mv_cap;
 };
 /* With ftl.gc_preempt the ring is the die's GC queue (no placeholders):
  * die_kick serves host reads, then host programs, then GC, except while the
@@ -153,8 +159,9 @@ struct die {
  * or a block taken again before its queued erase ran), when programs,
  * erases and GC moves run in the order they were queued (as without
  * gc_preempt: GC is not preempted).  The FTL still decides a victim's moves at once; only the
- * flash work is deferred (a host read of a moved unit is timed at its new
- * page even if the move has not run yet). */
+ * flash work is deferred.  A read of a moved unit whose destination page is
+ * not programmed yet reads the page it was moved from (ftl_read_pua()),
+ * which still holds it: the victim is erased only after its moves ran. */
 
 struct chan {
 	uint64_t free_ns;
@@ -166,7 +173,8 @@ struct chan {
 struct block {
 	uint32_t valid;       /* valid units */
 	uint32_t erases;
-	uint32_t wp;          /* next page to program */
+	uint16_t wp;          /* next page to program (ssd.pages <= 4096) */
+	uint16_t gc_pend;     /* GC programs into it decided, not run yet */
 	uint8_t state;
 	uint8_t erase_q;      /* gc_preempt: erases queued, not run yet */
 	uint8_t reused;       /* ... and taken again meanwhile */
@@ -378,6 +386,18 @@ static inline uint32_t ftl_p2l(const ssd *s, uint64_t pua)
 	return s->fill_n ? ftl_p2l_fill(s, pua) : NONE;
 }
 
+/* Where a read of lpn finds its data now: its l2p unit, or, while the GC
+ * move that put it there has not been programmed yet, the unit it was moved
+ * from (PUA_NONE if unmapped). */
+uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua);
+static inline uint64_t ftl_read_pua(const ssd *s, uint32_t lpn)
+{
+	uint64_t pua = ftl_l2p(s, lpn);
+	if (pua != PUA_NONE && __builtin_expect(s->blk[page_block(s, pua_page(s, pua))].gc_pend, 0))
+		return ftl_read_pua_pend(s, pua);
+	return pua;
+}
+
 /* Next version of lpn (verify on), 0 otherwise. */
 static inline uint32_t ftl_ver_next(ssd *s, uint32_t lpn)
 {
@@ -423,6 +443,12 @@ void ftl_erase_block(ssd *s, uint32_t b);
 /* GC victim of the plane under ssd.ftl.gc_policy (NONE: no full block with
  * an invalid unit); exposed for the tests. */
 uint32_t ftl_pick_victim(ssd *s, uint32_t plane);
+/* Collects victim v of plane now (as gc_plane does); exposed for the tests.
+ * -1 if the drive failed meanwhile. */
+int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v);
+/* GC program of flash page `page` on die has run (flash.c): its moves are
+ * done, reads find the units there from now on. */
+void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page);
 void ftl_precondition(ssd *s);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
@@ -437,8 +463,8 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q);
  * crosses the channel, 0: copyback), or OP_ERASE.  Its struct
  * fop is made only when the die reaches it (the same queue order and timing
  * as making it now), so a victim's hundreds of moves cost a few bytes each
- * until they run, not a cold operation apiece.  Eager when bit errors are
- * modelled (their draws happen at enqueue). */
+ * until they run, not a cold operation apiece (also with bit errors: a GC
+ * read draws its errors when the die starts it, see die_kick()). */
 void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid);
 
 /* ---- nand.c */
@@ -451,7 +477,8 @@ uint64_t nand_prog_ns(ssd *s, const struct fop *f);
 /* Charges one sense / one program of f to the energy ledger. */
 void nand_charge_read(ssd *s, const struct fop *f);
 void nand_charge_prog(ssd *s, const struct fop *f);
-/* Draws the bit errors of read f when it is queued: sets rounds, soft,
+/* Draws the bit errors of read f (a host or translation read when it is
+ * queued, a GC read when its die starts it): sets rounds, soft,
  * resid_bits, uncorr_cw and the statistics; calls its request's
  * unit_errors for every unit it carries. */
 void nand_draw_errors(ssd *s, struct fop *f);

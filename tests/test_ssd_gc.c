@@ -160,6 +160,94 @@ START_TEST(victim_policies_on_hand_built_state)
 }
 END_TEST
 
+START_TEST(dchoices_first_drawn_wins_a_tie)
+{
+	/* d_choices with d = 4 on the hand-built plane, replayed draw by draw
+	 * on a copy of the drive's generator: the victim is the reclaimable
+	 * block with the fewest valid units among the 4 drawn, the FIRST drawn
+	 * of those on a tie (blocks 3 and 5 both hold 2), greedy (block 3)
+	 * when none drawn is reclaimable.  Frequencies alone cannot tell first
+	 * from last on a tie (the ordered draws are symmetric); this can. */
+	evq *q;
+	ssd *s = hand_built(&q);
+	s->p.gc_policy = SSD_GC_DCHOICES;
+	s->p.gc_window = 4;
+	struct rng shadow = s->rng;
+	int ties_first_not_last = 0;
+	for (int k = 0; k < 4000; k++) {
+		int first = -1, last = -1;
+		for (int j = 0; j < 4; j++) {
+			int b = (int)rng_below(&shadow, 16);
+			if (!eligible(b))
+				continue;
+			if (first < 0 || blocks[b].valid < blocks[first].valid)
+				first = b;
+			if (last < 0 || blocks[b].valid <= blocks[last].valid)
+				last = b;
+		}
+		uint32_t want = first < 0 ? 3 : (uint32_t)first;
+		ties_first_not_last += first != last;
+		ck_assert_uint_eq(ftl_pick_victim(s, 0), want);
+	}
+	ck_assert_int_gt(ties_first_not_last, 100);   /* the rule was exercised */
+	ssd_destroy(s);
+	evq_destroy(q);
+}
+END_TEST
+
+START_TEST(copyback_does_not_wait_for_the_channel)
+{
+	/* Two dies on one channel.  Die 1 starts a host program of 4 pages
+	 * (32 KiB over the channel, ~98 us); at the same instant die 0 starts
+	 * a copyback GC read and, behind it, a copyback GC program: neither
+	 * crosses the channel, so the read ends at tR and the program's array
+	 * phase starts at once (ends tR + tPROG), not when the channel frees.
+	 * Without copyback the same read waits for the channel before its
+	 * transfer. */
+	const char *sets[] = { "ssd.channels=1", "ssd.ways=2", "ssd.dies=1", "ssd.blocks=32",
+			       "ssd.pages=16", "ssd.ftl.op=0.5", NULL };
+	for (int cb = 1; cb >= 0; cb--) {
+		load(sets);
+		evq *q;
+		ck_assert_int_eq(evq_create(16, &q), 0);
+		ssd *s;
+		struct nd_err err = { 0 };
+		ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+		ck_assert_uint_eq(s->die[0].chan, s->die[1].chan);
+		struct fop *host = flash_new_op(s, OP_PROG, 1);
+		host->npages = 4;
+		host->xfer_bytes = 4 * 8192;
+		flash_enqueue(s, host, 0);
+		uint64_t ch_free = s->ch[0].free_ns;
+		ck_assert_uint_eq(ch_free, 8 * nd_xfer_ns(4096, 333e6));   /* per map unit */
+		flash_gc_op(s, 0, OP_READ, 3, cb ? 0 : 2);
+		struct fop *rd = s->die[0].cur;
+		ck_assert_ptr_nonnull(rd);
+		s->blk[page_block(s, 40)].gc_pend++;   /* as ftl.c's GC would */
+		flash_gc_op(s, 0, OP_PROG, 40, cb ? 0 : 1);
+		evq_run(q, (uint64_t)sp.t_read_ns);
+		if (cb) {
+			/* the read is done at tR; the program runs from tR */
+			struct fop *pg = s->die[0].cur;
+			ck_assert_ptr_nonnull(pg);
+			ck_assert_int_eq(pg->kind, OP_PROG);
+			ck_assert_uint_eq(pg->t_array, (uint64_t)sp.t_read_ns);
+			ck_assert_uint_eq(pg->t_end, (uint64_t)sp.t_read_ns + (uint64_t)sp.t_prog_ns);
+			ck_assert_uint_eq(s->ch[0].free_ns, ch_free);   /* untouched */
+		} else {
+			/* tR < the host transfer: the read's 2 units wait for it */
+			ck_assert_uint_lt((uint64_t)sp.t_read_ns, ch_free);
+			ck_assert_ptr_eq(s->die[0].cur, rd);
+			ck_assert_uint_eq(s->ch[0].free_ns, ch_free + 2 * nd_xfer_ns(4096, 333e6));
+		}
+		evq_run(q, UINT64_MAX);
+		ck_assert_uint_eq(s->die[0].load, 0);
+		ssd_destroy(s);
+		evq_destroy(q);
+	}
+}
+END_TEST
+
 /* ---- a closed-loop random-write driver with per-request latencies */
 
 struct drv {
@@ -339,6 +427,89 @@ START_TEST(verify_after_overwrites_every_policy)
 }
 END_TEST
 
+/* ---- reads of a unit whose GC move has not run (issue 11 (b)) */
+
+static int one_done;
+static void on_one(ssd *s, struct ssd_req *r) { (void)s; (void)r; one_done = 1; }
+
+START_TEST(read_during_pending_move_reads_old_page)
+{
+	/* One die, one plane, 4 KiB pages (one unit a page), TLC page types
+	 * by index (LSB 41 us, CSB 62 us, MSB 87 us; page 12 of a block is an
+	 * MSB page, page 0 an LSB one).  Units 0..63 fill block 0 (unit u on
+	 * page u); units 0..11 written again go to block 1, so block 0 keeps
+	 * units 12..63.  GC of block 0 at t = 0 moves unit 12 first: it reads
+	 * page 12 (the die starts at once) and will program it to page 0 of
+	 * the GC block (block 2).  A host read of unit 12 submitted at t = 0
+	 * reaches the die at link + firmware time while the GC read runs; the
+	 * move's program has not run, so it must read page 12 (MSB), not the
+	 * destination (LSB): latency = GC read (tR_MSB + one unit over the
+	 * channel) + tR_MSB + one unit over the channel + 4 KiB over the link.
+	 * Once the moves ran the same read costs link + firmware + tR_LSB +
+	 * channel + link at the destination. */
+	const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
+			       "ssd.blocks=16", "ssd.pages=64", "ssd.page_bytes=4096", "ssd.ftl.op=1",
+			       "ssd.nand.cell=tlc", "ssd.nand.t_read_lsb_ns=41000",
+			       "ssd.nand.t_read_csb_ns=62000", "ssd.nand.t_read_msb_ns=87000",
+			       "ssd.nand.t_prog_lsb_ns=400000", "ssd.nand.t_prog_csb_ns=1100000",
+			       "ssd.nand.t_prog_msb_ns=2300000", "ssd.verify=true", NULL };
+	load(sets);
+	evq *q;
+	ck_assert_int_eq(evq_create(16, &q), 0);
+	ssd *s;
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+	ssd_write_functional(s, 0, 64);
+	uint64_t again[12];
+	for (int i = 0; i < 12; i++)
+		again[i] = (uint64_t)i;
+	ssd_write_functional_list(s, again, 12);
+	ck_assert_uint_eq(s->blk[0].valid, 52);
+	ck_assert_uint_eq(ftl_l2p(s, 12), 12);
+	ck_assert_int_eq(ftl_gc_collect(s, 0, 0), 0);
+	uint64_t dst = ftl_l2p(s, 12);
+	ck_assert_uint_eq(pua_page(s, dst), 2 * 64);   /* page 0 of block 2 */
+	ck_assert_uint_eq(ftl_read_pua(s, 12), 12);     /* not programmed yet */
+	ck_assert_ptr_nonnull(s->die[0].cur);            /* the GC read of page 12 */
+	ck_assert_uint_eq(s->die[0].cur->ids[0], 12);
+
+	struct ssd_req r = { 0 };
+	r.off_bytes = 12 * 4096;
+	r.len_bytes = 4096;
+	r.done = on_one;
+	one_done = 0;
+	ck_assert_int_eq(ssd_submit(s, &r), 0);
+	uint64_t ctrl = (uint64_t)llround(sp.ctrl_cycles_per_cmd * 1000.0 / sp.ctrl_clock_mhz);
+	evq_run(q, sp.link_lat_ns + ctrl);
+	ck_assert_ptr_nonnull(s->die[0].rq_head);        /* queued behind the GC read */
+	ck_assert_uint_eq(s->die[0].rq_head->ids[0], 12);
+	evq_run(q, UINT64_MAX);
+	ck_assert(one_done);
+	double ch = ssd_channel_bytes_per_s(&sp), link = ssd_link_bytes_per_s(&sp);
+	uint64_t cx = nd_xfer_ns(4096, ch), lx = nd_xfer_ns(4096, link);
+	uint64_t want = (87000 + cx) + 87000 + cx + lx;
+	ck_assert_msg(r.t_done_ns - r.t_submit_ns == want, "pending move: %llu ns, want %llu",
+		      (unsigned long long)(r.t_done_ns - r.t_submit_ns), (unsigned long long)want);
+	/* every move ran: nothing pending, the read goes to the destination */
+	ck_assert_uint_eq(s->die[0].mv_n, 0);
+	for (uint32_t b = 0; b < 16; b++)
+		ck_assert_uint_eq(s->blk[b].gc_pend, 0);
+	ck_assert_uint_eq(ftl_read_pua(s, 12), dst);
+	struct ssd_req r2 = { 0 };
+	r2.off_bytes = 12 * 4096;
+	r2.len_bytes = 4096;
+	r2.done = on_one;
+	one_done = 0;
+	ck_assert_int_eq(ssd_submit(s, &r2), 0);
+	evq_run(q, UINT64_MAX);
+	ck_assert(one_done);
+	ck_assert_uint_eq(r2.t_done_ns - r2.t_submit_ns, sp.link_lat_ns + ctrl + 41000 + cx + lx);
+	ck_assert_msg(ssd_verify(s, &err) == 0, "%s", err.msg);
+	ssd_destroy(s);
+	evq_destroy(q);
+}
+END_TEST
+
 START_TEST(preempt_order_on_one_die)
 {
 	/* One die, two planes.  GC queues a read (which starts at once on the
@@ -347,13 +518,19 @@ START_TEST(preempt_order_on_one_die)
 	 * takes: without gc_preempt, the GC program (queue order); with it and
 	 * the planes above the hard threshold, the host program; with a plane
 	 * at the hard threshold (erased blocks minus those whose erase has not
-	 * run), the GC program again (queue order). */
-	for (int mode = 0; mode < 3; mode++) {
+	 * run), the GC program again (queue order).  The same with ECC on (an
+	 * error-free RBER, so the times stay those above): a GC read draws its
+	 * bit errors when the die starts it, so GC operations queue lazily and
+	 * are preempted as without ECC. */
+	for (int m = 0; m < 6; m++) {
+		int mode = m % 3, ecc = m / 3;
 		const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.blocks=32",
 				       "ssd.pages=16", "ssd.ftl.op=0.5", "ssd.ftl.gc_threshold_blocks=4",
 				       "ssd.ftl.gc_hard_threshold_blocks=2",
 				       mode ? "ssd.ftl.gc_preempt=true" : "ssd.ftl.gc_preempt=false",
-				       NULL };
+				       ecc ? "ssd.nand.ecc.type=ldpc" : NULL, "ssd.nand.rber.base=0",
+				       "ssd.nand.rber.pe_coef=0", "ssd.nand.rber.rd_coef=0",
+				       "ssd.nand.rber.ret_coef=0", NULL };
 		load(sets);
 		evq *q;
 		ck_assert_int_eq(evq_create(16, &q), 0);
@@ -366,6 +543,7 @@ START_TEST(preempt_order_on_one_die)
 		struct fop *gc_read = s->die[0].cur;
 		ck_assert_ptr_nonnull(gc_read);
 		ck_assert_int_eq(gc_read->kind, OP_READ);
+		s->blk[page_block(s, 40)].gc_pend++;   /* as ftl.c's GC would */
 		flash_gc_op(s, 0, OP_PROG, 40, 1);
 		flash_gc_op(s, 0, OP_READ, 4, 2);
 		struct fop *host = flash_new_op(s, OP_PROG, 0);
@@ -380,16 +558,76 @@ START_TEST(preempt_order_on_one_die)
 		ck_assert_ptr_nonnull(next);
 		ck_assert_int_eq(next->kind, OP_PROG);
 		if (mode == 1)
-			ck_assert_msg(next == host, "preempt: the host program should go first");
+			ck_assert_msg(next == host, "preempt (ecc %d): the host program should go first",
+				      ecc);
 		else
-			ck_assert_msg(next != host, "mode %d: the GC program should go first", mode);
+			ck_assert_msg(next != host, "mode %d (ecc %d): the GC program should go first",
+				      mode, ecc);
 		if (mode == 2)
 			s->pl[1].free_pend = 0;
 		evq_run(q, UINT64_MAX);
 		ck_assert_ptr_null(s->die[0].cur);
 		ck_assert_uint_eq(s->die[0].load, 0);
+		if (ecc) {   /* both GC reads decoded (2 units x 4 codewords of 1 KiB) */
+			ck_assert_uint_eq(s->st.nand.flash_read_ops, 2);
+			ck_assert_uint_eq(s->st.nand.codewords, 2 * 2 * 4096 / sp.nx.cw_bytes);
+		}
 		ssd_destroy(s);
 		evq_destroy(q);
+	}
+}
+END_TEST
+
+START_TEST(preempt_with_ecc_deterministic)
+{
+	/* gc_preempt with bit errors and read retry on an aged drive (3000 P/E
+	 * cycles, a year of retention), GC active: the same metrics with 1 and
+	 * 2 threads and on a second run; GC reads drew codewords (more than
+	 * the host reads alone decode); preemption changed the run (the write
+	 * tail differs from the same run with gc_preempt off). */
+	char out[8192], dir[4][600];
+	const char *args = "ssd --quiet --no-plot --set ssd.channels=2 --set ssd.ways=1 "
+		"--set ssd.dies=2 --set ssd.blocks=64 --set ssd.pages=64 --set ssd.ftl.op=0.25 "
+		"--set ssd.ftl.gc_threshold_blocks=8 --set ssd.ftl.gc_hard_threshold_blocks=2 "
+		"--set ssd.dram.buffer_mib=1 --set ssd.precondition.fill=1 "
+		"--set ssd.precondition.overwrite=1 --set ssd.nand.ecc.type=ldpc "
+		"--set ssd.nand.pe_cycles=3000 --set ssd.nand.retention_days=365 "
+		"--set workload.read_ratio=0.3 --set workload.count=20000 --set workload.qd=8 "
+		"--seed 7";
+	const char *var[4] = { "--set ssd.ftl.gc_preempt=true --set threads=1",
+			       "--set ssd.ftl.gc_preempt=true --set threads=2",
+			       "--set ssd.ftl.gc_preempt=true --set threads=1",
+			       "--set ssd.ftl.gc_preempt=false --set threads=1" };
+	char *met[4];
+	cJSON *rep[4];
+	for (int k = 0; k < 4; k++) {
+		snprintf(dir[k], sizeof dir[k], "%s/preempt-ecc-%d", tu_tmpdir(), k);
+		int rc = tu_ndpsim(out, sizeof out, "%s %s --out %s", args, var[k], dir[k]);
+		ck_assert_msg(rc == 0, "%s", out);
+		char path[2600];
+		snprintf(path, sizeof path, "%s/report.json", dir[k]);
+		char *t = tu_slurp(path);
+		ck_assert_ptr_nonnull(t);
+		rep[k] = cJSON_Parse(t);
+		ck_assert_ptr_nonnull(rep[k]);
+		met[k] = cJSON_PrintUnformatted(cJSON_GetObjectItem(rep[k], "metrics"));
+		free(t);
+	}
+	ck_assert_str_eq(met[0], met[1]);
+	ck_assert_str_eq(met[0], met[2]);
+	ck_assert_str_ne(met[0], met[3]);
+	const cJSON *m = cJSON_GetObjectItem(rep[0], "metrics");
+	const cJSON *nd = cJSON_GetObjectItem(m, "nand");
+	ck_assert_ptr_nonnull(nd);
+	double ops = cJSON_GetObjectItem(nd, "flash_read_ops")->valuedouble;
+	double gcc = cJSON_GetObjectItem(m, "gc_count")->valuedouble;
+	double hreads = cJSON_GetObjectItem(cJSON_GetObjectItem(m, "read"), "count")->valuedouble;
+	ck_assert_msg(gcc > 10, "gc_count %.0f", gcc);
+	ck_assert_msg(ops > hreads + 100, "read ops %.0f, host reads %.0f", ops, hreads);
+	ck_assert_msg(cJSON_GetObjectItem(nd, "raw_bit_errors")->valuedouble > 0, "no bit errors");
+	for (int k = 0; k < 4; k++) {
+		free(met[k]);
+		cJSON_Delete(rep[k]);
 	}
 }
 END_TEST
@@ -425,17 +663,28 @@ START_TEST(preemptible_gc_first_second_tail)
 		ck_assert_msg(n1 > 1000 && n2 > 1000, "too few writes in a window: %zu, %zu", n1, n2);
 		drive_free(&d);
 	}
-	/* Measured on this drive (deterministic for the seed, not a law):
-	 * serving host programs between GC moves shortens the steady-state
-	 * tail.  Without preemption the first second is not worse than the
-	 * steady state here either (ratio ~0.9): the multi-second first-second
-	 * outliers issue 11 describes are steady-state outliers of a drive
-	 * this small, see bench/README.md. */
-	ck_assert_msg(steady[1] < steady[0], "preemptible GC: steady p99.9 %.3f ms, without %.3f ms",
-		      steady[1] * 1e-6, steady[0] * 1e-6);
-	ck_assert_msg((double)first[1] <= 3.0 * (double)steady[1],
-		      "preemptible GC: first-second p99.9 %.3f ms > 3 x steady %.3f ms",
-		      first[1] * 1e-6, steady[1] * 1e-6);
+	/* Measured on this drive (deterministic for the seed, not a law; the
+	 * figures are in bench/README.md, "Issue 10 GC writes (session 5)"):
+	 *                    first second   seconds 4-8   ratio
+	 *   gc_preempt off     621.4 ms       699.7 ms     0.89
+	 *   gc_preempt on      493.6 ms       510.9 ms     0.97
+	 * Issue 11's must-show (first-second p99.9 within 3x of the steady
+	 * state) holds with preemption AND without it: on this drive the
+	 * first second is no worse than the steady state, so the ratio does
+	 * not show what preemption does.  What it buys is the absolute tail:
+	 * host programs served between GC moves cut the write p99.9 by about
+	 * a quarter in both windows (the GC work, and so the throughput, is
+	 * the same: the last request is submitted at 46.2 vs 46.5 s). */
+	for (int k = 0; k < 2; k++)
+		ck_assert_msg((double)first[k] <= 3.0 * (double)steady[k],
+			      "gc_preempt=%d: first-second p99.9 %.3f ms > 3 x steady %.3f ms", k,
+			      first[k] * 1e-6, steady[k] * 1e-6);
+	ck_assert_msg((double)steady[1] < 0.85 * (double)steady[0],
+		      "preemptible GC: steady p99.9 %.3f ms, without %.3f ms", steady[1] * 1e-6,
+		      steady[0] * 1e-6);
+	ck_assert_msg((double)first[1] < 0.85 * (double)first[0],
+		      "preemptible GC: first-second p99.9 %.3f ms, without %.3f ms", first[1] * 1e-6,
+		      first[0] * 1e-6);
 }
 END_TEST
 
@@ -625,11 +874,22 @@ int main(void)
 	tcase_add_test(tc, victim_policies_on_hand_built_state);
 	tcase_add_test(tc, copyback_saves_the_gc_transfers);
 	tcase_add_test(tc, verify_after_overwrites_every_policy);
-	tcase_add_test(tc, preempt_order_on_one_die);
-	tcase_add_test(tc, preemptible_gc_first_second_tail);
 	tcase_add_test(tc, bad_gc_keys_exit_2);
 	tcase_add_test(tc, wear_levelling_hot_cold);
 	tcase_add_test(tc, erase_counts_csv);
 	suite_add_tcase(su, tc);
+	/* issue 11 fidelity fixes (CK_RUN_CASE=fidelity runs them alone) */
+	TCase *tf = tcase_create("fidelity");
+	tcase_set_timeout(tf, 600);
+	tcase_add_test(tf, read_during_pending_move_reads_old_page);
+	tcase_add_test(tf, preempt_order_on_one_die);
+	tcase_add_test(tf, dchoices_first_drawn_wins_a_tie);
+	tcase_add_test(tf, copyback_does_not_wait_for_the_channel);
+	tcase_add_test(tf, preempt_with_ecc_deterministic);
+	suite_add_tcase(su, tf);
+	TCase *tt = tcase_create("tail");
+	tcase_set_timeout(tt, 600);
+	tcase_add_test(tt, preemptible_gc_first_second_tail);
+	suite_add_tcase(su, tt);
 	return tu_run_suite(su);
 }
