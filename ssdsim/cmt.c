@@ -203,7 +203,9 @@ static int join(ssd *s, uint32_t t, struct ssd_req *r)
  * (the page was never written, or r is NULL and a read is under way). */
 static int xlate_read(ssd *s, uint32_t t, struct ssd_req *r, int read_q)
 {
-	uint64_t pua = ftl_l2p(s, tunit(s, t, 0));
+	/* a GC move of the translation page not programmed yet: read the page
+	 * it was moved from, as for data (ftl_read_pua) */
+	uint64_t pua = ftl_read_pua(s, tunit(s, t, 0));
 	if (pua == PUA_NONE)
 		return 0;
 	if (s->cmt->inflight[t]) {

@@ -510,6 +510,82 @@ START_TEST(read_during_pending_move_reads_old_page)
 }
 END_TEST
 
+/* The same for a translation page (ssd.ftl.mapping=cached): a CMT miss
+ * whose translation page's GC move has not been programmed reads the page
+ * the translation unit was moved from (cmt.c xlate_read). */
+START_TEST(xlate_read_during_pending_move_reads_old_page)
+{
+	const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
+			       "ssd.blocks=16", "ssd.pages=64", "ssd.page_bytes=4096", "ssd.ftl.op=1",
+			       "ssd.ftl.mapping=cached", "ssd.ftl.cmt_bytes=4096",
+			       "ssd.nand.cell=tlc", "ssd.nand.t_read_lsb_ns=41000",
+			       "ssd.nand.t_read_csb_ns=62000", "ssd.nand.t_read_msb_ns=87000",
+			       "ssd.nand.t_prog_lsb_ns=400000", "ssd.nand.t_prog_csb_ns=1100000",
+			       "ssd.nand.t_prog_msb_ns=2300000", "ssd.verify=true", NULL };
+	load(sets);
+	evq *q;
+	ck_assert_int_eq(evq_create(16, &q), 0);
+	ssd *s;
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
+	/* Units 0..62 on pages 0..62 of block 0, then the translation page
+	 * (all 512 entries of this drive) on page 63. */
+	ssd_write_functional(s, 0, 63);
+	uint32_t tu = (uint32_t)s->n_lpn;   /* translation page 0's unit */
+	ck_assert_uint_eq(ftl_l2p(s, tu), 63);
+	ck_assert_uint_eq(s->blk[0].valid, 64);
+	/* GC of block 0 moves all 64 units to block 1 (the GC block), the
+	 * translation unit last: decided, not programmed. */
+	ck_assert_int_eq(ftl_gc_collect(s, 0, 0), 0);
+	ck_assert_uint_eq(ftl_l2p(s, tu), 64 + 63);
+	ck_assert_uint_eq(ftl_read_pua(s, tu), 63);
+	struct ssd_stats st;
+	ssd_get_stats(s, &st);
+	uint64_t xr0 = st.xlate_read_pages;
+	struct ssd_req r = { 0 };
+	r.off_bytes = 5 * 4096;
+	r.len_bytes = 4096;
+	r.done = on_one;
+	one_done = 0;
+	ck_assert_int_eq(ssd_submit(s, &r), 0);
+	uint64_t ctrl = (uint64_t)llround(sp.ctrl_cycles_per_cmd * 1000.0 / sp.ctrl_clock_mhz);
+	evq_run(q, sp.link_lat_ns + ctrl);
+	ssd_get_stats(s, &st);
+	ck_assert_uint_eq(st.xlate_read_pages, xr0 + 1);   /* a CMT miss */
+	const struct fop *x = NULL;
+	for (const struct fop *f = s->die[0].rq_head; f; f = f->next)
+		if (f->xlate)
+			x = f;
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(x->ids[0], 63);   /* the old page, not 127 */
+	evq_run(q, UINT64_MAX);
+	ck_assert(one_done);
+	/* the moves ran (and the GC's mapping changes were written back,
+	 * moving the translation page again): nothing pending, the next miss
+	 * (unit 6) reads the page the mapping names */
+	uint64_t now = ftl_l2p(s, tu);
+	ck_assert_uint_eq(ftl_read_pua(s, tu), now);
+	struct ssd_req r2 = { 0 };
+	r2.off_bytes = 6 * 4096;
+	r2.len_bytes = 4096;
+	r2.done = on_one;
+	one_done = 0;
+	ck_assert_int_eq(ssd_submit(s, &r2), 0);
+	evq_run(q, sp.link_lat_ns + ctrl + r2.t_submit_ns);
+	x = NULL;
+	for (const struct fop *f = s->die[0].cur; f; f = NULL)
+		if (f->xlate)
+			x = f;
+	ck_assert_ptr_nonnull(x);
+	ck_assert_uint_eq(x->ids[0], now);
+	evq_run(q, UINT64_MAX);
+	ck_assert(one_done);
+	ck_assert_msg(ssd_verify(s, &err) == 0, "%s", err.msg);
+	ssd_destroy(s);
+	evq_destroy(q);
+}
+END_TEST
+
 START_TEST(preempt_order_on_one_die)
 {
 	/* One die, two planes.  GC queues a read (which starts at once on the
@@ -882,6 +958,7 @@ int main(void)
 	TCase *tf = tcase_create("fidelity");
 	tcase_set_timeout(tf, 600);
 	tcase_add_test(tf, read_during_pending_move_reads_old_page);
+	tcase_add_test(tf, xlate_read_during_pending_move_reads_old_page);
 	tcase_add_test(tf, preempt_order_on_one_die);
 	tcase_add_test(tf, dchoices_first_drawn_wins_a_tie);
 	tcase_add_test(tf, copyback_does_not_wait_for_the_channel);
