@@ -123,6 +123,10 @@ void ftl_fini(ssd *s)
 {
 	for (uint32_t i = 0; s->pl && i < s->n_planes; i++)
 		free(s->pl[i].free_blk);
+	for (uint32_t d = 0; s->die && d < s->n_dies; d++) {
+		free(s->die[d].mvp);
+		s->die[d].mvp = NULL;
+	}
 	free(s->pl);
 	free(s->blk);
 	lt_fini(&s->l2p);
@@ -463,7 +467,24 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 	s->st.prog_units_written += s->upp;
 	s->st.flash_prog_pages++;
 	if (s->timed) {
+		struct die *d = &s->die[die];
 		s->blk[page_block(s, page)].gc_pend++;
+		if (filled < s->upp) {
+			/* a partial page: ftl_gc_prog_done() pops `filled` moves */
+			if (d->mvp_n == d->mvp_cap) {
+				uint32_t cap = d->mvp_cap ? 2 * d->mvp_cap : 64;
+				uint64_t *m = xmalloc(cap * sizeof *m);
+				for (uint32_t i = 0; i < d->mvp_n; i++)
+					m[i] = d->mvp[(d->mvp_head + i) & (d->mvp_cap - 1)];
+				free(d->mvp);
+				d->mvp = m;
+				d->mvp_cap = cap;
+				d->mvp_head = 0;
+			}
+			d->mvp[(d->mvp_head + d->mvp_n++) & (d->mvp_cap - 1)] =
+				(uint64_t)d->gcp_dec << 32 | filled;
+		}
+		d->gcp_dec++;
 		flash_gc_op(s, die, OP_PROG, page, s->p.copyback ? 0 : 1);
 	}
 }
@@ -495,10 +516,27 @@ void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page)
 	struct block *bk = &s->blk[page_block(s, page)];
 	ND_ASSERT(bk->gc_pend > 0);
 	bk->gc_pend--;
-	while (d->mv_n && pua_page(s, d->mv[d->mv_head].dst) == page) {
-		d->mv_head = (d->mv_head + 1) & (d->mv_cap - 1);
-		d->mv_n--;
+	/* Its moves: upp, or the count recorded for a partial page; popped
+	 * without reading them (they were written long ago: a cache miss
+	 * each).  Fewer may be pending only for a program a test queued
+	 * directly (flash_gc_op() without ftl_gc_collect()). */
+	uint32_t n = s->upp;
+	if (d->mvp_n && (uint32_t)(d->mvp[d->mvp_head] >> 32) == d->gcp_done) {
+		n = (uint32_t)d->mvp[d->mvp_head];
+		d->mvp_head = (d->mvp_head + 1) & (d->mvp_cap - 1);
+		d->mvp_n--;
 	}
+	d->gcp_done++;
+	if (n > d->mv_n)
+		n = d->mv_n;
+	if (s->verify) {
+		/* the moves popped are this page's (a count too small would
+		 * leave one that the next program's check finds) */
+		for (uint32_t i = 0; i < n; i++)
+			ND_ASSERT(pua_page(s, d->mv[(d->mv_head + i) & (d->mv_cap - 1)].dst) == page);
+	}
+	d->mv_head = (d->mv_head + n) & (d->mv_cap - 1);
+	d->mv_n -= n;
 }
 
 /* pua lies in a block with GC programs still to run: if the newest pending

@@ -152,6 +152,14 @@ struct die {
 	 * (destination unit, unit it was moved from); see ftl_read_pua(). */
 	struct gc_mv { uint64_t dst, src; } *mv;
 	uint32_t mv_head, mv_n, mv_cap;
+	/* A GC program moves upp units except the last page of a victim
+	 * (padded): those partial pages, as (GC program number << 32 | units)
+	 * in decision order, so ftl_gc_prog_done() pops its moves by count
+	 * without reading the ring (long since written, cold).  gcp_dec / gcp_done:
+	 * GC programs decided / run on the die. */
+	uint64_t *mvp;
+	uint32_t mvp_head, mvp_n, mvp_cap;
+	uint32_t gcp_dec, gcp_done;
 };
 /* With ftl.gc_preempt the ring is the die's GC queue (no placeholders):
  * die_kick serves host reads, then host programs, then GC, except while the
