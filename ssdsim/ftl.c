@@ -90,6 +90,10 @@ static int log2_exact(uint32_t x)
 
 void ftl_init(ssd *s)
 {
+	s->sh_upp = log2_exact(s->upp);
+	s->sh_pages = log2_exact((uint32_t)s->p.pages);
+	s->sh_blocks = log2_exact((uint32_t)s->p.blocks);
+	s->sh_planes = log2_exact((uint32_t)s->p.planes);
 	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
 	lt_init(&s->l2p, s->n_lpn + s->n_tunits, s->n_units_phys > UINT32_MAX - 1);
 	lt_init(&s->p2l, s->n_units_phys, 0);
@@ -110,10 +114,8 @@ void ftl_init(ssd *s)
 	ftl_build_alloc_seq(s);
 	s->plane_pages = (uint64_t)(uint32_t)s->p.blocks * (uint32_t)s->p.pages;
 	s->sh_prog = log2_exact(s->prog_units);
-	s->sh_upp = log2_exact(s->upp);
 	s->sh_alloc = log2_exact(s->alloc_n);
 	s->sh_pp = s->plane_pages <= UINT32_MAX ? log2_exact((uint32_t)s->plane_pages) : -1;
-	s->sh_planes = log2_exact((uint32_t)s->p.planes);
 	s->erase_cnt_n = 16;
 	s->erase_cnt = xcalloc(s->erase_cnt_n, sizeof *s->erase_cnt);
 	s->erase_cnt[0] = s->n_blocks;
@@ -562,6 +564,32 @@ uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua)
 	}
 }
 
+/* The logical units held by np pages of one block from page pg (ftl_p2l()
+ * of each unit) into lpns.  A zero reverse-map entry is a fill home; within
+ * a block the fill unit of page pg + i, unit j is u0 + i * alloc_n *
+ * prog_units + j (fill_unit_at(): one program round per page of the
+ * plane), u0 that of page pg's first unit, so it is stepped, not
+ * recomputed per unit. */
+static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint32_t *lpns)
+{
+	uint64_t step = (uint64_t)s->alloc_n * s->prog_units;
+	uint64_t pua = (uint64_t)pg * s->upp;
+	for (uint32_t i = 0; i < np; i++, u0 += step) {
+		for (uint32_t j = 0; j < s->upp; j++, pua++) {
+			uint64_t v = lt_get(&s->p2l, pua);
+			uint32_t lpn = NONE;
+			if (v) {
+				lpn = (uint32_t)(v - 1);
+			} else if (s->fill_n && !fill_moved_get(s, pua) && u0 + j < s->fill_n) {
+				lpn = (uint32_t)(u0 + j);
+				if (s->verify)
+					ND_ASSERT(u0 + j == fill_unit_at(s, pua));
+			}
+			*lpns++ = lpn;
+		}
+	}
+}
+
 /* Moves victim v's valid units into the plane's GC block and erases it;
  * -1 if the drive failed meanwhile. */
 int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
@@ -580,12 +608,15 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 	uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
 	uint32_t win_pages = GC_WIN_UNITS / s->upp;
 	ND_ASSERT(win_pages >= 1);
+	/* the fill unit whose home is the victim's first unit, and the step
+	 * per page (see gc_decode()) */
+	uint64_t fill_u0 = s->fill_n ? fill_unit_at(s, (uint64_t)first_pg * s->upp) : 0;
+	uint64_t fill_step = (uint64_t)s->alloc_n * s->prog_units;
 	for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
 		if (pg == wend) {
 			uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
 			wn = np * s->upp;
-			for (uint32_t i = 0; i < wn; i++)
-				lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
+			gc_decode(s, pg, np, fill_u0 + (uint64_t)(pg - first_pg) * fill_step, lpns);
 			for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
 				if (lpns[wpf] != NONE)
 					lt_prefetch(&s->l2p, lpns[wpf]);
@@ -718,6 +749,31 @@ static uint32_t next_target(ssd *s)
 	return t;
 }
 
+/* On a large drive the old home of each unit a program rewrites is a
+ * chain of cache misses: its mapping entry, then that home's reverse-map
+ * entry (or fill bit) and block.  Issued for all the program's units
+ * before any is placed, the misses of different units overlap instead of
+ * running one after another.  (ftl_precondition() pipelines its own, further
+ * ahead.) */
+static void prefetch_old_homes(const ssd *s, const uint32_t *lpns, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		lt_prefetch(&s->l2p, lpns[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = lt_get(&s->l2p, lpns[i]), old;
+		if (v) {
+			old = v - 1;
+			lt_prefetch(&s->p2l, old);
+		} else if (lpns[i] < s->fill_n) {
+			old = ftl_fill_pua(s, lpns[i]);
+			__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+		} else {
+			continue;
+		}
+		__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+	}
+}
+
 /* Places up to prog_units units (lpns[i] with versions vers[i]) in one
  * program operation on the next target; returns the op (NULL untimed).
  * With multi-plane programs the target is a die: a full program takes one
@@ -738,6 +794,8 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 		s->die[die].next_plane = (first + need) % nplanes;
 	}
 	int slc = s->slc ? slc_admit(s, die, lpns, n, need) : 0;   /* SLC mode (slc.c) */
+	if (s->timed)
+		prefetch_old_homes(s, lpns, n);
 	for (uint32_t k = 0; k < nplanes && used < n && !s->failed; k++) {
 		uint32_t page = alloc_page(s, target + (first + k) % nplanes, ACT_HOST);
 		if (page == NONE)
