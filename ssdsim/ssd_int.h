@@ -273,7 +273,11 @@ struct ssd {
 	uint32_t nbfree;
 	uint32_t *fifo;             /* dirty slots in order */
 	uint32_t fifo_head, fifo_n;
-	uint32_t *hash;             /* lpn -> slot, open addressing */
+	/* lpn -> slot, open addressing: entries lpn << 32 | slot, all ones
+	 * when empty; the lpn kept in the entry so a probe or a deletion's
+	 * shift reads no slot (each a cache miss: the buffer cycles through
+	 * all its slots between two uses of one) */
+	uint64_t *hash;
 	uint32_t hmask;
 	struct ssd_req *wait_head, *wait_tail;
 
@@ -364,11 +368,11 @@ static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 	if (s->nbfree == s->bcap)
 		return NONE;   /* empty buffer: skip the (cache-missing) probe */
 	for (uint32_t i = hslot(s, lpn);; i = (i + 1) & s->hmask) {
-		uint32_t v = s->hash[i];
-		if (v == NONE)
+		uint64_t e = s->hash[i];
+		if ((uint32_t)e == NONE)
 			return NONE;
-		if (s->bs[v].lpn == lpn)
-			return v;
+		if ((uint32_t)(e >> 32) == lpn)
+			return (uint32_t)e;
 	}
 }
 
