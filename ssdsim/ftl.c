@@ -565,27 +565,32 @@ uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua)
 }
 
 /* The logical units held by np pages of one block from page pg (ftl_p2l()
- * of each unit) into lpns.  A zero reverse-map entry is a fill home; within
- * a block the fill unit of page pg + i, unit j is u0 + i * alloc_n *
+ * of each unit) into lpns, and in fillh a bit per unit that is a fill home
+ * (a zero reverse-map entry: nothing to clear when it moves).  Within a
+ * block the fill unit of page pg + i, unit j is u0 + i * alloc_n *
  * prog_units + j (fill_unit_at(): one program round per page of the
  * plane), u0 that of page pg's first unit, so it is stepped, not
  * recomputed per unit. */
-static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint32_t *lpns)
+static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint32_t *lpns,
+		      uint64_t *fillh)
 {
 	uint64_t step = (uint64_t)s->alloc_n * s->prog_units;
 	uint64_t pua = (uint64_t)pg * s->upp;
+	uint32_t n = 0;
+	memset(fillh, 0, GC_WIN_UNITS / 8);
 	for (uint32_t i = 0; i < np; i++, u0 += step) {
-		for (uint32_t j = 0; j < s->upp; j++, pua++) {
+		for (uint32_t j = 0; j < s->upp; j++, pua++, n++) {
 			uint64_t v = lt_get(&s->p2l, pua);
 			uint32_t lpn = NONE;
 			if (v) {
 				lpn = (uint32_t)(v - 1);
 			} else if (s->fill_n && !fill_moved_get(s, pua) && u0 + j < s->fill_n) {
 				lpn = (uint32_t)(u0 + j);
+				fillh[n >> 6] |= 1ull << (n & 63);
 				if (s->verify)
 					ND_ASSERT(u0 + j == fill_unit_at(s, pua));
 			}
-			*lpns++ = lpn;
+			lpns[n] = lpn;
 		}
 	}
 }
@@ -595,28 +600,38 @@ static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint3
 int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 {
 	uint32_t die = plane_die(s, plane);
+	/* invariants of the loop, read once (the stores through s below
+	 * would make the compiler read them again per unit) */
+	const uint32_t upp = s->upp;
 	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
+	const int timed = s->timed, verify = s->verify;
+	const uint32_t xfer = s->p.copyback ? 0 : 1;
+	struct block *vb = &s->blk[v], *db = NULL;
 	s->st.gc_count++;
 	uint32_t dst_page = NONE, dst_fill = 0;
+	uint64_t moved = 0, reads = 0;
 	uint32_t first_pg = v * (uint32_t)s->p.pages;
-	uint32_t end_pg = first_pg + s->blk[v].wp;
+	uint32_t end_pg = first_pg + vb->wp;
 	/* The victim's logical units, a window of pages at a time, their
 	 * mapping entries prefetched GC_PF units ahead of the moves that
 	 * rewrite them (on a large drive each is a cache miss; prefetching
 	 * a whole window at once overruns the memory system).  Which
 	 * units are valid does not change while the victim is emptied. */
 	uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
-	uint32_t win_pages = GC_WIN_UNITS / s->upp;
+	uint64_t fillh[GC_WIN_UNITS / 64];
+	uint32_t win_pages = GC_WIN_UNITS / upp;
 	ND_ASSERT(win_pages >= 1);
 	/* the fill unit whose home is the victim's first unit, and the step
 	 * per page (see gc_decode()) */
-	uint64_t fill_u0 = s->fill_n ? fill_unit_at(s, (uint64_t)first_pg * s->upp) : 0;
+	uint64_t fill_u0 = s->fill_n ? fill_unit_at(s, (uint64_t)first_pg * upp) : 0;
 	uint64_t fill_step = (uint64_t)s->alloc_n * s->prog_units;
-	for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
+	int rc = 0;
+	for (uint32_t pg = first_pg; pg < end_pg && vb->valid; pg++) {
 		if (pg == wend) {
 			uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
-			wn = np * s->upp;
-			gc_decode(s, pg, np, fill_u0 + (uint64_t)(pg - first_pg) * fill_step, lpns);
+			wn = np * upp;
+			gc_decode(s, pg, np, fill_u0 + (uint64_t)(pg - first_pg) * fill_step, lpns,
+				  fillh);
 			for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
 				if (lpns[wpf] != NONE)
 					lt_prefetch(&s->l2p, lpns[wpf]);
@@ -624,53 +639,56 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 			wend = pg + np;
 		}
 		/* keep GC_PF mapping entries in flight ahead of the moves */
-		for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
+		uint32_t w0 = (pg - wstart) * upp;
+		for (uint32_t lim = w0 + upp + GC_PF; wpf < lim && wpf < wn; wpf++)
 			if (lpns[wpf] != NONE)
 				lt_prefetch(&s->l2p, lpns[wpf]);
-		const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
 		uint32_t nvalid = 0;
-		for (uint32_t k = 0; k < s->upp; k++)
-			nvalid += pl_lpns[k] != NONE;
+		for (uint32_t k = 0; k < upp; k++)
+			nvalid += lpns[w0 + k] != NONE;
 		if (!nvalid)
 			continue;
-		s->st.flash_read_pages++;
+		reads++;
 		/* Read the page; only its valid units cross the channel. */
-		if (s->timed)
-			flash_gc_op(s, die, OP_READ, pg, s->p.copyback ? 0 : nvalid);
-		for (uint32_t k = 0; k < s->upp; k++) {
-			uint64_t pua = (uint64_t)pg * s->upp + k;
-			uint32_t lpn = pl_lpns[k];
+		if (timed)
+			flash_gc_op(s, die, OP_READ, pg, xfer * nvalid);
+		uint64_t pua = (uint64_t)pg * upp;
+		for (uint32_t k = 0; k < upp; k++, pua++) {
+			uint32_t w = w0 + k, lpn = lpns[w];
 			if (lpn == NONE)
 				continue;
 			if (dst_page == NONE) {
 				dst_page = alloc_page(s, plane, ACT_GC);
 				dst_fill = 0;
-				if (dst_page == NONE)
-					return -1;  /* failed; the victim keeps the rest */
+				if (dst_page == NONE) {
+					rc = -1;  /* failed; the victim keeps the rest */
+					goto out;
+				}
+				db = &s->blk[page_block(s, dst_page)];
 			}
-			uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
+			uint64_t dst = (uint64_t)dst_page * upp + dst_fill;
 			/* Relocation: the old location is this victim unit, so
 			 * skip the generic invalidate (fewer cache misses). */
-			if (lt_get(&s->p2l, pua))
-				lt_set(&s->p2l, pua, 0);
-			else
+			if (fillh[w >> 6] >> (w & 63) & 1)
 				fill_moved_set(s, pua);   /* a fill home */
-			s->blk[v].valid--;
+			else
+				lt_set(&s->p2l, pua, 0);
+			vb->valid--;
 			lt_set(&s->l2p, lpn, dst + 1);
 			lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
-			s->blk[page_block(s, dst_page)].valid++;
-			if (s->verify) {
+			db->valid++;
+			if (verify) {
 				/* 0 on a fill home means version 1 */
 				uint64_t ver = lt_get(&s->ver_p, pua);
 				lt_set(&s->ver_p, dst, ver ? ver : 1);
 			}
 			if (__builtin_expect(cmt, 0))
 				cmt_gc_moved(s, lpn);
-			if (s->timed)
+			if (timed)
 				gc_mv_push(s, die, dst, pua);
 			dst_fill++;
-			s->st.gc_units_moved++;
-			if (dst_fill == s->upp) {
+			moved++;
+			if (dst_fill == upp) {
 				gc_program_page(s, die, dst_page, dst_fill);
 				dst_page = NONE;
 			}
@@ -678,7 +696,12 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 	}
 	if (dst_page != NONE)
 		gc_program_page(s, die, dst_page, dst_fill);
-	ND_ASSERT(s->blk[v].valid == 0);
+out:
+	s->st.flash_read_pages += reads;
+	s->st.gc_units_moved += moved;
+	if (rc)
+		return rc;
+	ND_ASSERT(vb->valid == 0);
 	ftl_erase_block(s, v);
 	return 0;
 }
