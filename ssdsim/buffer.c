@@ -15,9 +15,9 @@
 static void buf_hash_set(ssd *s, uint32_t lpn, uint32_t slot)
 {
 	for (uint32_t i = hslot(s, lpn);; i = (i + 1) & s->hmask) {
-		uint32_t v = s->hash[i];
-		if (v == NONE || s->bs[v].lpn == lpn) {
-			s->hash[i] = slot;
+		uint64_t e = s->hash[i];
+		if ((uint32_t)e == NONE || (uint32_t)(e >> 32) == lpn) {
+			s->hash[i] = (uint64_t)lpn << 32 | slot;
 			return;
 		}
 	}
@@ -28,24 +28,24 @@ static void buf_hash_del(ssd *s, uint32_t lpn, uint32_t slot)
 {
 	uint32_t i = hslot(s, lpn);
 	for (;; i = (i + 1) & s->hmask) {
-		uint32_t v = s->hash[i];
-		if (v == NONE)
+		uint64_t e = s->hash[i];
+		if ((uint32_t)e == NONE)
 			return;
-		if (s->bs[v].lpn == lpn)
+		if ((uint32_t)(e >> 32) == lpn)
 			break;
 	}
-	if (s->hash[i] != slot)
+	if ((uint32_t)s->hash[i] != slot)
 		return;
 	uint32_t j = i;
 	for (;;) {
-		s->hash[i] = NONE;
+		s->hash[i] = UINT64_MAX;
 		for (;;) {
 			j = (j + 1) & s->hmask;
-			uint32_t v = s->hash[j];
-			if (v == NONE)
+			uint64_t e = s->hash[j];
+			if ((uint32_t)e == NONE)
 				return;
-			uint32_t h = hslot(s, s->bs[v].lpn);
-			/* Move v back to i if its home is not in (i, j]. */
+			uint32_t h = hslot(s, (uint32_t)(e >> 32));
+			/* Move e back to i if its home is not in (i, j]. */
 			if (i <= j ? (h <= i || h > j) : (h <= i && h > j))
 				break;
 		}

@@ -90,6 +90,10 @@ static int log2_exact(uint32_t x)
 
 void ftl_init(ssd *s)
 {
+	s->sh_upp = log2_exact(s->upp);
+	s->sh_pages = log2_exact((uint32_t)s->p.pages);
+	s->sh_blocks = log2_exact((uint32_t)s->p.blocks);
+	s->sh_planes = log2_exact((uint32_t)s->p.planes);
 	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
 	lt_init(&s->l2p, s->n_lpn + s->n_tunits, s->n_units_phys > UINT32_MAX - 1);
 	lt_init(&s->p2l, s->n_units_phys, 0);
@@ -110,10 +114,8 @@ void ftl_init(ssd *s)
 	ftl_build_alloc_seq(s);
 	s->plane_pages = (uint64_t)(uint32_t)s->p.blocks * (uint32_t)s->p.pages;
 	s->sh_prog = log2_exact(s->prog_units);
-	s->sh_upp = log2_exact(s->upp);
 	s->sh_alloc = log2_exact(s->alloc_n);
 	s->sh_pp = s->plane_pages <= UINT32_MAX ? log2_exact((uint32_t)s->plane_pages) : -1;
-	s->sh_planes = log2_exact((uint32_t)s->p.planes);
 	s->erase_cnt_n = 16;
 	s->erase_cnt = xcalloc(s->erase_cnt_n, sizeof *s->erase_cnt);
 	s->erase_cnt[0] = s->n_blocks;
@@ -123,6 +125,10 @@ void ftl_fini(ssd *s)
 {
 	for (uint32_t i = 0; s->pl && i < s->n_planes; i++)
 		free(s->pl[i].free_blk);
+	for (uint32_t d = 0; s->die && d < s->n_dies; d++) {
+		free(s->die[d].mvp);
+		s->die[d].mvp = NULL;
+	}
 	free(s->pl);
 	free(s->blk);
 	lt_fini(&s->l2p);
@@ -463,7 +469,24 @@ static void gc_program_page(ssd *s, uint32_t die, uint32_t page, uint32_t filled
 	s->st.prog_units_written += s->upp;
 	s->st.flash_prog_pages++;
 	if (s->timed) {
+		struct die *d = &s->die[die];
 		s->blk[page_block(s, page)].gc_pend++;
+		if (filled < s->upp) {
+			/* a partial page: ftl_gc_prog_done() pops `filled` moves */
+			if (d->mvp_n == d->mvp_cap) {
+				uint32_t cap = d->mvp_cap ? 2 * d->mvp_cap : 64;
+				uint64_t *m = xmalloc(cap * sizeof *m);
+				for (uint32_t i = 0; i < d->mvp_n; i++)
+					m[i] = d->mvp[(d->mvp_head + i) & (d->mvp_cap - 1)];
+				free(d->mvp);
+				d->mvp = m;
+				d->mvp_cap = cap;
+				d->mvp_head = 0;
+			}
+			d->mvp[(d->mvp_head + d->mvp_n++) & (d->mvp_cap - 1)] =
+				(uint64_t)d->gcp_dec << 32 | filled;
+		}
+		d->gcp_dec++;
 		flash_gc_op(s, die, OP_PROG, page, s->p.copyback ? 0 : 1);
 	}
 }
@@ -495,10 +518,27 @@ void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page)
 	struct block *bk = &s->blk[page_block(s, page)];
 	ND_ASSERT(bk->gc_pend > 0);
 	bk->gc_pend--;
-	while (d->mv_n && pua_page(s, d->mv[d->mv_head].dst) == page) {
-		d->mv_head = (d->mv_head + 1) & (d->mv_cap - 1);
-		d->mv_n--;
+	/* Its moves: upp, or the count recorded for a partial page; popped
+	 * without reading them (they were written long ago: a cache miss
+	 * each).  Fewer may be pending only for a program a test queued
+	 * directly (flash_gc_op() without ftl_gc_collect()). */
+	uint32_t n = s->upp;
+	if (d->mvp_n && (uint32_t)(d->mvp[d->mvp_head] >> 32) == d->gcp_done) {
+		n = (uint32_t)d->mvp[d->mvp_head];
+		d->mvp_head = (d->mvp_head + 1) & (d->mvp_cap - 1);
+		d->mvp_n--;
 	}
+	d->gcp_done++;
+	if (n > d->mv_n)
+		n = d->mv_n;
+	if (s->verify) {
+		/* the moves popped are this page's (a count too small would
+		 * leave one that the next program's check finds) */
+		for (uint32_t i = 0; i < n; i++)
+			ND_ASSERT(pua_page(s, d->mv[(d->mv_head + i) & (d->mv_cap - 1)].dst) == page);
+	}
+	d->mv_head = (d->mv_head + n) & (d->mv_cap - 1);
+	d->mv_n -= n;
 }
 
 /* pua lies in a block with GC programs still to run: if the newest pending
@@ -524,30 +564,74 @@ uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua)
 	}
 }
 
+/* The logical units held by np pages of one block from page pg (ftl_p2l()
+ * of each unit) into lpns, and in fillh a bit per unit that is a fill home
+ * (a zero reverse-map entry: nothing to clear when it moves).  Within a
+ * block the fill unit of page pg + i, unit j is u0 + i * alloc_n *
+ * prog_units + j (fill_unit_at(): one program round per page of the
+ * plane), u0 that of page pg's first unit, so it is stepped, not
+ * recomputed per unit. */
+static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint32_t *lpns,
+		      uint64_t *fillh)
+{
+	uint64_t step = (uint64_t)s->alloc_n * s->prog_units;
+	uint64_t pua = (uint64_t)pg * s->upp;
+	uint32_t n = 0;
+	memset(fillh, 0, GC_WIN_UNITS / 8);
+	for (uint32_t i = 0; i < np; i++, u0 += step) {
+		for (uint32_t j = 0; j < s->upp; j++, pua++, n++) {
+			uint64_t v = lt_get(&s->p2l, pua);
+			uint32_t lpn = NONE;
+			if (v) {
+				lpn = (uint32_t)(v - 1);
+			} else if (s->fill_n && !fill_moved_get(s, pua) && u0 + j < s->fill_n) {
+				lpn = (uint32_t)(u0 + j);
+				fillh[n >> 6] |= 1ull << (n & 63);
+				if (s->verify)
+					ND_ASSERT(u0 + j == fill_unit_at(s, pua));
+			}
+			lpns[n] = lpn;
+		}
+	}
+}
+
 /* Moves victim v's valid units into the plane's GC block and erases it;
  * -1 if the drive failed meanwhile. */
 int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 {
 	uint32_t die = plane_die(s, plane);
+	/* invariants of the loop, read once (the stores through s below
+	 * would make the compiler read them again per unit) */
+	const uint32_t upp = s->upp;
 	const int cmt = s->cmt != NULL;   /* cached mapping (cmt.c) */
+	const int timed = s->timed, verify = s->verify;
+	const uint32_t xfer = s->p.copyback ? 0 : 1;
+	struct block *vb = &s->blk[v], *db = NULL;
 	s->st.gc_count++;
 	uint32_t dst_page = NONE, dst_fill = 0;
+	uint64_t moved = 0, reads = 0;
 	uint32_t first_pg = v * (uint32_t)s->p.pages;
-	uint32_t end_pg = first_pg + s->blk[v].wp;
+	uint32_t end_pg = first_pg + vb->wp;
 	/* The victim's logical units, a window of pages at a time, their
 	 * mapping entries prefetched GC_PF units ahead of the moves that
 	 * rewrite them (on a large drive each is a cache miss; prefetching
 	 * a whole window at once overruns the memory system).  Which
 	 * units are valid does not change while the victim is emptied. */
 	uint32_t lpns[GC_WIN_UNITS], wstart = first_pg, wend = first_pg, wn = 0, wpf = 0;
-	uint32_t win_pages = GC_WIN_UNITS / s->upp;
+	uint64_t fillh[GC_WIN_UNITS / 64];
+	uint32_t win_pages = GC_WIN_UNITS / upp;
 	ND_ASSERT(win_pages >= 1);
-	for (uint32_t pg = first_pg; pg < end_pg && s->blk[v].valid; pg++) {
+	/* the fill unit whose home is the victim's first unit, and the step
+	 * per page (see gc_decode()) */
+	uint64_t fill_u0 = s->fill_n ? fill_unit_at(s, (uint64_t)first_pg * upp) : 0;
+	uint64_t fill_step = (uint64_t)s->alloc_n * s->prog_units;
+	int rc = 0;
+	for (uint32_t pg = first_pg; pg < end_pg && vb->valid; pg++) {
 		if (pg == wend) {
 			uint32_t np = end_pg - pg < win_pages ? end_pg - pg : win_pages;
-			wn = np * s->upp;
-			for (uint32_t i = 0; i < wn; i++)
-				lpns[i] = ftl_p2l(s, (uint64_t)pg * s->upp + i);
+			wn = np * upp;
+			gc_decode(s, pg, np, fill_u0 + (uint64_t)(pg - first_pg) * fill_step, lpns,
+				  fillh);
 			for (wpf = 0; wpf < GC_PF && wpf < wn; wpf++)
 				if (lpns[wpf] != NONE)
 					lt_prefetch(&s->l2p, lpns[wpf]);
@@ -555,53 +639,56 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 			wend = pg + np;
 		}
 		/* keep GC_PF mapping entries in flight ahead of the moves */
-		for (uint32_t lim = (pg - wstart + 1) * s->upp + GC_PF; wpf < lim && wpf < wn; wpf++)
+		uint32_t w0 = (pg - wstart) * upp;
+		for (uint32_t lim = w0 + upp + GC_PF; wpf < lim && wpf < wn; wpf++)
 			if (lpns[wpf] != NONE)
 				lt_prefetch(&s->l2p, lpns[wpf]);
-		const uint32_t *pl_lpns = lpns + (pg - wstart) * s->upp;
 		uint32_t nvalid = 0;
-		for (uint32_t k = 0; k < s->upp; k++)
-			nvalid += pl_lpns[k] != NONE;
+		for (uint32_t k = 0; k < upp; k++)
+			nvalid += lpns[w0 + k] != NONE;
 		if (!nvalid)
 			continue;
-		s->st.flash_read_pages++;
+		reads++;
 		/* Read the page; only its valid units cross the channel. */
-		if (s->timed)
-			flash_gc_op(s, die, OP_READ, pg, s->p.copyback ? 0 : nvalid);
-		for (uint32_t k = 0; k < s->upp; k++) {
-			uint64_t pua = (uint64_t)pg * s->upp + k;
-			uint32_t lpn = pl_lpns[k];
+		if (timed)
+			flash_gc_op(s, die, OP_READ, pg, xfer * nvalid);
+		uint64_t pua = (uint64_t)pg * upp;
+		for (uint32_t k = 0; k < upp; k++, pua++) {
+			uint32_t w = w0 + k, lpn = lpns[w];
 			if (lpn == NONE)
 				continue;
 			if (dst_page == NONE) {
 				dst_page = alloc_page(s, plane, ACT_GC);
 				dst_fill = 0;
-				if (dst_page == NONE)
-					return -1;  /* failed; the victim keeps the rest */
+				if (dst_page == NONE) {
+					rc = -1;  /* failed; the victim keeps the rest */
+					goto out;
+				}
+				db = &s->blk[page_block(s, dst_page)];
 			}
-			uint64_t dst = (uint64_t)dst_page * s->upp + dst_fill;
+			uint64_t dst = (uint64_t)dst_page * upp + dst_fill;
 			/* Relocation: the old location is this victim unit, so
 			 * skip the generic invalidate (fewer cache misses). */
-			if (lt_get(&s->p2l, pua))
-				lt_set(&s->p2l, pua, 0);
-			else
+			if (fillh[w >> 6] >> (w & 63) & 1)
 				fill_moved_set(s, pua);   /* a fill home */
-			s->blk[v].valid--;
+			else
+				lt_set(&s->p2l, pua, 0);
+			vb->valid--;
 			lt_set(&s->l2p, lpn, dst + 1);
 			lt_set(&s->p2l, dst, (uint64_t)lpn + 1);
-			s->blk[page_block(s, dst_page)].valid++;
-			if (s->verify) {
+			db->valid++;
+			if (verify) {
 				/* 0 on a fill home means version 1 */
 				uint64_t ver = lt_get(&s->ver_p, pua);
 				lt_set(&s->ver_p, dst, ver ? ver : 1);
 			}
 			if (__builtin_expect(cmt, 0))
 				cmt_gc_moved(s, lpn);
-			if (s->timed)
+			if (timed)
 				gc_mv_push(s, die, dst, pua);
 			dst_fill++;
-			s->st.gc_units_moved++;
-			if (dst_fill == s->upp) {
+			moved++;
+			if (dst_fill == upp) {
 				gc_program_page(s, die, dst_page, dst_fill);
 				dst_page = NONE;
 			}
@@ -609,7 +696,12 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 	}
 	if (dst_page != NONE)
 		gc_program_page(s, die, dst_page, dst_fill);
-	ND_ASSERT(s->blk[v].valid == 0);
+out:
+	s->st.flash_read_pages += reads;
+	s->st.gc_units_moved += moved;
+	if (rc)
+		return rc;
+	ND_ASSERT(vb->valid == 0);
 	ftl_erase_block(s, v);
 	return 0;
 }
@@ -680,6 +772,31 @@ static uint32_t next_target(ssd *s)
 	return t;
 }
 
+/* On a large drive the old home of each unit a program rewrites is a
+ * chain of cache misses: its mapping entry, then that home's reverse-map
+ * entry (or fill bit) and block.  Issued for all the program's units
+ * before any is placed, the misses of different units overlap instead of
+ * running one after another.  (ftl_precondition() pipelines its own, further
+ * ahead.) */
+static void prefetch_old_homes(const ssd *s, const uint32_t *lpns, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		lt_prefetch(&s->l2p, lpns[i]);
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t v = lt_get(&s->l2p, lpns[i]), old;
+		if (v) {
+			old = v - 1;
+			lt_prefetch(&s->p2l, old);
+		} else if (lpns[i] < s->fill_n) {
+			old = ftl_fill_pua(s, lpns[i]);
+			__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+		} else {
+			continue;
+		}
+		__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+	}
+}
+
 /* Places up to prog_units units (lpns[i] with versions vers[i]) in one
  * program operation on the next target; returns the op (NULL untimed).
  * With multi-plane programs the target is a die: a full program takes one
@@ -700,6 +817,8 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 		s->die[die].next_plane = (first + need) % nplanes;
 	}
 	int slc = s->slc ? slc_admit(s, die, lpns, n, need) : 0;   /* SLC mode (slc.c) */
+	if (s->timed)
+		prefetch_old_homes(s, lpns, n);
 	for (uint32_t k = 0; k < nplanes && used < n && !s->failed; k++) {
 		uint32_t page = alloc_page(s, target + (first + k) % nplanes, ACT_HOST);
 		if (page == NONE)

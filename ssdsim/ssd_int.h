@@ -152,6 +152,14 @@ struct die {
 	 * (destination unit, unit it was moved from); see ftl_read_pua(). */
 	struct gc_mv { uint64_t dst, src; } *mv;
 	uint32_t mv_head, mv_n, mv_cap;
+	/* A GC program moves upp units except the last page of a victim
+	 * (padded): those partial pages, as (GC program number << 32 | units)
+	 * in decision order, so ftl_gc_prog_done() pops its moves by count
+	 * without reading the ring (long since written, cold).  gcp_dec / gcp_done:
+	 * GC programs decided / run on the die. */
+	uint64_t *mvp;
+	uint32_t mvp_head, mvp_n, mvp_cap;
+	uint32_t gcp_dec, gcp_done;
 };
 /* With ftl.gc_preempt the ring is the die's GC queue (no placeholders):
  * die_kick serves host reads, then host programs, then GC, except while the
@@ -240,6 +248,7 @@ struct ssd {
 	uint64_t plane_pages;                /* blocks x pages */
 	int sh_prog, sh_upp, sh_alloc;       /* log2 when a power of two, else -1 */
 	int sh_pp, sh_planes;                /* same for plane_pages, planes */
+	int sh_pages, sh_blocks;             /* same for pages, blocks (ftl_init) */
 	/* wear: blocks per erase count, for min/max/mean without a scan */
 	uint64_t *erase_cnt;
 	uint32_t erase_cnt_n, erase_min, erase_max;
@@ -264,7 +273,11 @@ struct ssd {
 	uint32_t nbfree;
 	uint32_t *fifo;             /* dirty slots in order */
 	uint32_t fifo_head, fifo_n;
-	uint32_t *hash;             /* lpn -> slot, open addressing */
+	/* lpn -> slot, open addressing: entries lpn << 32 | slot, all ones
+	 * when empty; the lpn kept in the entry so a probe or a deletion's
+	 * shift reads no slot (each a cache miss: the buffer cycles through
+	 * all its slots between two uses of one) */
+	uint64_t *hash;
 	uint32_t hmask;
 	struct ssd_req *wait_head, *wait_tail;
 
@@ -306,13 +319,39 @@ struct ssd {
 };
 
 
-static inline uint32_t pua_page(const ssd *s, uint64_t pua) { return (uint32_t)(pua / s->upp); }
+/* x / d, a shift when d is a power of two (sh = log2 d, else -1): the
+ * address helpers below run several times per unit moved, and a 64-bit
+ * division costs tens of cycles. */
+static inline uint64_t div_fast(uint64_t x, uint32_t d, int sh)
+{
+	return sh >= 0 ? x >> sh : x / d;
+}
 
-static inline uint32_t page_block(const ssd *s, uint32_t pg) { return pg / (uint32_t)s->p.pages; }
+static inline uint32_t div_fast32(uint32_t x, uint32_t d, int sh)
+{
+	return sh >= 0 ? x >> sh : x / d;
+}
 
-static inline uint32_t block_plane(const ssd *s, uint32_t b) { return b / (uint32_t)s->p.blocks; }
+/* (The shifts are set by ftl_init(), before any address is used.) */
+static inline uint32_t pua_page(const ssd *s, uint64_t pua)
+{
+	return (uint32_t)div_fast(pua, s->upp, s->sh_upp);
+}
 
-static inline uint32_t plane_die(const ssd *s, uint32_t pl) { return pl / (uint32_t)s->p.planes; }
+static inline uint32_t page_block(const ssd *s, uint32_t pg)
+{
+	return div_fast32(pg, (uint32_t)s->p.pages, s->sh_pages);
+}
+
+static inline uint32_t block_plane(const ssd *s, uint32_t b)
+{
+	return div_fast32(b, (uint32_t)s->p.blocks, s->sh_blocks);
+}
+
+static inline uint32_t plane_die(const ssd *s, uint32_t pl)
+{
+	return div_fast32(pl, (uint32_t)s->p.planes, s->sh_planes);
+}
 
 static inline uint32_t pua_die(const ssd *s, uint64_t pua)
 {
@@ -329,22 +368,17 @@ static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 	if (s->nbfree == s->bcap)
 		return NONE;   /* empty buffer: skip the (cache-missing) probe */
 	for (uint32_t i = hslot(s, lpn);; i = (i + 1) & s->hmask) {
-		uint32_t v = s->hash[i];
-		if (v == NONE)
+		uint64_t e = s->hash[i];
+		if ((uint32_t)e == NONE)
 			return NONE;
-		if (s->bs[v].lpn == lpn)
-			return v;
+		if ((uint32_t)(e >> 32) == lpn)
+			return (uint32_t)e;
 	}
 }
 
 /* Where the implicit fill put logical unit u (< fill_n): program g = u / P
  * went to target alloc_seq[g % alloc_n], round g / alloc_n, which is the
  * page index in each of the target's planes; blocks were taken in order. */
-static inline uint64_t div_fast(uint64_t x, uint32_t d, int sh)
-{
-	return sh >= 0 ? x >> sh : x / d;
-}
-
 static inline uint64_t ftl_fill_pua(const ssd *s, uint64_t u)
 {
 	uint64_t g = div_fast(u, s->prog_units, s->sh_prog);
