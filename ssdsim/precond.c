@@ -257,7 +257,10 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 		tab_init(&tvl, &s->ver_l, range);
 		tab_init(&tvp, &s->ver_p, s->n_units_phys);
 	}
-	enum { PF = 64 };
+#ifndef PRE_PF
+#define PRE_PF 64
+#endif
+	enum { PF = PRE_PF };
 	uint64_t lq[PF], ahead = 0;
 	for (; ahead < PF && ahead < range; ahead++) {
 		lq[ahead] = perm_at(&pm, ahead);

@@ -119,7 +119,8 @@ START_TEST(histogram_transient)
 }
 END_TEST
 
-/* WAF of one capacity of random 4 KiB writes (QD 8) after preconditioning. */
+/* WAF of 20,000 random 4 KiB writes (QD 8, 1/6 of the capacity: short, so
+ * the state left by preconditioning still shows) after 3 capacities. */
 static double waf_after(const char *method, const char *policy, int verify)
 {
 	char m[64], pol[64];
@@ -127,7 +128,7 @@ static double waf_after(const char *method, const char *policy, int verify)
 	snprintf(pol, sizeof pol, "ssd.ftl.gc_policy=%s", policy);
 	const char *sets[] = { SMALL, "ssd.precondition.fill=1", "ssd.precondition.overwrite=3", m,
 			       pol, "ssd.dram.buffer_mib=1", "workload.pattern=rand",
-			       "workload.read_ratio=0", "workload.qd=8", "workload.count=40000",
+			       "workload.read_ratio=0", "workload.qd=8", "workload.count=20000",
 			       NULL, NULL };
 	if (verify)
 		sets[10] = "ssd.verify=true";
@@ -148,11 +149,15 @@ START_TEST(waf_after_steady_matches_exact)
 {
 	double e = waf_after("exact", "greedy", 0), s = waf_after("steady", "greedy", 0);
 	printf("WAF of the following random-write run: exact %.3f steady %.3f\n", e, s);
-	ck_assert_msg(fabs(s - e) <= 0.03 * e, "WAF exact %.3f steady %.3f", e, s);
+	/* Stated tolerance 4 %: measured -2.8 % (the mean-field model's
+	 * greedy is slightly better than greedy over 256 blocks a plane;
+	 * README.md, SSD model).  A model whose invalidation rate is off by
+	 * 30 % gives +6.3 % here and fails. */
+	ck_assert_msg(fabs(s - e) <= 0.04 * e, "WAF exact %.3f steady %.3f", e, s);
 	/* not trivially close: a fresh fill alone gives a much lower WAF */
 	const char *sets[] = { SMALL, "ssd.precondition.fill=1", "ssd.dram.buffer_mib=1",
 			       "workload.pattern=rand", "workload.read_ratio=0", "workload.qd=8",
-			       "workload.count=40000", NULL };
+			       "workload.count=20000", NULL };
 	load(sets);
 	struct ssd_run_opts o = { .ssd = &sp, .wl = &wp, .seed = 5 };
 	struct ssd_run_result r;
