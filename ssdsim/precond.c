@@ -28,7 +28,7 @@
  * are the model's quantiles (stratified, at a random offset per plane),
  * nudged by +-1 so the plane holds exactly its share of the range, at
  * random local block indices; the rest are erased free blocks.  A full
- * block's valid units sit at uniformly drawn positions (selection
+ * block's valid units sit at uniformly drawn positions (Floyd's subset
  * sampling), and valid physical units, taken in physical order, hold the
  * logical units of a keyed pseudo-random permutation of the range (three
  * rounds of multiply-add / xor-shift on the next power of two, cycle
@@ -146,13 +146,39 @@ static void perm_init(struct perm *p, uint64_t n, struct rng *rng)
 
 static inline uint64_t perm_at(const struct perm *p, uint64_t x)
 {
+	const uint64_t m = p->mask;
+	const int sh = p->sh;
 	do {
-		for (int i = 0; i < 3; i++) {
-			x = (x * p->mul[i] + p->add[i]) & p->mask;
-			x ^= x >> p->sh;
-		}
+		x = (x * p->mul[0] + p->add[0]) & m;
+		x ^= x >> sh;
+		x = (x * p->mul[1] + p->add[1]) & m;
+		x ^= x >> sh;
+		x = (x * p->mul[2] + p->add[2]) & m;
+		x ^= x >> sh;
 	} while (x >= p->n);
 	return x;
+}
+
+/* The valid positions of a block of B units holding `need`: a bitmap (1 =
+ * valid) of a uniformly drawn subset, by Floyd's algorithm over the smaller
+ * of the valid and the invalid set (a block is mostly valid: ~B/10 draws
+ * instead of one per slot). */
+static void block_mask(uint64_t *mk, uint32_t B, uint32_t need, uint64_t *x)
+{
+	uint32_t words = (B + 63) / 64, k = need <= B - need ? need : B - need;
+	memset(mk, 0, words * sizeof *mk);
+	for (uint32_t j = B - k; j < B; j++) {
+		uint32_t t = (uint32_t)(((wy_next(x) >> 32) * ((uint64_t)j + 1)) >> 32);
+		if ((mk[t >> 6] >> (t & 63)) & 1)
+			t = j;
+		mk[t >> 6] |= 1ull << (t & 63);
+	}
+	if (k != need) {
+		for (uint32_t w = 0; w < words; w++)
+			mk[w] = ~mk[w];
+		if (B % 64)
+			mk[words - 1] &= (1ull << (B % 64)) - 1;
+	}
 }
 
 /* A table about to be written densely: its chunks for [0, n) allocated,
@@ -267,6 +293,8 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 		tab_prefetch(&tl, lq[ahead]);
 	}
 	uint64_t next = 0;   /* logical units placed so far (permutation index) */
+	const int fast = tl.base && tp.base && !tl.wide && !tp.wide && !s->verify;
+	uint64_t *mk = xmalloc((B + 63) / 64 * sizeof *mk);
 	uint64_t emax = e_plane / NB + (e_plane % NB != 0);
 	if (emax + 1 >= s->erase_cnt_n) {
 		uint32_t n = s->erase_cnt_n;
@@ -330,28 +358,31 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 			bk->valid = need;
 			bk->t_write_ns = 0;
 			bk->seal = ++s->seal_next;
-			uint64_t pua = (uint64_t)b * B;
-			for (uint32_t i = 0; i < B && need; i++, pua++) {
-				/* selection sampling: keep with probability need / (B - i) */
-				if (need < B - i &&
-				    ((wy_next(&x) >> 32) * (uint64_t)(B - i)) >> 32 >= need)
-					continue;
-				need--;
-				uint64_t l = lq[next++ % PF];
-				if (ahead < range) {
-					uint64_t ln = perm_at(&pm, ahead);
-					lq[ahead++ % PF] = ln;
-					tab_prefetch(&tl, ln);
-					if (s->verify)
-						tab_prefetch(&tvl, ln);
+			uint64_t base = (uint64_t)b * B;
+			block_mask(mk, B, need, &x);
+			for (uint32_t w = 0; w < (B + 63) / 64; w++)
+				for (uint64_t bits = mk[w]; bits; bits &= bits - 1) {
+					uint64_t pua = base + w * 64 + (uint64_t)__builtin_ctzll(bits);
+					uint64_t l = lq[next++ % PF];
+					if (ahead < range) {
+						uint64_t ln = perm_at(&pm, ahead);
+						lq[ahead++ % PF] = ln;
+						tab_prefetch(&tl, ln);
+						if (!fast && s->verify)
+							tab_prefetch(&tvl, ln);
+					}
+					if (fast) {   /* 32-bit entries in arenas, no verify */
+						((uint32_t *)(void *)tp.base)[pua] = (uint32_t)(l + 1);
+						((uint32_t *)(void *)tl.base)[l] = (uint32_t)(pua + 1);
+						continue;
+					}
+					tab_set(&tp, pua, l + 1);
+					tab_set(&tl, l, pua + 1);
+					if (s->verify) {
+						tab_set(&tvp, pua, 1);
+						tab_set(&tvl, l, 1);
+					}
 				}
-				tab_set(&tp, pua, l + 1);
-				tab_set(&tl, l, pua + 1);
-				if (s->verify) {
-					tab_set(&tvp, pua, 1);
-					tab_set(&tvl, l, 1);
-				}
-			}
 		}
 	}
 	ND_ASSERT(next == range);
@@ -367,6 +398,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 	free(order);
 	free(ecount);
 	free(vb);
+	free(mk);
 	free(h);
 	free(cdf);
 }
