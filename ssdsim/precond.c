@@ -38,11 +38,14 @@
  * per plane, spread evenly over its blocks (the freshly erased free blocks
  * take the remainder); exact GC spreads them unevenly (no wear levelling
  * model here).  The open host and GC blocks of a real run are not
- * modelled: every used block is full.
+ * modelled: every used block is full, so in a following run the planes'
+ * GC blocks fill in step; WAF and mean latency match exact, latency
+ * percentiles do not (bench/README.md).
  *
- * Cost: the model is O(B) per step, independent of the drive size; the
- * placement O(physical units) with one random store (the l2p entry) per
- * logical unit.  See README.md (SSD model) for the measured error against
+ * Cost: the model is O(B) per step and stops once stationary, independent
+ * of the drive size and, past a few capacities, of X; the placement
+ * O(physical units) with one random store (the l2p entry) per logical
+ * unit.  See README.md (SSD model) for the measured error against
  * exact preconditioning.
  */
 #include "ssdsim/ssd_int.h"
