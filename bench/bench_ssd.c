@@ -5,7 +5,8 @@
  * and 10^6 random 4 KiB writes with garbage collection active; and the
  * rate of random-overwrite preconditioning (functional, with GC) in map
  * units per second; each also per CPU-second of the thread (the machine is
- * shared).  Whole-process figures are bench_ssd_proc.
+ * shared).  ssd_overwrite_steady*: the same rate with
+ * precondition.method=steady (ssdsim/precond.c) at 3, 1 and 0.1 capacities.  Whole-process figures are bench_ssd_proc.
  */
 #include <stdio.h>
 #include <string.h>
@@ -49,6 +50,38 @@ fail:
 	return 1;
 }
 
+/* precondition.method=steady on the filled preset, X capacities of
+ * overwrites, one request: overwritten units (X x capacity) per second of
+ * preconditioning, wall and thread CPU (table zeroing by the kernel
+ * included: it is the process's work). */
+static int steady(const char *name, const char *x)
+{
+	char over[64];
+	snprintf(over, sizeof over, "ssd.precondition.overwrite=%s", x);
+	const char *sets[] = { "ssd.precondition.fill=1", over, "ssd.precondition.method=steady",
+			       "workload.count=1", NULL };
+	struct run_params run;
+	struct ssd_params sp;
+	struct wl_params wp;
+	struct nd_err err = { 0 };
+	if (tu_ssd_try_load("configs/mqsim-default.json", sets, NULL, &run, &sp, &wp, &err))
+		goto fail;
+	struct ssd_run_opts o = { .ssd = &sp, .wl = &wp, .seed = run.seed };
+	struct ssd_run_result r;
+	if (ssd_run(&o, &r, &err))
+		goto fail;
+	double units = sp.pre_overwrite * (double)r.capacity_bytes / sp.map_unit_bytes;
+	printf("bench %s_units_per_s %.0f units/s\n", name, units / (r.wall_s - r.wall_sim_s));
+	printf("bench %s_units_per_cpu_s %.0f units/s\n", name, units / (r.cpu_s - r.cpu_sim_s));
+	printf("bench %s_precondition_s %.2f s\n", name, r.wall_s - r.wall_sim_s);
+	printf("bench %s_precondition_cpu_s %.2f s\n", name, r.cpu_s - r.cpu_sim_s);
+	ssd_run_result_free(&r);
+	return 0;
+fail:
+	fprintf(stderr, "bench_ssd: %s\n", err.msg);
+	return 1;
+}
+
 /* bench_ssd [NAME]: only the benchmarks whose name contains NAME. */
 int main(int argc, char **argv)
 {
@@ -63,5 +96,12 @@ int main(int argc, char **argv)
 		rc |= one("ssd_randread_4k_qd32", reads);
 	if (strstr("ssd_randwrite_4k_gc", only))
 		rc |= one("ssd_randwrite_4k_gc", writes);
+	/* steady state (3 capacities), then 1 and the write bench's 0.1 */
+	if (strstr("ssd_overwrite_steady", only))
+		rc |= steady("ssd_overwrite_steady", "3");
+	if (strstr("ssd_overwrite_steady_x1", only))
+		rc |= steady("ssd_overwrite_steady_x1", "1");
+	if (strstr("ssd_overwrite_steady_x0.1", only))
+		rc |= steady("ssd_overwrite_steady_x0.1", "0.1");
 	return rc;
 }

@@ -967,9 +967,14 @@ void ssd_write_functional_list(ssd *s, const uint64_t *units, size_t n)
 void ftl_precondition(ssd *s)
 {
 	uint64_t fill = (uint64_t)(s->p.pre_fill * (double)s->n_lpn);
+	uint64_t over = (uint64_t)(s->p.pre_overwrite * (double)s->n_lpn);
+	if (s->p.pre_method == SSD_PRE_STEADY && over && fill && !s->placed) {
+		precond_steady(s, fill, over);   /* the model's state (precond.c) */
+		cmt_functional_sync(s, 0, fill);   /* translation pages of the range */
+		return;
+	}
 	if (fill)
 		ssd_write_functional(s, 0, fill);
-	uint64_t over = (uint64_t)(s->p.pre_overwrite * (double)s->n_lpn);
 	if (!over)
 		return;
 	/* Random overwrites in batches: draw a batch's units (in the order

@@ -21,6 +21,7 @@ static const char *const sched_names[] = { "read_first", "fifo", NULL };
 static const char *const alloc_names[] = { "static", "dynamic", NULL };
 static const char *const mapping_names[] = { "ideal", "cached", NULL };
 static const char *const slc_full_names[] = { "direct", "fold", NULL };
+static const char *const pre_method_names[] = { "exact", "steady", NULL };
 
 static const struct cfg_key ssd_keys[] = {
 	CFG_KEY_INT("channels", channels, "channels", 8, 1, 256,
@@ -145,6 +146,12 @@ static const struct cfg_key ssd_keys[] = {
 	  "fraction of the logical space written sequentially before the run (functional, no events)"),
 	CFG_KEY_DBL("precondition.overwrite", pre_overwrite, "x capacity", 0, 0, 100,
 	  "random overwrites after the fill, in multiples of the logical capacity (reaches GC steady state)"),
+	CFG_KEY_ENUM("precondition.method", pre_method, SSD_PRE_EXACT, pre_method_names,
+	  "how precondition.overwrite is reached: exact (every overwrite written functionally with "
+	  "real GC) or steady (the block valid-count distribution of a mean-field model of uniform "
+	  "random overwrites under greedy GC, Van Houdt SIGMETRICS'13 / Desnoyers SYSTOR'12, placed "
+	  "directly in O(units); greedy and cost_benefit only, needs precondition.fill > 0; see "
+	  "ssdsim/precond.c)"),
 	CFG_KEY_BOOL("precondition.trace", pre_trace, 1,
 	  "trace replay: before the replay, write functionally every unit the trace reads before it first writes it (else such reads hit unmapped space)"),
 	CFG_KEY_DBL("energy.vcc", vcc, "V", 3.3, 0.5, 5,
@@ -249,6 +256,17 @@ static int ssd_check(const void *vp, struct nd_err *err)
 		return nd_errf(err, -EINVAL,
 			       "ssd.ftl.op: %g leaves %.1f spare blocks per plane; GC needs at least %d "
 			       "(threshold + 2 open blocks)", p->op, spare, p->gc_threshold_blocks + 2);
+	if (p->pre_method == SSD_PRE_STEADY && p->pre_overwrite > 0) {
+		if (p->gc_policy != SSD_GC_GREEDY && p->gc_policy != SSD_GC_COST_BENEFIT)
+			return nd_errf(err, -EINVAL,
+				       "ssd.precondition.method: steady models greedy GC (and cost_benefit, "
+				       "which picks as greedy while preconditioning); use exact with "
+				       "ssd.ftl.gc_policy=%s", gc_names[p->gc_policy]);
+		if (p->pre_fill <= 0)
+			return nd_errf(err, -EINVAL,
+				       "ssd.precondition.method: steady models overwrites of a filled "
+				       "range; set ssd.precondition.fill > 0 (e.g. 1) or use exact");
+	}
 	if (p->mapping == SSD_MAP_CACHED) {
 		double dram = p->dram_capacity_mib * 1048576.0, buf = p->buffer_mib * 1048576.0;
 		if ((double)p->cmt_bytes + buf > dram)

@@ -41,6 +41,8 @@ enum ssd_gc_policy {
 enum ssd_sched { SSD_SCHED_READ_FIRST, SSD_SCHED_FIFO };
 enum ssd_alloc { SSD_ALLOC_STATIC, SSD_ALLOC_DYNAMIC };
 enum ssd_mapping { SSD_MAP_IDEAL, SSD_MAP_CACHED };
+/* precondition.method: functional overwrites with GC, or the model state */
+enum ssd_pre_method { SSD_PRE_EXACT, SSD_PRE_STEADY };
 enum ssd_slc_full { SSD_SLC_DIRECT, SSD_SLC_FOLD };
 
 /* SLC write cache (slc.c; Samsung TurboWrite / WD nCache style): host
@@ -103,6 +105,7 @@ struct ssd_params {
 	double pre_fill;
 	double pre_overwrite;
 	int pre_trace;            /* trace replay: write what is read before written */
+	int pre_method;           /* enum ssd_pre_method */
 	/* NAND energy (V x I x t) */
 	double vcc;
 	double i_read_ma, i_prog_ma, i_erase_ma, i_io_ma, i_standby_ua;

@@ -484,6 +484,13 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v);
  * done, reads find the units there from now on. */
 void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page);
 void ftl_precondition(ssd *s);
+
+/* ---- precond.c: precondition.method=steady.  On a pristine drive, sets
+ * the state that `over` uniform random overwrites of logical units
+ * [0, range) after a sequential fill of that range lead to under greedy GC:
+ * per-plane block valid counts from a mean-field model, every unit placed
+ * explicitly, erase counts; O(units + blocks x block size), no GC run. */
+void precond_steady(ssd *s, uint64_t range, uint64_t over);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
 void ftl_fini(ssd *s);
