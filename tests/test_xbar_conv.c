@@ -136,7 +136,7 @@ END_TEST
 /* Second method: the folded network computed with plain nested loops over
  * (oy, ox, ky, kx, c) on +1/-1 values, thresholds and a 2x2 max over the
  * thresholded bits, written independently of bcnn.c's unrolling. */
-static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
+static int direct_forward(const struct bcnn_model *m, const uint8_t *pix, double *scores)
 {
 	const struct bnn_model *net = m->net;
 	const struct bcnn_shape *s = &m->s;
@@ -165,6 +165,8 @@ static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
 				}
 		if (l == s->nl - 1) {
 			int best = 0;
+			for (int j = 0; j < Co && scores; j++)
+				scores[j] = L->g[j] * (double)D[j] + L->h[j];
 			for (int j = 1; j < Co; j++)
 				if (L->g[j] * (double)D[j] + L->h[j] > L->g[best] * (double)D[best] + L->h[best])
 					best = j;
@@ -188,6 +190,11 @@ static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
 		C = Co;
 	}
 	return -1;
+}
+
+static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
+{
+	return direct_forward(m, pix, NULL);
 }
 
 START_TEST(digital_matches_direct)
@@ -855,6 +862,29 @@ START_TEST(gbo_conv_gradient)
 					checked += fabs(an) > 1e-4;
 				}
 		}
+	}
+	/* the hard forward pass is the real network: noise off and every
+	 * layer at T = 4 (the 5-level input exactly), the loss is the
+	 * cross-entropy of the scores of direct_forward()'s nested loops */
+	struct xbar_params q;
+	xdefaults(&q);
+	effects_off(&q);
+	for (int l = 0; l < nl; l++)
+		for (int c = 0; c < nc; c++)
+			pi[l][c] = c == 2;
+	for (int img = 0; img < 20; img++) {
+		const uint8_t *pix = test.pixels + (size_t)img * 784;
+		int lab = test.labels[img];
+		double sc[10], mx = -1e300, se = 0;
+		direct_forward(m, pix, sc);
+		for (int j = 0; j < 10; j++)
+			mx = sc[j] > mx ? sc[j] : mx;
+		for (int j = 0; j < 10; j++)
+			se += exp(sc[j] - mx);
+		double want = -(sc[lab] - mx - log(se));
+		double got = gbo_conv_sample_grad(&g, &q, m, (const double (*)[GBO_MAX_CAND])pi, pix, lab, 7,
+						  (uint64_t)img, 0, dpi, &err);
+		ck_assert_msg(fabs(got - want) <= 1e-9 * (1 + want), "image %d: loss %.12g vs %.12g", img, got, want);
 	}
 	/* the check is not vacuous: most gradients are far from 0 */
 	ck_assert_int_gt(checked, 4 * (nl + 1) * nc / 2);
