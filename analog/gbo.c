@@ -10,6 +10,7 @@
 
 #include "core/rng.h"
 #include "core/util.h"
+#include "workloads/bcnn.h"
 
 #define GBO_IN 784
 #define GBO_CLASSES 10
@@ -103,8 +104,6 @@ struct gctx {
 	const int *cand;
 	float *W[BNN_MAX_LAYERS], *WT[BNN_MAX_LAYERS];
 	double sd_read[BNN_MAX_LAYERS], sd_static[BNN_MAX_LAYERS];
-	double pi[BNN_MAX_LAYERS][GBO_MAX_CAND];
-	double kappa[BNN_MAX_LAYERS];   /* sum_c pi_c / sqrt(T_c) */
 };
 
 struct gsample {
@@ -113,11 +112,13 @@ struct gsample {
 	double *D[BNN_MAX_LAYERS];      /* pre-activation incl. noise */
 	double *e1[BNN_MAX_LAYERS];     /* read-noise draws */
 	double *dD, *da;
+	int nl;
 };
 
 /* Forward + backward of one sample; adds d loss / d pi to dpi (nl x nc)
  * and returns the cross-entropy. */
-static double sample_grad(const struct gctx *g, const uint8_t *pix, int label,
+static double sample_grad(const struct gctx *g, const double pi[][GBO_MAX_CAND],
+			  const double *kappa, const uint8_t *pix, int label,
 			  struct rng *r, struct gsample *s, double *dpi)
 {
 	const struct bnn_model *m = g->m;
@@ -132,7 +133,7 @@ static double sample_grad(const struct gctx *g, const uint8_t *pix, int label,
 		for (int i = 0; i < n; i++) {
 			double a = 0;
 			for (int c = 0; c < g->nc; c++)
-				a += g->pi[l][c] * requant(s->lev[l][i], q, g->cand[c]);
+				a += pi[l][c] * requant(s->lev[l][i], q, g->cand[c]);
 			double x = 2.0 * a - 1.0;
 			const float *row = g->WT[l] + (size_t)i * no;
 			for (int j = 0; j < no; j++)
@@ -141,7 +142,7 @@ static double sample_grad(const struct gctx *g, const uint8_t *pix, int label,
 		for (int j = 0; j < no; j++) {
 			double e1 = rng_normal(r), e2 = rng_normal(r);
 			s->e1[l][j] = e1;
-			D[j] += g->sd_read[l] * g->kappa[l] * e1 + g->sd_static[l] * e2;
+			D[j] += g->sd_read[l] * kappa[l] * e1 + g->sd_static[l] * e2;
 		}
 		if (L->kind == BNN_OUT_SCORE) {
 			for (int j = 0; j < no; j++)
@@ -221,6 +222,39 @@ void gbo_weights(const struct xbar_params *xp, const struct bnn_model *m, int ki
 		w[l] /= wsum;
 }
 
+/* Every layer at cand[0]; layers in order of increasing reads (ties:
+ * earlier layer first) each get the largest candidate that keeps
+ * sum_l w_l T_l within the budget. */
+static void cheapest(int nl, const double *reads, const double *w, const int *cand, int nc,
+		     double budget, struct xbar_enc_plan *plan)
+{
+	int order[BNN_MAX_LAYERS];
+	plan->nl = nl;
+	for (int l = 0; l < nl; l++) {
+		plan->enc[l] = XBAR_ENC_UNARY;
+		plan->pulses[l] = cand[0];
+		order[l] = l;
+	}
+	for (int a = 1; a < nl; a++)   /* insertion sort: fewest reads first */
+		for (int b = a; b > 0 && reads[order[b]] < reads[order[b - 1]]; b--) {
+			int t = order[b];
+			order[b] = order[b - 1];
+			order[b - 1] = t;
+		}
+	for (int k = 0; k < nl; k++) {
+		int l = order[k];
+		for (int c = nc - 1; c >= 0; c--) {
+			double cost = 0;
+			for (int i = 0; i < nl; i++)
+				cost += w[i] * (i == l ? cand[c] : plan->pulses[i]);
+			if (cost <= budget + 1e-9) {
+				plan->pulses[l] = cand[c];
+				break;
+			}
+		}
+	}
+}
+
 int gbo_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
 		       const struct bnn_model *m, struct xbar_enc_plan *plan,
 		       struct nd_err *err)
@@ -233,32 +267,9 @@ int gbo_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
 		return nd_errf(err, -EINVAL, "gbo.budget: the cheapest-layer baseline needs a budget");
 	double w[BNN_MAX_LAYERS], reads[BNN_MAX_LAYERS];
 	gbo_weights(xp, m, g->budget_kind, w);
-	int order[BNN_MAX_LAYERS];
-	plan->nl = m->nl;
-	for (int l = 0; l < m->nl; l++) {
-		plan->enc[l] = XBAR_ENC_UNARY;
-		plan->pulses[l] = cand[0];
+	for (int l = 0; l < m->nl; l++)
 		reads[l] = (double)xbar_row_tiles(xp, m, l) * m->dim[l + 1];
-		order[l] = l;
-	}
-	for (int a = 1; a < m->nl; a++)   /* insertion sort: fewest reads first */
-		for (int b = a; b > 0 && reads[order[b]] < reads[order[b - 1]]; b--) {
-			int t = order[b];
-			order[b] = order[b - 1];
-			order[b - 1] = t;
-		}
-	for (int k = 0; k < m->nl; k++) {
-		int l = order[k];
-		for (int c = nc - 1; c >= 0; c--) {
-			double cost = 0;
-			for (int i = 0; i < m->nl; i++)
-				cost += w[i] * (i == l ? cand[c] : plan->pulses[i]);
-			if (cost <= g->budget + 1e-9) {
-				plan->pulses[l] = cand[c];
-				break;
-			}
-		}
-	}
+	cheapest(m->nl, reads, w, cand, nc, g->budget, plan);
 	return 0;
 }
 
@@ -305,49 +316,36 @@ static void pick(const struct gbo_params *gp, struct gbo_result *out)
 	out->cost_pulses = sw;
 }
 
-int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
-	    const struct bnn_model *m, uint64_t seed,
-	    const struct wl_dataset *train, struct gbo_result *out,
-	    struct nd_err *err)
+/* What one sample costs the driver: per-thread scratch and the forward +
+ * backward pass of one image under mixing weights pi (kappa[l] = sum_c
+ * pi[l][c] / sqrt(T_c)), adding d loss / d pi to dpi (nl x nc) and
+ * returning the cross-entropy. */
+struct gbo_ops {
+	void *(*scratch_new)(const void *ctx);
+	void (*scratch_free)(void *s);
+	double (*sample)(const void *ctx, const double pi[][GBO_MAX_CAND], const double *kappa,
+			 const uint8_t *pix, int label, struct rng *r, void *s, double *dpi);
+};
+
+/* The optimiser shared by the MLP and the CNN: softmax (or Gumbel-softmax)
+ * over each layer's candidates, per-sample gradients in parallel summed in
+ * sample order, Adam on the logits, dual ascent on lambda with a budget,
+ * then pick().  out->cand, ncand, nl and weight are set by the caller. */
+static void optimise(const struct gbo_params *gp, const struct gbo_ops *ops, const void *ctx,
+		     uint64_t seed, const struct wl_dataset *train, struct gbo_result *out)
 {
-	memset(out, 0, sizeof *out);
-	int nc = gbo_parse_candidates(gp->candidates, out->cand, err);
-	if (nc < 0)
-		return nc;
-	out->nl = m->nl;
-	out->ncand = nc;
-	struct gctx g;
-	memset(&g, 0, sizeof g);
-	g.m = m;
-	g.nl = m->nl;
-	g.nc = nc;
-	g.cand = out->cand;
-	int mw = 0;
-	for (int l = 0; l <= m->nl; l++)
-		if (m->dim[l] > mw)
-			mw = m->dim[l];
-	for (int l = 0; l < m->nl; l++) {
-		const struct bnn_layer *L = &m->layer[l];
-		g.W[l] = xmalloc(sizeof(float) * (size_t)L->n_in * L->n_out);
-		g.WT[l] = xmalloc(sizeof(float) * (size_t)L->n_in * L->n_out);
-		for (int j = 0; j < L->n_out; j++)
-			for (int i = 0; i < L->n_in; i++) {
-				float w = (float)bnn_w(L, j, i);
-				g.W[l][(size_t)j * L->n_in + i] = w;
-				g.WT[l][(size_t)i * L->n_out + j] = w;
-			}
-		xbar_noise_model(xp, m, l, &g.sd_read[l], &g.sd_static[l]);
-	}
-	gbo_weights(xp, m, gp->budget_kind, out->weight);
+	int nl = out->nl, nc = out->ncand;
 	double lambda = gp->lambda;
 	long ntr = gp->train_n < (int)train->n ? gp->train_n : (long)train->n;
 	double theta[BNN_MAX_LAYERS][GBO_MAX_CAND], mo[BNN_MAX_LAYERS][GBO_MAX_CAND],
 	       ve[BNN_MAX_LAYERS][GBO_MAX_CAND];
+	double pi[BNN_MAX_LAYERS][GBO_MAX_CAND], kappa[BNN_MAX_LAYERS];
 	memset(theta, 0, sizeof theta);
 	memset(mo, 0, sizeof mo);
 	memset(ve, 0, sizeof ve);
+	memset(pi, 0, sizeof pi);
 	int B = gp->batch;
-	double *dpi_s = xcalloc((size_t)B * m->nl * nc, sizeof(double));
+	double *dpi_s = xcalloc((size_t)B * nl * nc, sizeof(double));
 	double *loss_s = xcalloc((size_t)B, sizeof(double));
 	long *idx = xmalloc(sizeof(long) * (size_t)B);
 	double lf = 0, ll = 0;
@@ -358,7 +356,7 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 		for (int b = 0; b < B; b++)
 			idx[b] = (long)rng_below(&r, (uint64_t)ntr);
 		double soft[BNN_MAX_LAYERS][GBO_MAX_CAND];
-		for (int l = 0; l < m->nl; l++) {
+		for (int l = 0; l < nl; l++) {
 			double z[GBO_MAX_CAND], mx = -(double)INFINITY, se = 0;
 			for (int c = 0; c < nc; c++) {
 				double gum = 0;
@@ -372,57 +370,40 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 			}
 			for (int c = 0; c < nc; c++)
 				se += (soft[l][c] = exp(z[c] - mx));
-			g.kappa[l] = 0;
+			kappa[l] = 0;
 			for (int c = 0; c < nc; c++) {
 				soft[l][c] /= se;
-				g.pi[l][c] = soft[l][c];
-				g.kappa[l] += soft[l][c] / sqrt((double)out->cand[c]);
+				pi[l][c] = soft[l][c];
+				kappa[l] += soft[l][c] / sqrt((double)out->cand[c]);
 			}
 		}
-		memset(dpi_s, 0, sizeof(double) * (size_t)B * m->nl * nc);
+		memset(dpi_s, 0, sizeof(double) * (size_t)B * nl * nc);
 #ifdef _OPENMP
 #pragma omp parallel
 #endif
 		{
-			struct gsample s;
-			memset(&s, 0, sizeof s);
-			for (int l = 0; l <= m->nl; l++)
-				s.lev[l] = xmalloc((size_t)mw);
-			for (int l = 0; l < m->nl; l++) {
-				s.D[l] = xmalloc(sizeof(double) * (size_t)mw);
-				s.e1[l] = xmalloc(sizeof(double) * (size_t)mw);
-			}
-			s.abar = xmalloc(sizeof(double) * (size_t)mw);
-			s.dD = xmalloc(sizeof(double) * (size_t)mw);
-			s.da = xmalloc(sizeof(double) * (size_t)mw);
+			void *s = ops->scratch_new(ctx);
 #ifdef _OPENMP
 #pragma omp for schedule(static)
 #endif
 			for (int b = 0; b < B; b++) {
 				struct rng rs;
 				rng_seed(&rs, seed, 0x6C00000000ull + (uint64_t)step * 65536u + (uint64_t)b);
-				loss_s[b] = sample_grad(&g, train->pixels + (size_t)idx[b] * GBO_IN,
-							train->labels[idx[b]], &rs, &s,
-							dpi_s + (size_t)b * m->nl * nc);
+				loss_s[b] = ops->sample(ctx, (const double (*)[GBO_MAX_CAND])pi, kappa,
+							train->pixels + (size_t)idx[b] * GBO_IN,
+							train->labels[idx[b]], &rs, s,
+							dpi_s + (size_t)b * nl * nc);
 			}
-			for (int l = 0; l <= m->nl; l++)
-				free(s.lev[l]);
-			for (int l = 0; l < m->nl; l++) {
-				free(s.D[l]);
-				free(s.e1[l]);
-			}
-			free(s.abar);
-			free(s.dD);
-			free(s.da);
+			ops->scratch_free(s);
 		}
 		/* fixed-order reduction over samples */
 		double loss = 0, dpi[BNN_MAX_LAYERS][GBO_MAX_CAND];
 		memset(dpi, 0, sizeof dpi);
 		for (int b = 0; b < B; b++) {
 			loss += loss_s[b];
-			for (int l = 0; l < m->nl; l++)
+			for (int l = 0; l < nl; l++)
 				for (int c = 0; c < nc; c++)
-					dpi[l][c] += dpi_s[((size_t)b * m->nl + l) * nc + c];
+					dpi[l][c] += dpi_s[((size_t)b * nl + l) * nc + c];
 		}
 		loss /= B;
 		if (step < win) {
@@ -434,10 +415,10 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 			nlast++;
 		}
 		double ecost = 0;
-		for (int l = 0; l < m->nl; l++)
+		for (int l = 0; l < nl; l++)
 			for (int c = 0; c < nc; c++)
 				ecost += out->weight[l] * soft[l][c] * out->cand[c];
-		for (int l = 0; l < m->nl; l++) {
+		for (int l = 0; l < nl; l++) {
 			double dp[GBO_MAX_CAND], dot = 0;
 			for (int c = 0; c < nc; c++) {
 				dp[c] = dpi[l][c] / B + lambda * out->weight[l] * out->cand[c];
@@ -461,7 +442,7 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 	out->lambda_final = lambda;
 	out->loss_first = nf ? lf / nf : 0;
 	out->loss_last = nlast ? ll / nlast : 0;
-	for (int l = 0; l < m->nl; l++) {
+	for (int l = 0; l < nl; l++) {
 		double mx = -(double)INFINITY, se = 0;
 		for (int c = 0; c < nc; c++)
 			if (theta[l][c] > mx)
@@ -470,12 +451,498 @@ int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
 			se += (out->prob[l][c] = exp(theta[l][c] - mx));
 		for (int c = 0; c < nc; c++)
 			out->prob[l][c] /= se;
-		free(g.W[l]);
-		free(g.WT[l]);
 	}
 	free(dpi_s);
 	free(loss_s);
 	free(idx);
 	pick(gp, out);
+}
+
+static void *mlp_scratch_new(const void *ctx)
+{
+	const struct gctx *g = ctx;
+	const struct bnn_model *m = g->m;
+	int mw = 0;
+	for (int l = 0; l <= m->nl; l++)
+		if (m->dim[l] > mw)
+			mw = m->dim[l];
+	struct gsample *s = xcalloc(1, sizeof *s);
+	for (int l = 0; l <= m->nl; l++)
+		s->lev[l] = xmalloc((size_t)mw);
+	for (int l = 0; l < m->nl; l++) {
+		s->D[l] = xmalloc(sizeof(double) * (size_t)mw);
+		s->e1[l] = xmalloc(sizeof(double) * (size_t)mw);
+	}
+	s->abar = xmalloc(sizeof(double) * (size_t)mw);
+	s->dD = xmalloc(sizeof(double) * (size_t)mw);
+	s->da = xmalloc(sizeof(double) * (size_t)mw);
+	s->nl = m->nl;
+	return s;
+}
+
+static void mlp_scratch_free(void *p)
+{
+	struct gsample *s = p;
+	for (int l = 0; l <= s->nl; l++)
+		free(s->lev[l]);
+	for (int l = 0; l < s->nl; l++) {
+		free(s->D[l]);
+		free(s->e1[l]);
+	}
+	free(s->abar);
+	free(s->dD);
+	free(s->da);
+	free(s);
+}
+
+static double mlp_sample(const void *ctx, const double pi[][GBO_MAX_CAND], const double *kappa,
+			 const uint8_t *pix, int label, struct rng *r, void *s, double *dpi)
+{
+	return sample_grad(ctx, pi, kappa, pix, label, r, s, dpi);
+}
+
+int gbo_run(const struct gbo_params *gp, const struct xbar_params *xp,
+	    const struct bnn_model *m, uint64_t seed,
+	    const struct wl_dataset *train, struct gbo_result *out,
+	    struct nd_err *err)
+{
+	memset(out, 0, sizeof *out);
+	int nc = gbo_parse_candidates(gp->candidates, out->cand, err);
+	if (nc < 0)
+		return nc;
+	out->nl = m->nl;
+	out->ncand = nc;
+	struct gctx g;
+	memset(&g, 0, sizeof g);
+	g.m = m;
+	g.nl = m->nl;
+	g.nc = nc;
+	g.cand = out->cand;
+	for (int l = 0; l < m->nl; l++) {
+		const struct bnn_layer *L = &m->layer[l];
+		g.W[l] = xmalloc(sizeof(float) * (size_t)L->n_in * L->n_out);
+		g.WT[l] = xmalloc(sizeof(float) * (size_t)L->n_in * L->n_out);
+		for (int j = 0; j < L->n_out; j++)
+			for (int i = 0; i < L->n_in; i++) {
+				float w = (float)bnn_w(L, j, i);
+				g.W[l][(size_t)j * L->n_in + i] = w;
+				g.WT[l][(size_t)i * L->n_out + j] = w;
+			}
+		xbar_noise_model(xp, m, l, &g.sd_read[l], &g.sd_static[l]);
+	}
+	gbo_weights(xp, m, gp->budget_kind, out->weight);
+	static const struct gbo_ops ops = { mlp_scratch_new, mlp_scratch_free, mlp_sample };
+	optimise(gp, &ops, &g, seed, train, out);
+	for (int l = 0; l < m->nl; l++) {
+		free(g.W[l]);
+		free(g.WT[l]);
+	}
 	return 0;
+}
+
+/* ------------------------------------------------------------------ */
+/* The CNN (workloads/bcnn.h on analog/xbar_conv.h's tiles)             */
+
+struct cctx {
+	const struct bcnn_model *m;
+	int nl, nc, smooth;
+	const int *cand;
+	double *W[BNN_MAX_LAYERS], *WT[BNN_MAX_LAYERS];
+	double *t[BNN_MAX_LAYERS];      /* hidden: threshold in D units */
+	double width[BNN_MAX_LAYERS];   /* straight-through window (D units) */
+	double sd_read[BNN_MAX_LAYERS], sd_static[BNN_MAX_LAYERS];
+	size_t mapsz[BNN_MAX_LAYERS];   /* input map of layer l (HWC) */
+	size_t dsz[BNN_MAX_LAYERS];     /* positions x output channels */
+	size_t mapmax, dmax;
+	int vmax;
+};
+
+struct csample {
+	uint8_t *lev0;                  /* first layer's input levels */
+	double *x[BNN_MAX_LAYERS];      /* mixed input of layer l, per map element */
+	double *a[BNN_MAX_LAYERS];      /* l > 0: the previous layer's activation */
+	int *arg[BNN_MAX_LAYERS];       /* l > 0: position behind each map element */
+	double *D[BNN_MAX_LAYERS], *e1[BNN_MAX_LAYERS];
+	double *e2, *dx, *dDa, *dDb, *vec, *dvec;
+	int nl;
+};
+
+static void *conv_scratch_new(const void *ctx)
+{
+	const struct cctx *g = ctx;
+	struct csample *s = xcalloc(1, sizeof *s);
+	s->nl = g->nl;
+	s->lev0 = xmalloc(GBO_IN);
+	for (int l = 0; l < g->nl; l++) {
+		s->x[l] = xmalloc(sizeof(double) * g->mapsz[l]);
+		s->a[l] = xmalloc(sizeof(double) * g->mapsz[l]);
+		s->arg[l] = xmalloc(sizeof(int) * g->mapsz[l]);
+		s->D[l] = xmalloc(sizeof(double) * g->dsz[l]);
+		s->e1[l] = xcalloc(g->dsz[l], sizeof(double));
+	}
+	s->e2 = xmalloc(sizeof(double) * g->dmax);
+	s->dx = xmalloc(sizeof(double) * g->mapmax);
+	s->dDa = xmalloc(sizeof(double) * g->dmax);
+	s->dDb = xmalloc(sizeof(double) * g->dmax);
+	s->vec = xmalloc(sizeof(double) * (size_t)g->vmax);
+	s->dvec = xmalloc(sizeof(double) * (size_t)g->vmax);
+	return s;
+}
+
+static void conv_scratch_free(void *p)
+{
+	struct csample *s = p;
+	if (!s)
+		return;
+	free(s->lev0);
+	for (int l = 0; l < s->nl; l++) {
+		free(s->x[l]);
+		free(s->a[l]);
+		free(s->arg[l]);
+		free(s->D[l]);
+		free(s->e1[l]);
+	}
+	free(s->e2);
+	free(s->dx);
+	free(s->dDa);
+	free(s->dDb);
+	free(s->vec);
+	free(s->dvec);
+	free(s);
+}
+
+/* Forward + backward of one image through the unrolled layers.  Forward:
+ * layer l's mixed input x = sum_c pi_c q_Tc(level) per map element (the
+ * first layer's requantised pixel levels; a binary layer's 0/1 inputs are
+ * the same for every T, so x = (sum_c pi_c) a), then at every position
+ * D = sum_i w_i (2 x_i - 1) + sd_read kappa e1 + sd_static e2, then the
+ * periphery: the bit OR over the pool window of [D_Q >= thresh] (exactly
+ * bcnn_post_layer), or with g->smooth the straight-through surrogate
+ * clamp((D - t) / 2w + 1/2, 0, 1) at the window's largest D (what the
+ * backward pass differentiates, for the gradient check).  Backward:
+ * softmax cross-entropy, per position the transposed weights, scattered
+ * back onto the input map (col2im), the pool's gradient to the position
+ * with the largest D, the straight-through window |D - t| <= w (w =
+ * sqrt(n_in), gbo_run's rule). */
+static double conv_sample(const void *ctx, const double pi[][GBO_MAX_CAND], const double *kappa,
+			  const uint8_t *pix, int label, struct rng *r, void *sp, double *dpi)
+{
+	const struct cctx *g = ctx;
+	struct csample *s = sp;
+	const struct bcnn_model *m = g->m;
+	const struct bcnn_shape *sh = &m->s;
+	const struct bnn_model *net = m->net;
+	int last = g->nl - 1;
+	double scores[GBO_CLASSES];
+	bnn_input_levels(net, pix, s->lev0);
+	for (int l = 0; l < g->nl; l++) {
+		int q = net->qin[l], n = sh->n_in[l], no = sh->cout[l], P = sh->positions[l];
+		int K = sh->k[l], C = sh->c[l], KC = K * C, OW = sh->ow[l], IW = sh->w[l];
+		double *x = s->x[l];
+		if (l == 0) {
+			for (size_t e = 0; e < g->mapsz[0]; e++) {
+				double v = 0;
+				for (int c = 0; c < g->nc; c++)
+					v += pi[0][c] * requant(s->lev0[e], q, g->cand[c]);
+				x[e] = v;
+			}
+		} else {
+			double S = 0;
+			for (int c = 0; c < g->nc; c++)
+				S += pi[l][c];
+			for (size_t e = 0; e < g->mapsz[l]; e++)
+				x[e] = S * s->a[l][e];
+		}
+		int noisy = g->sd_read[l] > 0 || g->sd_static[l] > 0;
+		if (noisy) {
+			rng_normal_zig_fill(r, s->e1[l], (long)g->dsz[l]);
+			rng_normal_zig_fill(r, s->e2, (long)g->dsz[l]);
+		}
+		double sr = g->sd_read[l] * kappa[l], ss = g->sd_static[l];
+		for (int pos = 0; pos < P; pos++) {
+			int oy = pos / OW, ox = pos % OW;
+			for (int ky = 0; ky < K; ky++) {
+				const double *src = x + ((size_t)(oy + ky) * IW + ox) * C;
+				double *dst = s->vec + ky * KC;
+				for (int i = 0; i < KC; i++)
+					dst[i] = 2.0 * src[i] - 1.0;
+			}
+			double *D = s->D[l] + (size_t)pos * no;
+			for (int j = 0; j < no; j++)
+				D[j] = 0;
+			for (int i = 0; i < n; i++) {
+				double v = s->vec[i];
+				const double *row = g->WT[l] + (size_t)i * no;
+				for (int j = 0; j < no; j++)
+					D[j] += v * row[j];
+			}
+			if (noisy) {
+				const double *e1 = s->e1[l] + (size_t)pos * no, *e2 = s->e2 + (size_t)pos * no;
+				for (int j = 0; j < no; j++)
+					D[j] += sr * e1[j] + ss * e2[j];
+			}
+		}
+		if (l == last) {
+			for (int j = 0; j < no; j++)
+				scores[j] = bnn_score(net, l, j, s->D[l][j] * q);
+			break;
+		}
+		/* periphery: threshold per channel, OR over the pool window */
+		int pl = sh->pool[l] ? 2 : 1;
+		double *an = s->a[l + 1];
+		int *arg = s->arg[l + 1];
+		for (int py = 0; py < sh->ph[l]; py++)
+			for (int px = 0; px < sh->pw[l]; px++)
+				for (int j = 0; j < no; j++) {
+					int best = -1;
+					double bd = 0;
+					for (int dy = 0; dy < pl; dy++)
+						for (int dx = 0; dx < pl; dx++) {
+							int pos = (pl * py + dy) * OW + pl * px + dx;
+							double d = s->D[l][(size_t)pos * no + j];
+							if (best < 0 || d > bd) {
+								best = pos;
+								bd = d;
+							}
+						}
+					size_t e = ((size_t)py * sh->pw[l] + px) * no + j;
+					arg[e] = best;
+					if (g->smooth) {
+						double v = (bd - g->t[l][j]) / (2.0 * g->width[l]) + 0.5;
+						an[e] = v < 0 ? 0.0 : v > 1 ? 1.0 : v;
+					} else {
+						an[e] = bnn_act_level(net, l, j, bd * q);
+					}
+				}
+	}
+	double mx = scores[0], se = 0, p[GBO_CLASSES];
+	for (int j = 1; j < GBO_CLASSES; j++)
+		if (scores[j] > mx)
+			mx = scores[j];
+	for (int j = 0; j < GBO_CLASSES; j++)
+		se += (p[j] = exp(scores[j] - mx));
+	double loss = -(scores[label] - mx - log(se));
+	double *dD = s->dDa, *dDn = s->dDb;
+	for (int j = 0; j < GBO_CLASSES; j++)
+		dD[j] = (p[j] / se - (j == label)) * net->layer[last].g[j];
+	for (int l = last; l >= 0; l--) {
+		int q = net->qin[l], n = sh->n_in[l], no = sh->cout[l], P = sh->positions[l];
+		int K = sh->k[l], C = sh->c[l], KC = K * C, OW = sh->ow[l], IW = sh->w[l];
+		double *dp = dpi + (size_t)l * g->nc;
+		/* noise path: dD/dpi_c = sd_read * e1 / sqrt(T_c) */
+		double ne = 0;
+		for (size_t k = 0; k < g->dsz[l]; k++)
+			ne += dD[k] * s->e1[l][k];
+		for (int c = 0; c < g->nc; c++)
+			dp[c] += g->sd_read[l] * ne / sqrt((double)g->cand[c]);
+		/* input path: dD_j/dx_i = 2 w_ji at every position, col2im */
+		double *dx = s->dx;
+		memset(dx, 0, sizeof(double) * g->mapsz[l]);
+		for (int pos = 0; pos < P; pos++) {
+			const double *d = dD + (size_t)pos * no;
+			int any = 0;
+			for (int j = 0; j < no && !any; j++)
+				any = d[j] != 0;
+			if (!any)
+				continue;
+			for (int i = 0; i < n; i++)
+				s->dvec[i] = 0;
+			for (int j = 0; j < no; j++) {
+				if (d[j] == 0)
+					continue;
+				double dj = 2.0 * d[j];
+				const double *row = g->W[l] + (size_t)j * n;
+				for (int i = 0; i < n; i++)
+					s->dvec[i] += dj * row[i];
+			}
+			int oy = pos / OW, ox = pos % OW;
+			for (int ky = 0; ky < K; ky++) {
+				double *dst = dx + ((size_t)(oy + ky) * IW + ox) * C;
+				const double *src = s->dvec + ky * KC;
+				for (int i = 0; i < KC; i++)
+					dst[i] += src[i];
+			}
+		}
+		if (l == 0) {
+			for (size_t e = 0; e < g->mapsz[0]; e++)
+				if (dx[e] != 0)
+					for (int c = 0; c < g->nc; c++)
+						dp[c] += dx[e] * requant(s->lev0[e], q, g->cand[c]);
+			break;
+		}
+		double sa = 0, S = 0;
+		for (size_t e = 0; e < g->mapsz[l]; e++)
+			sa += dx[e] * s->a[l][e];
+		for (int c = 0; c < g->nc; c++) {
+			dp[c] += sa;
+			S += pi[l][c];
+		}
+		/* to the previous layer's pre-activations: the window's largest D,
+		 * inside the straight-through window */
+		int pv = l - 1, npo = sh->cout[pv];
+		memset(dDn, 0, sizeof(double) * g->dsz[pv]);
+		for (size_t e = 0; e < g->mapsz[l]; e++) {
+			if (dx[e] == 0)
+				continue;
+			int j = (int)(e % (size_t)npo);
+			size_t k = (size_t)s->arg[l][e] * npo + j;
+			double u = s->D[pv][k] - g->t[pv][j];
+			if (fabs(u) <= g->width[pv])
+				dDn[k] = dx[e] * S / (2.0 * g->width[pv]);
+		}
+		double *t = dD;
+		dD = dDn;
+		dDn = t;
+	}
+	return loss;
+}
+
+static void conv_reads(const struct xbar_params *xp, const struct bcnn_model *m,
+		       double reads[BNN_MAX_LAYERS])
+{
+	for (int l = 0; l < m->s.nl; l++)
+		reads[l] = (double)xbar_row_tiles(xp, m->net, l) * m->s.cout[l] * m->s.positions[l];
+}
+
+void gbo_conv_weights(const struct xbar_params *xp, const struct bcnn_model *m, int kind,
+		      double w[BNN_MAX_LAYERS])
+{
+	double sum = 0;
+	conv_reads(xp, m, w);
+	for (int l = 0; l < m->s.nl; l++) {
+		if (kind == GBO_BUDGET_MEAN)
+			w[l] = 1.0;
+		sum += w[l];
+	}
+	for (int l = 0; l < m->s.nl; l++)
+		w[l] /= sum;
+}
+
+int gbo_conv_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
+			    const struct bcnn_model *m, struct xbar_enc_plan *plan,
+			    struct nd_err *err)
+{
+	int cand[GBO_MAX_CAND];
+	int nc = gbo_parse_candidates(g->candidates, cand, err);
+	if (nc < 0)
+		return nc;
+	if (g->budget <= 0)
+		return nd_errf(err, -EINVAL, "gbo.budget: the cheapest-layer baseline needs a budget");
+	double w[BNN_MAX_LAYERS], reads[BNN_MAX_LAYERS];
+	gbo_conv_weights(xp, m, g->budget_kind, w);
+	conv_reads(xp, m, reads);
+	cheapest(m->s.nl, reads, w, cand, nc, g->budget, plan);
+	return 0;
+}
+
+static int conv_ctx(const struct gbo_params *gp, const struct xbar_params *xp,
+		    const struct bcnn_model *m, const int *cand, int nc, struct cctx *g,
+		    struct nd_err *err)
+{
+	const struct bcnn_shape *sh = &m->s;
+	const struct bnn_model *net = m->net;
+	memset(g, 0, sizeof *g);
+	(void)gp;
+	if (net->nl != sh->nl || net->layer[sh->nl - 1].n_out != GBO_CLASSES ||
+	    net->layer[sh->nl - 1].kind != BNN_OUT_SCORE)
+		return nd_errf(err, -EINVAL, "gbo: the CNN's output layer is not %d class scores", GBO_CLASSES);
+	for (int l = 1; l < sh->nl; l++)
+		if (net->qin[l] != 1 || net->layer[l - 1].kind != BNN_OUT_BINARY)
+			return nd_errf(err, -EINVAL, "gbo: CNN layer %d's input is not binary", l + 1);
+	g->m = m;
+	g->nl = sh->nl;
+	g->nc = nc;
+	g->cand = cand;
+	g->mapsz[0] = GBO_IN;
+	for (int l = 0; l < sh->nl; l++) {
+		const struct bnn_layer *L = &net->layer[l];
+		int n = L->n_in, no = L->n_out;
+		ND_ASSERT(n == sh->n_in[l] && no == sh->cout[l]);
+		if (l)
+			g->mapsz[l] = (size_t)sh->h[l] * sh->w[l] * sh->c[l];
+		ND_ASSERT(g->mapsz[l] == (size_t)sh->h[l] * sh->w[l] * sh->c[l]);
+		g->dsz[l] = (size_t)sh->positions[l] * no;
+		g->mapmax = g->mapsz[l] > g->mapmax ? g->mapsz[l] : g->mapmax;
+		g->dmax = g->dsz[l] > g->dmax ? g->dsz[l] : g->dmax;
+		g->vmax = n > g->vmax ? n : g->vmax;
+		g->W[l] = xmalloc(sizeof(double) * (size_t)n * no);
+		g->WT[l] = xmalloc(sizeof(double) * (size_t)n * no);
+		for (int j = 0; j < no; j++)
+			for (int i = 0; i < n; i++) {
+				double w = bnn_w(L, j, i);
+				g->W[l][(size_t)j * n + i] = w;
+				g->WT[l][(size_t)i * no + j] = w;
+			}
+		if (L->kind == BNN_OUT_BINARY) {
+			g->t[l] = xmalloc(sizeof(double) * (size_t)no);
+			for (int j = 0; j < no; j++)
+				g->t[l][j] = (double)L->thresh[j] / net->qin[l];
+		}
+		g->width[l] = sqrt((double)n);
+		/* the unrolled rows on the tiles (not xbar_noise_model(), whose
+		 * rows are the MLP's dim[l]) */
+		xbar_preact_sd(xp, n, &g->sd_read[l], &g->sd_static[l]);
+	}
+	return 0;
+}
+
+static void conv_ctx_free(struct cctx *g)
+{
+	for (int l = 0; l < g->nl; l++) {
+		free(g->W[l]);
+		free(g->WT[l]);
+		free(g->t[l]);
+	}
+}
+
+static const struct gbo_ops conv_ops = { conv_scratch_new, conv_scratch_free, conv_sample };
+
+int gbo_conv_run(const struct gbo_params *gp, const struct xbar_params *xp,
+		 const struct bcnn_model *m, uint64_t seed,
+		 const struct wl_dataset *train, struct gbo_result *out,
+		 struct nd_err *err)
+{
+	memset(out, 0, sizeof *out);
+	int nc = gbo_parse_candidates(gp->candidates, out->cand, err);
+	if (nc < 0)
+		return nc;
+	struct cctx g;
+	int rc = conv_ctx(gp, xp, m, out->cand, nc, &g, err);
+	if (rc)
+		return rc;
+	out->nl = m->s.nl;
+	out->ncand = nc;
+	gbo_conv_weights(xp, m, gp->budget_kind, out->weight);
+	optimise(gp, &conv_ops, &g, seed, train, out);
+	conv_ctx_free(&g);
+	return 0;
+}
+
+double gbo_conv_sample_grad(const struct gbo_params *gp, const struct xbar_params *xp,
+			    const struct bcnn_model *m, const double pi[][GBO_MAX_CAND],
+			    const uint8_t *pix, int label, uint64_t seed, uint64_t item,
+			    int smooth, double *dpi, struct nd_err *err)
+{
+	int cand[GBO_MAX_CAND];
+	int nc = gbo_parse_candidates(gp->candidates, cand, err);
+	if (nc < 0)
+		return (double)NAN;
+	struct cctx g;
+	if (conv_ctx(gp, xp, m, cand, nc, &g, err))
+		return (double)NAN;
+	g.smooth = smooth;
+	double kappa[BNN_MAX_LAYERS];
+	for (int l = 0; l < g.nl; l++) {
+		kappa[l] = 0;
+		for (int c = 0; c < nc; c++)
+			kappa[l] += pi[l][c] / sqrt((double)cand[c]);
+	}
+	memset(dpi, 0, sizeof(double) * (size_t)g.nl * nc);
+	struct rng r;
+	rng_seed(&r, seed, item);
+	void *s = conv_scratch_new(&g);
+	double loss = conv_sample(&g, pi, kappa, pix, label, &r, s, dpi);
+	conv_scratch_free(s);
+	conv_ctx_free(&g);
+	return loss;
 }

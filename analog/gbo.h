@@ -28,6 +28,7 @@
 
 #include "analog/xbar.h"
 #include "core/cfg.h"
+#include "workloads/bcnn.h"
 #include "workloads/bnn.h"
 #include "workloads/idx.h"
 
@@ -89,6 +90,44 @@ void gbo_weights(const struct xbar_params *xp, const struct bnn_model *m, int ki
 int gbo_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
 		       const struct bnn_model *m, struct xbar_enc_plan *plan,
 		       struct nd_err *err);
+
+/* GBO over a binarized CNN's crossbar layers (workloads/bcnn.h mapped by
+ * analog/xbar_conv.h: conv and fc layers unrolled, k x k x C_in rows).
+ * The same model as gbo_run(), per output position: layer l's input map
+ * is mixed over the candidates (the first layer's requantised pixel
+ * levels; the binary maps of later layers are the same for every T), every
+ * position's pre-activation gets read noise sd_read_l * kappa_l * N(0, 1)
+ * and the static part sd_static_l * N(0, 1), both drawn fresh per
+ * (sample, position, channel), with sd from xbar_preact_sd() for the
+ * layer's unrolled rows; the periphery is the hard per-channel threshold
+ * and the OR over the pool window (bcnn_post_layer), back-propagated with
+ * the straight-through estimator to the window's largest pre-activation.
+ * Budget weights (gbo_conv_weights): mean = 1 / layers; weighted = the
+ * layer's share of the column reads of a one-pulse encoding, row tiles x
+ * output channels x positions.  Returns 0 or -EINVAL (candidates; a model
+ * whose hidden layers are not binary). */
+int gbo_conv_run(const struct gbo_params *g, const struct xbar_params *xp,
+		 const struct bcnn_model *m, uint64_t seed,
+		 const struct wl_dataset *train, struct gbo_result *out,
+		 struct nd_err *err);
+void gbo_conv_weights(const struct xbar_params *xp, const struct bcnn_model *m, int kind,
+		      double w[BNN_MAX_LAYERS]);
+/* gbo_cheapest_first() for the CNN's layers (column reads as above). */
+int gbo_conv_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
+			    const struct bcnn_model *m, struct xbar_enc_plan *plan,
+			    struct nd_err *err);
+
+/* Test hook: the loss of one image under mixing weights pi (layers x
+ * candidates; they need not sum to 1) with the noise of stream (seed,
+ * item), and d loss / d pi in dpi (layers x candidates, row-major).  With
+ * smooth, the forward pass uses the straight-through surrogate the
+ * backward pass differentiates (clamp((D - t) / 2w + 1/2, 0, 1), max over
+ * the pool window) instead of the hard thresholds, so a finite difference
+ * of the loss must match dpi.  Returns NAN with err set on bad input. */
+double gbo_conv_sample_grad(const struct gbo_params *g, const struct xbar_params *xp,
+			    const struct bcnn_model *m, const double pi[][GBO_MAX_CAND],
+			    const uint8_t *pix, int label, uint64_t seed, uint64_t item,
+			    int smooth, double *dpi, struct nd_err *err);
 
 /* Formats chosen pulses as "2,1,8" (for xbar.encoding.pulses_per_layer). */
 void gbo_format(const struct gbo_result *r, char *buf, size_t n);

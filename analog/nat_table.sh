@@ -20,9 +20,14 @@
 # level's sigmas, T = 4), each run on the default 128 x 128 tiles with
 # 3-bit SAR converters and calibrated references at uniform T = 4
 # (xbar.encoding.pulses=4: every layer 4 unary pulses), CNN_CHIPS chips (default 2)
-# x CNN_TEST_N test images (default 1,000).  GBO has no CNN form (xbar gbo
-# optimises the MLP's layers), so its CNN cells say so.  MLP=0 skips the
-# MLP rows, CNN=0 the CNN rows.
+# x CNN_TEST_N test images (default 1,000).  GBO on the CNN (`xbar cnn
+# --gbo`, gbo_conv_run over the 4 conv + 2 fc crossbar layers; gbo.* as
+# the MLP's preset: candidates 1..16, 300 steps x 100 images, lambda
+# 0.002) under gbo.budget = 4 with both budget kinds (weighted: column
+# reads; mean: mean pulses per layer), next to the cheapest-layer-first
+# baseline; OUT/nat_table_cnn.md also lists every encoding's pulses,
+# energy, latency and pipelined throughput.  MLP=0 skips the MLP rows,
+# CNN=0 the CNN rows.
 set -eu
 OUT=${1:-results/nat-table}
 B=${NDPSIM:-build/ndpsim}
@@ -120,6 +125,15 @@ else:
     print("%.2f ± %.2f" % (100 * m["accuracy_mean"], 100 * m["accuracy_sd"]))
 PY
 }
+# accuracy (%, mean ± sd over chips) and pulses of one row of an
+# `xbar cnn --gbo` gbo.csv: kind (gbo / cheapest / uniform), budget kind
+cnn_pick() {
+	awk -F, -v kind="$2" -v bk="$3" '
+		NR > 1 && $1 == kind && (kind == "uniform" || $10 == bk) {
+			p = $3; gsub(/ /, ",", p)
+			printf "%.2f ± %.2f (T = %s)", 100 * $6, 100 * $7, p; exit
+		}' "$1"
+}
 if [ "$CNN" = 1 ]; then
 	CT="--modes bnn --set bcnn.train_n=$CNN_TRAIN_N --set threads=1 --set xbar.mc.chips=1 --set xbar.mc.test_n=10"
 	[ -f "$OUT/cnn-plain/model.bcnn" ] ||
@@ -137,24 +151,42 @@ if [ "$CNN" = 1 ]; then
 		for m in plain nat; do
 			src=$OUT/cnn-plain
 			[ $m = nat ] && src=$OUT/cnn-nat-$n
-			[ -f "$OUT/cnn-eval-$n-$m/report.json" ] ||
+			[ -f "$OUT/cnn-eval-$n-$m/gbo.csv" ] ||
 				$B xbar cnn --model "$src/model.bcnn" --set xbar.encoding.pulses=4 $(noise "$d" "$r") \
 					--set xbar.mc.chips="$CNN_CHIPS" --set xbar.mc.test_n="$CNN_TEST_N" \
+					--gbo --uniform 4 --set gbo.budget=4 \
 					--set threads=1 $EXTRA --quiet --out "$OUT/cnn-eval-$n-$m" &
 		done
 	done
 	wait
 	{
-		echo "| noise | d2d sigma | read sigma | digital, plain / NAT | uniform T=4 | GBO (budget 4) | NAT, T=4 | NAT + GBO (budget 4) |"
-		echo "|---|---|---|---|---|---|---|---|"
+		echo "| noise | d2d sigma | read sigma | digital, plain / NAT | uniform T=4 | GBO, weighted <= 4 | GBO, mean <= 4 | NAT, T=4 | NAT + GBO, weighted <= 4 | NAT + GBO, mean <= 4 |"
+		echo "|---|---|---|---|---|---|---|---|---|---|"
 		for lv in $levels; do
 			n=$(name "$lv")
+			pl=$OUT/cnn-eval-$n-plain/gbo.csv
+			na=$OUT/cnn-eval-$n-nat/gbo.csv
 			echo "| $n | $(d2d "$lv") | $(rd "$lv") |" \
 			     "$(cnn_acc "$OUT/cnn-eval-$n-plain/report.json" bnn) / $(cnn_acc "$OUT/cnn-eval-$n-nat/report.json" bnn) |" \
 			     "$(cnn_acc "$OUT/cnn-eval-$n-plain/report.json" bnn_crossbar_config) |" \
-			     "no CNN form |" \
+			     "$(cnn_pick "$pl" gbo weighted) | $(cnn_pick "$pl" gbo mean) |" \
 			     "$(cnn_acc "$OUT/cnn-eval-$n-nat/report.json" bnn_crossbar_config) |" \
-			     "no CNN form |"
+			     "$(cnn_pick "$na" gbo weighted) | $(cnn_pick "$na" gbo mean) |"
+		done
+		echo
+		echo "Every encoding (accuracy % mean ± sd over chips; energy per inference; latency of one image; pipelined images/s; GBO CPU s):"
+		echo
+		echo "| noise | model | encoding | budget | pulses per layer | mean T | weighted T | accuracy | nJ / image | latency us | images/s | GBO CPU s |"
+		echo "|---|---|---|---|---|---|---|---|---|---|---|---|"
+		for lv in $levels; do
+			n=$(name "$lv")
+			for m in plain nat; do
+				awk -F, -v n="$n" -v m="$m" 'NR > 1 {
+					printf "| %s | %s | %s | %s | %s | %.2f | %.2f | %.2f ± %.2f | %.1f | %.1f | %.3g | %s |\n",
+					       n, m, $1, $10, $3, $4, $5, 100 * $6, 100 * $7, 1e9 * $8, $11 / 1000, $12,
+					       $1 == "gbo" ? $13 : "-"
+				}' "$OUT/cnn-eval-$n-$m/gbo.csv"
+			done
 		done
 	} > "$OUT/nat_table_cnn.md.tmp"
 	mv "$OUT/nat_table_cnn.md.tmp" "$OUT/nat_table_cnn.md"

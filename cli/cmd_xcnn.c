@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "analog/gbo.h"
 #include "analog/xbar.h"
 #include "analog/xbar_conv.h"
 #include "cli/cli.h"
@@ -19,7 +20,8 @@
 #include "workloads/idx.h"
 
 static const char help_cnn[] =
-	"usage: ndpsim xbar cnn [--modes LIST] [--model FILE] [--config FILE] [--set KEY=VALUE]... [--out DIR]\n"
+	"usage: ndpsim xbar cnn [--modes LIST] [--model FILE] [--gbo [--lambdas LIST] [--uniform LIST]]\n"
+	"                       [--config FILE] [--set KEY=VALUE]... [--out DIR]\n"
 	"Trains the bcnn.* network (2x(conv,conv,pool),fc,fc on Fashion-MNIST) in each\n"
 	"numeric form of LIST (default float,bwn,bnn; same code path, straight-through\n"
 	"estimator), then runs the BNN on crossbar tiles: ideal (every xbar effect off,\n"
@@ -31,7 +33,22 @@ static const char help_cnn[] =
 	"  --modes LIST     subset of float,bwn,bnn\n"
 	"  --model FILE     reuse a BNN written by an earlier run (model.bcnn; its shape\n"
 	"                   replaces bcnn.conv/kernel/fc/input_steps) instead of\n"
-	"                   training one; --modes then defaults to bnn\n";
+	"                   training one; --modes then defaults to bnn\n"
+	"  --gbo            learn the BNN's per-layer unary pulse counts (conv and fc)\n"
+	"                   with GBO (gbo.* keys, noise of the xbar.* keys) and evaluate\n"
+	"                   each encoding on xbar.chips chips x xbar.test_n images, as\n"
+	"                   `xbar gbo` does for the MLP: uniform T for every candidate,\n"
+	"                   GBO for every lambda under gbo.budget_kind and, with\n"
+	"                   gbo.budget, GBO under the other kind (weighted: pulses\n"
+	"                   weighted by the layer's share of column reads, row tiles x\n"
+	"                   channels x positions; mean: the plain mean pulses per\n"
+	"                   layer) and the \"most pulses to the cheapest layer\"\n"
+	"                   baseline under both.  Writes gbo.csv (accuracy, energy,\n"
+	"                   latency and pipelined throughput of each encoding); the\n"
+	"                   ideal-crossbar rows are skipped, the as-configured row stays\n"
+	"  --lambdas LIST   with --gbo: run GBO once per lambda (default: gbo.lambda)\n"
+	"  --uniform LIST   with --gbo: the uniform T evaluated (default: every\n"
+	"                   gbo.candidates value)\n";
 
 static void epoch_cb(void *arg, int epoch, double loss, double acc)
 {
@@ -63,18 +80,236 @@ static cJSON *mc_json(const struct xbar_mc *mc)
 	return o;
 }
 
+/* One encoding of the GBO table: its plan as xbar.encoding.pulses_per_layer
+ * of a copy of xp, references made for it (calibrated ones on training
+ * images, as the configured row), the Monte Carlo and the cost. */
+static int eval_encoding(const struct xbar_params *xp, const struct bcnn_model *bm,
+			 const struct xbar_enc_plan *plan, uint64_t seed,
+			 const struct wl_dataset *train, const struct wl_dataset *test, long n,
+			 struct xbar_mc *mc, struct xbar_cost *cost, struct nd_err *err)
+{
+	struct xbar_params q = *xp;
+	size_t u = 0;
+	q.enc = XBAR_ENC_UNARY;
+	q.pulses_per_layer[0] = '\0';
+	for (int l = 0; l < plan->nl; l++)
+		u += (size_t)snprintf(q.pulses_per_layer + u, sizeof q.pulses_per_layer - u, "%s%d",
+				      l ? "," : "", plan->pulses[l]);
+	xbar_refs *refs = NULL;
+	long cn = q.adc_calib_n < (long)train->n ? q.adc_calib_n : (long)train->n;
+	int rc = xbar_conv_refs(&q, bm, train->pixels, cn, &refs, err);
+	if (!rc)
+		rc = xbar_conv_monte_carlo(&q, bm, refs, seed, test->pixels, test->labels, n, mc, err);
+	xbar_refs_destroy(refs);
+	if (!rc)
+		xbar_conv_cost(&q, bm, &mc->counts, cost);
+	return rc;
+}
+
+static double plan_wsum(const double *w, const struct xbar_enc_plan *p)
+{
+	double s = 0;
+	for (int l = 0; l < p->nl; l++)
+		s += w[l] * p->pulses[l];
+	return s;
+}
+
+/* `xbar cnn --gbo`: the jobs of `xbar gbo` on the CNN's layers; rows to
+ * gbo.csv in out, the runs to the returned JSON array (NULL on error). */
+static cJSON *cnn_gbo(const struct gbo_params *gp0, const struct xbar_params *xp,
+		      const struct bcnn_model *bm, uint64_t seed, const struct wl_dataset *train,
+		      const struct wl_dataset *test, long n, const double *lam, int nlam,
+		      const int *uni, int nuni, const char *out, int quiet, struct nd_err *err)
+{
+	struct job { int kind; int bk; double lambda; int t; } jobs[GBO_MAX_CAND + 32 + 3];
+	int nj = 0;
+	for (int k = 0; k < nuni; k++)
+		jobs[nj++] = (struct job){ 0, gp0->budget_kind, 0, uni[k] };
+	for (int k = 0; k < nlam; k++)
+		jobs[nj++] = (struct job){ 1, gp0->budget_kind, lam[k], 0 };
+	if (gp0->budget > 0) {
+		jobs[nj++] = (struct job){ 1, !gp0->budget_kind, lam[0], 0 };
+		jobs[nj++] = (struct job){ 2, GBO_BUDGET_MEAN, 0, 0 };
+		jobs[nj++] = (struct job){ 2, GBO_BUDGET_WEIGHTED, 0, 0 };
+	}
+	static const char *const kname[] = { "uniform", "gbo", "cheapest" };
+	static const char *const bname[] = { "weighted", "mean" };
+	double wread[BNN_MAX_LAYERS];
+	gbo_conv_weights(xp, bm, GBO_BUDGET_WEIGHTED, wread);
+	struct rep_csv *csv = rep_csv_new("kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,accuracy_sd,energy_per_image_j,tops_per_w,budget_kind,latency_ns,images_per_s,gbo_cpu_s,eval_cpu_s");
+	cJSON *runs = cJSON_CreateArray();
+	if (!quiet)
+		printf("  GBO over the CNN's %d crossbar layers — candidates %s, budget %g, %d chips x %ld test images\n"
+		       "  %-8s %-8s %-8s %-14s %6s %7s %7s %6s %10s %9s %10s\n",
+		       bm->s.nl, gp0->candidates, gp0->budget, xp->chips, n, "kind", "budget", "lambda",
+		       "pulses", "mean T", "wcost T", "acc %", "sd", "nJ/image", "lat ns", "images/s");
+	for (int k = 0; k < nj; k++) {
+		const struct job *jb = &jobs[k];
+		struct gbo_params gp = *gp0;
+		gp.lambda = jb->lambda;
+		gp.budget_kind = jb->bk;
+		struct xbar_enc_plan plan;
+		struct gbo_result gr;
+		memset(&gr, 0, sizeof gr);
+		double gs = 0, es;
+		clock_t t0 = clock();
+		if (jb->kind == 1) {
+			if (gbo_conv_run(&gp, xp, bm, seed, train, &gr, err))
+				goto fail;
+			plan.nl = gr.nl;
+			for (int l = 0; l < gr.nl; l++) {
+				plan.enc[l] = XBAR_ENC_UNARY;
+				plan.pulses[l] = gr.chosen[l];
+			}
+			gs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		} else if (jb->kind == 2) {
+			if (gbo_conv_cheapest_first(&gp, xp, bm, &plan, err))
+				goto fail;
+		} else {
+			plan.nl = bm->s.nl;
+			for (int l = 0; l < plan.nl; l++) {
+				plan.enc[l] = XBAR_ENC_UNARY;
+				plan.pulses[l] = jb->t;
+			}
+		}
+		struct xbar_mc mc;
+		struct xbar_cost cost;
+		memset(&mc, 0, sizeof mc);
+		t0 = clock();
+		if (eval_encoding(xp, bm, &plan, seed, train, test, n, &mc, &cost, err)) {
+			xbar_mc_free(&mc);
+			goto fail;
+		}
+		es = (double)(clock() - t0) / CLOCKS_PER_SEC;
+		char ppl[128] = "";
+		size_t u = 0;
+		for (int l = 0; l < plan.nl; l++)
+			u += (size_t)snprintf(ppl + u, sizeof ppl - u, "%s%d", l ? " " : "", plan.pulses[l]);
+		double mean = 0;
+		for (int l = 0; l < plan.nl; l++)
+			mean += plan.pulses[l];
+		mean /= plan.nl;
+		double wc = plan_wsum(wread, &plan);
+		const char *bk = jb->kind ? bname[jb->bk] : "-";
+		rep_csv_row(csv, "%s,%g,%s,%.4f,%.4f,%.6f,%.6f,%.6g,%.4f,%s,%.1f,%.6g,%.2f,%.2f", kname[jb->kind],
+			    jb->lambda, ppl, mean, wc, mc.mean, mc.sd, cost.j_per_image, cost.tops_per_w, bk,
+			    cost.latency_ns, cost.images_per_s, gs, es);
+		cJSON *o = cJSON_CreateObject();
+		cJSON_AddStringToObject(o, "kind", kname[jb->kind]);
+		cJSON_AddStringToObject(o, "budget_kind", bk);
+		rep_add_dbl(o, "lambda", jb->lambda);
+		cJSON *pa = cJSON_AddArrayToObject(o, "pulses_per_layer");
+		for (int l = 0; l < plan.nl; l++)
+			cJSON_AddItemToArray(pa, cJSON_CreateNumber(plan.pulses[l]));
+		rep_add_dbl(o, "mean_pulses", mean);
+		rep_add_dbl(o, "pulse_cost", wc);
+		cJSON_AddItemToObject(o, "mc", mc_json(&mc));
+		rep_add_dbl(o, "energy_per_image_j", cost.j_per_image);
+		rep_add_dbl(o, "tops_per_w", cost.tops_per_w);
+		rep_add_dbl(o, "latency_ns", cost.latency_ns);
+		rep_add_dbl(o, "images_per_s", cost.images_per_s);
+		rep_add_dbl(o, "eval_cpu_s", es);
+		if (jb->kind == 1) {
+			cJSON *pr = cJSON_AddArrayToObject(o, "probabilities");
+			for (int l = 0; l < gr.nl; l++) {
+				cJSON *row = cJSON_CreateArray();
+				for (int c = 0; c < gr.ncand; c++)
+					cJSON_AddItemToArray(row, cJSON_CreateNumber(gr.prob[l][c]));
+				cJSON_AddItemToArray(pr, row);
+			}
+			rep_add_dbl(o, "lambda_final", gr.lambda_final);
+			rep_add_dbl(o, "loss_first", gr.loss_first);
+			rep_add_dbl(o, "loss_last", gr.loss_last);
+			rep_add_dbl(o, "gbo_cpu_s", gs);
+		}
+		cJSON_AddItemToArray(runs, o);
+		if (!quiet) {
+			printf("  %-8s %-8s %-8g %-14s %6.2f %7.2f %7.2f %6.2f %10.4g %9.0f %10.3g\n", kname[jb->kind],
+			       bk, jb->lambda, ppl, mean, wc, 100 * mc.mean, 100 * mc.sd, cost.j_per_image * 1e9,
+			       cost.latency_ns, cost.images_per_s);
+			fflush(stdout);
+		}
+		xbar_mc_free(&mc);
+	}
+	if (rep_csv_write(csv, out, "gbo.csv", err))
+		goto fail;
+	rep_csv_free(csv);
+	return runs;
+fail:
+	rep_csv_free(csv);
+	cJSON_Delete(runs);
+	return NULL;
+}
+
+/* "1,2,4" -> ints in [lo, hi]; returns the count or -1 with err set. */
+static int parse_ints(const char *opt, const char *s, int *v, int max, int lo, int hi, struct nd_err *err)
+{
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		char *end;
+		long d = strtol(p, &end, 10);
+		if (end == p || n >= max || d < lo || d > hi) {
+			nd_errf(err, -EINVAL, "%s: \"%s\": expected up to %d integers in %d..%d", opt, s, max, lo, hi);
+			return -1;
+		}
+		v[n++] = (int)d;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p) {
+			nd_errf(err, -EINVAL, "%s: \"%s\": unexpected '%c'", opt, s, *p);
+			return -1;
+		}
+	}
+	if (!n) {
+		nd_errf(err, -EINVAL, "%s: empty list", opt);
+		return -1;
+	}
+	return n;
+}
+
+static int parse_lambdas(const char *s, double *v, int max, struct nd_err *err)
+{
+	int n = 0;
+	const char *p = s;
+	while (*p) {
+		char *end;
+		double d = strtod(p, &end);
+		if (end == p || n >= max || !(d >= 0) || !(d <= 100)) {
+			nd_errf(err, -EINVAL, "--lambdas: \"%s\": expected up to %d numbers in [0, 100]", s, max);
+			return -1;
+		}
+		v[n++] = d;
+		p = end;
+		if (*p == ',')
+			p++;
+		else if (*p) {
+			nd_errf(err, -EINVAL, "--lambdas: \"%s\": unexpected '%c'", s, *p);
+			return -1;
+		}
+	}
+	if (!n) {
+		nd_errf(err, -EINVAL, "--lambdas: empty list");
+		return -1;
+	}
+	return n;
+}
+
 int cmd_xbar_cnn(int argc, char **argv)
 {
 	struct cli_common c;
 	struct run_params run;
 	struct bcnn_params bp;
 	struct xbar_params xp;
+	struct gbo_params gp;
 	struct cfg_bundle b;
 	struct nd_err err;
 	memset(&c, 0, sizeof c);
 	memset(&b, 0, sizeof b);
 	memset(&err, 0, sizeof err);
-	const char *modes = NULL, *model_path = NULL;
+	const char *modes = NULL, *model_path = NULL, *lambdas_s = NULL, *uniform_s = NULL;
+	int with_gbo = 0;
 	for (int i = 1; i < argc;) {
 		const char *a = argv[i];
 		if (!strcmp(a, "--help") || !strcmp(a, "-h")) {
@@ -86,6 +321,18 @@ int cmd_xbar_cnn(int argc, char **argv)
 			if (i + 1 >= argc)
 				return cli_usage_error("xbar cnn", "--modes needs a value");
 			modes = argv[i + 1];
+			i += 2;
+			continue;
+		}
+		if (!strcmp(a, "--gbo")) {
+			with_gbo = 1;
+			i++;
+			continue;
+		}
+		if (!strcmp(a, "--lambdas") || !strcmp(a, "--uniform")) {
+			if (i + 1 >= argc)
+				return cli_usage_error("xbar cnn", "%s needs a value", a);
+			*(!strcmp(a, "--lambdas") ? &lambdas_s : &uniform_s) = argv[i + 1];
 			i += 2;
 			continue;
 		}
@@ -121,9 +368,24 @@ int cmd_xbar_cnn(int argc, char **argv)
 	cfg_bundle_add(&b, &run_section, &run);
 	cfg_bundle_add(&b, &bcnn_section, &bp);
 	cfg_bundle_add(&b, &xbar_section, &xp);
+	cfg_bundle_add(&b, &gbo_section, &gp);
 	if (cli_load(&b, &c, &err))
 		return cli_error(&err);
 	cli_apply_run(&run);
+	/* GBO's lists, checked before anything is written */
+	double lam[32];
+	int uni[GBO_MAX_CAND], nlam = 1, nuni;
+	lam[0] = gp.lambda;
+	if ((lambdas_s || uniform_s) && !with_gbo)
+		return cli_usage_error("xbar cnn", "%s needs --gbo", lambdas_s ? "--lambdas" : "--uniform");
+	if (with_gbo && !want[BCNN_BNN])
+		return cli_usage_error("xbar cnn", "--gbo needs the bnn mode (--modes ...,bnn)");
+	if (lambdas_s && (nlam = parse_lambdas(lambdas_s, lam, 32, &err)) < 0)
+		return cli_usage_error("xbar cnn", "%s", err.msg);
+	nuni = uniform_s ? parse_ints("--uniform", uniform_s, uni, GBO_MAX_CAND, 1, 64, &err)
+			 : gbo_parse_candidates(gp.candidates, uni, &err);
+	if (nuni < 0)
+		return uniform_s ? cli_usage_error("xbar cnn", "%s", err.msg) : cli_error(&err);
 	/* a model file is read (and refused) before anything is written */
 	struct bcnn_model *loaded = NULL;
 	if (model_path && bcnn_model_load(model_path, &loaded, &err))
@@ -245,7 +507,8 @@ int cmd_xbar_cnn(int argc, char **argv)
 		ideal_params(&qi);
 		qi.chips = 1;
 		clock_t t0 = clock();
-		rc = xbar_conv_monte_carlo(&qi, bm, NULL, run.seed, test.pixels, test.labels, n, &ideal, &err);
+		if (!with_gbo)
+			rc = xbar_conv_monte_carlo(&qi, bm, NULL, run.seed, test.pixels, test.labels, n, &ideal, &err);
 		ideal_s = (double)(clock() - t0) / CLOCKS_PER_SEC;
 		/* the converter references of the configured chip: centred, or
 		 * calibrated on training images (a design-time run, charged) */
@@ -262,7 +525,7 @@ int cmd_xbar_cnn(int argc, char **argv)
 		}
 		/* the configured device effects with a converter that resolves
 		 * every level: separates the converter's share of the loss */
-		if (!rc && !xp.adc_ideal) {
+		if (!rc && !xp.adc_ideal && !with_gbo) {
 			struct xbar_params qa = xp;
 			qa.adc_ideal = 1;
 			t0 = clock();
@@ -314,10 +577,13 @@ int cmd_xbar_cnn(int argc, char **argv)
 				       100 * res[m].test_acc, 100 * (ref - res[m].test_acc), res[m].train_s);
 		}
 		if (want[BCNN_BNN]) {
-			cJSON *o = cJSON_AddObjectToObject(tab, "bnn_crossbar_ideal");
-			cJSON_AddItemToObject(o, "mc", mc_json(&ideal));
-			rep_add_u64(o, "digital_correct_same_images", (uint64_t)digital_n);
-			rep_add_dbl(o, "cpu_s", ideal_s);
+			cJSON *o;
+			if (ideal.correct) {
+				o = cJSON_AddObjectToObject(tab, "bnn_crossbar_ideal");
+				cJSON_AddItemToObject(o, "mc", mc_json(&ideal));
+				rep_add_u64(o, "digital_correct_same_images", (uint64_t)digital_n);
+				rep_add_dbl(o, "cpu_s", ideal_s);
+			}
 			o = cJSON_AddObjectToObject(tab, "bnn_crossbar_config");
 			cJSON_AddItemToObject(o, "mc", mc_json(&noisy));
 			rep_add_dbl(o, "cpu_s", noisy_s);
@@ -342,9 +608,10 @@ int cmd_xbar_cnn(int argc, char **argv)
 			rep_add_u64(ca, "stored_reference_bits", ref_bits);
 			rep_add_dbl(ca, "cpu_s", calib_s);
 			if (!c.quiet) {
-				printf("  %-26s %8.2f%% %11.2f %12s   (%ld images, %.1f CPU s; digital on the same images: %.2f%%)\n",
-				       "BNN crossbar, ideal", 100 * ideal.mean, 100 * (ref - ideal.mean), "-", n, ideal_s,
-				       100.0 * digital_n / n);
+				if (ideal.correct)
+					printf("  %-26s %8.2f%% %11.2f %12s   (%ld images, %.1f CPU s; digital on the same images: %.2f%%)\n",
+					       "BNN crossbar, ideal", 100 * ideal.mean, 100 * (ref - ideal.mean), "-", n,
+					       ideal_s, 100.0 * digital_n / n);
 				printf("  %-26s %8.2f%% %11.2f %12s   (%d chips, sd %.2f pp, min %.2f%%, max %.2f%%; %.1f CPU s)\n",
 				       "BNN crossbar, as config", 100 * noisy.mean, 100 * (ref - noisy.mean), "-",
 				       noisy.chips, 100 * noisy.sd, 100 * noisy.min, 100 * noisy.max, noisy_s);
@@ -402,6 +669,14 @@ int cmd_xbar_cnn(int argc, char **argv)
 		}
 		rc = rep_csv_write(csv, out, "layers.csv", &err);
 		rep_csv_free(csv);
+		if (!rc && with_gbo) {
+			cJSON *runs = cnn_gbo(&gp, &xp, res[BCNN_BNN].model, run.seed, &train, &test, n, lam, nlam,
+					      uni, nuni, out, c.quiet, &err);
+			if (!runs)
+				rc = -EINVAL;
+			else
+				cJSON_AddItemToObject(mt, "gbo", runs);
+		}
 		cJSON *rep = rep_new(&b, run.seed, mt);
 		if (!rc)
 			rc = rep_write_json(out, "report.json", rep, &err);

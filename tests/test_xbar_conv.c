@@ -9,10 +9,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #ifdef _OPENMP
 #include <omp.h>
 #endif
 
+#include "analog/gbo.h"
 #include "analog/xbar.h"
 #include "analog/xbar_conv.h"
 #include "core/util.h"
@@ -134,7 +136,7 @@ END_TEST
 /* Second method: the folded network computed with plain nested loops over
  * (oy, ox, ky, kx, c) on +1/-1 values, thresholds and a 2x2 max over the
  * thresholded bits, written independently of bcnn.c's unrolling. */
-static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
+static int direct_forward(const struct bcnn_model *m, const uint8_t *pix, double *scores)
 {
 	const struct bnn_model *net = m->net;
 	const struct bcnn_shape *s = &m->s;
@@ -163,6 +165,8 @@ static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
 				}
 		if (l == s->nl - 1) {
 			int best = 0;
+			for (int j = 0; j < Co && scores; j++)
+				scores[j] = L->g[j] * (double)D[j] + L->h[j];
 			for (int j = 1; j < Co; j++)
 				if (L->g[j] * (double)D[j] + L->h[j] > L->g[best] * (double)D[best] + L->h[best])
 					best = j;
@@ -186,6 +190,11 @@ static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
 		C = Co;
 	}
 	return -1;
+}
+
+static int direct_predict(const struct bcnn_model *m, const uint8_t *pix)
+{
+	return direct_forward(m, pix, NULL);
 }
 
 START_TEST(digital_matches_direct)
@@ -787,6 +796,364 @@ START_TEST(cli_bad_input)
 }
 END_TEST
 
+/* ------------------------------------------------------------------ */
+/* GBO over the CNN's crossbar layers (issue 12 items 3, 4)             */
+
+static void gdefaults(struct gbo_params *g)
+{
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, &gbo_section, g);
+	cfg_defaults(&b);
+}
+
+static void gbo_noisy(struct xbar_params *p)
+{
+	xdefaults(p);
+	p->d2d_on = 1;
+	p->d2d_sigma = 0.1;
+	p->read_on = 1;
+	p->read_sigma = 1.0;
+}
+
+/* d loss / d pi against a central finite difference of the loss, on one
+ * image with fixed noise draws.  With the smooth forward pass (the
+ * surrogate the straight-through backward pass differentiates) every
+ * layer's gradient must match; with the hard thresholds only the output
+ * layer's (its loss is smooth in pi; a hidden layer's bits do not flip
+ * for a tiny step, so its finite difference is 0 while the STE is not). */
+START_TEST(gbo_conv_gradient)
+{
+	NEED_DATA();
+	struct bcnn_model *m = small_model();
+	struct gbo_params g;
+	gdefaults(&g);
+	struct xbar_params p;
+	gbo_noisy(&p);
+	struct nd_err err = { 0 };
+	int nl = m->s.nl, nc = 5;
+	double pi[BNN_MAX_LAYERS][GBO_MAX_CAND];
+	for (int l = 0; l < nl; l++)
+		for (int c = 0; c < nc; c++)
+			pi[l][c] = 0.12 + 0.05 * ((l + 2 * c) % 5);   /* need not sum to 1 */
+	double dpi[BNN_MAX_LAYERS * GBO_MAX_CAND], dh[BNN_MAX_LAYERS * GBO_MAX_CAND];
+	int checked = 0;
+	for (int img = 0; img < 4; img++) {
+		const uint8_t *pix = train.pixels + (size_t)img * 784;
+		int lab = train.labels[img];
+		for (int smooth = 1; smooth >= 0; smooth--) {
+			double L0 = gbo_conv_sample_grad(&g, &p, m, (const double (*)[GBO_MAX_CAND])pi, pix, lab,
+							 7, (uint64_t)img, smooth, dpi, &err);
+			ck_assert(isfinite(L0) && L0 > 0);
+			for (int l = smooth ? 0 : nl - 1; l < nl; l++)
+				for (int c = 0; c < nc; c++) {
+					const double h = 1e-6;
+					double save = pi[l][c];
+					pi[l][c] = save + h;
+					double Lp = gbo_conv_sample_grad(&g, &p, m, (const double (*)[GBO_MAX_CAND])pi,
+									 pix, lab, 7, (uint64_t)img, smooth, dh, &err);
+					pi[l][c] = save - h;
+					double Lm = gbo_conv_sample_grad(&g, &p, m, (const double (*)[GBO_MAX_CAND])pi,
+									 pix, lab, 7, (uint64_t)img, smooth, dh, &err);
+					pi[l][c] = save;
+					double fd = (Lp - Lm) / (2 * h), an = dpi[l * nc + c];
+					ck_assert_msg(fabs(fd - an) <= 1e-5 + 1e-4 * fabs(fd),
+						      "image %d smooth %d layer %d cand %d: analytic %.9g, finite difference %.9g",
+						      img, smooth, l, c, an, fd);
+					checked += fabs(an) > 1e-4;
+				}
+		}
+	}
+	/* the hard forward pass is the real network: noise off and every
+	 * layer at T = 4 (the 5-level input exactly), the loss is the
+	 * cross-entropy of the scores of direct_forward()'s nested loops */
+	struct xbar_params q;
+	xdefaults(&q);
+	effects_off(&q);
+	for (int l = 0; l < nl; l++)
+		for (int c = 0; c < nc; c++)
+			pi[l][c] = c == 2;
+	for (int img = 0; img < 20; img++) {
+		const uint8_t *pix = test.pixels + (size_t)img * 784;
+		int lab = test.labels[img];
+		double sc[10], mx = -1e300, se = 0;
+		direct_forward(m, pix, sc);
+		for (int j = 0; j < 10; j++)
+			mx = sc[j] > mx ? sc[j] : mx;
+		for (int j = 0; j < 10; j++)
+			se += exp(sc[j] - mx);
+		double want = -(sc[lab] - mx - log(se));
+		double got = gbo_conv_sample_grad(&g, &q, m, (const double (*)[GBO_MAX_CAND])pi, pix, lab, 7,
+						  (uint64_t)img, 0, dpi, &err);
+		ck_assert_msg(fabs(got - want) <= 1e-9 * (1 + want), "image %d: loss %.12g vs %.12g", img, got, want);
+	}
+	/* the check is not vacuous: most gradients are far from 0 */
+	ck_assert_int_gt(checked, 4 * (nl + 1) * nc / 2);
+	/* bad candidates: NAN and the key */
+	snprintf(g.candidates, sizeof g.candidates, "4,2");
+	ck_assert(isnan(gbo_conv_sample_grad(&g, &p, m, (const double (*)[GBO_MAX_CAND])pi, train.pixels,
+					     0, 7, 0, 1, dpi, &err)));
+	ck_assert_ptr_nonnull(strstr(err.msg, "gbo.candidates"));
+}
+END_TEST
+
+/* Budget weights and the cheapest-layer baseline, by hand for the
+ * default network on 128 x 128 tiles: column reads of one pulse = row
+ * tiles x channels x positions = 1x16x676, 2x16x576, 2x32x100, 3x32x64,
+ * 4x128x1, 1x10x1. */
+START_TEST(gbo_conv_budgets)
+{
+	struct bcnn_params bp;
+	cdefaults(&bp);
+	struct nd_err err = { 0 };
+	struct bcnn_model *m = bcnn_random(&bp, 3, &err);
+	ck_assert_ptr_nonnull(m);
+	struct xbar_params p;
+	xdefaults(&p);
+	static const double reads[] = { 10816, 18432, 6400, 6144, 512, 10 };
+	double tot = 0, w[BNN_MAX_LAYERS];
+	for (int l = 0; l < 6; l++)
+		tot += reads[l];
+	gbo_conv_weights(&p, m, GBO_BUDGET_WEIGHTED, w);
+	for (int l = 0; l < 6; l++)
+		ck_assert_msg(fabs(w[l] - reads[l] / tot) < 1e-12, "layer %d: %g vs %g", l, w[l], reads[l] / tot);
+	gbo_conv_weights(&p, m, GBO_BUDGET_MEAN, w);
+	for (int l = 0; l < 6; l++)
+		ck_assert(fabs(w[l] - 1.0 / 6) < 1e-12);
+	struct gbo_params g;
+	gdefaults(&g);
+	g.budget = 4;
+	struct xbar_enc_plan plan;
+	/* mean <= 4: all at 1 (6), then by reads: fc2 (10) gets 16 (sum 21),
+	 * fc1 (512) 1 + ... max c with 20 + c <= 24: 4; the rest stay at 1 */
+	g.budget_kind = GBO_BUDGET_MEAN;
+	ck_assert_int_eq(gbo_conv_cheapest_first(&g, &p, m, &plan, &err), 0);
+	static const int want_mean[] = { 1, 1, 1, 1, 4, 16 };
+	for (int l = 0; l < 6; l++)
+		ck_assert_int_eq(plan.pulses[l], want_mean[l]);
+	/* weighted <= 4 (tot = 42314 reads x 4 = 169256): all at 1 costs
+	 * 42314; fc2 -> 16 (+150), fc1 -> 16 (+7680), conv4 -> 16 (+92160:
+	 * 142304), conv3 -> 4 (+19200 = 161504; 8 would be 186104), conv1 ->
+	 * 1 (2 adds 10816 -> 172320 > 169256), conv2 -> 1 */
+	g.budget_kind = GBO_BUDGET_WEIGHTED;
+	ck_assert_int_eq(gbo_conv_cheapest_first(&g, &p, m, &plan, &err), 0);
+	static const int want_w[] = { 1, 1, 4, 16, 16, 16 };
+	for (int l = 0; l < 6; l++)
+		ck_assert_msg(plan.pulses[l] == want_w[l], "layer %d: %d", l, plan.pulses[l]);
+	g.budget = 0;
+	ck_assert_int_eq(gbo_conv_cheapest_first(&g, &p, m, &plan, &err), -EINVAL);
+	ck_assert_ptr_nonnull(strstr(err.msg, "gbo.budget"));
+	bcnn_model_free(m);
+}
+END_TEST
+
+/* Same seed, 1 or 2 threads: bit-identical probabilities and choice;
+ * the budget holds; another seed differs. */
+START_TEST(gbo_conv_threads)
+{
+	NEED_DATA();
+	struct bcnn_model *m = small_model();
+	struct gbo_params g;
+	gdefaults(&g);
+	g.steps = 6;
+	g.batch = 8;
+	g.lr = 0.5;
+	g.budget = 4;
+	g.train_n = 1000;
+	struct xbar_params p;
+	gbo_noisy(&p);
+	struct nd_err err = { 0 };
+	struct gbo_result a, b, c;
+#ifdef _OPENMP
+	omp_set_num_threads(1);
+#endif
+	ck_assert_int_eq(gbo_conv_run(&g, &p, m, 5, &train, &a, &err), 0);
+#ifdef _OPENMP
+	omp_set_num_threads(2);
+#endif
+	ck_assert_int_eq(gbo_conv_run(&g, &p, m, 5, &train, &b, &err), 0);
+	ck_assert_int_eq(gbo_conv_run(&g, &p, m, 6, &train, &c, &err), 0);
+	ck_assert_int_eq(memcmp(a.prob, b.prob, sizeof a.prob), 0);
+	ck_assert_int_eq(memcmp(a.chosen, b.chosen, sizeof a.chosen), 0);
+	ck_assert(a.loss_first == b.loss_first && a.loss_last == b.loss_last);
+	ck_assert(a.lambda_final == b.lambda_final);
+	ck_assert(memcmp(a.prob, c.prob, sizeof a.prob) != 0);
+	ck_assert_int_eq(a.nl, m->s.nl);
+	double cost = 0;
+	for (int l = 0; l < a.nl; l++) {
+		cost += a.weight[l] * a.chosen[l];
+		double ps = 0;
+		for (int k = 0; k < a.ncand; k++)
+			ps += a.prob[l][k];
+		ck_assert(fabs(ps - 1) < 1e-12);
+		ck_assert(a.prob[l][0] != 0.2);   /* the logits moved */
+	}
+	ck_assert(cost <= 4 + 1e-9);
+	ck_assert(fabs(cost - a.cost_pulses) < 1e-12);
+}
+END_TEST
+
+/* `xbar cnn --gbo`: gbo.csv's values checked against the report and by
+ * hand: the uniform T = 4 row is the configured row (xbar.encoding.pulses
+ * = 4: same chips, seed and references, so the same accuracy and energy);
+ * each row's mean T and weighted cost re-derived from its pulses and
+ * layers.csv's tiles and positions; the budgets hold; latency is the sum
+ * over layers of positions x pulses x the per-pulse stage time, so it
+ * grows with the pulses; bad input exits 2 naming the key. */
+static double csv_num(const char *line, int col)
+{
+	const char *p = line;
+	for (int k = 0; k < col && p; k++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	ck_assert_ptr_nonnull(p);
+	return strtod(p, NULL);
+}
+
+static void csv_field(const char *line, int col, char *buf, size_t n)
+{
+	const char *p = line;
+	for (int k = 0; k < col && p; k++) {
+		p = strchr(p, ',');
+		if (p)
+			p++;
+	}
+	ck_assert_ptr_nonnull(p);
+	size_t k = strcspn(p, ",\n");
+	ck_assert(k < n);
+	memcpy(buf, p, k);
+	buf[k] = '\0';
+}
+
+START_TEST(cli_gbo)
+{
+	NEED_DATA();
+	char out[32768], d[700], path[800];
+	snprintf(d, sizeof d, "%s/cnn-gbo", tu_tmpdir());
+	const char *tiny = "--set bcnn.conv=8,8,16,16 --set bcnn.fc=32 --set bcnn.epochs=1 "
+			   "--set bcnn.train_n=500 --set bcnn.calib_n=256 --set xbar.adc.calib_n=100 "
+			   "--set xbar.mc.test_n=150 --set xbar.mc.chips=2 --set xbar.encoding.pulses=4 "
+			   "--set xbar.noise.read.enable=true --set xbar.noise.read.sigma=1 "
+			   "--set gbo.steps=4 --set gbo.batch=8 --set gbo.budget=4";
+	int rc = tu_ndpsim(out, sizeof out, "xbar cnn --modes bnn %s --gbo --uniform 1,4 --out %s", tiny, d);
+	ck_assert_msg(rc == 0, "exit %d: %s", rc, out);
+	snprintf(path, sizeof path, "%s/report.json", d);
+	char *t = tu_slurp(path);
+	ck_assert_ptr_nonnull(t);
+	cJSON *rep = cJSON_Parse(t);
+	free(t);
+	ck_assert_ptr_nonnull(rep);
+	/* tiles x channels x positions per layer, from layers.csv */
+	snprintf(path, sizeof path, "%s/layers.csv", d);
+	char *lc = tu_slurp(path);
+	ck_assert_ptr_nonnull(lc);
+	double reads[BNN_MAX_LAYERS], rsum = 0, pos[BNN_MAX_LAYERS], rt[BNN_MAX_LAYERS];
+	int nl = 0;
+	for (char *line = strchr(lc, '\n') + 1; *line; line = strchr(line, '\n') + 1, nl++) {
+		/* layer,kind,n_in_rows,n_out_cols,positions,row_tiles,... */
+		reads[nl] = csv_num(line, 5) * csv_num(line, 3) * csv_num(line, 4);
+		pos[nl] = csv_num(line, 4);
+		rt[nl] = csv_num(line, 5);
+		rsum += reads[nl];
+	}
+	free(lc);
+	ck_assert_int_eq(nl, 6);
+	snprintf(path, sizeof path, "%s/gbo.csv", d);
+	char *g = tu_slurp(path);
+	ck_assert_ptr_nonnull(g);
+	ck_assert_ptr_nonnull(strstr(g, "kind,lambda,pulses_per_layer,mean_pulses,pulse_cost,accuracy_mean,"
+				       "accuracy_sd,energy_per_image_j,tops_per_w,budget_kind,latency_ns,images_per_s"));
+	int rows = 0, seen[3] = { 0, 0, 0 };
+	double lat1 = 0, lat4 = 0;
+	/* latency by hand: per position T pulses of (pulse + one 3-bit
+	 * conversion, bits + 1 ns) then the adder tree, ceil(log2 rt) + 1
+	 * stages of 1 ns (the defaults), positions in sequence */
+	double t_pulse = jnum(rep, "config.xbar.device.t_pulse_ns");
+	ck_assert(jnum(rep, "config.xbar.adc.bits") == 3 && jnum(rep, "config.xbar.adc.t_ns") == 0 &&
+		  jnum(rep, "config.xbar.adc.per_tile") == 0 && jnum(rep, "config.xbar.energy.t_add_ns") == 1);
+	const cJSON *runs = cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rep, "metrics"), "gbo");
+	ck_assert(cJSON_IsArray(runs));
+	for (char *line = strchr(g, '\n') + 1; *line; line = strchr(line, '\n') + 1, rows++) {
+		char kind[32], ppl[128], bk[32];
+		csv_field(line, 0, kind, sizeof kind);
+		csv_field(line, 2, ppl, sizeof ppl);
+		csv_field(line, 9, bk, sizeof bk);
+		int pl[BNN_MAX_LAYERS], k = 0;
+		for (char *q = strtok(ppl, " "); q; q = strtok(NULL, " "))
+			pl[k++] = atoi(q);
+		ck_assert_int_eq(k, 6);
+		double mean = 0, wc = 0;
+		for (int l = 0; l < 6; l++) {
+			mean += pl[l] / 6.0;
+			wc += reads[l] / rsum * pl[l];
+		}
+		ck_assert_msg(fabs(csv_num(line, 3) - mean) < 1e-4, "%s: mean %g vs %g", kind, csv_num(line, 3), mean);
+		ck_assert_msg(fabs(csv_num(line, 4) - wc) < 1e-4, "%s: cost %g vs %g", kind, csv_num(line, 4), wc);
+		double acc = csv_num(line, 5);
+		ck_assert(acc > 0.05 && acc <= 1);
+		const cJSON *o = cJSON_GetArrayItem(runs, rows);
+		ck_assert_ptr_nonnull(o);
+		ck_assert(fabs(jnum(o, "mc.accuracy_mean") - acc) < 1e-6);
+		ck_assert(fabs(jnum(o, "energy_per_image_j") - csv_num(line, 7)) <= 1e-5 * csv_num(line, 7));
+		double lat = 0;
+		for (int l = 0; l < 6; l++)
+			lat += pos[l] * (pl[l] * (t_pulse + 4.0) + ceil(log2(rt[l])) + 1);
+		ck_assert_msg(fabs(csv_num(line, 10) - lat) < 0.06, "%s: latency %g vs %g by hand", kind,
+			      csv_num(line, 10), lat);
+		double slow = 0;
+		for (int l = 0; l < 6; l++) {
+			double tl = pos[l] * (pl[l] * (t_pulse + 4.0) + ceil(log2(rt[l])) + 1);
+			slow = tl > slow ? tl : slow;
+		}
+		ck_assert_msg(fabs(csv_num(line, 11) - 1e9 / slow) <= 1e-5 * csv_num(line, 11),
+			      "%s: %g images/s vs 1 / the slowest layer %g", kind, csv_num(line, 11), 1e9 / slow);
+		if (!strcmp(kind, "uniform")) {
+			seen[0]++;
+			if (pl[0] == 4) {
+				ck_assert_msg(acc == jnum(rep, "metrics.accuracy.bnn_crossbar_config.mc.accuracy_mean"),
+					      "uniform 4 %.6f vs the configured row %.6f", acc,
+					      jnum(rep, "metrics.accuracy.bnn_crossbar_config.mc.accuracy_mean"));
+				ck_assert(fabs(csv_num(line, 7) - jnum(rep, "metrics.energy_per_inference_j")) <=
+					  1e-5 * csv_num(line, 7));
+				ck_assert(fabs(csv_num(line, 10) - jnum(rep, "metrics.latency_ns")) < 0.1);
+				lat4 = csv_num(line, 10);
+			} else {
+				lat1 = csv_num(line, 10);
+			}
+		} else {
+			ck_assert(!strcmp(bk, "mean") || !strcmp(bk, "weighted"));
+			ck_assert_msg((!strcmp(bk, "mean") ? mean : wc) <= 4 + 1e-4, "%s %s over budget", kind, bk);
+			seen[!strcmp(kind, "gbo") ? 1 : 2]++;
+		}
+	}
+	free(g);
+	ck_assert_int_eq(rows, 6);            /* 2 uniform, GBO x 2 kinds, cheapest x 2 */
+	ck_assert(seen[0] == 2 && seen[1] == 2 && seen[2] == 2);
+	ck_assert(lat4 > 3 * lat1);
+	ck_assert_ptr_null(cJSON_GetObjectItemCaseSensitive(
+		cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(rep, "metrics"), "accuracy"),
+		"bnn_crossbar_ideal"));
+	cJSON_Delete(rep);
+	/* bad input: exit 2 naming the key */
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --modes bnn %s --gbo --set gbo.budget=0.5 --out %s/cnn-gbo-bad",
+		       tiny, tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "gbo.budget"));
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --lambdas 0.1 --out %s/cnn-gbo-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--gbo"));
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --gbo --uniform 0,4 --out %s/cnn-gbo-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "--uniform"));
+	rc = tu_ndpsim(out, sizeof out, "xbar cnn --gbo --set gbo.candidates=4,2 --out %s/cnn-gbo-bad", tu_tmpdir());
+	ck_assert_int_eq(rc, 2);
+	ck_assert_ptr_nonnull(strstr(out, "gbo.candidates"));
+	snprintf(path, sizeof path, "%s/cnn-gbo-bad", tu_tmpdir());
+	ck_assert(access(path, F_OK) != 0);   /* nothing written */
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("xbar_conv");
@@ -801,6 +1168,13 @@ static Suite *suite(void)
 	tcase_add_test(tc, noise_aware_cnn);
 	tcase_add_test(tc, cli_bad_input);
 	tcase_add_test(tc, cli_default_and_model);
+	suite_add_tcase(s, tc);
+	tc = tcase_create("gbo");
+	tcase_set_timeout(tc, 600);
+	tcase_add_test(tc, gbo_conv_budgets);
+	tcase_add_test(tc, gbo_conv_gradient);
+	tcase_add_test(tc, gbo_conv_threads);
+	tcase_add_test(tc, cli_gbo);
 	suite_add_tcase(s, tc);
 	return s;
 }
