@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,7 +345,7 @@ struct xadc {
 	int start;
 };
 
-#define XB_CB 128  /* columns per register block: 8 independent add chains */
+#define XB_CB 64   /* columns per block of delta: 4 registers of 16 floats */
 
 /* Index of delta(i, j): column block cb = j / XB_CB of nc columns holds
  * rows 0..n_in-1 contiguously, nc floats each, so the rows of one row
@@ -362,8 +363,10 @@ struct xlayer {
 	int32_t *bias_v;          /* rt * n_out: programmed bias (D units) */
 	int32_t *bias_m;          /* rt * n_out: bias cells that match */
 	float *delta;             /* n_in * n_out, analog only: gA - gB, in column
-				   * blocks of XB_CB (delta_at()) */
-	float *cbase;             /* rt * n_out, analog only: sum gB + bias currents */
+				   * blocks of XB_CB (delta_at()); 64-byte aligned */
+	float *cbase;             /* rt * n_out, analog only: sum gB + bias currents;
+				   * 64-byte aligned */
+	void *delta_mem, *cbase_mem;  /* the allocations behind them */
 	float *off;               /* rt * n_out * ncomp, offsets (matches) */
 	int ncomp;
 	uint64_t *rmask_lo, *rmask_hi;  /* per row tile: first / last word masks */
@@ -534,6 +537,15 @@ static inline double adc_convert(const struct xadc *a, int start, int step,
 	return start + code * step + (step - 1) * 0.5;
 }
 
+/* n bytes at a 64-byte boundary (a zmm load of a delta row never splits a
+ * cache line: unaligned, the column currents ran at half speed); *mem gets
+ * the allocation to free. */
+static void *xb_align64(size_t n, void **mem)
+{
+	*mem = xmalloc(n + 64);
+	return (void *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63);
+}
+
 void xbar_chip_destroy(xbar_chip *c)
 {
 	if (!c)
@@ -543,8 +555,8 @@ void xbar_chip_destroy(xbar_chip *c)
 		free(L->adc);
 		free(L->bias_v);
 		free(L->bias_m);
-		free(L->delta);
-		free(L->cbase);
+		free(L->delta_mem);
+		free(L->cbase_mem);
 		free(L->off);
 		free(L->rmask_lo);
 		free(L->rmask_hi);
@@ -623,8 +635,9 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 		if (!c->analog)
 			continue;
 		/* per-cell conductances (normalised to G_LRS = 1) */
-		L->delta = xmalloc(sizeof(float) * (size_t)L->n_in * no);
-		L->cbase = xcalloc((size_t)rt * no, sizeof(float));
+		L->delta = xb_align64(sizeof(float) * (size_t)L->n_in * no, &L->delta_mem);
+		L->cbase = xb_align64(sizeof(float) * (size_t)rt * no, &L->cbase_mem);
+		memset(L->cbase, 0, sizeof(float) * (size_t)rt * no);
 		double *cb = xcalloc((size_t)rt * no, sizeof(double));
 		struct rng r;
 		rng_seed(&r, seed, stream_id(ST_CELLS, chip, l, 0));
@@ -671,7 +684,7 @@ struct xbar_refs {
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
 };
 
-#define XB_BLK 8   /* images evaluated together: a weight row is reused */
+#define XB_BLK 32  /* images evaluated together: a delta block is reused */
 
 struct ximg {
 	uint8_t *la, *lb;         /* levels in / out */
@@ -714,17 +727,18 @@ static void exact_matches(const struct xlayer *L, const struct bnn_layer *ml,
 	}
 }
 
-/* Static column currents (normalised) of one pulse for nk images: cur =
- * base + the delta rows of the driven rows (delta: the column block's
- * rows, nc floats each), row tile by row tile and
- * 128 columns at a time held in registers (eight independent add chains:
- * each column's sum is one serial chain, so the latency of a float add
- * is hidden only across columns); the images' set bits are walked
- * with count-trailing-zeros.  Every current is still cbase plus its
+/* Static column currents (normalised) of one pulse, one row tile and one
+ * column block of nc <= XB_CB columns for one image: cur = base + the
+ * delta rows of the driven rows (delta: the column block's rows, nc floats
+ * each), XB_CB = 64 columns held in four registers (independent add
+ * chains: each column's sum is one serial chain, so the latency of a
+ * float add is hidden only across columns); the image's set bits are
+ * walked with count-trailing-zeros.  Every current is still cbase plus its
  * tile's driven rows in increasing row order, one float add each, so the
- * sums are those of the plain row-by-row loop; the 128-row x 128-column
- * block of delta (64 KiB, contiguous) stays in L2 across the images of
- * the block. */
+ * sums are those of the plain row-by-row loop.  The block of delta one row
+ * tile x 64 columns (32 KiB at 128 rows) is contiguous and is reused by
+ * every image of the evaluation block while it sits in L1 (the caller
+ * walks blocks outside, images inside). */
 typedef float xv16f __attribute__((vector_size(64)));
 typedef float xv16fu __attribute__((vector_size(64), aligned(4)));
 #define XV_LOAD(p) (*(const xv16fu *)(const void *)(p))
@@ -739,15 +753,13 @@ typedef float xv16fu __attribute__((vector_size(64), aligned(4)));
 XB_CLONES_CUR
 ND_HOT
 static void cur_block(const float *restrict delta, const float *restrict base,
-		      const uint64_t *restrict bits, int i0, int i1,
-		      int c0, int nc, float *restrict cur)
+		      const uint64_t *restrict bits, int i0, int i1, int nc,
+		      float *restrict cur)
 {
 	int w0 = i0 >> 6, w1 = (i1 - 1) >> 6;
 	if (nc == XB_CB) {
-		xv16f a0 = XV_LOAD(base + c0), a1 = XV_LOAD(base + c0 + 16);
-		xv16f a2 = XV_LOAD(base + c0 + 32), a3 = XV_LOAD(base + c0 + 48);
-		xv16f a4 = XV_LOAD(base + c0 + 64), a5 = XV_LOAD(base + c0 + 80);
-		xv16f a6 = XV_LOAD(base + c0 + 96), a7 = XV_LOAD(base + c0 + 112);
+		xv16f a0 = XV_LOAD(base), a1 = XV_LOAD(base + 16);
+		xv16f a2 = XV_LOAD(base + 32), a3 = XV_LOAD(base + 48);
 		for (int w = w0; w <= w1; w++) {
 			uint64_t x = bits[w];
 			if (w == w0)
@@ -762,46 +774,44 @@ static void cur_block(const float *restrict delta, const float *restrict base,
 				a1 += XV_LOAD(d + 16);
 				a2 += XV_LOAD(d + 32);
 				a3 += XV_LOAD(d + 48);
-				a4 += XV_LOAD(d + 64);
-				a5 += XV_LOAD(d + 80);
-				a6 += XV_LOAD(d + 96);
-				a7 += XV_LOAD(d + 112);
 			}
 		}
-		XV_STORE(cur + c0, a0);
-		XV_STORE(cur + c0 + 16, a1);
-		XV_STORE(cur + c0 + 32, a2);
-		XV_STORE(cur + c0 + 48, a3);
-		XV_STORE(cur + c0 + 64, a4);
-		XV_STORE(cur + c0 + 80, a5);
-		XV_STORE(cur + c0 + 96, a6);
-		XV_STORE(cur + c0 + 112, a7);
+		XV_STORE(cur, a0);
+		XV_STORE(cur + 16, a1);
+		XV_STORE(cur + 32, a2);
+		XV_STORE(cur + 48, a3);
 		return;
 	}
-	for (int j = c0; j < c0 + nc; j++)
+	for (int j = 0; j < nc; j++)
 		cur[j] = base[j];
-	for (int i = i0; i < i1; i++)
-		if ((bits[i >> 6] >> (i & 63)) & 1u) {
+	for (int w = w0; w <= w1; w++) {
+		uint64_t x = bits[w];
+		if (w == w0)
+			x &= ~0ull << (i0 & 63);
+		if (w == w1 && (i1 & 63))
+			x &= ~0ull >> (64 - (i1 & 63));
+		while (x) {
+			int i = w * 64 + __builtin_ctzll(x);
+			x &= x - 1;
 			const float *d = delta + (size_t)i * (size_t)nc;
-			for (int j = c0; j < c0 + nc; j++)
-				cur[j] += d[j - c0];
+			for (int j = 0; j < nc; j++)
+				cur[j] += d[j];
 		}
+	}
 }
 
-static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
+/* Currents of row tile t for nk images: im[k].cur[0..n_out). */
+static void analog_currents(const struct xbar_chip *c, const struct xlayer *L, int t,
 			    struct ximg *im, int nk)
 {
 	int no = L->n_out, R = data_rows(&c->p);
-	for (int t = 0; t < L->rt; t++) {
-		int i0 = t * R, i1 = (t + 1) * R < L->n_in ? (t + 1) * R : L->n_in;
-		size_t off = (size_t)t * (size_t)no;
-		for (int c0 = 0; c0 < no; c0 += XB_CB) {
-			int nc = no - c0 < XB_CB ? no - c0 : XB_CB;
-			for (int k = 0; k < nk; k++)
-				cur_block(L->delta + (size_t)c0 * (size_t)L->n_in, L->cbase + off,
-					  im[k].bits, i0, i1, c0, nc,
-					  im[k].cur + off);
-		}
+	int i0 = t * R, i1 = (t + 1) * R < L->n_in ? (t + 1) * R : L->n_in;
+	const float *base = L->cbase + (size_t)t * (size_t)no;
+	for (int c0 = 0; c0 < no; c0 += XB_CB) {
+		int nc = no - c0 < XB_CB ? no - c0 : XB_CB;
+		const float *d = L->delta + (size_t)c0 * (size_t)L->n_in;
+		for (int k = 0; k < nk; k++)
+			cur_block(d, base + c0, im[k].bits, i0, i1, nc, im[k].cur + c0);
 	}
 }
 
@@ -968,15 +978,161 @@ static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *
 }
 #endif
 
+/* Read-noise normals: xbar_normal_fill_multi() returns exactly the values
+ * and stream positions of rng_normal_zig_fill() (core/rng.c;
+ * Marsaglia-Tsang ziggurat, 128 strips) on each of several streams (one
+ * per image), faster: one stream's xoshiro256** draws form a serial chain,
+ * but the images' streams are independent, so eight of them step together
+ * in the lanes of AVX-512 registers, and the ziggurat's fast path --
+ * strip i = b & 127, x = u zx[i] with u = (b >> 11) 2^-52 - 1, accepted
+ * when |x| < zx[i+1], about 98.8 % of the draws -- runs on the eight draws
+ * with the same IEEE operations.  A lane the fast path rejects is handed,
+ * with its state from before the draw, to rng_normal_zig(), which redraws
+ * it and takes the wedge or tail path with the draws it needs, so the
+ * rare slow path is core/rng's own code.  zx[] is computed here by the
+ * same formulas as core/rng.c's table (test_xbar checks the two agree bit
+ * for bit over millions of draws, tails included). */
+#define XZ_N 128
+static double xz_x[XZ_N + 1];
+static pthread_once_t xz_once = PTHREAD_ONCE_INIT;
+
+static void xz_init(void)
+{
+	/* core/rng.c zig_init(): r and v (strip area) of Marsaglia & Tsang */
+	const double r = 3.442619855899, v = 9.91256303526217e-3;
+	double f[XZ_N + 1];
+	xz_x[1] = r;
+	f[1] = exp(-0.5 * r * r);
+	xz_x[0] = v / f[1];
+	for (int i = 1; i < XZ_N - 1; i++) {
+		f[i + 1] = f[i] + v / xz_x[i];
+		xz_x[i + 1] = sqrt(-2.0 * log(f[i + 1]));
+	}
+	xz_x[XZ_N] = 0;
+	f[XZ_N - 1] = f[XZ_N - 2] + v / xz_x[XZ_N - 2];
+	xz_x[XZ_N - 1] = sqrt(-2.0 * log(f[XZ_N - 1]));
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+/* Up to 8 streams in lockstep, one per 64-bit lane: xoshiro256** is
+ * 4 x 64-bit state words per stream, so the step is 8 vector operations
+ * for 8 draws (shifts, xors, native 64-bit rotates; the output's x5 and
+ * x9 as shift + add).  Lane j's values go to z8[t * 8 + j]. */
+__attribute__((target("avx512f,avx512dq")))
+ND_HOT
+static void normal_fill8_avx512(struct rng *const *r, int nr, double *restrict z8, int n)
+{
+	uint64_t w[4][8];
+	for (int j = 0; j < 8; j++)
+		for (int q = 0; q < 4; q++)
+			w[q][j] = r[j < nr ? j : 0]->s[q];   /* idle lanes: a copy, never used */
+	__m512i s0 = _mm512_loadu_si512((const void *)w[0]);
+	__m512i s1 = _mm512_loadu_si512((const void *)w[1]);
+	__m512i s2 = _mm512_loadu_si512((const void *)w[2]);
+	__m512i s3 = _mm512_loadu_si512((const void *)w[3]);
+	const unsigned act = (1u << nr) - 1;
+	const __m512i m127 = _mm512_set1_epi64(XZ_N - 1);
+	const __m512d sc = _mm512_set1_pd(0x1.0p-52), vone = _mm512_set1_pd(1.0);
+	const __m512d absm = _mm512_castsi512_pd(_mm512_set1_epi64(0x7fffffffffffffffLL));
+	for (int t = 0; t < n; t++) {
+		__m512i p0 = s0, p1 = s1, p2 = s2, p3 = s3;   /* before this draw */
+		__m512i o = _mm512_add_epi64(s1, _mm512_slli_epi64(s1, 2));   /* s1 * 5 */
+		o = _mm512_rol_epi64(o, 7);
+		o = _mm512_add_epi64(o, _mm512_slli_epi64(o, 3));             /* * 9 */
+		__m512i tt = _mm512_slli_epi64(s1, 17);
+		s2 = _mm512_xor_si512(s2, s0);
+		s3 = _mm512_xor_si512(s3, s1);
+		s1 = _mm512_xor_si512(s1, s2);
+		s0 = _mm512_xor_si512(s0, s3);
+		s2 = _mm512_xor_si512(s2, tt);
+		s3 = _mm512_rol_epi64(s3, 45);
+		__m512i idx = _mm512_and_si512(o, m127);
+		__m512d u = _mm512_sub_pd(_mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(o, 11)), sc), vone);
+		__m512d x = _mm512_mul_pd(u, _mm512_i64gather_pd(idx, xz_x, 8));
+		__m512d lim = _mm512_i64gather_pd(idx, xz_x + 1, 8);
+		__mmask8 ok = _mm512_cmp_pd_mask(_mm512_and_pd(x, absm), lim, _CMP_LT_OQ);
+		_mm512_storeu_pd(z8 + (size_t)t * 8, x);
+		unsigned bad = ~(unsigned)ok & act;
+		if (__builtin_expect(bad != 0, 0)) {
+			/* wedge or tail: rng_normal_zig() from the lane's state
+			 * before the draw redraws it and goes on as core/rng does */
+			uint64_t pw[4][8], sw[4][8];
+			_mm512_storeu_si512((void *)pw[0], p0);
+			_mm512_storeu_si512((void *)pw[1], p1);
+			_mm512_storeu_si512((void *)pw[2], p2);
+			_mm512_storeu_si512((void *)pw[3], p3);
+			_mm512_storeu_si512((void *)sw[0], s0);
+			_mm512_storeu_si512((void *)sw[1], s1);
+			_mm512_storeu_si512((void *)sw[2], s2);
+			_mm512_storeu_si512((void *)sw[3], s3);
+			while (bad) {
+				int j = __builtin_ctz(bad);
+				bad &= bad - 1;
+				struct rng st = { { pw[0][j], pw[1][j], pw[2][j], pw[3][j] } };
+				z8[(size_t)t * 8 + j] = rng_normal_zig(&st);
+				for (int q = 0; q < 4; q++)
+					sw[q][j] = st.s[q];
+			}
+			s0 = _mm512_loadu_si512((const void *)sw[0]);
+			s1 = _mm512_loadu_si512((const void *)sw[1]);
+			s2 = _mm512_loadu_si512((const void *)sw[2]);
+			s3 = _mm512_loadu_si512((const void *)sw[3]);
+		}
+	}
+	_mm512_storeu_si512((void *)w[0], s0);
+	_mm512_storeu_si512((void *)w[1], s1);
+	_mm512_storeu_si512((void *)w[2], s2);
+	_mm512_storeu_si512((void *)w[3], s3);
+	for (int j = 0; j < nr; j++)
+		for (int q = 0; q < 4; q++)
+			r[j]->s[q] = w[q][j];
+}
+
+static int have_avx512dq(void)
+{
+	static int have = -1;   /* racy but idempotent */
+	if (have < 0) {
+		__builtin_cpu_init();
+		have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+	}
+	return have;
+}
+#endif
+
+void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, int n)
+{
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+	if (have_avx512dq() && n > 0) {
+		pthread_once(&xz_once, xz_init);
+		double z8[8 * 64];
+		for (int j0 = 0; j0 < nr; j0 += 8) {
+			int m = nr - j0 < 8 ? nr - j0 : 8;
+			for (int t0 = 0; t0 < n; t0 += 64) {
+				int nt = n - t0 < 64 ? n - t0 : 64;
+				normal_fill8_avx512(r + j0, m, z8, nt);
+				for (int j = 0; j < m; j++) {
+					double *o = out[j0 + j] + t0;
+					for (int t = 0; t < nt; t++)
+						o[t] = z8[t * 8 + j];
+				}
+			}
+		}
+		return;
+	}
+#endif
+	for (int j = 0; j < nr; j++)
+		rng_normal_zig_fill(r[j], out[j], n);
+}
+
 /* Every column of one row tile for one image and pulse: decode (with the
- * fresh read noise, drawn in column order), convert, accumulate wt *
- * partial sum into acc.  mh: scratch of no values.  Returns the LRS
- * reads. */
+ * fresh read noise z[0..no), drawn by the caller in column order),
+ * convert, accumulate wt * partial sum into acc.  mh: scratch of no
+ * values.  Returns the LRS reads. */
 ND_HOT
 static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
 			  const int32_t *st, const int32_t *sp, const float *cur,
 			  const int32_t *bias, const float *off, int ncomp, double wt,
-			  double *acc, struct rng *rng, int no, double *mh, double *z)
+			  double *acc, int no, double *mh, const double *z)
 {
 	double r = a->r, inv = 1.0 / (1.0 - c->g_h);
 	uint64_t lrs = 0;
@@ -986,9 +1142,6 @@ static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
 			mh[j] = (double)cur[j];
 		}
 	} else {
-		/* the read noise of the columns, drawn in column order */
-		if (c->read_scale > 0)
-			rng_normal_zig_fill(rng, z, no);
 		lrs = decode_cols(c->g_h, r, inv, c->read_scale, cur,
 				  c->read_scale > 0 ? z : NULL, mh, no);
 	}
@@ -1100,29 +1253,46 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		for (int e = 0; e < nk; e++)
 			pulse_bits(w->im[e].u, n, enc == XBAR_ENC_UNARY, t, w->im[e].bits);
 		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
-		if (c->analog)
-			analog_currents(c, L, w->im, nk);
-		else
+		if (!c->analog)
 			for (int e = 0; e < nk; e++)
 				exact_matches(L, ml, w->im[e].bits, w->im[e].cur);
-		for (int e = 0; e < nk; e++) {
-			struct ximg *im = &w->im[e];
-			for (int rt = 0; rt < L->rt; rt++) {
-				const struct xadc *a = &L->adc[rt];
-				size_t ij0 = (size_t)rt * no, ri0 = ((size_t)t * L->rt + rt) * no;
+		/* row tile by row tile: the analog currents of one row tile for
+		 * every image of the block (each delta block read once from
+		 * memory per block), then their conversion; each image still
+		 * draws its read noise in (pulse, row tile, column) order */
+		for (int rt = 0; rt < L->rt; rt++) {
+			const struct xadc *a = &L->adc[rt];
+			size_t ij0 = (size_t)rt * no, ri0 = ((size_t)t * L->rt + rt) * no;
+			if (c->analog)
+				analog_currents(c, L, rt, w->im, nk);
+			if (c->analog && c->read_scale > 0) {
+				/* the read noise of the columns, drawn in column order */
+				struct rng *rs[XB_BLK];
+				double *zs[XB_BLK];
+				for (int e = 0; e < nk; e++) {
+					rs[e] = &w->im[e].rng;
+					zs[e] = w->im[e].z;
+				}
+				xbar_normal_fill_multi(rs, nk, zs, no);
+			}
+			for (int e = 0; e < nk; e++) {
+				struct ximg *im = &w->im[e];
+				const float *cur = c->analog ? im->cur : im->cur + ij0;
 				uint64_t lrs;
 				if (w->ssum[l])
-					lrs = calib_tile(c, a, im->cur + ij0, L->bias_v + ij0, wt,
+					lrs = calib_tile(c, a, cur, L->bias_v + ij0, wt,
 							 w->ssum[l] + ri0, w->ssq[l] + ri0, im->acc, no);
 				else
 					lrs = post_tile(c, a, refs->start[l] + ri0, refs->step[l] + ri0,
-							im->cur + ij0, L->bias_v + ij0,
+							cur, L->bias_v + ij0,
 							L->off ? L->off + ij0 * (size_t)L->ncomp : NULL,
-							L->ncomp, wt, im->acc, &im->rng, no, im->mh, im->z);
+							L->ncomp, wt, im->acc, no, im->mh, im->z);
 				k->lrs_reads += lrs;
 				k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
 				k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
 			}
+		}
+		for (int e = 0; e < nk; e++) {
 			k->tile_pulses += (uint64_t)L->rt * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
 			k->conversions += (uint64_t)L->rt * (uint64_t)no;
 			k->adds += (uint64_t)L->rt * (uint64_t)no;
@@ -1322,7 +1492,7 @@ xbar_scratch *xbar_scratch_create(const xbar_chip *c)
 		mw = L->n_out > mw ? L->n_out : mw;
 		mrt = L->rt * L->n_out > mrt ? L->rt * L->n_out : mrt;
 	}
-	for (int e = 0; e < XB_BLK; e++) {
+	for (int e = 0; e < XBAR_LAYER_BLK; e++) {
 		struct ximg *im = &s->w.im[e];
 		im->la = xmalloc((size_t)mw);
 		im->u = xmalloc((size_t)mw);
@@ -1340,7 +1510,7 @@ void xbar_scratch_destroy(xbar_scratch *s)
 {
 	if (!s)
 		return;
-	for (int e = 0; e < XB_BLK; e++) {
+	for (int e = 0; e < XBAR_LAYER_BLK; e++) {
 		free(s->w.im[e].la);
 		free(s->w.im[e].u);
 		free(s->w.im[e].bits);
