@@ -993,134 +993,119 @@ static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *
  * same formulas as core/rng.c's table (test_xbar checks the two agree bit
  * for bit over millions of draws, tails included). */
 #define XZ_N 128
-static double xz_x[XZ_N + 1];
+static double xz_x[XZ_N + 1], xz_f[XZ_N + 1];
 static pthread_once_t xz_once = PTHREAD_ONCE_INIT;
 
 static void xz_init(void)
 {
 	/* core/rng.c zig_init(): r and v (strip area) of Marsaglia & Tsang */
 	const double r = 3.442619855899, v = 9.91256303526217e-3;
-	double f[XZ_N + 1];
 	xz_x[1] = r;
-	f[1] = exp(-0.5 * r * r);
-	xz_x[0] = v / f[1];
+	xz_f[1] = exp(-0.5 * r * r);
+	xz_x[0] = v / xz_f[1];
+	xz_f[0] = 0;
 	for (int i = 1; i < XZ_N - 1; i++) {
-		f[i + 1] = f[i] + v / xz_x[i];
-		xz_x[i + 1] = sqrt(-2.0 * log(f[i + 1]));
+		xz_f[i + 1] = xz_f[i] + v / xz_x[i];
+		xz_x[i + 1] = sqrt(-2.0 * log(xz_f[i + 1]));
 	}
 	xz_x[XZ_N] = 0;
-	f[XZ_N - 1] = f[XZ_N - 2] + v / xz_x[XZ_N - 2];
-	xz_x[XZ_N - 1] = sqrt(-2.0 * log(f[XZ_N - 1]));
+	xz_f[XZ_N] = 1;
+	xz_f[XZ_N - 1] = xz_f[XZ_N - 2] + v / xz_x[XZ_N - 2];
+	xz_x[XZ_N - 1] = sqrt(-2.0 * log(xz_f[XZ_N - 1]));
 }
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-/* Up to 8 streams in lockstep, one per 64-bit lane: xoshiro256** is
- * 4 x 64-bit state words per stream, so the step is 8 vector operations
- * for 8 draws (shifts, xors, native 64-bit rotates; the output's x5 and
- * x9 as shift + add).  Lane j's values go to z8[t * 8 + j]. */
-__attribute__((target("avx512f,avx512dq")))
-ND_HOT
-static void normal_fill8_avx512(struct rng *const *r, int nr, double *restrict z8, int n)
+/* core/rng.c zig_draw() from a drawn b on, r the state after it: the
+ * same fast test, tail (strip 0, Marsaglia 1964) and wedge, and on a
+ * wedge rejection fresh draws. */
+static double xz_finish(struct rng *r, uint64_t b)
 {
-	uint64_t w[4][8];
-	for (int j = 0; j < 8; j++)
-		for (int q = 0; q < 4; q++)
-			w[q][j] = r[j < nr ? j : 0]->s[q];   /* idle lanes: a copy, never used */
-	__m512i s0 = _mm512_loadu_si512((const void *)w[0]);
-	__m512i s1 = _mm512_loadu_si512((const void *)w[1]);
-	__m512i s2 = _mm512_loadu_si512((const void *)w[2]);
-	__m512i s3 = _mm512_loadu_si512((const void *)w[3]);
-	const unsigned act = (1u << nr) - 1;
-	const __m512i m127 = _mm512_set1_epi64(XZ_N - 1);
-	const __m512d sc = _mm512_set1_pd(0x1.0p-52), vone = _mm512_set1_pd(1.0);
-	const __m512d absm = _mm512_castsi512_pd(_mm512_set1_epi64(0x7fffffffffffffffLL));
-	for (int t = 0; t < n; t++) {
-		__m512i p0 = s0, p1 = s1, p2 = s2, p3 = s3;   /* before this draw */
-		__m512i o = _mm512_add_epi64(s1, _mm512_slli_epi64(s1, 2));   /* s1 * 5 */
-		o = _mm512_rol_epi64(o, 7);
-		o = _mm512_add_epi64(o, _mm512_slli_epi64(o, 3));             /* * 9 */
-		__m512i tt = _mm512_slli_epi64(s1, 17);
-		s2 = _mm512_xor_si512(s2, s0);
-		s3 = _mm512_xor_si512(s3, s1);
-		s1 = _mm512_xor_si512(s1, s2);
-		s0 = _mm512_xor_si512(s0, s3);
-		s2 = _mm512_xor_si512(s2, tt);
-		s3 = _mm512_rol_epi64(s3, 45);
-		__m512i idx = _mm512_and_si512(o, m127);
-		__m512d u = _mm512_sub_pd(_mm512_mul_pd(_mm512_cvtepu64_pd(_mm512_srli_epi64(o, 11)), sc), vone);
-		__m512d x = _mm512_mul_pd(u, _mm512_i64gather_pd(idx, xz_x, 8));
-		__m512d lim = _mm512_i64gather_pd(idx, xz_x + 1, 8);
-		__mmask8 ok = _mm512_cmp_pd_mask(_mm512_and_pd(x, absm), lim, _CMP_LT_OQ);
-		_mm512_storeu_pd(z8 + (size_t)t * 8, x);
-		unsigned bad = ~(unsigned)ok & act;
-		if (__builtin_expect(bad != 0, 0)) {
-			/* wedge or tail: rng_normal_zig() from the lane's state
-			 * before the draw redraws it and goes on as core/rng does */
-			uint64_t pw[4][8], sw[4][8];
-			_mm512_storeu_si512((void *)pw[0], p0);
-			_mm512_storeu_si512((void *)pw[1], p1);
-			_mm512_storeu_si512((void *)pw[2], p2);
-			_mm512_storeu_si512((void *)pw[3], p3);
-			_mm512_storeu_si512((void *)sw[0], s0);
-			_mm512_storeu_si512((void *)sw[1], s1);
-			_mm512_storeu_si512((void *)sw[2], s2);
-			_mm512_storeu_si512((void *)sw[3], s3);
-			while (bad) {
-				int j = __builtin_ctz(bad);
-				bad &= bad - 1;
-				struct rng st = { { pw[0][j], pw[1][j], pw[2][j], pw[3][j] } };
-				z8[(size_t)t * 8 + j] = rng_normal_zig(&st);
-				for (int q = 0; q < 4; q++)
-					sw[q][j] = st.s[q];
-			}
-			s0 = _mm512_loadu_si512((const void *)sw[0]);
-			s1 = _mm512_loadu_si512((const void *)sw[1]);
-			s2 = _mm512_loadu_si512((const void *)sw[2]);
-			s3 = _mm512_loadu_si512((const void *)sw[3]);
+	for (;;) {
+		int i = (int)(b & (XZ_N - 1));
+		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
+		double x = u * xz_x[i];
+		if (fabs(x) < xz_x[i + 1])
+			return x;
+		if (i == 0) {
+			double a, c;
+			do {
+				a = -log(1.0 - rng_uniform(r)) / xz_x[1];
+				c = -log(1.0 - rng_uniform(r));
+			} while (c + c < a * a);
+			return u < 0 ? -(xz_x[1] + a) : xz_x[1] + a;
 		}
+		double y = xz_f[i] + rng_uniform(r) * (xz_f[i + 1] - xz_f[i]);
+		if (y < exp(-0.5 * x * x))
+			return x;
+		b = rng_u64(r);
 	}
-	_mm512_storeu_si512((void *)w[0], s0);
-	_mm512_storeu_si512((void *)w[1], s1);
-	_mm512_storeu_si512((void *)w[2], s2);
-	_mm512_storeu_si512((void *)w[3], s3);
-	for (int j = 0; j < nr; j++)
-		for (int q = 0; q < 4; q++)
-			r[j]->s[q] = w[q][j];
 }
 
-static int have_avx512dq(void)
+static inline uint64_t xz_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* rng_normal_zig_fill() of two streams at once: their xoshiro chains are
+ * independent, so the two interleaved keep more of the core busy than
+ * one serial chain does. */
+ND_HOT
+static void normal_fill2(struct rng *ra, struct rng *rb, double *restrict oa,
+			 double *restrict ob, int n)
 {
-	static int have = -1;   /* racy but idempotent */
-	if (have < 0) {
-		__builtin_cpu_init();
-		have = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq");
+	uint64_t a0 = ra->s[0], a1 = ra->s[1], a2 = ra->s[2], a3 = ra->s[3];
+	uint64_t b0 = rb->s[0], b1 = rb->s[1], b2 = rb->s[2], b3 = rb->s[3];
+	const double *zx1 = xz_x + 1;
+	for (int k = 0; k < n; k++) {
+		uint64_t da = xz_rotl(a1 * 5, 7) * 9, db = xz_rotl(b1 * 5, 7) * 9;
+		uint64_t ta = a1 << 17, tb = b1 << 17;
+		a2 ^= a0;
+		b2 ^= b0;
+		a3 ^= a1;
+		b3 ^= b1;
+		a1 ^= a2;
+		b1 ^= b2;
+		a0 ^= a3;
+		b0 ^= b3;
+		a2 ^= ta;
+		b2 ^= tb;
+		a3 = xz_rotl(a3, 45);
+		b3 = xz_rotl(b3, 45);
+		unsigned ia = (unsigned)(da & (XZ_N - 1)), ib = (unsigned)(db & (XZ_N - 1));
+		double xa = ((double)(da >> 11) * 0x1.0p-52 - 1.0) * xz_x[ia];
+		double xb = ((double)(db >> 11) * 0x1.0p-52 - 1.0) * xz_x[ib];
+		if (__builtin_expect(!(fabs(xa) < zx1[ia]), 0)) {
+			struct rng st = { { a0, a1, a2, a3 } };
+			xa = xz_finish(&st, da);
+			a0 = st.s[0];
+			a1 = st.s[1];
+			a2 = st.s[2];
+			a3 = st.s[3];
+		}
+		if (__builtin_expect(!(fabs(xb) < zx1[ib]), 0)) {
+			struct rng st = { { b0, b1, b2, b3 } };
+			xb = xz_finish(&st, db);
+			b0 = st.s[0];
+			b1 = st.s[1];
+			b2 = st.s[2];
+			b3 = st.s[3];
+		}
+		oa[k] = xa;
+		ob[k] = xb;
 	}
-	return have;
+	ra->s[0] = a0;
+	ra->s[1] = a1;
+	ra->s[2] = a2;
+	ra->s[3] = a3;
+	rb->s[0] = b0;
+	rb->s[1] = b1;
+	rb->s[2] = b2;
+	rb->s[3] = b3;
 }
-#endif
 
 void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, int n)
 {
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-	if (have_avx512dq() && n > 0) {
-		pthread_once(&xz_once, xz_init);
-		double z8[8 * 64];
-		for (int j0 = 0; j0 < nr; j0 += 8) {
-			int m = nr - j0 < 8 ? nr - j0 : 8;
-			for (int t0 = 0; t0 < n; t0 += 64) {
-				int nt = n - t0 < 64 ? n - t0 : 64;
-				normal_fill8_avx512(r + j0, m, z8, nt);
-				for (int j = 0; j < m; j++) {
-					double *o = out[j0 + j] + t0;
-					for (int t = 0; t < nt; t++)
-						o[t] = z8[t * 8 + j];
-				}
-			}
-		}
-		return;
-	}
-#endif
-	for (int j = 0; j < nr; j++)
+	pthread_once(&xz_once, xz_init);
+	int j = 0;
+	for (; j + 2 <= nr; j += 2)
+		normal_fill2(r[j], r[j + 1], out[j], out[j + 1], n);
+	if (j < nr)
 		rng_normal_zig_fill(r[j], out[j], n);
 }
 
@@ -1413,8 +1398,12 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 				w.ssum[l] = xcalloc(nref[l], sizeof(int64_t));
 				w.ssq[l] = xcalloc(nref[l], sizeof(int64_t));
 			}
+		/* dynamic: a block's results do not depend on the thread that
+		 * runs it (per-image streams, integer counts and sums), and on a
+		 * shared machine a preempted thread no longer holds the others
+		 * at the end of a static share */
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
 #endif
 		for (long bi = 0; bi < nblk; bi++) {
 			long i0 = bi * XB_BLK;
