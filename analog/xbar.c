@@ -981,17 +981,17 @@ static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *
 /* Read-noise normals: xbar_normal_fill_multi() returns exactly the values
  * and stream positions of rng_normal_zig_fill() (core/rng.c;
  * Marsaglia-Tsang ziggurat, 128 strips) on each of several streams (one
- * per image), faster: one stream's xoshiro256** draws form a serial chain,
- * but the images' streams are independent, so eight of them step together
- * in the lanes of AVX-512 registers, and the ziggurat's fast path --
+ * per image), faster: two images' streams run interleaved in one loop (a
+ * stream's xoshiro256** draws form a serial chain, two independent chains
+ * keep more of the core busy), the state in registers, the fast path --
  * strip i = b & 127, x = u zx[i] with u = (b >> 11) 2^-52 - 1, accepted
- * when |x| < zx[i+1], about 98.8 % of the draws -- runs on the eight draws
- * with the same IEEE operations.  A lane the fast path rejects is handed,
- * with its state from before the draw, to rng_normal_zig(), which redraws
- * it and takes the wedge or tail path with the draws it needs, so the
- * rare slow path is core/rng's own code.  zx[] is computed here by the
- * same formulas as core/rng.c's table (test_xbar checks the two agree bit
- * for bit over millions of draws, tails included). */
+ * when |x| < zx[i+1], about 97.2 % of the draws -- inline and the wedge /
+ * tail in xz_finish().  Tables and slow path are core/rng.c's, computed
+ * and written the same way here (it keeps them private); test_xbar checks
+ * the two fills agree bit for bit over millions of draws, tails included.
+ * (Eight streams in AVX-512 lanes were tried: the 2.8 % of lanes leaving
+ * the fast path and the 128-entry table lookups, by gather or permutes,
+ * made it slower than this.) */
 #define XZ_N 128
 static double xz_x[XZ_N + 1], xz_f[XZ_N + 1];
 static pthread_once_t xz_once = PTHREAD_ONCE_INIT;

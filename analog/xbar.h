@@ -400,9 +400,8 @@ int xbar_bnn_train(const struct bnn_params *bp, const struct xbar_params *xp,
 
 /* For each stream j < nr: out[j][k] = rng_normal_zig(r[j]) for k = 0 ..
  * n-1, i.e. the values and the stream position rng_normal_zig_fill(r[j],
- * out[j], n) gives; with AVX-512 (F + DQ) eight streams are stepped in
- * lockstep, one per vector lane (the read noise of the images of an
- * evaluation block). */
+ * out[j], n) gives, two streams at a time in one loop (the read noise of
+ * the images of an evaluation block). */
 struct rng;
 void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, int n);
 
