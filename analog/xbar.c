@@ -682,6 +682,7 @@ struct xbar_refs {
 	int pulses[BNN_MAX_LAYERS];
 	int rt[BNN_MAX_LAYERS], no[BNN_MAX_LAYERS];   /* row tiles, columns */
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
+	double *rstep[BNN_MAX_LAYERS];   /* 1.0 / step */
 };
 
 #define XB_BLK 32  /* images evaluated together: a delta block is reused */
@@ -930,7 +931,8 @@ static inline void convert_acc_gen(const struct xadc *a, const int32_t *restrict
 __attribute__((target("avx2")))
 ND_HOT
 static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
-			     const int32_t *restrict sp, const double *restrict mh,
+			     const int32_t *restrict sp, const double *restrict rsp,
+			     const double *restrict mh,
 			     const int32_t *restrict bias, double wt, double *restrict acc,
 			     int no)
 {
@@ -938,11 +940,29 @@ static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
 	const __m256d hi = _mm256_set1_pd(a->bits ? a->levels - 1 : a->r);
 	const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
 	const __m256d two = _mm256_set1_pd(2.0), vw = _mm256_set1_pd(wt);
+	const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+	const __m256d eps = _mm256_set1_pd(0x1.0p-40);
 	int j = 0;
 	for (; j + 4 <= no; j += 4) {
 		__m256d stj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(st + j))) : zero;
 		__m256d spj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(sp + j))) : one;
-		__m256d v = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(mh + j), _mm256_sub_pd(stj, half)), spj);
+		__m256d x = _mm256_sub_pd(_mm256_loadu_pd(mh + j), _mm256_sub_pd(stj, half)), v = x;
+		if (a->bits) {
+			/* k needs only floor(fl(x / sp)): q = x * fl(1 / sp) lies
+			 * within 2^-51 |q| of fl(x / sp), so unless an integer lies
+			 * within |q| 2^-40 of q, floor(q) is that floor; near one
+			 * (about never) the exact quotient decides.  No divide in
+			 * the common case (the divider is shared with decode's
+			 * sqrt).  x / 1 == x needs none (bits = 0). */
+			__m256d q = _mm256_mul_pd(x, _mm256_loadu_pd(rsp + j));
+			__m256d e = _mm256_mul_pd(_mm256_and_pd(q, absm), eps);
+			__m256d f1 = _mm256_floor_pd(_mm256_sub_pd(q, e));
+			__m256d f2 = _mm256_floor_pd(_mm256_add_pd(q, e));
+			if (__builtin_expect(_mm256_movemask_pd(_mm256_cmp_pd(f1, f2, _CMP_NEQ_OQ)) != 0, 0))
+				v = _mm256_div_pd(x, spj);
+			else
+				v = f2;
+		}
 		/* max/min return the second operand when the first is not
 		 * greater / less: the C ternaries of convert_acc_gen() */
 		v = _mm256_max_pd(v, zero);
@@ -958,7 +978,8 @@ static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
 }
 
 static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
-			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+			const double *rsp, const double *mh, const int32_t *bias, double wt,
+			double *acc, int no)
 {
 	static int have = -1;   /* racy but idempotent */
 	if (have < 0) {
@@ -966,14 +987,16 @@ static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *
 		have = __builtin_cpu_supports("avx2") ? 1 : 0;
 	}
 	if (have)
-		convert_acc_avx2(a, st, sp, mh, bias, wt, acc, no);
+		convert_acc_avx2(a, st, sp, rsp, mh, bias, wt, acc, no);
 	else
 		convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
 }
 #else
 static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
-			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+			const double *rsp, const double *mh, const int32_t *bias, double wt,
+			double *acc, int no)
 {
+	(void)rsp;
 	convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
 }
 #endif
@@ -1115,7 +1138,7 @@ void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, in
  * values.  Returns the LRS reads. */
 ND_HOT
 static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
-			  const int32_t *st, const int32_t *sp, const float *cur,
+			  const int32_t *st, const int32_t *sp, const double *rsp, const float *cur,
 			  const int32_t *bias, const float *off, int ncomp, double wt,
 			  double *acc, int no, double *mh, const double *z)
 {
@@ -1140,7 +1163,7 @@ static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
 	if (off)
 		for (int j = 0; j < no; j++)
 			mh[j] += (double)off[(size_t)j * ncomp];
-	convert_acc(a, st, sp, mh, bias, wt, acc, no);
+	convert_acc(a, st, sp, rsp, mh, bias, wt, acc, no);
 	return lrs;
 }
 
@@ -1269,6 +1292,7 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 							 w->ssum[l] + ri0, w->ssq[l] + ri0, im->acc, no);
 				else
 					lrs = post_tile(c, a, refs->start[l] + ri0, refs->step[l] + ri0,
+							refs->rstep[l] + ri0,
 							cur, L->bias_v + ij0,
 							L->off ? L->off + ij0 * (size_t)L->ncomp : NULL,
 							L->ncomp, wt, im->acc, no, im->mh, im->z);
@@ -1572,6 +1596,7 @@ void xbar_refs_destroy(xbar_refs *r)
 	for (int l = 0; l < r->nl; l++) {
 		free(r->start[l]);
 		free(r->step[l]);
+		free(r->rstep[l]);
 	}
 	free(r);
 }
@@ -1611,6 +1636,10 @@ static void refs_place(const struct xbar_params *p, const xbar_chip *c, xbar_ref
 		free(r->step[l]);
 		r->start[l] = st;
 		r->step[l] = sp;
+		free(r->rstep[l]);
+		r->rstep[l] = xmalloc(sizeof(double) * nref);
+		for (size_t k = 0; k < nref; k++)
+			r->rstep[l][k] = 1.0 / (double)sp[k];
 	}
 }
 
