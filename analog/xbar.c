@@ -14,6 +14,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -344,7 +345,7 @@ struct xadc {
 	int start;
 };
 
-#define XB_CB 128  /* columns per register block: 8 independent add chains */
+#define XB_CB 64   /* columns per block of delta: 4 registers of 16 floats */
 
 /* Index of delta(i, j): column block cb = j / XB_CB of nc columns holds
  * rows 0..n_in-1 contiguously, nc floats each, so the rows of one row
@@ -362,8 +363,10 @@ struct xlayer {
 	int32_t *bias_v;          /* rt * n_out: programmed bias (D units) */
 	int32_t *bias_m;          /* rt * n_out: bias cells that match */
 	float *delta;             /* n_in * n_out, analog only: gA - gB, in column
-				   * blocks of XB_CB (delta_at()) */
-	float *cbase;             /* rt * n_out, analog only: sum gB + bias currents */
+				   * blocks of XB_CB (delta_at()); 64-byte aligned */
+	float *cbase;             /* rt * n_out, analog only: sum gB + bias currents;
+				   * 64-byte aligned */
+	void *delta_mem, *cbase_mem;  /* the allocations behind them */
 	float *off;               /* rt * n_out * ncomp, offsets (matches) */
 	int ncomp;
 	uint64_t *rmask_lo, *rmask_hi;  /* per row tile: first / last word masks */
@@ -534,6 +537,15 @@ static inline double adc_convert(const struct xadc *a, int start, int step,
 	return start + code * step + (step - 1) * 0.5;
 }
 
+/* n bytes at a 64-byte boundary (a zmm load of a delta row never splits a
+ * cache line: unaligned, the column currents ran at half speed); *mem gets
+ * the allocation to free. */
+static void *xb_align64(size_t n, void **mem)
+{
+	*mem = xmalloc(n + 64);
+	return (void *)(((uintptr_t)*mem + 63) & ~(uintptr_t)63);
+}
+
 void xbar_chip_destroy(xbar_chip *c)
 {
 	if (!c)
@@ -543,8 +555,8 @@ void xbar_chip_destroy(xbar_chip *c)
 		free(L->adc);
 		free(L->bias_v);
 		free(L->bias_m);
-		free(L->delta);
-		free(L->cbase);
+		free(L->delta_mem);
+		free(L->cbase_mem);
 		free(L->off);
 		free(L->rmask_lo);
 		free(L->rmask_hi);
@@ -623,8 +635,9 @@ int xbar_chip_create(const struct xbar_params *p, const struct bnn_model *m,
 		if (!c->analog)
 			continue;
 		/* per-cell conductances (normalised to G_LRS = 1) */
-		L->delta = xmalloc(sizeof(float) * (size_t)L->n_in * no);
-		L->cbase = xcalloc((size_t)rt * no, sizeof(float));
+		L->delta = xb_align64(sizeof(float) * (size_t)L->n_in * no, &L->delta_mem);
+		L->cbase = xb_align64(sizeof(float) * (size_t)rt * no, &L->cbase_mem);
+		memset(L->cbase, 0, sizeof(float) * (size_t)rt * no);
 		double *cb = xcalloc((size_t)rt * no, sizeof(double));
 		struct rng r;
 		rng_seed(&r, seed, stream_id(ST_CELLS, chip, l, 0));
@@ -669,9 +682,10 @@ struct xbar_refs {
 	int pulses[BNN_MAX_LAYERS];
 	int rt[BNN_MAX_LAYERS], no[BNN_MAX_LAYERS];   /* row tiles, columns */
 	int32_t *start[BNN_MAX_LAYERS], *step[BNN_MAX_LAYERS];
+	double *rstep[BNN_MAX_LAYERS];   /* 1.0 / step */
 };
 
-#define XB_BLK 8   /* images evaluated together: a weight row is reused */
+#define XB_BLK 32  /* images evaluated together: a delta block is reused */
 
 struct ximg {
 	uint8_t *la, *lb;         /* levels in / out */
@@ -714,17 +728,18 @@ static void exact_matches(const struct xlayer *L, const struct bnn_layer *ml,
 	}
 }
 
-/* Static column currents (normalised) of one pulse for nk images: cur =
- * base + the delta rows of the driven rows (delta: the column block's
- * rows, nc floats each), row tile by row tile and
- * 128 columns at a time held in registers (eight independent add chains:
- * each column's sum is one serial chain, so the latency of a float add
- * is hidden only across columns); the images' set bits are walked
- * with count-trailing-zeros.  Every current is still cbase plus its
+/* Static column currents (normalised) of one pulse, one row tile and one
+ * column block of nc <= XB_CB columns for one image: cur = base + the
+ * delta rows of the driven rows (delta: the column block's rows, nc floats
+ * each), XB_CB = 64 columns held in four registers (independent add
+ * chains: each column's sum is one serial chain, so the latency of a
+ * float add is hidden only across columns); the image's set bits are
+ * walked with count-trailing-zeros.  Every current is still cbase plus its
  * tile's driven rows in increasing row order, one float add each, so the
- * sums are those of the plain row-by-row loop; the 128-row x 128-column
- * block of delta (64 KiB, contiguous) stays in L2 across the images of
- * the block. */
+ * sums are those of the plain row-by-row loop.  The block of delta one row
+ * tile x 64 columns (32 KiB at 128 rows) is contiguous and is reused by
+ * every image of the evaluation block while it sits in L1 (the caller
+ * walks blocks outside, images inside). */
 typedef float xv16f __attribute__((vector_size(64)));
 typedef float xv16fu __attribute__((vector_size(64), aligned(4)));
 #define XV_LOAD(p) (*(const xv16fu *)(const void *)(p))
@@ -739,15 +754,13 @@ typedef float xv16fu __attribute__((vector_size(64), aligned(4)));
 XB_CLONES_CUR
 ND_HOT
 static void cur_block(const float *restrict delta, const float *restrict base,
-		      const uint64_t *restrict bits, int i0, int i1,
-		      int c0, int nc, float *restrict cur)
+		      const uint64_t *restrict bits, int i0, int i1, int nc,
+		      float *restrict cur)
 {
 	int w0 = i0 >> 6, w1 = (i1 - 1) >> 6;
 	if (nc == XB_CB) {
-		xv16f a0 = XV_LOAD(base + c0), a1 = XV_LOAD(base + c0 + 16);
-		xv16f a2 = XV_LOAD(base + c0 + 32), a3 = XV_LOAD(base + c0 + 48);
-		xv16f a4 = XV_LOAD(base + c0 + 64), a5 = XV_LOAD(base + c0 + 80);
-		xv16f a6 = XV_LOAD(base + c0 + 96), a7 = XV_LOAD(base + c0 + 112);
+		xv16f a0 = XV_LOAD(base), a1 = XV_LOAD(base + 16);
+		xv16f a2 = XV_LOAD(base + 32), a3 = XV_LOAD(base + 48);
 		for (int w = w0; w <= w1; w++) {
 			uint64_t x = bits[w];
 			if (w == w0)
@@ -762,46 +775,44 @@ static void cur_block(const float *restrict delta, const float *restrict base,
 				a1 += XV_LOAD(d + 16);
 				a2 += XV_LOAD(d + 32);
 				a3 += XV_LOAD(d + 48);
-				a4 += XV_LOAD(d + 64);
-				a5 += XV_LOAD(d + 80);
-				a6 += XV_LOAD(d + 96);
-				a7 += XV_LOAD(d + 112);
 			}
 		}
-		XV_STORE(cur + c0, a0);
-		XV_STORE(cur + c0 + 16, a1);
-		XV_STORE(cur + c0 + 32, a2);
-		XV_STORE(cur + c0 + 48, a3);
-		XV_STORE(cur + c0 + 64, a4);
-		XV_STORE(cur + c0 + 80, a5);
-		XV_STORE(cur + c0 + 96, a6);
-		XV_STORE(cur + c0 + 112, a7);
+		XV_STORE(cur, a0);
+		XV_STORE(cur + 16, a1);
+		XV_STORE(cur + 32, a2);
+		XV_STORE(cur + 48, a3);
 		return;
 	}
-	for (int j = c0; j < c0 + nc; j++)
+	for (int j = 0; j < nc; j++)
 		cur[j] = base[j];
-	for (int i = i0; i < i1; i++)
-		if ((bits[i >> 6] >> (i & 63)) & 1u) {
+	for (int w = w0; w <= w1; w++) {
+		uint64_t x = bits[w];
+		if (w == w0)
+			x &= ~0ull << (i0 & 63);
+		if (w == w1 && (i1 & 63))
+			x &= ~0ull >> (64 - (i1 & 63));
+		while (x) {
+			int i = w * 64 + __builtin_ctzll(x);
+			x &= x - 1;
 			const float *d = delta + (size_t)i * (size_t)nc;
-			for (int j = c0; j < c0 + nc; j++)
-				cur[j] += d[j - c0];
+			for (int j = 0; j < nc; j++)
+				cur[j] += d[j];
 		}
+	}
 }
 
-static void analog_currents(const struct xbar_chip *c, const struct xlayer *L,
+/* Currents of row tile t for nk images: im[k].cur[0..n_out). */
+static void analog_currents(const struct xbar_chip *c, const struct xlayer *L, int t,
 			    struct ximg *im, int nk)
 {
 	int no = L->n_out, R = data_rows(&c->p);
-	for (int t = 0; t < L->rt; t++) {
-		int i0 = t * R, i1 = (t + 1) * R < L->n_in ? (t + 1) * R : L->n_in;
-		size_t off = (size_t)t * (size_t)no;
-		for (int c0 = 0; c0 < no; c0 += XB_CB) {
-			int nc = no - c0 < XB_CB ? no - c0 : XB_CB;
-			for (int k = 0; k < nk; k++)
-				cur_block(L->delta + (size_t)c0 * (size_t)L->n_in, L->cbase + off,
-					  im[k].bits, i0, i1, c0, nc,
-					  im[k].cur + off);
-		}
+	int i0 = t * R, i1 = (t + 1) * R < L->n_in ? (t + 1) * R : L->n_in;
+	const float *base = L->cbase + (size_t)t * (size_t)no;
+	for (int c0 = 0; c0 < no; c0 += XB_CB) {
+		int nc = no - c0 < XB_CB ? no - c0 : XB_CB;
+		const float *d = L->delta + (size_t)c0 * (size_t)L->n_in;
+		for (int k = 0; k < nk; k++)
+			cur_block(d, base + c0, im[k].bits, i0, i1, nc, im[k].cur + c0);
 	}
 }
 
@@ -920,7 +931,8 @@ static inline void convert_acc_gen(const struct xadc *a, const int32_t *restrict
 __attribute__((target("avx2")))
 ND_HOT
 static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
-			     const int32_t *restrict sp, const double *restrict mh,
+			     const int32_t *restrict sp, const double *restrict rsp,
+			     const double *restrict mh,
 			     const int32_t *restrict bias, double wt, double *restrict acc,
 			     int no)
 {
@@ -928,11 +940,29 @@ static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
 	const __m256d hi = _mm256_set1_pd(a->bits ? a->levels - 1 : a->r);
 	const __m256d half = _mm256_set1_pd(0.5), one = _mm256_set1_pd(1.0);
 	const __m256d two = _mm256_set1_pd(2.0), vw = _mm256_set1_pd(wt);
+	const __m256d absm = _mm256_castsi256_pd(_mm256_set1_epi64x(0x7fffffffffffffffLL));
+	const __m256d eps = _mm256_set1_pd(0x1.0p-40);
 	int j = 0;
 	for (; j + 4 <= no; j += 4) {
 		__m256d stj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(st + j))) : zero;
 		__m256d spj = a->bits ? _mm256_cvtepi32_pd(_mm_loadu_si128((const __m128i *)(const void *)(sp + j))) : one;
-		__m256d v = _mm256_div_pd(_mm256_sub_pd(_mm256_loadu_pd(mh + j), _mm256_sub_pd(stj, half)), spj);
+		__m256d x = _mm256_sub_pd(_mm256_loadu_pd(mh + j), _mm256_sub_pd(stj, half)), v = x;
+		if (a->bits) {
+			/* k needs only floor(fl(x / sp)): q = x * fl(1 / sp) lies
+			 * within 2^-51 |q| of fl(x / sp), so unless an integer lies
+			 * within |q| 2^-40 of q, floor(q) is that floor; near one
+			 * (about never) the exact quotient decides.  No divide in
+			 * the common case (the divider is shared with decode's
+			 * sqrt).  x / 1 == x needs none (bits = 0). */
+			__m256d q = _mm256_mul_pd(x, _mm256_loadu_pd(rsp + j));
+			__m256d e = _mm256_mul_pd(_mm256_and_pd(q, absm), eps);
+			__m256d f1 = _mm256_floor_pd(_mm256_sub_pd(q, e));
+			__m256d f2 = _mm256_floor_pd(_mm256_add_pd(q, e));
+			if (__builtin_expect(_mm256_movemask_pd(_mm256_cmp_pd(f1, f2, _CMP_NEQ_OQ)) != 0, 0))
+				v = _mm256_div_pd(x, spj);
+			else
+				v = f2;
+		}
 		/* max/min return the second operand when the first is not
 		 * greater / less: the C ternaries of convert_acc_gen() */
 		v = _mm256_max_pd(v, zero);
@@ -948,7 +978,8 @@ static void convert_acc_avx2(const struct xadc *a, const int32_t *restrict st,
 }
 
 static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
-			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+			const double *rsp, const double *mh, const int32_t *bias, double wt,
+			double *acc, int no)
 {
 	static int have = -1;   /* racy but idempotent */
 	if (have < 0) {
@@ -956,27 +987,160 @@ static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *
 		have = __builtin_cpu_supports("avx2") ? 1 : 0;
 	}
 	if (have)
-		convert_acc_avx2(a, st, sp, mh, bias, wt, acc, no);
+		convert_acc_avx2(a, st, sp, rsp, mh, bias, wt, acc, no);
 	else
 		convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
 }
 #else
 static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *sp,
-			const double *mh, const int32_t *bias, double wt, double *acc, int no)
+			const double *rsp, const double *mh, const int32_t *bias, double wt,
+			double *acc, int no)
 {
+	(void)rsp;
 	convert_acc_gen(a, st, sp, mh, bias, wt, acc, 0, no);
 }
 #endif
 
+/* Read-noise normals: xbar_normal_fill_multi() returns exactly the values
+ * and stream positions of rng_normal_zig_fill() (core/rng.c;
+ * Marsaglia-Tsang ziggurat, 128 strips) on each of several streams (one
+ * per image), faster: two images' streams run interleaved in one loop (a
+ * stream's xoshiro256** draws form a serial chain, two independent chains
+ * keep more of the core busy), the state in registers, the fast path --
+ * strip i = b & 127, x = u zx[i] with u = (b >> 11) 2^-52 - 1, accepted
+ * when |x| < zx[i+1], about 97.2 % of the draws -- inline and the wedge /
+ * tail in xz_finish().  Tables and slow path are core/rng.c's, computed
+ * and written the same way here (it keeps them private); test_xbar checks
+ * the two fills agree bit for bit over millions of draws, tails included.
+ * (Eight streams in AVX-512 lanes were tried: the 2.8 % of lanes leaving
+ * the fast path and the 128-entry table lookups, by gather or permutes,
+ * made it slower than this.) */
+#define XZ_N 128
+static double xz_x[XZ_N + 1], xz_f[XZ_N + 1];
+static pthread_once_t xz_once = PTHREAD_ONCE_INIT;
+
+static void xz_init(void)
+{
+	/* core/rng.c zig_init(): r and v (strip area) of Marsaglia & Tsang */
+	const double r = 3.442619855899, v = 9.91256303526217e-3;
+	xz_x[1] = r;
+	xz_f[1] = exp(-0.5 * r * r);
+	xz_x[0] = v / xz_f[1];
+	xz_f[0] = 0;
+	for (int i = 1; i < XZ_N - 1; i++) {
+		xz_f[i + 1] = xz_f[i] + v / xz_x[i];
+		xz_x[i + 1] = sqrt(-2.0 * log(xz_f[i + 1]));
+	}
+	xz_x[XZ_N] = 0;
+	xz_f[XZ_N] = 1;
+	xz_f[XZ_N - 1] = xz_f[XZ_N - 2] + v / xz_x[XZ_N - 2];
+	xz_x[XZ_N - 1] = sqrt(-2.0 * log(xz_f[XZ_N - 1]));
+}
+
+/* core/rng.c zig_draw() from a drawn b on, r the state after it: the
+ * same fast test, tail (strip 0, Marsaglia 1964) and wedge, and on a
+ * wedge rejection fresh draws. */
+static double xz_finish(struct rng *r, uint64_t b)
+{
+	for (;;) {
+		int i = (int)(b & (XZ_N - 1));
+		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
+		double x = u * xz_x[i];
+		if (fabs(x) < xz_x[i + 1])
+			return x;
+		if (i == 0) {
+			double a, c;
+			do {
+				a = -log(1.0 - rng_uniform(r)) / xz_x[1];
+				c = -log(1.0 - rng_uniform(r));
+			} while (c + c < a * a);
+			return u < 0 ? -(xz_x[1] + a) : xz_x[1] + a;
+		}
+		double y = xz_f[i] + rng_uniform(r) * (xz_f[i + 1] - xz_f[i]);
+		if (y < exp(-0.5 * x * x))
+			return x;
+		b = rng_u64(r);
+	}
+}
+
+static inline uint64_t xz_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
+
+/* rng_normal_zig_fill() of two streams at once: their xoshiro chains are
+ * independent, so the two interleaved keep more of the core busy than
+ * one serial chain does. */
+ND_HOT
+static void normal_fill2(struct rng *ra, struct rng *rb, double *restrict oa,
+			 double *restrict ob, int n)
+{
+	uint64_t a0 = ra->s[0], a1 = ra->s[1], a2 = ra->s[2], a3 = ra->s[3];
+	uint64_t b0 = rb->s[0], b1 = rb->s[1], b2 = rb->s[2], b3 = rb->s[3];
+	const double *zx1 = xz_x + 1;
+	for (int k = 0; k < n; k++) {
+		uint64_t da = xz_rotl(a1 * 5, 7) * 9, db = xz_rotl(b1 * 5, 7) * 9;
+		uint64_t ta = a1 << 17, tb = b1 << 17;
+		a2 ^= a0;
+		b2 ^= b0;
+		a3 ^= a1;
+		b3 ^= b1;
+		a1 ^= a2;
+		b1 ^= b2;
+		a0 ^= a3;
+		b0 ^= b3;
+		a2 ^= ta;
+		b2 ^= tb;
+		a3 = xz_rotl(a3, 45);
+		b3 = xz_rotl(b3, 45);
+		unsigned ia = (unsigned)(da & (XZ_N - 1)), ib = (unsigned)(db & (XZ_N - 1));
+		double xa = ((double)(da >> 11) * 0x1.0p-52 - 1.0) * xz_x[ia];
+		double xb = ((double)(db >> 11) * 0x1.0p-52 - 1.0) * xz_x[ib];
+		if (__builtin_expect(!(fabs(xa) < zx1[ia]), 0)) {
+			struct rng st = { { a0, a1, a2, a3 } };
+			xa = xz_finish(&st, da);
+			a0 = st.s[0];
+			a1 = st.s[1];
+			a2 = st.s[2];
+			a3 = st.s[3];
+		}
+		if (__builtin_expect(!(fabs(xb) < zx1[ib]), 0)) {
+			struct rng st = { { b0, b1, b2, b3 } };
+			xb = xz_finish(&st, db);
+			b0 = st.s[0];
+			b1 = st.s[1];
+			b2 = st.s[2];
+			b3 = st.s[3];
+		}
+		oa[k] = xa;
+		ob[k] = xb;
+	}
+	ra->s[0] = a0;
+	ra->s[1] = a1;
+	ra->s[2] = a2;
+	ra->s[3] = a3;
+	rb->s[0] = b0;
+	rb->s[1] = b1;
+	rb->s[2] = b2;
+	rb->s[3] = b3;
+}
+
+void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, int n)
+{
+	pthread_once(&xz_once, xz_init);
+	int j = 0;
+	for (; j + 2 <= nr; j += 2)
+		normal_fill2(r[j], r[j + 1], out[j], out[j + 1], n);
+	if (j < nr)
+		rng_normal_zig_fill(r[j], out[j], n);
+}
+
 /* Every column of one row tile for one image and pulse: decode (with the
- * fresh read noise, drawn in column order), convert, accumulate wt *
- * partial sum into acc.  mh: scratch of no values.  Returns the LRS
- * reads. */
+ * fresh read noise z[0..no), drawn by the caller in column order),
+ * convert, accumulate wt * partial sum into acc.  mh: scratch of no
+ * values.  Returns the LRS reads. */
 ND_HOT
 static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
-			  const int32_t *st, const int32_t *sp, const float *cur,
+			  const int32_t *st, const int32_t *sp, const double *rsp, const float *cur,
 			  const int32_t *bias, const float *off, int ncomp, double wt,
-			  double *acc, struct rng *rng, int no, double *mh, double *z)
+			  double *acc, int no, double *mh, const double *z)
 {
 	double r = a->r, inv = 1.0 / (1.0 - c->g_h);
 	uint64_t lrs = 0;
@@ -986,9 +1150,6 @@ static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
 			mh[j] = (double)cur[j];
 		}
 	} else {
-		/* the read noise of the columns, drawn in column order */
-		if (c->read_scale > 0)
-			rng_normal_zig_fill(rng, z, no);
 		lrs = decode_cols(c->g_h, r, inv, c->read_scale, cur,
 				  c->read_scale > 0 ? z : NULL, mh, no);
 	}
@@ -1002,7 +1163,7 @@ static uint64_t post_tile(const struct xbar_chip *c, const struct xadc *a,
 	if (off)
 		for (int j = 0; j < no; j++)
 			mh[j] += (double)off[(size_t)j * ncomp];
-	convert_acc(a, st, sp, mh, bias, wt, acc, no);
+	convert_acc(a, st, sp, rsp, mh, bias, wt, acc, no);
 	return lrs;
 }
 
@@ -1100,29 +1261,47 @@ static void run_layer(const struct xbar_chip *c, const struct xbar_refs *refs,
 		for (int e = 0; e < nk; e++)
 			pulse_bits(w->im[e].u, n, enc == XBAR_ENC_UNARY, t, w->im[e].bits);
 		double wt = enc == XBAR_ENC_UNARY ? 1.0 : (double)(1u << t);
-		if (c->analog)
-			analog_currents(c, L, w->im, nk);
-		else
+		if (!c->analog)
 			for (int e = 0; e < nk; e++)
 				exact_matches(L, ml, w->im[e].bits, w->im[e].cur);
-		for (int e = 0; e < nk; e++) {
-			struct ximg *im = &w->im[e];
-			for (int rt = 0; rt < L->rt; rt++) {
-				const struct xadc *a = &L->adc[rt];
-				size_t ij0 = (size_t)rt * no, ri0 = ((size_t)t * L->rt + rt) * no;
+		/* row tile by row tile: the analog currents of one row tile for
+		 * every image of the block (each delta block read once from
+		 * memory per block), then their conversion; each image still
+		 * draws its read noise in (pulse, row tile, column) order */
+		for (int rt = 0; rt < L->rt; rt++) {
+			const struct xadc *a = &L->adc[rt];
+			size_t ij0 = (size_t)rt * no, ri0 = ((size_t)t * L->rt + rt) * no;
+			if (c->analog)
+				analog_currents(c, L, rt, w->im, nk);
+			if (c->analog && c->read_scale > 0) {
+				/* the read noise of the columns, drawn in column order */
+				struct rng *rs[XB_BLK];
+				double *zs[XB_BLK];
+				for (int e = 0; e < nk; e++) {
+					rs[e] = &w->im[e].rng;
+					zs[e] = w->im[e].z;
+				}
+				xbar_normal_fill_multi(rs, nk, zs, no);
+			}
+			for (int e = 0; e < nk; e++) {
+				struct ximg *im = &w->im[e];
+				const float *cur = c->analog ? im->cur : im->cur + ij0;
 				uint64_t lrs;
 				if (w->ssum[l])
-					lrs = calib_tile(c, a, im->cur + ij0, L->bias_v + ij0, wt,
+					lrs = calib_tile(c, a, cur, L->bias_v + ij0, wt,
 							 w->ssum[l] + ri0, w->ssq[l] + ri0, im->acc, no);
 				else
 					lrs = post_tile(c, a, refs->start[l] + ri0, refs->step[l] + ri0,
-							im->cur + ij0, L->bias_v + ij0,
+							refs->rstep[l] + ri0,
+							cur, L->bias_v + ij0,
 							L->off ? L->off + ij0 * (size_t)L->ncomp : NULL,
-							L->ncomp, wt, im->acc, &im->rng, no, im->mh, im->z);
+							L->ncomp, wt, im->acc, no, im->mh, im->z);
 				k->lrs_reads += lrs;
 				k->hrs_reads += (uint64_t)a->r * (uint64_t)no - lrs;
 				k->row_drives += (uint64_t)a->r * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
 			}
+		}
+		for (int e = 0; e < nk; e++) {
 			k->tile_pulses += (uint64_t)L->rt * (uint64_t)((no + c->p.cols - 1) / c->p.cols);
 			k->conversions += (uint64_t)L->rt * (uint64_t)no;
 			k->adds += (uint64_t)L->rt * (uint64_t)no;
@@ -1243,8 +1422,12 @@ static long chip_eval(const xbar_chip *c, const struct xbar_enc_plan *plan,
 				w.ssum[l] = xcalloc(nref[l], sizeof(int64_t));
 				w.ssq[l] = xcalloc(nref[l], sizeof(int64_t));
 			}
+		/* dynamic: a block's results do not depend on the thread that
+		 * runs it (per-image streams, integer counts and sums), and on a
+		 * shared machine a preempted thread no longer holds the others
+		 * at the end of a static share */
 #ifdef _OPENMP
-#pragma omp for schedule(static)
+#pragma omp for schedule(dynamic, 1)
 #endif
 		for (long bi = 0; bi < nblk; bi++) {
 			long i0 = bi * XB_BLK;
@@ -1322,7 +1505,7 @@ xbar_scratch *xbar_scratch_create(const xbar_chip *c)
 		mw = L->n_out > mw ? L->n_out : mw;
 		mrt = L->rt * L->n_out > mrt ? L->rt * L->n_out : mrt;
 	}
-	for (int e = 0; e < XB_BLK; e++) {
+	for (int e = 0; e < XBAR_LAYER_BLK; e++) {
 		struct ximg *im = &s->w.im[e];
 		im->la = xmalloc((size_t)mw);
 		im->u = xmalloc((size_t)mw);
@@ -1340,7 +1523,7 @@ void xbar_scratch_destroy(xbar_scratch *s)
 {
 	if (!s)
 		return;
-	for (int e = 0; e < XB_BLK; e++) {
+	for (int e = 0; e < XBAR_LAYER_BLK; e++) {
 		free(s->w.im[e].la);
 		free(s->w.im[e].u);
 		free(s->w.im[e].bits);
@@ -1413,6 +1596,7 @@ void xbar_refs_destroy(xbar_refs *r)
 	for (int l = 0; l < r->nl; l++) {
 		free(r->start[l]);
 		free(r->step[l]);
+		free(r->rstep[l]);
 	}
 	free(r);
 }
@@ -1452,6 +1636,10 @@ static void refs_place(const struct xbar_params *p, const xbar_chip *c, xbar_ref
 		free(r->step[l]);
 		r->start[l] = st;
 		r->step[l] = sp;
+		free(r->rstep[l]);
+		r->rstep[l] = xmalloc(sizeof(double) * nref);
+		for (size_t k = 0; k < nref; k++)
+			r->rstep[l][k] = 1.0 / (double)sp[k];
 	}
 }
 

@@ -398,6 +398,13 @@ int xbar_bnn_train(const struct bnn_params *bp, const struct xbar_params *xp,
 		   const struct wl_dataset *test, bnn_epoch_fn cb, void *arg,
 		   struct bnn_model **out, struct nd_err *err);
 
+/* For each stream j < nr: out[j][k] = rng_normal_zig(r[j]) for k = 0 ..
+ * n-1, i.e. the values and the stream position rng_normal_zig_fill(r[j],
+ * out[j], n) gives, two streams at a time in one loop (the read noise of
+ * the images of an evaluation block). */
+struct rng;
+void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, int n);
+
 /* Number of row tiles / column tiles of layer l. */
 int xbar_row_tiles(const struct xbar_params *p, const struct bnn_model *m, int l);
 int xbar_col_tiles(const struct xbar_params *p, const struct bnn_model *m, int l);

@@ -14,6 +14,7 @@
 
 #include "analog/gbo.h"
 #include "analog/xbar.h"
+#include "core/rng.h"
 #include "core/util.h"
 #include "tests/common/tutil.h"
 #include "workloads/bnn.h"
@@ -400,6 +401,123 @@ START_TEST(bad_parameters)
 }
 END_TEST
 
+/* 7. The read-noise sampler of the evaluation: xbar_normal_fill_multi()
+ * gives, stream by stream, exactly rng_normal_zig_fill()'s values and
+ * final stream positions (any number of streams, odd ones included, and
+ * any length), over ~6 M draws, enough to pass through the ziggurat's
+ * tail (|x| > r = 3.4426) and wedges many times. */
+START_TEST(normal_fill_same_stream)
+{
+	enum { NS = 9, NMAX = 1500 };
+	static double a[NS][NMAX], b[NS][NMAX];
+	static const int lens[] = { 1, 2, 7, 8, 63, 512, 1500 };
+	long draws = 0, tails = 0;
+	for (int rep = 0; rep < 60; rep++)
+		for (int nr = 1; nr <= NS; nr++) {
+			int n = lens[(rep + nr) % (int)(sizeof lens / sizeof lens[0])];
+			struct rng r1[NS], r2[NS], *rp[NS];
+			double *op[NS];
+			for (int j = 0; j < nr; j++) {
+				rng_seed(&r1[j], 7 + (uint64_t)rep, (uint64_t)(nr * 16 + j));
+				r2[j] = r1[j];
+				rp[j] = &r2[j];
+				op[j] = b[j];
+				rng_normal_zig_fill(&r1[j], a[j], n);
+			}
+			xbar_normal_fill_multi(rp, nr, op, n);
+			for (int j = 0; j < nr; j++) {
+				ck_assert_int_eq(memcmp(a[j], b[j], sizeof(double) * (size_t)n), 0);
+				ck_assert_int_eq(memcmp(&r1[j], &r2[j], sizeof r1[j]), 0);
+				for (int k = 0; k < n; k++)
+					tails += fabs(a[j][k]) > 3.442619855899;
+			}
+			draws += (long)nr * n;
+		}
+	/* long runs: the streams of the evaluation (512 columns a tile) */
+	for (int rep = 0; rep < 700; rep++) {
+		struct rng r1[8], r2[8], *rp[8];
+		double *op[8];
+		for (int j = 0; j < 8; j++) {
+			rng_seed(&r1[j], 99, (uint64_t)(rep * 8 + j));
+			r2[j] = r1[j];
+			rp[j] = &r2[j];
+			op[j] = b[j];
+			rng_normal_zig_fill(&r1[j], a[j], NMAX);
+		}
+		xbar_normal_fill_multi(rp, 8, op, NMAX);
+		for (int j = 0; j < 8; j++) {
+			ck_assert_int_eq(memcmp(a[j], b[j], sizeof(double) * NMAX), 0);
+			ck_assert_int_eq(memcmp(&r1[j], &r2[j], sizeof r1[j]), 0);
+			for (int k = 0; k < NMAX; k++)
+				tails += fabs(a[j][k]) > 3.442619855899;
+		}
+		draws += 8L * NMAX;
+	}
+	/* P(|x| > r) = 5.76e-4: ~3,500 tail values expected */
+	ck_assert(draws > 8000000 && tails > 2000);
+}
+END_TEST
+
+/* 8. The whole-network evaluation (blocks of 32 images, row tile by row
+ * tile) gives every image the prediction of the same network run one
+ * image and one layer at a time through xbar_layer_run(): the blocking
+ * does not change a value, with every noise on, tiles whose row and
+ * column counts are not multiples of 64, and several pulses. */
+START_TEST(block_independent)
+{
+	NEED_DATA();
+	const struct bnn_model *m = model(BNN_ACT_MULTI);
+	struct xbar_params p;
+	xdefaults(&p);
+	p.d2d_on = p.read_on = p.stuck_on = p.offset_on = 1;
+	p.read_sigma = 0.2;
+	p.rows = 100;
+	p.cols = 72;
+	struct xbar_enc_plan pl;
+	struct nd_err err = { 0 };
+	plan_uniform(m, XBAR_ENC_UNARY, 3, &pl);
+	xbar_refs *refs;
+	ck_assert_int_eq(xbar_refs_create(&p, m, &pl, train->pixels, 500, &refs, &err), 0);
+	xbar_chip *c;
+	ck_assert_int_eq(xbar_chip_create(&p, m, 5, 2, &c, &err), 0);
+	enum { N = 150 };
+	uint8_t pred[N];
+	xbar_chip_eval(c, &pl, refs, test->pixels, test->labels, N, pred, NULL);
+	xbar_scratch *s = xbar_scratch_create(c);
+	uint8_t lev[1024], nxt[1024];
+	double dq[1024];
+	int differ = 0;
+	for (long i = 0; i < N; i++) {
+		bnn_input_levels(m, test->pixels + (size_t)i * 784, lev);
+		uint64_t item = (uint64_t)i;
+		int best = 0;
+		for (int l = 0; l < m->nl; l++) {
+			const uint8_t *lp = lev;
+			double *dp = dq;
+			xbar_layer_run(c, &pl, refs, l, &lp, &item, 1, &dp, s, NULL);
+			if (l == m->nl - 1) {
+				double bs = -1e300;
+				for (int j = 0; j < m->dim[l + 1]; j++)
+					if (bnn_score(m, l, j, dq[j]) > bs) {
+						bs = bnn_score(m, l, j, dq[j]);
+						best = j;
+					}
+			} else {
+				for (int j = 0; j < m->dim[l + 1]; j++)
+					nxt[j] = (uint8_t)bnn_act_level(m, l, j, dq[j]);
+				memcpy(lev, nxt, (size_t)m->dim[l + 1]);
+			}
+		}
+		ck_assert_int_eq(best, pred[i]);
+		differ += pred[i] != pred[0];
+	}
+	ck_assert(differ > 0);   /* not one constant answer */
+	xbar_scratch_destroy(s);
+	xbar_chip_destroy(c);
+	xbar_refs_destroy(refs);
+}
+END_TEST
+
 static Suite *suite(void)
 {
 	Suite *s = suite_create("xbar");
@@ -413,7 +531,12 @@ static Suite *suite(void)
 	tcase_add_test(tc, gbo_beats_uniform);
 	tcase_add_test(tc, mc_thread_independent);
 	tcase_add_test(tc, energy_breakdown);
+	tcase_add_test(tc, block_independent);
 	suite_add_tcase(s, tc);
+	TCase *tn = tcase_create("normals");
+	tcase_set_timeout(tn, 600);
+	tcase_add_test(tn, normal_fill_same_stream);
+	suite_add_tcase(s, tn);
 	return s;
 }
 
