@@ -4,8 +4,9 @@
  * Events are ordered by (t_ns, seq): time first, then the order in which they
  * were scheduled, so equal times pop first-in first-out and every run is
  * reproducible.  The queue is a binary heap of (time, sequence, event)
- * entries, so ordering never touches the events; cancel is O(1) (the entry
- * is dropped lazily).  The queue never allocates per event:
+ * entries, so ordering never touches the events, beside a FIFO ring for
+ * events scheduled at the current time (no heap work for them; the order is
+ * the same); cancel is O(1) (the entry is dropped lazily).  The queue never allocates per event:
  * callers embed a struct evq_event in the object that owns it and get it back
  * with container_of() in the handler.  All times are simulated nanoseconds.
  */
