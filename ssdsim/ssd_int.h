@@ -390,10 +390,14 @@ static inline uint32_t ftl_p2l(const ssd *s, uint64_t pua)
  * move that put it there has not been programmed yet, the unit it was moved
  * from (PUA_NONE if unmapped). */
 uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua);
+/* A die without pending GC moves (mv_n == 0, the die table is small and
+ * hot) needs no look at the block (a cache miss on a large drive):
+ * ftl_read_pua_pend() would find no move to follow. */
 static inline uint64_t ftl_read_pua(const ssd *s, uint32_t lpn)
 {
 	uint64_t pua = ftl_l2p(s, lpn);
-	if (pua != PUA_NONE && __builtin_expect(s->blk[page_block(s, pua_page(s, pua))].gc_pend, 0))
+	if (pua != PUA_NONE && __builtin_expect(s->die[pua_die(s, pua)].mv_n != 0, 0) &&
+	    s->blk[page_block(s, pua_page(s, pua))].gc_pend)
 		return ftl_read_pua_pend(s, pua);
 	return pua;
 }
