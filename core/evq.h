@@ -4,10 +4,11 @@
  * Events are ordered by (t_ns, seq): time first, then the order in which they
  * were scheduled, so equal times pop first-in first-out and every run is
  * reproducible.  The queue is a binary heap of (time, sequence, event)
- * entries, so ordering never touches the events, beside a FIFO ring for
- * events scheduled at the current time (no heap work for them; the order is
- * the same); cancel is O(1) (the entry is dropped lazily).  The queue never allocates per event:
- * callers embed a struct evq_event in the object that owns it and get it back
+ * entries, so ordering never touches the events, beside "lanes": FIFO
+ * rings that take, in O(1), an event later than the lane's newest (events
+ * "now + a fixed latency" arrive in time order); the order is exactly the
+ * one heap's.  Cancel is O(1) (the entry is dropped lazily).  The queue
+ * never allocates per event (its arrays grow by doubling): callers embed a struct evq_event in the object that owns it and get it back
  * with container_of() in the handler.  All times are simulated nanoseconds.
  */
 #ifndef ND_EVQ_H
