@@ -38,6 +38,7 @@ struct lane {
 };
 
 struct evq {
+	uint64_t now_ns;     /* first: evq_now() in evq.h reads it */
 	struct hent *heap;   /* heap[0] is the earliest */
 	size_t n, cap;
 	struct lane lane[EVQ_LANES];
@@ -46,7 +47,6 @@ struct evq {
 	 * open-addressing set, 0 = empty slot */
 	uint64_t *cancelled;
 	size_t ncanc, capcanc;   /* capcanc: a power of two, or 0 */
-	uint64_t now_ns;
 	uint64_t next_seq;
 	int stop;
 	/* evq_run popped heap[0] but left it in place while its handler runs:
@@ -365,7 +365,7 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 }
 
 void evq_stop(evq *q) { q->stop = 1; }
-uint64_t evq_now(const evq *q) { return q->now_ns; }
+_Static_assert(offsetof(struct evq, now_ns) == 0, "evq_now() reads the first member");
 size_t evq_size(const evq *q) { return q->live; }
 uint64_t evq_peek_time(const evq *q)
 {

@@ -54,7 +54,9 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns);
 /* Makes the next evq_run() return after the current handler. */
 void evq_stop(evq *q);
 
-uint64_t evq_now(const evq *q);
+/* The clock, read on every request stage: inline, so the handle's layout
+ * begins with it (core/evq.c checks this at compile time). */
+static inline uint64_t evq_now(const evq *q) { return *(const uint64_t *)(const void *)q; }
 size_t evq_size(const evq *q);
 /* Time of the earliest pending event, UINT64_MAX if none. */
 uint64_t evq_peek_time(const evq *q);

@@ -173,7 +173,11 @@ static void dispatch(ssd *s, struct ssd_req *r)
 static uint64_t link_xfer(ssd *s, uint64_t *free_ns, uint64_t *stat, uint32_t bytes)
 {
 	uint64_t t = nd_max_u64(evq_now(s->q), *free_ns);
-	*free_ns = t + nd_xfer_ns(bytes, s->link_bps);
+	if (bytes != s->link_memo_bytes) {   /* requests mostly share a size */
+		s->link_memo_bytes = bytes;
+		s->link_memo_ns = nd_xfer_ns(bytes, s->link_bps);
+	}
+	*free_ns = t + s->link_memo_ns;
 	*stat += bytes;
 	en_add_units(s->led, s->e_link, (double)bytes);
 	return *free_ns;

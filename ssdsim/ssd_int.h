@@ -256,6 +256,9 @@ struct ssd {
 	struct chan *ch;
 	uint64_t *core_free;
 	uint64_t h2d_free, d2h_free, dram_free;
+	/* host.c link_xfer(): the last size's transfer time (a division) */
+	uint32_t link_memo_bytes;
+	uint64_t link_memo_ns;
 
 	/* buffer */
 	struct bslot *bs;
