@@ -348,6 +348,23 @@ static inline uint64_t div_fast(uint64_t x, uint32_t d, int sh)
 	return sh >= 0 ? x >> sh : x / d;
 }
 
+/* Page and plane of physical unit pua by shifts where the geometry allows
+ * (pua_page() and block_plane(page_block()) divide): the read path's. */
+static inline uint32_t pua_page_fast(const ssd *s, uint64_t pua)
+{
+	return (uint32_t)div_fast(pua, s->upp, s->sh_upp);
+}
+
+static inline uint32_t page_plane_fast(const ssd *s, uint32_t page)
+{
+	return (uint32_t)(s->sh_pp >= 0 ? page >> s->sh_pp : page / s->plane_pages);
+}
+
+static inline uint32_t plane_die_fast(const ssd *s, uint32_t plane)
+{
+	return (uint32_t)div_fast(plane, (uint32_t)s->p.planes, s->sh_planes);
+}
+
 static inline uint64_t ftl_fill_pua(const ssd *s, uint64_t u)
 {
 	uint64_t g = div_fast(u, s->prog_units, s->sh_prog);
@@ -399,7 +416,8 @@ uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua);
 static inline uint64_t ftl_read_pua(const ssd *s, uint32_t lpn)
 {
 	uint64_t pua = ftl_l2p(s, lpn);
-	if (pua != PUA_NONE && __builtin_expect(s->die[pua_die(s, pua)].mv_n != 0, 0) &&
+	if (pua != PUA_NONE &&
+	    __builtin_expect(s->die[plane_die_fast(s, page_plane_fast(s, pua_page_fast(s, pua)))].mv_n, 0) &&
 	    s->blk[page_block(s, pua_page(s, pua))].gc_pend)
 		return ftl_read_pua_pend(s, pua);
 	return pua;
