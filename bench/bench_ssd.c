@@ -31,6 +31,8 @@ static int one(const char *name, const char *const *sets)
 	double n = (double)(r.n[0] + r.n[1]);
 	printf("bench %s_req_per_s %.0f req/s\n", name, n / r.wall_sim_s);
 	printf("bench %s_req_per_cpu_s %.0f req/s\n", name, n / r.cpu_sim_s);
+	/* the event queue's work per request (read: ~5 events, see bench/README.md) */
+	printf("bench %s_events_per_req %.2f events\n", name, (double)r.events / n);
 	printf("bench %s_precondition_s %.2f s\n", name, r.wall_s - r.wall_sim_s);
 	printf("bench %s_precondition_cpu_s %.2f s\n", name, r.cpu_s - r.cpu_sim_s);
 	if (sp.pre_overwrite > 0) {

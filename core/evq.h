@@ -4,9 +4,11 @@
  * Events are ordered by (t_ns, seq): time first, then the order in which they
  * were scheduled, so equal times pop first-in first-out and every run is
  * reproducible.  The queue is a binary heap of (time, sequence, event)
- * entries, so ordering never touches the events; cancel is O(1) (the entry
- * is dropped lazily).  The queue never allocates per event:
- * callers embed a struct evq_event in the object that owns it and get it back
+ * entries, so ordering never touches the events, beside "lanes": FIFO
+ * rings that take, in O(1), an event later than the lane's newest (events
+ * "now + a fixed latency" arrive in time order); the order is exactly the
+ * one heap's.  Cancel is O(1) (the entry is dropped lazily).  The queue
+ * never allocates per event (its arrays grow by doubling): callers embed a struct evq_event in the object that owns it and get it back
  * with container_of() in the handler.  All times are simulated nanoseconds.
  */
 #ifndef ND_EVQ_H
@@ -52,7 +54,9 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns);
 /* Makes the next evq_run() return after the current handler. */
 void evq_stop(evq *q);
 
-uint64_t evq_now(const evq *q);
+/* The clock, read on every request stage: inline, so the handle's layout
+ * begins with it (core/evq.c checks this at compile time). */
+static inline uint64_t evq_now(const evq *q) { return *(const uint64_t *)(const void *)q; }
 size_t evq_size(const evq *q);
 /* Time of the earliest pending event, UINT64_MAX if none. */
 uint64_t evq_peek_time(const evq *q);

@@ -63,8 +63,9 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 	struct fop *ops[64];
 	uint32_t nops = 0;
 	uint64_t hit_bytes = 0;
-	for (uint64_t i = 0; i < n; i++) {
-		uint32_t lpn = (uint32_t)((first + i) % s->n_lpn);
+	uint64_t u = first % s->n_lpn;   /* (first + i) % n_lpn, without a division each */
+	for (uint64_t i = 0; i < n; i++, u = u + 1 == s->n_lpn ? 0 : u + 1) {
+		uint32_t lpn = (uint32_t)u;
 		s->st.host_read_units += r->path == SSD_PATH_HOST;
 		s->st.read_units++;
 		if (buf_find(s, lpn) != NONE) {
@@ -77,8 +78,8 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 			s->st.unmapped_reads++;
 			continue;
 		}
-		uint32_t page = pua_page(s, pua), die = pua_die(s, pua);
-		uint32_t plane = block_plane(s, page_block(s, page));
+		uint32_t page = pua_page_fast(s, pua), plane = page_plane_fast(s, page);
+		uint32_t die = plane_die_fast(s, plane);
 		struct fop *f = NULL;
 		for (uint32_t k = 0; k < nops && !f; k++) {
 			if (ops[k]->die != die)
@@ -90,7 +91,7 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 				continue;
 			int clash = 0;
 			for (uint32_t j = 0; j < ops[k]->npages; j++)
-				clash |= block_plane(s, page_block(s, ops[k]->ids[j])) == plane;
+				clash |= page_plane_fast(s, ops[k]->ids[j]) == plane;
 			if (!clash) {
 				f = ops[k];
 				f->ids[f->npages++] = page;
@@ -173,7 +174,11 @@ static void dispatch(ssd *s, struct ssd_req *r)
 static uint64_t link_xfer(ssd *s, uint64_t *free_ns, uint64_t *stat, uint32_t bytes)
 {
 	uint64_t t = nd_max_u64(evq_now(s->q), *free_ns);
-	*free_ns = t + nd_xfer_ns(bytes, s->link_bps);
+	if (bytes != s->link_memo_bytes) {   /* requests mostly share a size */
+		s->link_memo_bytes = bytes;
+		s->link_memo_ns = nd_xfer_ns(bytes, s->link_bps);
+	}
+	*free_ns = t + s->link_memo_ns;
 	*stat += bytes;
 	en_add_units(s->led, s->e_link, (double)bytes);
 	return *free_ns;

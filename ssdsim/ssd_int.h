@@ -265,6 +265,9 @@ struct ssd {
 	struct chan *ch;
 	uint64_t *core_free;
 	uint64_t h2d_free, d2h_free, dram_free;
+	/* host.c link_xfer(): the last size's transfer time (a division) */
+	uint32_t link_memo_bytes;
+	uint64_t link_memo_ns;
 
 	/* buffer */
 	struct bslot *bs;
@@ -379,6 +382,23 @@ static inline uint32_t buf_find(const ssd *s, uint32_t lpn)
 /* Where the implicit fill put logical unit u (< fill_n): program g = u / P
  * went to target alloc_seq[g % alloc_n], round g / alloc_n, which is the
  * page index in each of the target's planes; blocks were taken in order. */
+/* The read path's names for the same (pua_page() and block_plane(
+ * page_block()) shift as well since the GC work): page and plane of a unit. */
+static inline uint32_t pua_page_fast(const ssd *s, uint64_t pua)
+{
+	return pua_page(s, pua);
+}
+
+static inline uint32_t page_plane_fast(const ssd *s, uint32_t page)
+{
+	return (uint32_t)(s->sh_pp >= 0 ? page >> s->sh_pp : page / s->plane_pages);
+}
+
+static inline uint32_t plane_die_fast(const ssd *s, uint32_t plane)
+{
+	return plane_die(s, plane);
+}
+
 static inline uint64_t ftl_fill_pua(const ssd *s, uint64_t u)
 {
 	uint64_t g = div_fast(u, s->prog_units, s->sh_prog);
@@ -424,10 +444,15 @@ static inline uint32_t ftl_p2l(const ssd *s, uint64_t pua)
  * move that put it there has not been programmed yet, the unit it was moved
  * from (PUA_NONE if unmapped). */
 uint64_t ftl_read_pua_pend(const ssd *s, uint64_t pua);
+/* A die without pending GC moves (mv_n == 0, the die table is small and
+ * hot) needs no look at the block (a cache miss on a large drive):
+ * ftl_read_pua_pend() would find no move to follow. */
 static inline uint64_t ftl_read_pua(const ssd *s, uint32_t lpn)
 {
 	uint64_t pua = ftl_l2p(s, lpn);
-	if (pua != PUA_NONE && __builtin_expect(s->blk[page_block(s, pua_page(s, pua))].gc_pend, 0))
+	if (pua != PUA_NONE &&
+	    __builtin_expect(s->die[plane_die_fast(s, page_plane_fast(s, pua_page_fast(s, pua)))].mv_n, 0) &&
+	    s->blk[page_block(s, pua_page(s, pua))].gc_pend)
 		return ftl_read_pua_pend(s, pua);
 	return pua;
 }

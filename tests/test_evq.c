@@ -206,6 +206,81 @@ START_TEST(handlers_schedule_cancel_peek_match_reference)
 }
 END_TEST
 
+/* The lanes (FIFO rings of ascending keys beside the heap): events at "now +
+ * a fixed latency" (several latencies, so lanes fill and the heap takes the
+ * rest), ties at the current time, cancels of any pending event (lane heads
+ * and tails included) and peeks, drained with evq_pop(), each pop checked
+ * against a linear scan of (time, sequence). */
+enum { NLN = 64 };
+static struct tev ln_ev[NLN];
+static uint64_t ln_t[NLN], ln_seq[NLN];
+static int ln_pend[NLN];
+
+static int ln_min(void)
+{
+	int best = -1;
+	for (int a = 0; a < NLN; a++)
+		if (ln_pend[a] && (best < 0 || ln_t[a] < ln_t[best] ||
+				   (ln_t[a] == ln_t[best] && ln_seq[a] < ln_seq[best])))
+			best = a;
+	return best;
+}
+
+START_TEST(lanes_pop_cancel_peek_match_reference)
+{
+	static const uint64_t lat[] = { 75000, 75000, 12000, 1000, 0, 3800000 };
+	evq *q;
+	ck_assert_int_eq(evq_create(4, &q), 0);
+	struct rng r;
+	rng_seed(&r, 11, 0);
+	uint64_t next_seq = 0, bad = 0, pops = 0, cancels = 0;
+	for (int a = 0; a < NLN; a++)
+		ln_ev[a].id = (uint64_t)a;
+	for (int round = 0; round < 400000; round++) {
+		uint64_t now = evq_now(q);
+		/* schedule a few idle actors */
+		for (int k = 0; k < 3; k++) {
+			int a = (int)rng_below(&r, NLN);
+			if (ln_pend[a])
+				continue;
+			uint32_t x = (uint32_t)rng_below(&r, 100);
+			/* whole microseconds otherwise: ties between lanes and heap */
+			uint64_t t = now + (x < 80 ? lat[x % ND_ARRAY_LEN(lat)] : rng_below(&r, 90) * 1000);
+			if (evq_schedule(q, &ln_ev[a].ev, t, on_fire))
+				bad++;
+			ln_pend[a] = 1;
+			ln_t[a] = t;
+			ln_seq[a] = next_seq++;
+		}
+		if (rng_below(&r, 8) == 0) {
+			int c = (int)rng_below(&r, NLN);
+			if (ln_pend[c]) {
+				if (evq_cancel(q, &ln_ev[c].ev))
+					bad++;
+				ln_pend[c] = 0;
+				cancels++;
+			}
+		}
+		int m = ln_min();
+		if (evq_peek_time(q) != (m < 0 ? UINT64_MAX : ln_t[m]))
+			bad++;
+		struct evq_event *e = evq_pop(q);
+		if (m < 0) {
+			bad += e != NULL;
+			continue;
+		}
+		if (e != &ln_ev[m].ev || evq_now(q) != ln_t[m])
+			bad++;
+		ln_pend[m] = 0;
+		pops++;
+	}
+	ck_assert_uint_eq(bad, 0);
+	ck_assert_uint_gt(pops, 300000);
+	ck_assert_uint_gt(cancels, 10000);
+	evq_destroy(q);
+}
+END_TEST
+
 int main(void)
 {
 	Suite *s = suite_create("evq");
@@ -215,6 +290,7 @@ int main(void)
 	tcase_add_test(tc, fifo_among_equal_times);
 	tcase_add_test(tc, run_until_and_peek);
 	tcase_add_test(tc, handlers_schedule_cancel_peek_match_reference);
+	tcase_add_test(tc, lanes_pop_cancel_peek_match_reference);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }
