@@ -432,6 +432,27 @@ END_TEST
 static int one_done;
 static void on_one(ssd *s, struct ssd_req *r) { (void)s; (void)r; one_done = 1; }
 
+/* One die, one plane of 16 blocks x 64 4 KiB pages (one unit a page),
+ * op 1, verify on, TLC page types by index (LSB 41 us, CSB 62 us, MSB
+ * 87 us); `mapping` is the ssd.ftl.mapping setting, with a 4 KiB CMT when
+ * cached. */
+static ssd *tlc_one_die(const char *mapping, evq **qp)
+{
+	const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
+			       "ssd.blocks=16", "ssd.pages=64", "ssd.page_bytes=4096", "ssd.ftl.op=1",
+			       mapping, "ssd.ftl.cmt_bytes=4096",
+			       "ssd.nand.cell=tlc", "ssd.nand.t_read_lsb_ns=41000",
+			       "ssd.nand.t_read_csb_ns=62000", "ssd.nand.t_read_msb_ns=87000",
+			       "ssd.nand.t_prog_lsb_ns=400000", "ssd.nand.t_prog_csb_ns=1100000",
+			       "ssd.nand.t_prog_msb_ns=2300000", "ssd.verify=true", NULL };
+	load(sets);
+	ck_assert_int_eq(evq_create(16, qp), 0);
+	ssd *s;
+	struct nd_err err = { 0 };
+	ck_assert_msg(ssd_create(&sp, *qp, NULL, 1, &s, &err) == 0, "%s", err.msg);
+	return s;
+}
+
 START_TEST(read_during_pending_move_reads_old_page)
 {
 	/* One die, one plane, 4 KiB pages (one unit a page), TLC page types
@@ -447,18 +468,9 @@ START_TEST(read_during_pending_move_reads_old_page)
 	 * channel) + tR_MSB + one unit over the channel + 4 KiB over the link.
 	 * Once the moves ran the same read costs link + firmware + tR_LSB +
 	 * channel + link at the destination. */
-	const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
-			       "ssd.blocks=16", "ssd.pages=64", "ssd.page_bytes=4096", "ssd.ftl.op=1",
-			       "ssd.nand.cell=tlc", "ssd.nand.t_read_lsb_ns=41000",
-			       "ssd.nand.t_read_csb_ns=62000", "ssd.nand.t_read_msb_ns=87000",
-			       "ssd.nand.t_prog_lsb_ns=400000", "ssd.nand.t_prog_csb_ns=1100000",
-			       "ssd.nand.t_prog_msb_ns=2300000", "ssd.verify=true", NULL };
-	load(sets);
 	evq *q;
-	ck_assert_int_eq(evq_create(16, &q), 0);
-	ssd *s;
+	ssd *s = tlc_one_die("ssd.ftl.mapping=ideal", &q);
 	struct nd_err err = { 0 };
-	ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
 	ssd_write_functional(s, 0, 64);
 	uint64_t again[12];
 	for (int i = 0; i < 12; i++)
@@ -515,19 +527,9 @@ END_TEST
  * the translation unit was moved from (cmt.c xlate_read). */
 START_TEST(xlate_read_during_pending_move_reads_old_page)
 {
-	const char *sets[] = { "ssd.channels=1", "ssd.ways=1", "ssd.dies=1", "ssd.planes=1",
-			       "ssd.blocks=16", "ssd.pages=64", "ssd.page_bytes=4096", "ssd.ftl.op=1",
-			       "ssd.ftl.mapping=cached", "ssd.ftl.cmt_bytes=4096",
-			       "ssd.nand.cell=tlc", "ssd.nand.t_read_lsb_ns=41000",
-			       "ssd.nand.t_read_csb_ns=62000", "ssd.nand.t_read_msb_ns=87000",
-			       "ssd.nand.t_prog_lsb_ns=400000", "ssd.nand.t_prog_csb_ns=1100000",
-			       "ssd.nand.t_prog_msb_ns=2300000", "ssd.verify=true", NULL };
-	load(sets);
 	evq *q;
-	ck_assert_int_eq(evq_create(16, &q), 0);
-	ssd *s;
+	ssd *s = tlc_one_die("ssd.ftl.mapping=cached", &q);
 	struct nd_err err = { 0 };
-	ck_assert_int_eq(ssd_create(&sp, q, NULL, 1, &s, &err), 0);
 	/* Units 0..62 on pages 0..62 of block 0, then the translation page
 	 * (all 512 entries of this drive) on page 63. */
 	ssd_write_functional(s, 0, 63);
