@@ -255,16 +255,23 @@ static void cheapest(int nl, const double *reads, const double *w, const int *ca
 	}
 }
 
+/* The candidates of the cheapest-layer baseline (count, or < 0 with err). */
+static int cheapest_cands(const struct gbo_params *g, int *cand, struct nd_err *err)
+{
+	int nc = gbo_parse_candidates(g->candidates, cand, err);
+	if (nc >= 0 && g->budget <= 0)
+		return nd_errf(err, -EINVAL, "gbo.budget: the cheapest-layer baseline needs a budget");
+	return nc;
+}
+
 int gbo_cheapest_first(const struct gbo_params *g, const struct xbar_params *xp,
 		       const struct bnn_model *m, struct xbar_enc_plan *plan,
 		       struct nd_err *err)
 {
 	int cand[GBO_MAX_CAND];
-	int nc = gbo_parse_candidates(g->candidates, cand, err);
+	int nc = cheapest_cands(g, cand, err);
 	if (nc < 0)
 		return nc;
-	if (g->budget <= 0)
-		return nd_errf(err, -EINVAL, "gbo.budget: the cheapest-layer baseline needs a budget");
 	double w[BNN_MAX_LAYERS], reads[BNN_MAX_LAYERS];
 	gbo_weights(xp, m, g->budget_kind, w);
 	for (int l = 0; l < m->nl; l++)
@@ -823,11 +830,9 @@ int gbo_conv_cheapest_first(const struct gbo_params *g, const struct xbar_params
 			    struct nd_err *err)
 {
 	int cand[GBO_MAX_CAND];
-	int nc = gbo_parse_candidates(g->candidates, cand, err);
+	int nc = cheapest_cands(g, cand, err);
 	if (nc < 0)
 		return nc;
-	if (g->budget <= 0)
-		return nd_errf(err, -EINVAL, "gbo.budget: the cheapest-layer baseline needs a budget");
 	double w[BNN_MAX_LAYERS], reads[BNN_MAX_LAYERS];
 	gbo_conv_weights(xp, m, g->budget_kind, w);
 	conv_reads(xp, m, reads);
