@@ -7,41 +7,55 @@
 
 #include "core/util.h"
 
-/* Entries carry their keys, so ordering stays inside the queue's arrays and
- * never touches the (scattered) events.
+/* Two structures hold pending events.
  *
- * Pending events sit in a binary heap and in EVQ_LANES lanes.  A lane is a
- * FIFO ring whose keys only grow: an event whose key exceeds a lane's last
- * key is appended there in O(1) instead of being sifted into the heap.  In
- * the SSD model most pending events are "now + a fixed latency" (a page
- * sense, tR), scheduled in time order, so they queue in a lane and the heap
- * keeps only the few others.  The next event is the least key among the
- * heap top and the lane heads; keys are unique (the sequence number), so
- * the order is exactly the (t_ns, seq) order of one heap, whichever
- * structure holds an entry.
+ * The wheel: EVQ_NB buckets of 2^EVQ_SHIFT ns, bucket (t >> EVQ_SHIFT) mod
+ * EVQ_NB, for events less than EVQ_NB buckets ahead of the clock's bucket
+ * when scheduled (so, the clock only advancing, every wheel event lies in
+ * the EVQ_NB buckets from the clock's: the first non-empty bucket from the
+ * clock's, circularly, holds the earliest).  A bucket is a doubly linked
+ * list through the events, in key order: an event joins the wheel only at
+ * its bucket's tail, i.e. when it is not earlier than the bucket's newest
+ * (its sequence number is the largest yet, so its key is then the
+ * greatest).  A bitmap with a summary word per 64 words finds the first
+ * non-empty bucket.  In the SSD model nearly every event is "now + a
+ * latency" of microseconds to milliseconds, so nearly all take this path:
+ * O(1) to schedule, pop and cancel.
  *
- * Cancel is lazy: the event is marked unscheduled and its sequence number
- * noted in the queue (the event itself may be freed at once); its entry is
- * dropped when it reaches the front of the heap or of its lane.  heap[0] and
- * the lane heads are never cancelled entries. */
+ * The heap: every other event, as (key, event) entries, so its ordering
+ * never touches the (scattered) events.  Cancel in the heap is lazy: the
+ * event is marked unscheduled and its sequence number noted in the queue
+ * (the event itself may be freed at once); its entry is dropped when it
+ * reaches the top.  heap[0] is never a cancelled entry.
+ *
+ * The next event is the lesser key of the wheel's first event and heap[0];
+ * keys are unique (the sequence number), so the order is exactly the
+ * (t_ns, seq) order of one heap, whichever structure holds an event. */
 struct hent {
 	unsigned __int128 key;   /* t_ns << 64 | seq: one comparison orders both */
 	struct evq_event *ev;
 };
 
-#define EVQ_LANES 1
+#define EVQ_SHIFT 10                 /* bucket: 1,024 ns */
+#define EVQ_NB (1u << 13)            /* 8,192 buckets: 8.4 ms ahead */
+#define EVQ_NW (EVQ_NB / 64)         /* bitmap words */
+#define EVQ_NS ((EVQ_NW + 63) / 64)  /* summary words */
 
-struct lane {
-	struct hent *e;      /* ring, oldest at head */
-	size_t head, n, mask;   /* mask + 1: capacity, a power of two */
-	unsigned __int128 last;   /* key of the newest entry (n > 0) */
+struct bucket {
+	struct evq_event *head, *tail;
 };
+
+/* slot values */
+#define IN_HEAP 1
+#define IN_WHEEL 2
 
 struct evq {
 	uint64_t now_ns;     /* first: evq_now() in evq.h reads it */
 	struct hent *heap;   /* heap[0] is the earliest */
 	size_t n, cap;
-	struct lane lane[EVQ_LANES];
+	struct bucket *bk;   /* EVQ_NB */
+	uint64_t bm[EVQ_NW], sum[EVQ_NS];   /* non-empty buckets, words */
+	size_t nwheel;
 	size_t live;         /* scheduled, not cancelled */
 	/* sequence numbers (+1) of cancelled entries still queued: an
 	 * open-addressing set, 0 = empty slot */
@@ -61,10 +75,7 @@ int evq_create(size_t cap_hint, evq **out)
 	evq *q = xcalloc(1, sizeof *q);
 	q->cap = cap_hint ? cap_hint : 64;
 	q->heap = xmalloc(q->cap * sizeof *q->heap);
-	for (int l = 0; l < EVQ_LANES; l++) {
-		q->lane[l].mask = 63;
-		q->lane[l].e = xmalloc(64 * sizeof *q->lane[l].e);
-	}
+	q->bk = xcalloc(EVQ_NB, sizeof *q->bk);
 	*out = q;
 	return 0;
 }
@@ -74,8 +85,7 @@ void evq_destroy(evq *q)
 	if (!q)
 		return;
 	free(q->heap);
-	for (int l = 0; l < EVQ_LANES; l++)
-		free(q->lane[l].e);
+	free(q->bk);
 	free(q->cancelled);
 	free(q);
 }
@@ -85,7 +95,6 @@ static inline int before(const struct hent *a, const struct hent *b)
 	return a->key < b->key;
 }
 
-static inline uint64_t key_time(unsigned __int128 k) { return (uint64_t)(k >> 64); }
 static inline uint64_t key_seq(unsigned __int128 k) { return (uint64_t)k; }
 
 static inline size_t canc_home(const evq *q, uint64_t seq)
@@ -193,21 +202,6 @@ static inline void drop_stale(evq *q)
 		drop_top(q);
 }
 
-static inline void lane_drop_head(struct lane *ln)
-{
-	ln->head = (ln->head + 1) & ln->mask;
-	ln->n--;
-}
-
-static inline void drop_stale_lanes(evq *q)
-{
-	for (int l = 0; l < EVQ_LANES && q->ncanc; l++) {
-		struct lane *ln = &q->lane[l];
-		while (q->ncanc && ln->n && take_cancelled(q, key_seq(ln->e[ln->head].key)))
-			lane_drop_head(ln);
-	}
-}
-
 static void fill_hole(evq *q)
 {
 	q->hole = 0;
@@ -215,20 +209,90 @@ static void fill_hole(evq *q)
 	drop_stale(q);
 }
 
-static void lane_push(struct lane *ln, unsigned __int128 key, struct evq_event *ev)
+/* ------------------------------------------------------------ the wheel */
+
+static inline void bm_set(evq *q, uint32_t i)
 {
-	if (ln->n > ln->mask) {
-		size_t cap = 2 * (ln->mask + 1);
-		struct hent *e = xmalloc(cap * sizeof *e);
-		for (size_t i = 0; i < ln->n; i++)
-			e[i] = ln->e[(ln->head + i) & ln->mask];
-		free(ln->e);
-		ln->e = e;
-		ln->head = 0;
-		ln->mask = cap - 1;
+	q->bm[i >> 6] |= 1ull << (i & 63);
+	q->sum[i >> 12] |= 1ull << (i >> 6 & 63);
+}
+
+static inline void bm_clear(evq *q, uint32_t i)
+{
+	uint32_t w = i >> 6;
+	q->bm[w] &= ~(1ull << (i & 63));
+	if (!q->bm[w])
+		q->sum[w >> 6] &= ~(1ull << (w & 63));
+}
+
+/* First non-empty word at or after word w (< EVQ_NW), or EVQ_NW. */
+static inline uint32_t word_from(const evq *q, uint32_t w)
+{
+	uint32_t s = w >> 6;
+	uint64_t m = q->sum[s] & (~0ull << (w & 63));
+	for (;;) {
+		if (m)
+			return s * 64 + (uint32_t)__builtin_ctzll(m);
+		if (++s == EVQ_NS)
+			return EVQ_NW;
+		m = q->sum[s];
 	}
-	ln->e[(ln->head + ln->n++) & ln->mask] = (struct hent){ key, ev };
-	ln->last = key;
+}
+
+/* The wheel's earliest event (nwheel > 0): the first non-empty bucket at
+ * or after the clock's, circularly. */
+static inline struct evq_event *wheel_first(const evq *q)
+{
+	uint32_t c = (uint32_t)(q->now_ns >> EVQ_SHIFT) & (EVQ_NB - 1), w = c >> 6;
+	uint64_t m = q->bm[w] & (~0ull << (c & 63));
+	if (!m) {
+		uint32_t v = w + 1 < EVQ_NW ? word_from(q, w + 1) : EVQ_NW;
+		if (v == EVQ_NW)
+			v = word_from(q, 0);   /* wrapped: nwheel > 0, so one is found */
+		w = v;
+		m = q->bm[w];
+	}
+	return q->bk[w * 64 + (uint32_t)__builtin_ctzll(m)].head;
+}
+
+static inline void wheel_unlink(evq *q, struct evq_event *e)
+{
+	uint32_t i = (uint32_t)(e->t_ns >> EVQ_SHIFT) & (EVQ_NB - 1);
+	struct bucket *b = &q->bk[i];
+	if (e->prev)
+		e->prev->next = e->next;
+	else
+		b->head = e->next;
+	if (e->next)
+		e->next->prev = e->prev;
+	else
+		b->tail = e->prev;
+	if (!b->head)
+		bm_clear(q, i);
+	q->nwheel--;
+}
+
+/* Appends ev to its bucket if it may join the wheel; 0 if not. */
+static inline int wheel_push(evq *q, struct evq_event *ev, uint64_t t_ns)
+{
+	if ((t_ns >> EVQ_SHIFT) - (q->now_ns >> EVQ_SHIFT) >= EVQ_NB)
+		return 0;
+	uint32_t i = (uint32_t)(t_ns >> EVQ_SHIFT) & (EVQ_NB - 1);
+	struct bucket *b = &q->bk[i];
+	struct evq_event *t = b->tail;
+	if (t) {
+		if (t->t_ns > t_ns)
+			return 0;   /* earlier than the bucket's newest: the heap */
+		t->next = ev;
+	} else {
+		b->head = ev;
+		bm_set(q, i);
+	}
+	ev->prev = t;
+	ev->next = NULL;
+	b->tail = ev;
+	q->nwheel++;
+	return 1;
 }
 
 int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
@@ -240,16 +304,13 @@ int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
 	ev->t_ns = t_ns;
 	ev->seq = q->next_seq++;
 	ev->fn = fn;
-	ev->slot = 1;
 	q->live++;
-	unsigned __int128 key = (unsigned __int128)t_ns << 64 | ev->seq;
-	for (int l = 0; l < EVQ_LANES; l++) {
-		struct lane *ln = &q->lane[l];
-		if (!ln->n || ln->last < key) {
-			lane_push(ln, key, ev);
-			return 0;
-		}
+	if (wheel_push(q, ev, t_ns)) {
+		ev->slot = IN_WHEEL;
+		return 0;
 	}
+	ev->slot = IN_HEAP;
+	unsigned __int128 key = (unsigned __int128)t_ns << 64 | ev->seq;
 	if (q->hole) {
 		q->hole = 0;
 		q->heap[0] = (struct hent){ key, ev };
@@ -271,63 +332,50 @@ int evq_cancel(evq *q, struct evq_event *ev)
 {
 	if (!ev->slot)
 		return -ENOENT;
+	q->live--;
+	if (ev->slot == IN_WHEEL) {
+		ev->slot = 0;
+		wheel_unlink(q, ev);
+		return 0;
+	}
 	if (q->hole)
 		fill_hole(q);
 	ev->slot = 0;
-	q->live--;
 	canc_add(q, ev->seq);
 	drop_stale(q);
-	drop_stale_lanes(q);
 	return 0;
 }
 
-/* Where the next event is: a lane's index, EVQ_LANES for the heap, -1 when
- * nothing is pending (no hole pending).  *key: its key. */
-static inline int next_src(const evq *q, unsigned __int128 *key)
+/* The next event (no hole pending), NULL if none; *from_heap: whether it
+ * is heap[0]. */
+static inline struct evq_event *next_ev(const evq *q, int *from_heap)
 {
-	int src = -1;
-	unsigned __int128 k = 0;
-	if (q->n) {
-		src = EVQ_LANES;
-		k = q->heap[0].key;
-	}
-	for (int l = 0; l < EVQ_LANES; l++) {
-		const struct lane *ln = &q->lane[l];
-		if (ln->n && (src < 0 || ln->e[ln->head].key < k)) {
-			src = l;
-			k = ln->e[ln->head].key;
+	if (q->nwheel) {
+		struct evq_event *w = wheel_first(q);
+		*from_heap = 0;
+		if (q->n && q->heap[0].key < ((unsigned __int128)w->t_ns << 64 | w->seq)) {
+			*from_heap = 1;
+			return q->heap[0].ev;
 		}
+		return w;
 	}
-	*key = k;
-	return src;
-}
-
-/* Takes the head of lane l. */
-static inline struct evq_event *lane_pop(evq *q, int l)
-{
-	struct lane *ln = &q->lane[l];
-	struct evq_event *e = ln->e[ln->head].ev;
-	lane_drop_head(ln);
-	if (q->ncanc)
-		drop_stale_lanes(q);
-	return e;
+	*from_heap = 1;
+	return q->n ? q->heap[0].ev : NULL;
 }
 
 struct evq_event *evq_pop(evq *q)
 {
 	if (q->hole)
 		fill_hole(q);
-	unsigned __int128 k;
-	int src = next_src(q, &k);
-	if (src < 0)
+	int from_heap;
+	struct evq_event *e = next_ev(q, &from_heap);
+	if (!e)
 		return NULL;
-	struct evq_event *e;
-	if (src < EVQ_LANES) {
-		e = lane_pop(q, src);
-	} else {
-		e = q->heap[0].ev;
+	if (from_heap) {
 		drop_top(q);
 		drop_stale(q);
+	} else {
+		wheel_unlink(q, e);
 	}
 	e->slot = 0;
 	q->live--;
@@ -342,17 +390,14 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 	if (q->hole)
 		fill_hole(q);
 	while (!q->stop) {
-		unsigned __int128 k;
-		int src = next_src(q, &k);
-		if (src < 0 || key_time(k) > t_end_ns)
+		int from_heap;
+		struct evq_event *e = next_ev(q, &from_heap);
+		if (!e || e->t_ns > t_end_ns)
 			break;
-		struct evq_event *e;
-		if (src < EVQ_LANES) {
-			e = lane_pop(q, src);
-		} else {
-			e = q->heap[0].ev;
-			q->hole = 1;
-		}
+		if (from_heap)
+			q->hole = 1;   /* heap[0] stays until the handler schedules */
+		else
+			wheel_unlink(q, e);
 		e->slot = 0;
 		q->live--;
 		q->now_ns = e->t_ns;
@@ -371,6 +416,7 @@ uint64_t evq_peek_time(const evq *q)
 {
 	if (q->hole)   /* inside a handler: the queue without the running event */
 		fill_hole((evq *)q);
-	unsigned __int128 k;
-	return next_src(q, &k) < 0 ? UINT64_MAX : key_time(k);
+	int from_heap;
+	const struct evq_event *e = next_ev(q, &from_heap);
+	return e ? e->t_ns : UINT64_MAX;
 }

@@ -3,13 +3,16 @@
  *
  * Events are ordered by (t_ns, seq): time first, then the order in which they
  * were scheduled, so equal times pop first-in first-out and every run is
- * reproducible.  The queue is a binary heap of (time, sequence, event)
- * entries, so ordering never touches the events, beside "lanes": FIFO
- * rings that take, in O(1), an event later than the lane's newest (events
- * "now + a fixed latency" arrive in time order); the order is exactly the
- * one heap's.  Cancel is O(1) (the entry is dropped lazily).  The queue
- * never allocates per event (its arrays grow by doubling): callers embed a struct evq_event in the object that owns it and get it back
- * with container_of() in the handler.  All times are simulated nanoseconds.
+ * reproducible.  Most events lie a few milliseconds ahead (a page sense, a
+ * program, a channel transfer): they go to a timing wheel of ~1 us buckets,
+ * each a list of events in key order, found through a bitmap; the rest
+ * (far ahead, or earlier than their bucket's newest) go to a binary heap of
+ * (time, sequence, event) entries.  The next event is the lesser key of the
+ * wheel's first bucket and the heap's top, so the order is exactly the one
+ * heap's whichever structure holds an event.  Cancel is O(1).  The queue
+ * never allocates per event (its arrays grow by doubling): callers embed a
+ * struct evq_event in the object that owns it and get it back with
+ * container_of() in the handler.  All times are simulated nanoseconds.
  */
 #ifndef ND_EVQ_H
 #define ND_EVQ_H
@@ -26,6 +29,7 @@ struct evq_event {
 	uint64_t seq;
 	evq_fn fn;
 	size_t slot;     /* nonzero while scheduled, 0 otherwise */
+	struct evq_event *next, *prev;   /* in a wheel bucket (core/evq.c) */
 };
 
 /* Creates a queue sized for cap_hint pending events (it grows if needed).

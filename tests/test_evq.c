@@ -206,10 +206,13 @@ START_TEST(handlers_schedule_cancel_peek_match_reference)
 }
 END_TEST
 
-/* The lanes (FIFO rings of ascending keys beside the heap): events at "now +
- * a fixed latency" (several latencies, so lanes fill and the heap takes the
- * rest), ties at the current time, cancels of any pending event (lane heads
- * and tails included) and peeks, drained with evq_pop(), each pop checked
+/* The wheel (1,024 ns buckets, 8.4 ms ahead, beside the heap): events at
+ * "now + a fixed latency" (several latencies, some sharing a bucket, some
+ * just inside or beyond the wheel's reach, some a few ns off a whole
+ * microsecond so they land before their bucket's newest and take the heap),
+ * ties at the current time, cancels of any pending event (bucket heads,
+ * middles and tails, heap entries) and peeks, over a simulated time that
+ * wraps the wheel many times, drained with evq_pop(), each pop checked
  * against a linear scan of (time, sequence). */
 enum { NLN = 64 };
 static struct tev ln_ev[NLN];
@@ -226,9 +229,10 @@ static int ln_min(void)
 	return best;
 }
 
-START_TEST(lanes_pop_cancel_peek_match_reference)
+START_TEST(wheel_pop_cancel_peek_match_reference)
 {
-	static const uint64_t lat[] = { 75000, 75000, 12000, 1000, 0, 3800000 };
+	static const uint64_t lat[] = { 75000, 75000, 12000, 1000, 0, 3800000, 8388607,
+					8389632, 20000000, 1023, 1024 };
 	evq *q;
 	ck_assert_int_eq(evq_create(4, &q), 0);
 	struct rng r;
@@ -244,8 +248,10 @@ START_TEST(lanes_pop_cancel_peek_match_reference)
 			if (ln_pend[a])
 				continue;
 			uint32_t x = (uint32_t)rng_below(&r, 100);
-			/* whole microseconds otherwise: ties between lanes and heap */
+			/* whole microseconds otherwise: ties between wheel and heap */
 			uint64_t t = now + (x < 80 ? lat[x % ND_ARRAY_LEN(lat)] : rng_below(&r, 90) * 1000);
+			if (x % 5 == 1)
+				t -= t > now + 7 ? rng_below(&r, 7) : 0;   /* before a bucket's newest */
 			if (evq_schedule(q, &ln_ev[a].ev, t, on_fire))
 				bad++;
 			ln_pend[a] = 1;
@@ -277,6 +283,7 @@ START_TEST(lanes_pop_cancel_peek_match_reference)
 	ck_assert_uint_eq(bad, 0);
 	ck_assert_uint_gt(pops, 300000);
 	ck_assert_uint_gt(cancels, 10000);
+	ck_assert_uint_gt(evq_now(q), 20u * 8388608u);   /* the wheel wrapped */
 	evq_destroy(q);
 }
 END_TEST
@@ -290,7 +297,7 @@ int main(void)
 	tcase_add_test(tc, fifo_among_equal_times);
 	tcase_add_test(tc, run_until_and_peek);
 	tcase_add_test(tc, handlers_schedule_cancel_peek_match_reference);
-	tcase_add_test(tc, lanes_pop_cancel_peek_match_reference);
+	tcase_add_test(tc, wheel_pop_cancel_peek_match_reference);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
 }
