@@ -240,8 +240,8 @@ static inline uint32_t word_from(const evq *q, uint32_t w)
 }
 
 /* The wheel's earliest event (nwheel > 0): the first non-empty bucket at
- * or after the clock's, circularly. */
-static inline struct evq_event *wheel_first(const evq *q)
+ * or after the clock's, circularly; *bi: that bucket. */
+static inline struct evq_event *wheel_first(const evq *q, uint32_t *bi)
 {
 	uint32_t c = (uint32_t)(q->now_ns >> EVQ_SHIFT) & (EVQ_NB - 1), w = c >> 6;
 	uint64_t m = q->bm[w] & (~0ull << (c & 63));
@@ -252,7 +252,22 @@ static inline struct evq_event *wheel_first(const evq *q)
 		w = v;
 		m = q->bm[w];
 	}
-	return q->bk[w * 64 + (uint32_t)__builtin_ctzll(m)].head;
+	*bi = w * 64 + (uint32_t)__builtin_ctzll(m);
+	return q->bk[*bi].head;
+}
+
+/* Takes e, the head of bucket i. */
+static inline void wheel_pop_head(evq *q, struct evq_event *e, uint32_t i)
+{
+	struct bucket *b = &q->bk[i];
+	b->head = e->next;
+	if (e->next) {
+		e->next->prev = NULL;
+	} else {
+		b->tail = NULL;
+		bm_clear(q, i);
+	}
+	q->nwheel--;
 }
 
 static inline void wheel_unlink(evq *q, struct evq_event *e)
@@ -346,20 +361,19 @@ int evq_cancel(evq *q, struct evq_event *ev)
 	return 0;
 }
 
-/* The next event (no hole pending), NULL if none; *from_heap: whether it
- * is heap[0]. */
-static inline struct evq_event *next_ev(const evq *q, int *from_heap)
+/* The next event (no hole pending), NULL if none; *bi: its wheel bucket,
+ * or EVQ_NB if it is heap[0]. */
+static inline struct evq_event *next_ev(const evq *q, uint32_t *bi)
 {
 	if (q->nwheel) {
-		struct evq_event *w = wheel_first(q);
-		*from_heap = 0;
+		struct evq_event *w = wheel_first(q, bi);
 		if (q->n && q->heap[0].key < ((unsigned __int128)w->t_ns << 64 | w->seq)) {
-			*from_heap = 1;
+			*bi = EVQ_NB;
 			return q->heap[0].ev;
 		}
 		return w;
 	}
-	*from_heap = 1;
+	*bi = EVQ_NB;
 	return q->n ? q->heap[0].ev : NULL;
 }
 
@@ -367,15 +381,15 @@ struct evq_event *evq_pop(evq *q)
 {
 	if (q->hole)
 		fill_hole(q);
-	int from_heap;
-	struct evq_event *e = next_ev(q, &from_heap);
+	uint32_t bi;
+	struct evq_event *e = next_ev(q, &bi);
 	if (!e)
 		return NULL;
-	if (from_heap) {
+	if (bi == EVQ_NB) {
 		drop_top(q);
 		drop_stale(q);
 	} else {
-		wheel_unlink(q, e);
+		wheel_pop_head(q, e, bi);
 	}
 	e->slot = 0;
 	q->live--;
@@ -390,14 +404,14 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 	if (q->hole)
 		fill_hole(q);
 	while (!q->stop) {
-		int from_heap;
-		struct evq_event *e = next_ev(q, &from_heap);
+		uint32_t bi;
+		struct evq_event *e = next_ev(q, &bi);
 		if (!e || e->t_ns > t_end_ns)
 			break;
-		if (from_heap)
+		if (bi == EVQ_NB)
 			q->hole = 1;   /* heap[0] stays until the handler schedules */
 		else
-			wheel_unlink(q, e);
+			wheel_pop_head(q, e, bi);
 		e->slot = 0;
 		q->live--;
 		q->now_ns = e->t_ns;
@@ -416,7 +430,7 @@ uint64_t evq_peek_time(const evq *q)
 {
 	if (q->hole)   /* inside a handler: the queue without the running event */
 		fill_hole((evq *)q);
-	int from_heap;
-	const struct evq_event *e = next_ev(q, &from_heap);
+	uint32_t bi;
+	const struct evq_event *e = next_ev(q, &bi);
 	return e ? e->t_ns : UINT64_MAX;
 }

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,11 +25,12 @@ static void try_suspend(ssd *s, struct die *d);
 /* Free operations are a stack of pointers (LIFO, the order a linked free
  * list would give): taking one reads the hot stack, not the cold op, and the
  * op that comes next is prefetched. */
-static struct fop *fop_get(ssd *s)
+/* inline: per GC operation, the call would cost more than the work */
+static inline __attribute__((always_inline)) struct fop *fop_get(ssd *s)
 {
 	if (!s->fop_n) {
 		size_t n = 1024;
-		char *chunk = xmalloc(n * s->fop_size);
+		char *chunk = xcalloc(n, s->fop_size);   /* ev.slot 0: unscheduled */
 		s->chunks = xrealloc(s->chunks, (s->nchunks + 1) * sizeof *s->chunks);
 		s->chunks[s->nchunks++] = chunk;
 		if (s->fop_cap < s->nchunks * n) {
@@ -41,10 +43,15 @@ static struct fop *fop_get(ssd *s)
 	struct fop *f = s->fop_stack[--s->fop_n];
 	if (s->fop_n)
 		__builtin_prefetch(s->fop_stack[s->fop_n - 1], 1, 1);
-	memset(f, 0, sizeof *f);
+	/* f->ev is unscheduled (slot 0) and evq_schedule() sets the rest of
+	 * it: only the fields after it are cleared. */
+	memset(&f->next, 0, sizeof *f - offsetof(struct fop, next));
 	f->s = s;
 	return f;
 }
+
+_Static_assert(offsetof(struct fop, ev) == 0 && offsetof(struct fop, next) == sizeof(struct evq_event),
+	       "fop_get() clears everything after the event");
 
 static void fop_put(ssd *s, struct fop *f)
 {
@@ -92,7 +99,7 @@ void flash_enqueue(ssd *s, struct fop *f, int read_q)
 /* GC operations, encoded: page in bits 0-31, kind in 32-39, above them the
  * units a read moves over the channel (0: copyback) or, for a program,
  * 1 if its page crosses the channel (0: copyback). */
-static struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
+static inline __attribute__((always_inline)) struct fop *gc_op_make(ssd *s, uint32_t die, uint64_t e)
 {
 	int kind = (int)(e >> 32 & 0xff);
 	uint32_t page = (uint32_t)e, nvalid = (uint32_t)(e >> 40);
@@ -133,7 +140,9 @@ void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
 		d->gcq_cap = cap;
 		d->gcq_head = 0;
 	}
-	d->gcq_seq[(d->gcq_head + d->gcq_n) & (d->gcq_cap - 1)] = d->qseq++;
+	if (s->p.gc_preempt)   /* the order only preemption needs */
+		d->gcq_seq[(d->gcq_head + d->gcq_n) & (d->gcq_cap - 1)] = d->qseq;
+	d->qseq++;
 	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
 	d->load++;
 	struct fop *j = d->wq_tail;
