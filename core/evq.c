@@ -310,22 +310,12 @@ static inline int wheel_push(evq *q, struct evq_event *ev, uint64_t t_ns)
 	return 1;
 }
 
-int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
+/* The heap's part of evq_schedule(), out of line so the wheel's path
+ * keeps few registers. */
+static __attribute__((noinline)) int heap_push(evq *q, struct evq_event *ev)
 {
-	if (t_ns < q->now_ns)
-		return -EINVAL;
-	if (ev->slot)
-		return -EBUSY;
-	ev->t_ns = t_ns;
-	ev->seq = q->next_seq++;
-	ev->fn = fn;
-	q->live++;
-	if (wheel_push(q, ev, t_ns)) {
-		ev->slot = IN_WHEEL;
-		return 0;
-	}
 	ev->slot = IN_HEAP;
-	unsigned __int128 key = (unsigned __int128)t_ns << 64 | ev->seq;
+	unsigned __int128 key = (unsigned __int128)ev->t_ns << 64 | ev->seq;
 	if (q->hole) {
 		q->hole = 0;
 		q->heap[0] = (struct hent){ key, ev };
@@ -341,6 +331,23 @@ int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
 	q->n++;
 	sift_up(q, q->n - 1);
 	return 0;
+}
+
+int evq_schedule(evq *q, struct evq_event *ev, uint64_t t_ns, evq_fn fn)
+{
+	if (t_ns < q->now_ns)
+		return -EINVAL;
+	if (ev->slot)
+		return -EBUSY;
+	ev->t_ns = t_ns;
+	ev->seq = q->next_seq++;
+	ev->fn = fn;
+	q->live++;
+	if (wheel_push(q, ev, t_ns)) {
+		ev->slot = IN_WHEEL;
+		return 0;
+	}
+	return heap_push(q, ev);
 }
 
 int evq_cancel(evq *q, struct evq_event *ev)

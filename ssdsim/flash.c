@@ -103,7 +103,9 @@ static inline __attribute__((always_inline)) struct fop *gc_op_make(ssd *s, uint
 {
 	int kind = (int)(e >> 32 & 0xff);
 	uint32_t page = (uint32_t)e, nvalid = (uint32_t)(e >> 40);
-	struct fop *f = flash_new_op(s, kind, die);
+	struct fop *f = fop_get(s);
+	f->kind = (uint8_t)kind;
+	f->die = die;
 	f->gc = 1;
 	if (kind == OP_READ) {
 		f->npages = 1;
