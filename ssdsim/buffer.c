@@ -73,7 +73,8 @@ void buf_flush(ssd *s, int force, struct ssd_req *owner)
 		uint32_t n = s->fifo_n < s->prog_units ? s->fifo_n : s->prog_units;
 		for (uint32_t i = 0; i < n; i++) {
 			uint32_t b = s->fifo[s->fifo_head];
-			s->fifo_head = (s->fifo_head + 1) % s->bcap;
+			if (++s->fifo_head == s->bcap)
+				s->fifo_head = 0;
 			s->fifo_n--;
 			s->bs[b].state = BS_INFLIGHT;
 			slots[i] = b;
@@ -98,7 +99,8 @@ int buf_admit(ssd *s, struct ssd_req *r)
 	uint32_t ub = (uint32_t)s->p.map_unit_bytes;
 	uint32_t admitted = 0;
 	while (r->priv.units_left) {
-		uint32_t lpn = (uint32_t)(r->priv.next_unit % s->n_lpn);
+		uint64_t u = r->priv.next_unit;   /* mod n_lpn: wraps at most once */
+		uint32_t lpn = (uint32_t)(u < s->n_lpn ? u : u % s->n_lpn);
 		uint32_t b = buf_find(s, lpn);
 		if (b != NONE && s->bs[b].state == BS_DIRTY && !s->p.write_through) {
 			/* Overwrite in place: no new space needed. */
@@ -111,7 +113,8 @@ int buf_admit(ssd *s, struct ssd_req *r)
 			s->bs[b].ver = ftl_ver_next(s, lpn);
 			s->bs[b].state = BS_DIRTY;
 			buf_hash_set(s, lpn, b);
-			s->fifo[(s->fifo_head + s->fifo_n) % s->bcap] = b;
+			uint32_t at = s->fifo_head + s->fifo_n;   /* < 2 bcap */
+			s->fifo[at < s->bcap ? at : at - s->bcap] = b;
 			s->fifo_n++;
 		}
 		s->st.host_write_units++;

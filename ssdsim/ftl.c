@@ -94,6 +94,7 @@ void ftl_init(ssd *s)
 	s->sh_pages = log2_exact((uint32_t)s->p.pages);
 	s->sh_blocks = log2_exact((uint32_t)s->p.blocks);
 	s->sh_planes = log2_exact((uint32_t)s->p.planes);
+	s->sh_ub = log2_exact((uint32_t)s->p.map_unit_bytes);
 	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
 	lt_init(&s->l2p, s->n_lpn + s->n_tunits, s->n_units_phys > UINT32_MAX - 1);
 	lt_init(&s->p2l, s->n_units_phys, 0);
@@ -768,7 +769,7 @@ static uint32_t next_target(ssd *s)
 		}
 	}
 	uint32_t t = s->alloc_seq[pick];
-	s->alloc_cur = (pick + 1) % s->alloc_n;
+	s->alloc_cur = pick + 1 == s->alloc_n ? 0 : pick + 1;
 	return t;
 }
 

@@ -122,9 +122,8 @@ static void dispatch_read(ssd *s, struct ssd_req *r, uint64_t first, uint64_t n)
 
 void host_read_flash(ssd *s, struct ssd_req *r)
 {
-	uint64_t ub = (uint64_t)s->p.map_unit_bytes;
-	uint64_t first = r->off_bytes / ub;
-	uint64_t n = (r->off_bytes + r->len_bytes - 1) / ub - first + 1;
+	uint64_t first = unit_of(s, r->off_bytes);
+	uint64_t n = unit_of(s, r->off_bytes + r->len_bytes - 1) - first + 1;
 	/* Count ops before enqueueing any, so an op finishing at once cannot
 	 * complete the request early. */
 	r->priv.pending = 1;
@@ -138,9 +137,8 @@ void host_read_flash(ssd *s, struct ssd_req *r)
 
 static void dispatch(ssd *s, struct ssd_req *r)
 {
-	uint64_t ub = (uint64_t)s->p.map_unit_bytes;
-	uint64_t first = r->off_bytes / ub;
-	uint64_t last = (r->off_bytes + r->len_bytes - 1) / ub;
+	uint64_t first = unit_of(s, r->off_bytes);
+	uint64_t last = unit_of(s, r->off_bytes + r->len_bytes - 1);
 	uint64_t n = last - first + 1;
 	r->priv.t_data_ns = evq_now(s->q);
 	if (!r->is_write) {
@@ -226,7 +224,9 @@ int ssd_submit(ssd *s, struct ssd_req *r)
 	r->priv.xjoined = 0;
 	r->priv.t_data_ns = now;
 	r->priv.ev.slot = 0;
-	r->off_bytes %= ssd_capacity_bytes(s);
+	uint64_t cap = ssd_capacity_bytes(s);
+	if (r->off_bytes >= cap)
+		r->off_bytes %= cap;
 	if (r->path == SSD_PATH_INTERNAL) {
 		s->st.internal_read_bytes += r->is_write ? 0 : r->len_bytes;
 		dispatch(s, r);

@@ -249,6 +249,7 @@ struct ssd {
 	int sh_prog, sh_upp, sh_alloc;       /* log2 when a power of two, else -1 */
 	int sh_pp, sh_planes;                /* same for plane_pages, planes */
 	int sh_pages, sh_blocks;             /* same for pages, blocks (ftl_init) */
+	int sh_ub;                           /* same for map_unit_bytes */
 	/* wear: blocks per erase count, for min/max/mean without a scan */
 	uint64_t *erase_cnt;
 	uint32_t erase_cnt_n, erase_min, erase_max;
@@ -336,6 +337,13 @@ static inline uint32_t div_fast32(uint32_t x, uint32_t d, int sh)
 }
 
 /* (The shifts are set by ftl_init(), before any address is used.) */
+
+/* The map unit holding byte offset x. */
+static inline uint64_t unit_of(const ssd *s, uint64_t x)
+{
+	return div_fast(x, (uint32_t)s->p.map_unit_bytes, s->sh_ub);
+}
+
 static inline uint32_t pua_page(const ssd *s, uint64_t pua)
 {
 	return (uint32_t)div_fast(pua, s->upp, s->sh_upp);
