@@ -812,7 +812,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	uint32_t nplanes = s->p.multiplane ? (uint32_t)s->p.planes : 1;
 	uint32_t used = 0, pages = 0;
 	uint8_t ptype = 0;
-	uint32_t need = (n + s->upp - 1) / s->upp, first = 0;
+	uint32_t need = div_fast32(n + s->upp - 1, s->upp, s->sh_upp), first = 0;
 	if (nplanes > 1 && need < nplanes) {
 		first = s->die[die].next_plane;
 		s->die[die].next_plane = (first + need) % nplanes;
@@ -821,7 +821,8 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
 	if (s->timed)
 		prefetch_old_homes(s, lpns, n);
 	for (uint32_t k = 0; k < nplanes && used < n && !s->failed; k++) {
-		uint32_t page = alloc_page(s, target + (first + k) % nplanes, ACT_HOST);
+		uint32_t pk = first + k;   /* (first + k) mod nplanes: first < nplanes */
+		uint32_t page = alloc_page(s, target + (pk < nplanes ? pk : pk - nplanes), ACT_HOST);
 		if (page == NONE)
 			break;
 		pages++;
