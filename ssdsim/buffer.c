@@ -131,8 +131,33 @@ int buf_admit(ssd *s, struct ssd_req *r)
 	return r->priv.units_left == 0;
 }
 
+/* Writers waiting for buffer room are admitted a program's worth at a
+ * time, each then programmed at once: for the next program's writers
+ * fetch the mapping entry and hash slot of their first unit (these are
+ * random places in tables of hundreds of MiB and 1 MiB), and for this
+ * program's the old home the entry fetched last time points at
+ * (ftl_prefetch_home()), so the misses of ftl_program() and of the hash
+ * probes overlap the work before them instead of stalling it.  Hints
+ * only: nothing here changes the model. */
+static void prefetch_waiters(ssd *s)
+{
+	struct ssd_req *r = s->wait_head;
+	for (uint32_t i = 0; r && i < 2 * s->prog_units; i++, r = r->priv.wait_next) {
+		uint64_t u = r->priv.next_unit;
+		uint32_t lpn = (uint32_t)(u < s->n_lpn ? u : u % s->n_lpn);
+		if (i < s->prog_units) {
+			ftl_prefetch_home(s, lpn);
+		} else {
+			lt_prefetch(&s->l2p, lpn);
+			__builtin_prefetch(&s->hash[hslot(s, lpn)], 1, 1);
+		}
+	}
+}
+
 void buf_admit_waiters(ssd *s)
 {
+	if (s->wait_head && s->nbfree && s->timed)
+		prefetch_waiters(s);
 	while (s->wait_head && s->nbfree) {
 		struct ssd_req *r = s->wait_head;
 		if (!buf_admit(s, r))

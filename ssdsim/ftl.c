@@ -779,23 +779,27 @@ static uint32_t next_target(ssd *s)
  * before any is placed, the misses of different units overlap instead of
  * running one after another.  (ftl_precondition() pipelines its own, further
  * ahead.) */
+void ftl_prefetch_home(const ssd *s, uint32_t lpn)
+{
+	uint64_t v = lt_get(&s->l2p, lpn), old;
+	if (v) {
+		old = v - 1;
+		lt_prefetch(&s->p2l, old);
+	} else if (lpn < s->fill_n) {
+		old = ftl_fill_pua(s, lpn);
+		__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+	} else {
+		return;
+	}
+	__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+}
+
 static void prefetch_old_homes(const ssd *s, const uint32_t *lpns, uint32_t n)
 {
 	for (uint32_t i = 0; i < n; i++)
 		lt_prefetch(&s->l2p, lpns[i]);
-	for (uint32_t i = 0; i < n; i++) {
-		uint64_t v = lt_get(&s->l2p, lpns[i]), old;
-		if (v) {
-			old = v - 1;
-			lt_prefetch(&s->p2l, old);
-		} else if (lpns[i] < s->fill_n) {
-			old = ftl_fill_pua(s, lpns[i]);
-			__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
-		} else {
-			continue;
-		}
-		__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
-	}
+	for (uint32_t i = 0; i < n; i++)
+		ftl_prefetch_home(s, lpns[i]);
 }
 
 /* Places up to prog_units units (lpns[i] with versions vers[i]) in one

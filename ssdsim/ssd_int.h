@@ -506,6 +506,8 @@ void cmt_functional_sync(ssd *s, uint64_t first, uint64_t n);
 /* Places up to prog_units units (lpns[i], versions vers[i]) in one program
  * on the next target; returns its flash operation (NULL untimed). */
 struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers, uint32_t n);
+/* Prefetch hint: the old home of lpn (its mapping entry should be cached). */
+void ftl_prefetch_home(const ssd *s, uint32_t lpn);
 void ftl_erase_block(ssd *s, uint32_t b);
 /* GC victim of the plane under ssd.ftl.gc_policy (NONE: no full block with
  * an invalid unit); exposed for the tests. */
