@@ -14,7 +14,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -1008,60 +1007,14 @@ static void convert_acc(const struct xadc *a, const int32_t *st, const int32_t *
  * stream's xoshiro256** draws form a serial chain, two independent chains
  * keep more of the core busy), the state in registers, the fast path --
  * strip i = b & 127, x = u zx[i] with u = (b >> 11) 2^-52 - 1, accepted
- * when |x| < zx[i+1], about 97.2 % of the draws -- inline and the wedge /
- * tail in xz_finish().  Tables and slow path are core/rng.c's, computed
- * and written the same way here (it keeps them private); test_xbar checks
- * the two fills agree bit for bit over millions of draws, tails included.
+ * when |x| < zx[i+1], about 97.2 % of the draws -- inline, and the wedge /
+ * tail in core/rng.c's rng_zig_finish(), with its tables (rng_zig_x());
+ * test_xbar checks the two fills agree bit for bit over millions of
+ * draws, tails included.
  * (Eight streams in AVX-512 lanes were tried: the 2.8 % of lanes leaving
  * the fast path and the 128-entry table lookups, by gather or permutes,
  * made it slower than this.) */
-#define XZ_N 128
-static double xz_x[XZ_N + 1], xz_f[XZ_N + 1];
-static pthread_once_t xz_once = PTHREAD_ONCE_INIT;
-
-static void xz_init(void)
-{
-	/* core/rng.c zig_init(): r and v (strip area) of Marsaglia & Tsang */
-	const double r = 3.442619855899, v = 9.91256303526217e-3;
-	xz_x[1] = r;
-	xz_f[1] = exp(-0.5 * r * r);
-	xz_x[0] = v / xz_f[1];
-	xz_f[0] = 0;
-	for (int i = 1; i < XZ_N - 1; i++) {
-		xz_f[i + 1] = xz_f[i] + v / xz_x[i];
-		xz_x[i + 1] = sqrt(-2.0 * log(xz_f[i + 1]));
-	}
-	xz_x[XZ_N] = 0;
-	xz_f[XZ_N] = 1;
-	xz_f[XZ_N - 1] = xz_f[XZ_N - 2] + v / xz_x[XZ_N - 2];
-	xz_x[XZ_N - 1] = sqrt(-2.0 * log(xz_f[XZ_N - 1]));
-}
-
-/* core/rng.c zig_draw() from a drawn b on, r the state after it: the
- * same fast test, tail (strip 0, Marsaglia 1964) and wedge, and on a
- * wedge rejection fresh draws. */
-static double xz_finish(struct rng *r, uint64_t b)
-{
-	for (;;) {
-		int i = (int)(b & (XZ_N - 1));
-		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
-		double x = u * xz_x[i];
-		if (fabs(x) < xz_x[i + 1])
-			return x;
-		if (i == 0) {
-			double a, c;
-			do {
-				a = -log(1.0 - rng_uniform(r)) / xz_x[1];
-				c = -log(1.0 - rng_uniform(r));
-			} while (c + c < a * a);
-			return u < 0 ? -(xz_x[1] + a) : xz_x[1] + a;
-		}
-		double y = xz_f[i] + rng_uniform(r) * (xz_f[i + 1] - xz_f[i]);
-		if (y < exp(-0.5 * x * x))
-			return x;
-		b = rng_u64(r);
-	}
-}
+#define XZ_N 128   /* strips */
 
 static inline uint64_t xz_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 - k)); }
 
@@ -1069,8 +1022,8 @@ static inline uint64_t xz_rotl(uint64_t x, int k) { return (x << k) | (x >> (64 
  * independent, so the two interleaved keep more of the core busy than
  * one serial chain does. */
 ND_HOT
-static void normal_fill2(struct rng *ra, struct rng *rb, double *restrict oa,
-			 double *restrict ob, int n)
+static void normal_fill2(const double *xz_x, struct rng *ra, struct rng *rb,
+			 double *restrict oa, double *restrict ob, int n)
 {
 	uint64_t a0 = ra->s[0], a1 = ra->s[1], a2 = ra->s[2], a3 = ra->s[3];
 	uint64_t b0 = rb->s[0], b1 = rb->s[1], b2 = rb->s[2], b3 = rb->s[3];
@@ -1095,7 +1048,7 @@ static void normal_fill2(struct rng *ra, struct rng *rb, double *restrict oa,
 		double xb = ((double)(db >> 11) * 0x1.0p-52 - 1.0) * xz_x[ib];
 		if (__builtin_expect(!(fabs(xa) < zx1[ia]), 0)) {
 			struct rng st = { { a0, a1, a2, a3 } };
-			xa = xz_finish(&st, da);
+			xa = rng_zig_finish(&st, da);
 			a0 = st.s[0];
 			a1 = st.s[1];
 			a2 = st.s[2];
@@ -1103,7 +1056,7 @@ static void normal_fill2(struct rng *ra, struct rng *rb, double *restrict oa,
 		}
 		if (__builtin_expect(!(fabs(xb) < zx1[ib]), 0)) {
 			struct rng st = { { b0, b1, b2, b3 } };
-			xb = xz_finish(&st, db);
+			xb = rng_zig_finish(&st, db);
 			b0 = st.s[0];
 			b1 = st.s[1];
 			b2 = st.s[2];
@@ -1124,10 +1077,10 @@ static void normal_fill2(struct rng *ra, struct rng *rb, double *restrict oa,
 
 void xbar_normal_fill_multi(struct rng *const *r, int nr, double *const *out, int n)
 {
-	pthread_once(&xz_once, xz_init);
+	const double *zx = rng_zig_x();
 	int j = 0;
 	for (; j + 2 <= nr; j += 2)
-		normal_fill2(r[j], r[j + 1], out[j], out[j + 1], n);
+		normal_fill2(zx, r[j], r[j + 1], out[j], out[j + 1], n);
 	if (j < nr)
 		rng_normal_zig_fill(r[j], out[j], n);
 }

@@ -91,17 +91,19 @@ static void zig_init(void)
 	zx[ZN - 1] = sqrt(-2.0 * log(zf[ZN - 1]));
 }
 
-static inline double zig_draw(struct rng *r)
+/* One draw from its first 64 bits b on, r the stream after b: the fast
+ * test (strip i = b & 127, x = u zx[i], accepted when |x| < zx[i+1]), the
+ * tail beyond r (strip 0, Marsaglia 1964) and the wedge, and on a wedge
+ * rejection fresh bits. */
+double rng_zig_finish(struct rng *r, uint64_t b)
 {
 	for (;;) {
-		uint64_t b = rng_u64(r);
 		int i = (int)(b & (ZN - 1));
 		double u = (double)(b >> 11) * 0x1.0p-52 - 1.0;   /* [-1, 1) */
 		double x = u * zx[i];
 		if (fabs(x) < zx[i + 1])
 			return x;
 		if (i == 0) {
-			/* tail beyond r (Marsaglia 1964) */
 			double a, c;
 			do {
 				a = -log(1.0 - rng_uniform(r)) / zx[1];
@@ -112,7 +114,25 @@ static inline double zig_draw(struct rng *r)
 		double y = zf[i] + rng_uniform(r) * (zf[i + 1] - zf[i]);
 		if (y < exp(-0.5 * x * x))
 			return x;
+		b = rng_u64(r);
 	}
+}
+
+/* The fast path inline, the rest in rng_zig_finish(). */
+static inline double zig_draw(struct rng *r)
+{
+	uint64_t b = rng_u64(r);
+	int i = (int)(b & (ZN - 1));
+	double x = ((double)(b >> 11) * 0x1.0p-52 - 1.0) * zx[i];
+	if (__builtin_expect(fabs(x) < zx[i + 1], 1))
+		return x;
+	return rng_zig_finish(r, b);
+}
+
+const double *rng_zig_x(void)
+{
+	pthread_once(&zig_once, zig_init);
+	return zx;
 }
 
 double rng_normal_zig(struct rng *r)

@@ -33,5 +33,11 @@ double rng_normal_zig(struct rng *r);
 /* out[k] = rng_normal_zig(r) for k = 0 .. n-1, in that order (the same
  * values and stream position as n single calls). */
 void rng_normal_zig_fill(struct rng *r, double *out, long n);
+/* For samplers that inline the ziggurat's fast path (analog/xbar.c): the
+ * strip edges zx[0..128] (initialised by this call), and the rest of one
+ * draw from its first 64 bits b on, r the stream after b (the value
+ * rng_normal_zig() returns for the same stream). */
+const double *rng_zig_x(void);
+double rng_zig_finish(struct rng *r, uint64_t b);
 
 #endif
