@@ -22,9 +22,7 @@
 static struct bnn_params small_params(int act)
 {
 	struct bnn_params p;
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &bnn_section, &p);
-	cfg_defaults(&b);
+	tu_defaults(&bnn_section, &p);
 	p.act = act;
 	snprintf(p.hidden, sizeof p.hidden, "32,24");
 	p.epochs = 1;
@@ -221,9 +219,7 @@ static int models_equal(const struct bnn_model *m1, const struct bnn_model *m2)
 
 static void xdefaults(struct xbar_params *xp)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &xbar_section, xp);
-	cfg_defaults(&b);
+	tu_defaults(&xbar_section, xp);
 }
 
 /* Noise-aware training (issue 12 item 3): with both sigmas 0 it is plain

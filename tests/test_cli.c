@@ -597,9 +597,7 @@ END_TEST
 static struct bnn_model *tiny_model(void)
 {
 	struct bnn_params p;
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &bnn_section, &p);
-	cfg_defaults(&b);
+	tu_defaults(&bnn_section, &p);
 	p.act = BNN_ACT_MULTI;
 	snprintf(p.hidden, sizeof p.hidden, "16");
 	p.epochs = 1;

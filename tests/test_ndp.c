@@ -656,9 +656,7 @@ int main(void)
 {
 	struct nd_err err = { 0 };
 	struct ndp_train_params tp;
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &ndp_train_section, &tp);
-	cfg_defaults(&b);
+	tu_defaults(&ndp_train_section, &tp);
 	have_data = ndp_load_data(&tp, &tr, &te, &err) == 0;
 	if (have_data && SANITIZED)
 		tr.n = 6000;

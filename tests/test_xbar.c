@@ -48,16 +48,12 @@ static struct bnn_model *model(int act)
 
 static void xdefaults(struct xbar_params *p)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &xbar_section, p);
-	cfg_defaults(&b);
+	tu_defaults(&xbar_section, p);
 }
 
 static void gdefaults(struct gbo_params *g)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &gbo_section, g);
-	cfg_defaults(&b);
+	tu_defaults(&gbo_section, g);
 }
 
 static void plan_uniform(const struct bnn_model *m, int enc, int pulses, struct xbar_enc_plan *pl)

@@ -41,16 +41,12 @@ static int data(void)
 
 static void cdefaults(struct bcnn_params *p)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &bcnn_section, p);
-	cfg_defaults(&b);
+	tu_defaults(&bcnn_section, p);
 }
 
 static void xdefaults(struct xbar_params *p)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &xbar_section, p);
-	cfg_defaults(&b);
+	tu_defaults(&xbar_section, p);
 }
 
 static void xideal(struct xbar_params *p)
@@ -801,9 +797,7 @@ END_TEST
 
 static void gdefaults(struct gbo_params *g)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &gbo_section, g);
-	cfg_defaults(&b);
+	tu_defaults(&gbo_section, g);
 }
 
 static void gbo_noisy(struct xbar_params *p)

@@ -44,9 +44,7 @@ static struct bnn_model *model(void)
 
 static void xdefaults(struct xbar_params *p)
 {
-	struct cfg_bundle b = { 0 };
-	cfg_bundle_add(&b, &xbar_section, p);
-	cfg_defaults(&b);
+	tu_defaults(&xbar_section, p);
 }
 
 /* Accuracy (and predictions) of chip 0 on the first n test images. */

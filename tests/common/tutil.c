@@ -1,5 +1,6 @@
 #include "tests/common/tutil.h"
 
+#include "core/cfg.h"
 #include "core/file.h"
 #include "workloads/idx.h"
 
@@ -164,4 +165,11 @@ int tu_fmnist(const struct wl_dataset **train, const struct wl_dataset **test)
 	*train = &tr;
 	*test = &te;
 	return have;
+}
+
+void tu_defaults(const struct cfg_section *sec, void *p)
+{
+	struct cfg_bundle b = { 0 };
+	cfg_bundle_add(&b, sec, p);
+	cfg_defaults(&b);
 }

@@ -31,6 +31,9 @@ int tu_sh(char *out, unsigned long n, const char *cmd);
  * returns the exit code (-1 if it did not exit normally). */
 int tu_ndpsim(char *out, unsigned long n, const char *args_fmt, ...)
 	__attribute__((format(printf, 3, 4)));
+/* The built-in defaults of one config section (core/cfg.h) into p. */
+struct cfg_section;
+void tu_defaults(const struct cfg_section *sec, void *p);
 /* Writes text to a file under tu_tmpdir(); returns the path (static). */
 const char *tu_write_file(const char *name, const char *text);
 /* Whole file as a NUL-terminated string (caller frees); NULL if unreadable. */
