@@ -211,6 +211,12 @@ static void fill_hole(evq *q)
 
 /* ------------------------------------------------------------ the wheel */
 
+/* The bucket of time t. */
+static inline uint32_t bucket_of(uint64_t t_ns)
+{
+	return (uint32_t)(t_ns >> EVQ_SHIFT) & (EVQ_NB - 1);
+}
+
 static inline void bm_set(evq *q, uint32_t i)
 {
 	q->bm[i >> 6] |= 1ull << (i & 63);
@@ -243,7 +249,7 @@ static inline uint32_t word_from(const evq *q, uint32_t w)
  * or after the clock's, circularly; *bi: that bucket. */
 static inline struct evq_event *wheel_first(const evq *q, uint32_t *bi)
 {
-	uint32_t c = (uint32_t)(q->now_ns >> EVQ_SHIFT) & (EVQ_NB - 1), w = c >> 6;
+	uint32_t c = bucket_of(q->now_ns), w = c >> 6;
 	uint64_t m = q->bm[w] & (~0ull << (c & 63));
 	if (!m) {
 		uint32_t v = w + 1 < EVQ_NW ? word_from(q, w + 1) : EVQ_NW;
@@ -256,23 +262,9 @@ static inline struct evq_event *wheel_first(const evq *q, uint32_t *bi)
 	return q->bk[*bi].head;
 }
 
-/* Takes e, the head of bucket i. */
-static inline void wheel_pop_head(evq *q, struct evq_event *e, uint32_t i)
+/* Takes e out of its bucket i. */
+static inline void wheel_unlink(evq *q, struct evq_event *e, uint32_t i)
 {
-	struct bucket *b = &q->bk[i];
-	b->head = e->next;
-	if (e->next) {
-		e->next->prev = NULL;
-	} else {
-		b->tail = NULL;
-		bm_clear(q, i);
-	}
-	q->nwheel--;
-}
-
-static inline void wheel_unlink(evq *q, struct evq_event *e)
-{
-	uint32_t i = (uint32_t)(e->t_ns >> EVQ_SHIFT) & (EVQ_NB - 1);
 	struct bucket *b = &q->bk[i];
 	if (e->prev)
 		e->prev->next = e->next;
@@ -292,7 +284,7 @@ static inline int wheel_push(evq *q, struct evq_event *ev, uint64_t t_ns)
 {
 	if ((t_ns >> EVQ_SHIFT) - (q->now_ns >> EVQ_SHIFT) >= EVQ_NB)
 		return 0;
-	uint32_t i = (uint32_t)(t_ns >> EVQ_SHIFT) & (EVQ_NB - 1);
+	uint32_t i = bucket_of(t_ns);
 	struct bucket *b = &q->bk[i];
 	struct evq_event *t = b->tail;
 	if (t) {
@@ -357,7 +349,7 @@ int evq_cancel(evq *q, struct evq_event *ev)
 	q->live--;
 	if (ev->slot == IN_WHEEL) {
 		ev->slot = 0;
-		wheel_unlink(q, ev);
+		wheel_unlink(q, ev, bucket_of(ev->t_ns));
 		return 0;
 	}
 	if (q->hole)
@@ -396,7 +388,7 @@ struct evq_event *evq_pop(evq *q)
 		drop_top(q);
 		drop_stale(q);
 	} else {
-		wheel_pop_head(q, e, bi);
+		wheel_unlink(q, e, bi);
 	}
 	e->slot = 0;
 	q->live--;
@@ -418,7 +410,7 @@ uint64_t evq_run(evq *q, uint64_t t_end_ns)
 		if (bi == EVQ_NB)
 			q->hole = 1;   /* heap[0] stays until the handler schedules */
 		else
-			wheel_pop_head(q, e, bi);
+			wheel_unlink(q, e, bi);
 		e->slot = 0;
 		q->live--;
 		q->now_ns = e->t_ns;

@@ -99,8 +99,7 @@ int buf_admit(ssd *s, struct ssd_req *r)
 	uint32_t ub = (uint32_t)s->p.map_unit_bytes;
 	uint32_t admitted = 0;
 	while (r->priv.units_left) {
-		uint64_t u = r->priv.next_unit;   /* mod n_lpn: wraps at most once */
-		uint32_t lpn = (uint32_t)(u < s->n_lpn ? u : u % s->n_lpn);
+		uint32_t lpn = req_lpn(s, r->priv.next_unit);
 		uint32_t b = buf_find(s, lpn);
 		if (b != NONE && s->bs[b].state == BS_DIRTY && !s->p.write_through) {
 			/* Overwrite in place: no new space needed. */
@@ -143,8 +142,7 @@ static void prefetch_waiters(ssd *s)
 {
 	struct ssd_req *r = s->wait_head;
 	for (uint32_t i = 0; r && i < 2 * s->prog_units; i++, r = r->priv.wait_next) {
-		uint64_t u = r->priv.next_unit;
-		uint32_t lpn = (uint32_t)(u < s->n_lpn ? u : u % s->n_lpn);
+		uint32_t lpn = req_lpn(s, r->priv.next_unit);
 		if (i < s->prog_units) {
 			ftl_prefetch_home(s, lpn);
 		} else {

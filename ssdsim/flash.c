@@ -9,7 +9,6 @@
 
 #include <errno.h>
 #include <math.h>
-#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -82,13 +81,16 @@ static void fop_put(ssd *s, struct fop *f)
 	s->fop_stack[s->fop_n++] = f;
 }
 
-struct fop *flash_new_op(ssd *s, int kind, uint32_t die)
+/* flash_new_op(), inline for the GC operations of this file */
+static inline __attribute__((always_inline)) struct fop *new_op(ssd *s, int kind, uint32_t die)
 {
 	struct fop *f = fop_get(s);
 	f->kind = (uint8_t)kind;
 	f->die = die;
 	return f;
 }
+
+struct fop *flash_new_op(ssd *s, int kind, uint32_t die) { return new_op(s, kind, die); }
 
 void flash_enqueue(ssd *s, struct fop *f, int read_q)
 {
@@ -127,9 +129,7 @@ static inline __attribute__((always_inline)) struct fop *gc_op_make(ssd *s, uint
 {
 	int kind = (int)(e >> 32 & 0xff);
 	uint32_t page = (uint32_t)e, nvalid = (uint32_t)(e >> 40);
-	struct fop *f = fop_get(s);
-	f->kind = (uint8_t)kind;
-	f->die = die;
+	struct fop *f = new_op(s, kind, die);
 	f->gc = 1;
 	if (kind == OP_READ) {
 		f->npages = 1;

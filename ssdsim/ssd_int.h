@@ -344,6 +344,13 @@ static inline uint64_t unit_of(const ssd *s, uint64_t x)
 	return div_fast(x, (uint32_t)s->p.map_unit_bytes, s->sh_ub);
 }
 
+/* Unit u of a request (offset wrapped below the capacity, so u wraps past
+ * the last logical unit at most once) as a logical unit number. */
+static inline uint32_t req_lpn(const ssd *s, uint64_t u)
+{
+	return (uint32_t)(u < s->n_lpn ? u : u % s->n_lpn);
+}
+
 static inline uint32_t pua_page(const ssd *s, uint64_t pua)
 {
 	return (uint32_t)div_fast(pua, s->upp, s->sh_upp);
