@@ -28,6 +28,7 @@ void lt_init(struct ltab *t, uint64_t n, int wide)
 	t->live = NULL;
 	t->n_live = t->cap_live = 0;
 	t->huge = 0;
+	t->hold = 0;
 	uint64_t nchunks = (n + LT_CHUNK - 1) >> LT_SHIFT;
 	t->chunk = xcalloc((size_t)nchunks, sizeof *t->chunk);
 	t->arena_bytes = (size_t)(nchunks * LT_CHUNK * (wide ? 8u : 4u));
@@ -59,7 +60,7 @@ void *lt_chunk_new(struct ltab *t, uint64_t ci)
 		t->live = xrealloc(t->live, t->cap_live * sizeof *t->live);
 	}
 	t->live[t->n_live++] = ci;
-	if (t->n_live >= LT_DENSE_CHUNKS)
+	if (t->n_live >= LT_DENSE_CHUNKS && !t->hold)
 		lt_dense(t);
 	return t->chunk[ci];
 }
@@ -863,7 +864,7 @@ struct fop *ftl_program(ssd *s, const uint32_t *lpns, const uint32_t *vers,
  * run: the logical space leaves every plane its GC reserve), but the
  * mapping stays implicit (ftl_fill_pua()) until a unit is written again or
  * moved. */
-static void fill_implicit(ssd *s, uint64_t n)
+void ftl_fill_implicit(ssd *s, uint64_t n)
 {
 	uint32_t P = s->prog_units, upp = s->upp;
 	uint32_t nplanes = s->p.multiplane ? (uint32_t)s->p.planes : 1;
@@ -919,7 +920,7 @@ void ssd_write_functional(ssd *s, uint64_t first_unit, uint64_t n)
 	if (!n || s->failed)
 		return;
 	if (!s->placed && first_unit == 0 && n <= s->n_lpn && s->nbfree == s->bcap) {
-		fill_implicit(s, n);
+		ftl_fill_implicit(s, n);
 		cmt_functional_sync(s, 0, n);
 		return;
 	}

@@ -150,7 +150,7 @@ static const struct cfg_key ssd_keys[] = {
 	  "how precondition.overwrite is reached: exact (every overwrite written functionally with "
 	  "real GC) or steady (the block valid-count distribution of a mean-field model of uniform "
 	  "random overwrites under greedy GC, Van Houdt SIGMETRICS'13 / Desnoyers SYSTOR'12, placed "
-	  "directly in O(units); greedy and cost_benefit only, needs precondition.fill > 0; see "
+	  "directly, the fill's uncollected blocks kept implicit; greedy and cost_benefit only, needs precondition.fill > 0; see "
 	  "ssdsim/precond.c)"),
 	CFG_KEY_BOOL("precondition.trace", pre_trace, 1,
 	  "trace replay: before the replay, write functionally every unit the trace reads before it first writes it (else such reads hit unmapped space)"),

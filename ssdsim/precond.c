@@ -15,38 +15,56 @@
  * drives", SIGMETRICS'13; exact in the limit of many blocks per plane), the
  * written data fills new blocks (h[B]), and greedy GC takes mass from the
  * lowest occupied bin until the plane has T + 1 free blocks again, its
- * valid units refilling new full blocks.  It starts from the filled state
- * (every written block full and valid) and runs for over / planes host
- * writes per plane (Euler steps of at most B/4 writes; once the population
- * no longer moves, the rest only adds erases at the last rate), so small
+ * valid units refilling new full blocks.  Beside h it follows f[v], the
+ * part of h that is still the fill's own blocks (never collected): they
+ * invalidate like any block, and a victim taken from bin v is one of them
+ * with probability f[v] / h[v].  It starts from the filled state
+ * (every written block full and valid, f = h) and runs for over / planes host
+ * writes per plane (Euler steps of at most B/4 writes; once h and f
+ * no longer move, the rest only adds erases at the last rate), so small
  * overwrite amounts give the transient after the fill and large ones the
  * steady state (whose victim occupancy a solves a = exp(-(1-a) / rho) in
  * the large-block limit, rho = N_p / (NB B): Desnoyers, "Analytic modeling
  * of SSD write performance", SYSTOR'12; Hu et al., SYSTOR'09).
  *
- * Placement.  Each plane gets round(sum h) full blocks whose valid counts
- * are the model's quantiles (stratified, at a random offset per plane),
- * nudged by +-1 so the plane holds exactly its share of the range, at
- * random local block indices; the rest are erased free blocks.  A full
- * block's valid units sit at uniformly drawn positions (Floyd's subset
- * sampling), and valid physical units, taken in physical order, hold the
- * logical units of a keyed pseudo-random permutation of the range (three
- * rounds of multiply-add / xor-shift on the next power of two, cycle
- * walking), so logical neighbours land on unrelated dies and blocks as
- * random overwrites leave them.  Every unit is explicit (no implicit fill),
- * with version 1 when ssd.verify is on.  Erase counts: the model's erases
- * per plane, spread evenly over its blocks (the freshly erased free blocks
- * take the remainder); exact GC spreads them unevenly (no wear levelling
- * model here).  The open host and GC blocks of a real run are not
- * modelled: every used block is full, so in a following run the planes'
- * GC blocks fill in step; WAF and mean latency match exact, latency
- * percentiles do not (bench/README.md).
+ * Placement.  The fill is laid down implicitly (ftl_fill_implicit(): O(blocks),
+ * no table written).  In each plane round(sum f) of the fill's whole
+ * blocks, drawn at random, survive with valid counts from f's quantiles
+ * (stratified, at a random offset per plane); their invalid units, at
+ * uniformly drawn positions (Floyd's subset sampling), are marked as left
+ * in the fill bitmap, and their valid ones stay implicit: nothing else is
+ * written for them.  Every other fill block was collected (all its bits
+ * set).  round(sum (h - f)) blocks of the rest, drawn at random, become
+ * new full blocks with counts from h - f's quantiles, nudged by +-1 so the
+ * plane holds what the fill put in it; the rest are erased free blocks.
+ * The moved units are then placed in logical order (the fill bitmap read
+ * in fill order: the mapping is written sequentially) into the new
+ * blocks' valid slots (again uniformly drawn positions): an overwritten
+ * unit into a random plane (host writes are striped over the planes with
+ * random logical units, so logical neighbours land on unrelated dies and
+ * blocks), one only moved by GC into its home plane (GC is per plane and
+ * keeps a victim's order).  Every unit missing from a survivor was
+ * overwritten; of a collected block's units the fraction q that brings the
+ * overwritten units to range (1 - exp(-X)), the distinct units that
+ * X = over / range capacities of uniform overwrites hit.  Versions: every
+ * unit holds version 1 (the fill's), which ssd.verify reads from empty
+ * version tables.  Erase counts: the model's erases per plane, spread
+ * evenly over the blocks that are not survivors (a survivor was never
+ * erased); exact GC spreads them unevenly (no wear levelling model here).
+ * The open host and GC blocks of a real run are not modelled: every used
+ * block is full, so in a following run the planes' GC blocks fill in step;
+ * WAF and mean latency match exact, latency percentiles do not
+ * (bench/README.md).
  *
  * Cost: the model is O(B) per step and stops once stationary, independent
  * of the drive size and, past a few capacities, of X; the placement
- * O(physical units) with one random store (the l2p entry) per logical
- * unit.  See README.md (SSD model) for the measured error against
- * exact preconditioning.
+ * O(blocks x B / 64) for the bitmap, one bit test per logical unit of the
+ * fill, and two stores (l2p, sequential; p2l, in runs of a block) per
+ * moved unit: at small X only the units GC or the host moved cost more
+ * than a bit.  The kernel's zeroing of the table pages those stores touch
+ * is most of the time on the 512 GiB preset (bench/README.md).  See
+ * README.md (SSD model) for the measured error against exact
+ * preconditioning.
  */
 #include "ssdsim/ssd_int.h"
 
@@ -57,13 +75,17 @@
 #include "core/util.h"
 
 /* Mean-field run of one plane: fills h[0..B] (full blocks per valid
- * count), returns the erases (victims collected) of the plane. */
+ * count) and f[0..B] (those of them still holding the fill, never
+ * collected: a part of h), returns the erases (victims collected) of the
+ * plane.  Fill blocks invalidate like any other block, and a victim taken
+ * from bin v is a fill block with probability f[v] / h[v]. */
 static double model_plane(uint32_t B, uint32_t NB, uint32_t T, double Np, double host,
-			  double *h)
+			  double *h, double *f)
 {
 	memset(h, 0, (B + 1) * sizeof *h);
-	h[B] = Np / B;
-	double f = (double)NB - Np / B, erases = 0;
+	memset(f, 0, (B + 1) * sizeof *f);
+	h[B] = f[B] = Np / B;
+	double fr = (double)NB - Np / B, erases = 0;
 	/* Step: at most B/4 host writes, and small enough that the flow out
 	 * of a bin per step (<= B d / N_p) stays below 1/16. */
 	double d = B / 4.0;
@@ -77,37 +99,43 @@ static double model_plane(uint32_t B, uint32_t NB, uint32_t T, double Np, double
 	d = host / (double)steps;
 	const double r = d / Np, add = d / B, want = (double)T + 1;
 	uint64_t check = (uint64_t)(Np / d / 8) + 1;   /* every 1/8 capacity */
-	double *snap = xcalloc(B + 1, sizeof *snap);
+	double *snap = xcalloc(2 * (B + 1), sizeof *snap);
 	double e_snap = 0;
 	for (uint64_t st = 0; st < steps; st++) {
 		for (uint32_t v = 1; v <= B; v++) {
-			double o = r * v * h[v];
+			double o = r * v * h[v], of = r * v * f[v];
 			h[v] -= o;
 			h[v - 1] += o;
+			f[v] -= of;
+			f[v - 1] += of;
 		}
 		h[B] += add;
-		f -= add;
-		for (uint32_t v = 0; f < want && v < B; v++) {
+		fr -= add;
+		for (uint32_t v = 0; fr < want && v < B; v++) {
 			if (h[v] <= 0)
 				continue;
-			double gain = 1.0 - (double)v / B, take = (want - f) / gain;
+			double gain = 1.0 - (double)v / B, take = (want - fr) / gain;
 			if (take > h[v])
 				take = h[v];
+			f[v] -= take * (f[v] / h[v]);
+			if (f[v] < 0)
+				f[v] = 0;
 			h[v] -= take;
 			h[B] += take * v / B;
-			f += take * gain;
+			fr += take * gain;
 			erases += take;
 		}
 		if ((st + 1) % check == 0) {
 			double diff = 0;
 			for (uint32_t v = 0; v <= B; v++)
-				diff += fabs(h[v] - snap[v]);
+				diff += fabs(h[v] - snap[v]) + fabs(f[v] - snap[B + 1 + v]);
 			if (erases > e_snap && diff < 1e-6 * NB) {
 				/* stationary: the remaining writes only add erases */
 				erases += (erases - e_snap) / (double)check * (double)(steps - st - 1);
 				break;
 			}
 			memcpy(snap, h, (B + 1) * sizeof *h);
+			memcpy(snap + B + 1, f, (B + 1) * sizeof *f);
 			e_snap = erases;
 		}
 	}
@@ -122,44 +150,6 @@ static inline uint64_t wy_next(uint64_t *x)
 	*x += 0xa0761d6478bd642full;
 	__uint128_t m = (__uint128_t)*x * (*x ^ 0xe7037ed1a0b428dbull);
 	return (uint64_t)(m >> 64) ^ (uint64_t)m;
-}
-
-/* Keyed bijection of [0, n): three rounds of (x a + c) mod 2^k, x ^= x >> s
- * on k = ceil(log2 n) bits, walked until it falls below n. */
-struct perm {
-	uint64_t n, mask, mul[3], add[3];
-	int sh;
-};
-
-static void perm_init(struct perm *p, uint64_t n, struct rng *rng)
-{
-	int k = 1;
-	while (k < 63 && (1ull << k) < n)
-		k++;
-	p->n = n;
-	p->mask = (1ull << k) - 1;
-	p->sh = (k + 1) / 2;
-	for (int i = 0; i < 3; i++) {
-		p->mul[i] = (rng_u64(rng) | 1) & p->mask;
-		if (!p->mul[i])
-			p->mul[i] = 1;
-		p->add[i] = rng_u64(rng) & p->mask;
-	}
-}
-
-static inline uint64_t perm_at(const struct perm *p, uint64_t x)
-{
-	const uint64_t m = p->mask;
-	const int sh = p->sh;
-	do {
-		x = (x * p->mul[0] + p->add[0]) & m;
-		x ^= x >> sh;
-		x = (x * p->mul[1] + p->add[1]) & m;
-		x ^= x >> sh;
-		x = (x * p->mul[2] + p->add[2]) & m;
-		x ^= x >> sh;
-	} while (x >= p->n);
-	return x;
 }
 
 /* The valid positions of a block of B units holding `need`: a bitmap (1 =
@@ -184,224 +174,464 @@ static void block_mask(uint64_t *mk, uint32_t B, uint32_t need, uint64_t *x)
 	}
 }
 
-/* A table about to be written densely: its chunks for [0, n) allocated,
- * entries stored straight into the arena (chunk ci lives at offset ci
- * there, see struct ltab), or through lt_set() without an arena. */
-struct tab {
-	struct ltab *t;
-	char *base;
-	int wide;
-};
-
-static void tab_init(struct tab *w, struct ltab *t, uint64_t n)
-{
-	for (uint64_t ci = 0; ci < (n + LT_CHUNK - 1) >> LT_SHIFT; ci++)
-		if (!t->chunk[ci])
-			(void)lt_chunk_new(t, ci);
-	w->t = t;
-	w->base = t->arena;
-	w->wide = t->wide;
-}
-
-static inline void tab_set(struct tab *w, uint64_t i, uint64_t v)
-{
-	if (!w->base)
-		lt_set(w->t, i, v);
-	else if (w->wide)
-		((uint64_t *)(void *)w->base)[i] = v;
-	else
-		((uint32_t *)(void *)w->base)[i] = (uint32_t)v;
-}
-
-static inline void tab_prefetch(const struct tab *w, uint64_t i)
-{
-	if (w->base)
-		__builtin_prefetch(w->base + i * (w->wide ? 8 : 4), 1, 1);
-}
-
-/* Valid counts of the plane's n_full full blocks: the model's quantiles at
- * offset u, then +-1 until they sum to np. */
-static void plane_counts(const double *cdf, uint32_t B, uint32_t n_full, uint64_t np, double u,
-			 uint32_t *vc, uint64_t *x)
+/* Quantile counts of n blocks from a cdf over 0..B at offset u (ascending);
+ * their sum. */
+static uint64_t quantile_counts(const double *cdf, uint32_t B, uint32_t n, double u, uint32_t *vc)
 {
 	uint64_t sum = 0;
 	uint32_t v = 0;
-	for (uint32_t k = 0; k < n_full; k++) {
-		double q = ((double)k + u) / n_full;
+	for (uint32_t k = 0; k < n; k++) {
+		double q = ((double)k + u) / n;
 		while (v < B && cdf[v] <= q)
 			v++;
 		vc[k] = v;
 		sum += v;
 	}
-	uint32_t i = n_full ? (uint32_t)(wy_next(x) % n_full) : 0;
-	while (sum < np) {
-		if (vc[i] < B)
-			vc[i]++, sum++;
-		i = i + 1 == n_full ? 0 : i + 1;
+	return sum;
+}
+
+/* cdf[0..B] of the population p[0..B] (cdf[B] = 2: every quantile ends by
+ * B); its total. */
+static double make_cdf(const double *p, uint32_t B, double *cdf)
+{
+	double tot = 0, acc = 0;
+	for (uint32_t v = 0; v <= B; v++)
+		tot += p[v];
+	for (uint32_t v = 0; v <= B; v++) {
+		acc += p[v];
+		cdf[v] = tot > 0 ? acc / tot : 1;
 	}
-	while (sum > np) {
-		if (vc[i] > 0)
-			vc[i]--, sum--;
-		i = i + 1 == n_full ? 0 : i + 1;
+	cdf[B] = 2;
+	return tot;
+}
+
+static inline double unit_draw(uint64_t *x)
+{
+	return (double)(wy_next(x) >> 11) * 0x1.0p-53;
+}
+
+enum { R_FREE, R_SURV, R_NEW };
+
+/* A plane's new blocks being filled, valid slot by valid slot. */
+struct cur {
+	uint32_t at, n;   /* next of the plane's new blocks, their number */
+	uint32_t w;       /* word of the mask in use */
+	uint64_t bits;    /* its valid slots not taken yet */
+	uint64_t base;    /* first unit of the block in use */
+	uint64_t rem;     /* units the plane still takes */
+};
+
+static inline uint64_t cur_take(const ssd *s, struct cur *c, const uint32_t *list, uint64_t *mk,
+				uint32_t W, uint64_t *x)
+{
+	while (!c->bits) {
+		if (c->w + 1 < W) {
+			c->bits = mk[++c->w];
+			continue;
+		}
+		ND_ASSERT(c->at < c->n);
+		uint32_t b = list[c->at++];
+		block_mask(mk, s->units_per_block, s->blk[b].valid, x);
+		c->base = (uint64_t)b * s->units_per_block;
+		c->w = 0;
+		c->bits = mk[0];
+	}
+	uint64_t pua = c->base + c->w * 64 + (uint64_t)__builtin_ctzll(c->bits);
+	c->bits &= c->bits - 1;
+	return pua;
+}
+
+/* Marks units [first, first + n) moved (fill_moved). */
+static void moved_range(ssd *s, uint64_t first, uint64_t n)
+{
+	uint64_t *fm = s->fill_moved;
+	for (; n && (first & 63); first++, n--)
+		fm[first >> 6] |= 1ull << (first & 63);
+	for (; n >= 64; first += 64, n -= 64)
+		fm[first >> 6] = ~0ull;
+	for (; n; first++, n--)
+		fm[first >> 6] |= 1ull << (first & 63);
+}
+
+/* Placement of the moved units (precond_steady).  A plane's units are
+ * queued and placed MVB at a time: placing each at once scatters the
+ * reverse-map stores over every plane's open block, whose lines (all
+ * blocks start 2 KiB-aligned, the planes' slots advance together) fall
+ * into a few cache sets and evict each other; a batch writes a run of
+ * slots of one block. */
+enum { MVB = 64 };
+struct mv {
+	ssd *s;
+	struct cur *cu;
+	const uint32_t *list;   /* the planes' new blocks, NB a plane */
+	uint64_t *mk;           /* the planes' current block masks, W words each */
+	const uint8_t *role;
+	uint32_t *open, *at;    /* planes with room left, position in open */
+	uint32_t *q, *nq;       /* queued logical units, MVB a plane; their number */
+	uint32_t *l2p, *p2l;    /* the tables' arenas (32-bit entries), or NULL: lt_set() */
+	uint32_t n_open, NB, W;
+	int shB;                /* log2 units per block, -1 if not a power of two */
+	uint64_t x, q64, placed;
+};
+
+static void mv_flush(struct mv *m, uint32_t p)
+{
+	ssd *s = m->s;
+	struct cur *c = &m->cu[p];
+	const uint32_t *list = m->list + (size_t)p * m->NB;
+	uint64_t *mk = m->mk + (size_t)p * m->W;
+	const uint32_t *q = m->q + (size_t)p * MVB;
+	for (uint32_t i = 0; i < m->nq[p]; i++) {
+		uint64_t pua = cur_take(s, c, list, mk, m->W, &m->x);
+		if (m->p2l)
+			m->p2l[pua] = q[i] + 1;
+		else
+			lt_set(&s->p2l, pua, (uint64_t)q[i] + 1);
+		if (m->l2p)
+			m->l2p[q[i]] = (uint32_t)(pua + 1);
+		else
+			lt_set(&s->l2p, q[i], pua + 1);
+	}
+	m->placed += m->nq[p];
+	m->nq[p] = 0;
+}
+
+/* Logical unit u, whose fill home (in plane `plane`) it has left: one
+ * overwritten (every unit of a survivor, a fraction q of a collected
+ * block's) to a random plane with room, one only moved by GC to its home
+ * plane while it has room. */
+static inline void mv_place(struct mv *m, uint64_t u, uint64_t home, uint32_t plane)
+{
+	uint32_t hb = (uint32_t)(m->shB >= 0 ? home >> m->shB : home / m->s->units_per_block);
+	/* both draws always, and a select: the choice is a coin flip, which
+	 * as a branch is mispredicted half the time */
+	uint64_t c1 = wy_next(&m->x), c2 = wy_next(&m->x);
+	uint32_t any = (uint32_t)(m->role[hb] == R_SURV) | (uint32_t)(c1 < m->q64) |
+		       (uint32_t)(m->cu[plane].rem == 0);
+	uint32_t rp = m->open[((c2 >> 32) * m->n_open) >> 32];
+	uint32_t dp = plane ^ ((plane ^ rp) & (0u - any));
+	uint32_t n = m->nq[dp];
+	m->q[(size_t)dp * MVB + n] = (uint32_t)u;
+	m->nq[dp] = ++n;
+	if (n == MVB)
+		mv_flush(m, dp);
+	if (!--m->cu[dp].rem) {   /* full: out of the open list */
+		uint32_t last = m->open[--m->n_open];
+		m->open[m->at[dp]] = last;
+		m->at[last] = m->at[dp];
 	}
 }
 
 void precond_steady(ssd *s, uint64_t range, uint64_t over)
 {
 	const uint32_t B = s->units_per_block, NB = (uint32_t)s->p.blocks, pages = (uint32_t)s->p.pages;
-	const uint32_t T = (uint32_t)s->p.gc_threshold_blocks, P = s->n_planes;
-	double *h = xmalloc((B + 1) * sizeof *h), *cdf = xmalloc((B + 1) * sizeof *cdf);
-	double erases = model_plane(B, NB, T, (double)range / P, (double)over / P, h);
-	double tot = 0;
+	const uint32_t T = (uint32_t)s->p.gc_threshold_blocks, P = s->n_planes, W = (B + 63) / 64;
+	double *h = xmalloc((B + 1) * sizeof *h), *f = xmalloc((B + 1) * sizeof *f);
+	double *nw = xmalloc((B + 1) * sizeof *nw);
+	double *cdf_f = xmalloc((B + 1) * sizeof *cdf_f), *cdf_n = xmalloc((B + 1) * sizeof *cdf_n);
+	double erases = model_plane(B, NB, T, (double)range / P, (double)over / P, h, f);
 	for (uint32_t v = 0; v <= B; v++)
-		tot += h[v];
-	double acc = 0;
-	for (uint32_t v = 0; v <= B; v++) {
-		acc += h[v];
-		cdf[v] = acc / tot;
-	}
-	cdf[B] = 2;   /* rounding: every quantile ends by B */
+		nw[v] = h[v] > f[v] ? h[v] - f[v] : 0;
+	const double tot_f = make_cdf(f, B, cdf_f), tot_n = make_cdf(nw, B, cdf_n);
 	uint64_t x = rng_u64(&s->rng);
-	struct perm pm;
-	perm_init(&pm, range, &s->rng);
-	lt_dense(&s->l2p);
-	lt_dense(&s->p2l);
-	if (s->verify) {
-		lt_dense(&s->ver_l);
-		lt_dense(&s->ver_p);
-	}
+
+	/* The fill, implicit: blocks 0 .. fresh-1 of every plane hold it. */
+	ftl_fill_implicit(s, range);
+
 	uint64_t e_plane = (uint64_t)llround(erases);
-	uint32_t *vc = xmalloc(NB * sizeof *vc), *order = xmalloc(NB * sizeof *order);
-	uint32_t *ecount = xmalloc(NB * sizeof *ecount), *vb = xmalloc(NB * sizeof *vb);
-	/* Every entry of the range (and nearly every physical one) will be
-	 * written: allocate the chunks now and store straight into the
-	 * arena.  The l2p stores are random, one cache miss each: the logical
-	 * units of the next PF valid slots are drawn ahead and their entries
-	 * prefetched, so several misses are in flight (measured below in
-	 * bench/README.md: the stall on that store was 57 % of the time). */
-	struct tab tl, tp, tvl = { 0 }, tvp = { 0 };
-	tab_init(&tl, &s->l2p, range);
-	tab_init(&tp, &s->p2l, s->n_units_phys);
-	if (s->verify) {
-		tab_init(&tvl, &s->ver_l, range);
-		tab_init(&tvp, &s->ver_p, s->n_units_phys);
-	}
-#ifndef PRE_PF
-#define PRE_PF 64
-#endif
-	enum { PF = PRE_PF };
-	uint64_t lq[PF], ahead = 0;
-	for (; ahead < PF && ahead < range; ahead++) {
-		lq[ahead] = perm_at(&pm, ahead);
-		tab_prefetch(&tl, lq[ahead]);
-	}
-	uint64_t next = 0;   /* logical units placed so far (permutation index) */
-	const int fast = tl.base && tp.base && !tl.wide && !tp.wide && !s->verify;
-	uint64_t *mk = xmalloc((B + 63) / 64 * sizeof *mk);
-	uint64_t emax = e_plane / NB + (e_plane % NB != 0);
-	if (emax + 1 >= s->erase_cnt_n) {
-		uint32_t n = s->erase_cnt_n;
-		while (emax + 1 >= n)
-			n *= 2;
-		s->erase_cnt = xrealloc(s->erase_cnt, n * sizeof *s->erase_cnt);
-		s->erase_cnt_n = n;
-	}
+	uint8_t *role = xcalloc(s->n_blocks, 1);
+	uint32_t *list = xmalloc((size_t)P * NB * sizeof *list);   /* new blocks, per plane */
+	uint32_t *cand = xmalloc(NB * sizeof *cand), *vf = xmalloc(NB * sizeof *vf);
+	uint32_t *vn = xmalloc(NB * sizeof *vn);
+	uint64_t *mk = xmalloc((size_t)P * W * sizeof *mk);
+	struct cur *cu = xcalloc(P, sizeof *cu);
+	uint64_t s_inv = 0, c_units = 0, moved = 0;
 	memset(s->erase_cnt, 0, s->erase_cnt_n * sizeof *s->erase_cnt);
 	s->erase_sum = 0;
+	s->erase_max = 0;
 	for (uint32_t p = 0; p < P; p++) {
-		uint64_t np = range / P + (p < range % P);
-		uint64_t lo = (np + B - 1) / B;
-		uint64_t n_full = (uint64_t)llround(tot);
-		if (n_full > NB - T - 1)
-			n_full = NB - T - 1;
-		if (n_full < lo)
-			n_full = lo;
-		ND_ASSERT(n_full <= NB);
-		plane_counts(cdf, B, (uint32_t)n_full, np,
-			     (double)(wy_next(&x) >> 11) * 0x1.0p-53, vc, &x);
-		/* random local indices: order[k] holds the k-th count; the
-		 * free blocks are order[n_full ..] */
-		for (uint32_t i = 0; i < NB; i++)
-			order[i] = i;
-		for (uint32_t i = NB - 1; i > 0; i--) {
-			uint32_t j = (uint32_t)(wy_next(&x) % (i + 1));
-			uint32_t t = order[i];
-			order[i] = order[j];
-			order[j] = t;
-		}
-		for (uint32_t i = 0; i < NB; i++)   /* free blocks take the remainder */
-			ecount[order[NB - 1 - i]] = (uint32_t)(e_plane / NB + (i < e_plane % NB));
 		struct plane *pl = &s->pl[p];
+		const uint32_t base = p * NB, used = pl->fresh, cap = NB - T - 1;
+		uint64_t np = 0;
+		uint32_t nc = 0;
+		for (uint32_t i = 0; i < used; i++) {
+			struct block *bk = &s->blk[base + i];
+			np += bk->valid;
+			if (bk->state == BLK_FULL && bk->valid == B)
+				cand[nc++] = i;   /* whole fill blocks may survive */
+		}
+		/* Survivors: the model's fill population, at random among the
+		 * whole fill blocks. */
+		uint32_t nf = (uint32_t)llround(tot_f);
+		if (nf > nc)
+			nf = nc;
+		if (nf > cap)
+			nf = cap;
+		for (uint32_t i = 0; i < nf; i++) {
+			uint32_t j = i + (uint32_t)(wy_next(&x) % (nc - i));
+			uint32_t t = cand[i];
+			cand[i] = cand[j];
+			cand[j] = t;
+		}
+		uint64_t surv = quantile_counts(cdf_f, B, nf, unit_draw(&x), vf);
+		/* New blocks: the model's number, at least enough for what the
+		 * plane holds beyond its survivors, and room for both below the
+		 * GC reserve (rounding can break that: then the emptiest
+		 * survivors are dropped). */
+		uint32_t lo = 0, nn = (uint32_t)llround(tot_n);
+		for (;;) {
+			uint64_t need = (np - surv + B - 1) / B;
+			uint32_t room = cap - (nf - lo);
+			if (need <= room) {
+				if (nn < need)
+					nn = (uint32_t)need;
+				if (nn > room)
+					nn = room;
+				break;
+			}
+			ND_ASSERT(lo < nf);
+			surv -= vf[lo++];
+		}
+		for (uint32_t k = lo; k < nf; k++) {
+			uint32_t b = base + cand[k];
+			role[b] = R_SURV;
+			s->blk[b].valid = vf[k];
+			s_inv += B - vf[k];
+			block_mask(mk, B, vf[k], &x);
+			for (uint32_t w = 0; w < W; w++) {
+				uint64_t inv = ~mk[w];
+				if (w == W - 1 && B % 64)
+					inv &= (1ull << (B % 64)) - 1;
+				uint64_t u0 = (uint64_t)b * B + w * 64;
+				if (!(u0 & 63) && (B % 64 == 0))
+					s->fill_moved[u0 >> 6] = inv;
+				else
+					for (; inv; inv &= inv - 1)
+						fill_moved_set(s, u0 + (uint64_t)__builtin_ctzll(inv));
+			}
+		}
+		/* Collected fill blocks: every fill unit has left. */
+		for (uint32_t i = 0; i < used; i++) {
+			uint32_t b = base + i;
+			if (role[b] == R_SURV)
+				continue;
+			c_units += s->blk[b].valid;
+			moved_range(s, (uint64_t)b * B, B);
+		}
+		/* New blocks: the last nn of the others, with counts from the
+		 * model's new population summing to what the plane still holds,
+		 * in random order; the rest are free.  (A block's index means
+		 * nothing to the model; taking the new blocks together keeps the
+		 * reverse-map pages their units touch together: at small X, with
+		 * random indices, every page of the table would be touched and
+		 * zeroed by the kernel.)  Erases: the model's, spread evenly over
+		 * the blocks that were not survivors (a survivor is a fill block
+		 * never erased). */
+		uint64_t np_new = np - surv;
+		quantile_counts(cdf_n, B, nn, unit_draw(&x), vn);
+		uint64_t sum = 0;
+		for (uint32_t k = 0; k < nn; k++)
+			sum += vn[k];
+		uint32_t i = nn ? (uint32_t)(wy_next(&x) % nn) : 0;
+		while (sum < np_new) {
+			if (vn[i] < B)
+				vn[i]++, sum++;
+			i = i + 1 == nn ? 0 : i + 1;
+		}
+		while (sum > np_new) {
+			if (vn[i] > 0)
+				vn[i]--, sum--;
+			i = i + 1 == nn ? 0 : i + 1;
+		}
+		for (uint32_t k = nn; k > 1; k--) {
+			uint32_t j = (uint32_t)(wy_next(&x) % k), t = vn[k - 1];
+			vn[k - 1] = vn[j];
+			vn[j] = t;
+		}
+		uint32_t pool = NB - (nf - lo), left = pool, want = nn, got = 0;
+		uint32_t e_base = (uint32_t)(e_plane / pool), e_rem = (uint32_t)(e_plane % pool);
+		uint32_t e_off = (uint32_t)(wy_next(&x) % pool), pi = 0;
 		pl->nstack = 0;
-		for (uint32_t k = (uint32_t)n_full; k < NB; k++)
-			pl->free_blk[pl->nstack++] = order[k];
+		for (uint32_t lb = 0; lb < NB; lb++) {
+			uint32_t b = base + lb;
+			struct block *bk = &s->blk[b];
+			uint32_t e = 0;
+			if (role[b] != R_SURV) {
+				e = e_base + ((pi + e_off) % pool < e_rem);
+				pi++;
+				if (left <= want) {
+					role[b] = R_NEW;
+					list[base + got] = b;
+					bk->valid = vn[got++];
+					bk->state = BLK_FULL;
+					bk->wp = (uint16_t)pages;
+					bk->seal = ++s->seal_next;
+					want--;
+				} else {
+					bk->state = BLK_FREE;
+					bk->wp = 0;
+					bk->valid = 0;
+					pl->free_blk[pl->nstack++] = lb;
+				}
+				left--;
+			}
+			bk->erases = e;
+			bk->t_write_ns = 0;
+			if (e >= s->erase_cnt_n) {
+				uint32_t n = s->erase_cnt_n;
+				while (e >= n)
+					n *= 2;
+				s->erase_cnt = xrealloc(s->erase_cnt, n * sizeof *s->erase_cnt);
+				memset(s->erase_cnt + s->erase_cnt_n, 0,
+				       (n - s->erase_cnt_n) * sizeof *s->erase_cnt);
+				s->erase_cnt_n = n;
+			}
+			s->erase_cnt[e]++;
+			s->erase_sum += e;
+			if (e > s->erase_max)
+				s->erase_max = e;
+		}
+		ND_ASSERT(got == nn);
 		pl->fresh = NB;
 		pl->nfree = pl->nstack;
 		pl->active[0] = pl->active[1] = NONE;
-		/* full blocks in local order, so the tables fill in physical order */
-		for (uint32_t i = 0; i < NB; i++)
-			vb[i] = UINT32_MAX;   /* free */
-		for (uint32_t k = 0; k < n_full; k++)
-			vb[order[k]] = vc[k];
-		for (uint32_t lb = 0; lb < NB; lb++) {
-			uint32_t b = p * NB + lb;
-			struct block *bk = &s->blk[b];
-			bk->erases = ecount[lb];
-			s->erase_cnt[ecount[lb]]++;
-			s->erase_sum += ecount[lb];
-			if (vb[lb] == UINT32_MAX) {
-				bk->state = BLK_FREE;
-				bk->wp = 0;
-				bk->valid = 0;
-				continue;
-			}
-			uint32_t need = vb[lb];
-			bk->state = BLK_FULL;
-			bk->wp = (uint16_t)pages;
-			bk->valid = need;
-			bk->t_write_ns = 0;
-			bk->seal = ++s->seal_next;
-			uint64_t base = (uint64_t)b * B;
-			block_mask(mk, B, need, &x);
-			for (uint32_t w = 0; w < (B + 63) / 64; w++)
-				for (uint64_t bits = mk[w]; bits; bits &= bits - 1) {
-					uint64_t pua = base + w * 64 + (uint64_t)__builtin_ctzll(bits);
-					uint64_t l = lq[next++ % PF];
-					if (ahead < range) {
-						uint64_t ln = perm_at(&pm, ahead);
-						lq[ahead++ % PF] = ln;
-						tab_prefetch(&tl, ln);
-						if (!fast && s->verify)
-							tab_prefetch(&tvl, ln);
-					}
-					if (fast) {   /* 32-bit entries in arenas, no verify */
-						((uint32_t *)(void *)tp.base)[pua] = (uint32_t)(l + 1);
-						((uint32_t *)(void *)tl.base)[l] = (uint32_t)(pua + 1);
-						continue;
-					}
-					tab_set(&tp, pua, l + 1);
-					tab_set(&tl, l, pua + 1);
-					if (s->verify) {
-						tab_set(&tvp, pua, 1);
-						tab_set(&tvl, l, 1);
+		cu[p].n = nn;
+		cu[p].w = W - 1;
+		cu[p].rem = np_new;
+		moved += np_new;
+	}
+	for (uint32_t d = 0; d < s->n_dies; d++)
+		s->die[d].next_plane = 0;
+
+	/* The moved units, in logical order (so the mapping is written
+	 * sequentially).  One that was overwritten goes to a random plane's
+	 * next valid slot (host writes are striped, their logical units
+	 * random); one only moved by GC stays in its home plane (GC is per
+	 * plane and keeps a victim's order).  Every unit left in a survivor
+	 * was overwritten; of those of a collected block, the fraction q that
+	 * makes the overwritten units in all number range (1 - exp(-X)), the
+	 * expected distinct units hit by X = over / range capacities. */
+	double dist = (double)range * -expm1(-(double)over / (double)range);
+	double q = c_units ? (dist - (double)s_inv) / (double)c_units : 0;
+	q = q < 0 ? 0 : q > 1 ? 1 : q;
+	const uint64_t q64 = q >= 1 ? UINT64_MAX : (uint64_t)(q * 0x1.0p64);
+	/* Tables.  The mapping is written all over once moved >= range / 16
+	 * (huge pages: fewer faults), the reverse map only in the new blocks,
+	 * the top of every plane's part: below half the range its chunks stay
+	 * on 4 KiB pages (hold), so only what is written is zeroed.  A dense
+	 * table's chunks are all allocated first (an address in the arena, no
+	 * page touched) and its entries stored straight into the arena. */
+	const int dense_l = moved >= range / 16, dense_p = moved >= range / 2;
+	struct mv m = { .s = s, .cu = cu, .list = list, .mk = mk, .role = role, .x = x, .q64 = q64,
+			.NB = NB, .W = W, .shB = B & (B - 1) ? -1 : __builtin_ctz(B) };
+	if (dense_l)
+		lt_dense(&s->l2p);
+	if (dense_p)
+		lt_dense(&s->p2l);
+	else
+		s->p2l.hold = 1;
+	if (dense_l && s->l2p.arena && !s->l2p.wide) {
+		for (uint64_t ci = 0; ci < (range + LT_CHUNK - 1) >> LT_SHIFT; ci++)
+			if (!s->l2p.chunk[ci])
+				(void)lt_chunk_new(&s->l2p, ci);
+		m.l2p = (uint32_t *)(void *)s->l2p.arena;
+	}
+	if (dense_p && s->p2l.arena && !s->p2l.wide) {
+		for (uint64_t ci = 0; ci < (s->n_units_phys + LT_CHUNK - 1) >> LT_SHIFT; ci++)
+			if (!s->p2l.chunk[ci])
+				(void)lt_chunk_new(&s->p2l, ci);
+		m.p2l = (uint32_t *)(void *)s->p2l.arena;
+	}
+	m.open = xmalloc(P * sizeof *m.open);
+	m.q = xmalloc((size_t)P * MVB * sizeof *m.q);
+	m.nq = xcalloc(P, sizeof *m.nq);
+	m.at = xmalloc(P * sizeof *m.at);
+	for (uint32_t p = 0; p < P; p++)
+		if (cu[p].rem) {
+			m.at[p] = m.n_open;
+			m.open[m.n_open++] = p;
+		}
+	const uint32_t PU = s->prog_units, upp = s->upp, npl = PU / upp;
+	if (!(upp & (upp - 1)) && upp <= 64 && s->plane_pages * upp % 64 == 0) {
+		/* The fill bits of one plane's page r are upp bits at (plane x
+		 * plane_pages + r) x upp: a word holds R = 64 / upp rounds of it.
+		 * The planes' bits sit a plane's bitmap apart (a power of two on
+		 * most geometries), so reading them round by round makes every
+		 * load a conflict miss (one cache set): the words of R rounds of
+		 * every target are read first, then scanned. */
+		const uint32_t R = 64 / upp;
+		const uint64_t umask = upp == 64 ? ~0ull : (1ull << upp) - 1;
+		uint64_t *wb = xmalloc((size_t)s->alloc_n * npl * sizeof *wb);
+		for (uint64_t r0 = 0; r0 * s->alloc_n * PU < range; r0 += R) {
+			for (uint32_t pos = 0; pos < s->alloc_n; pos++)
+				for (uint32_t k = 0; k < npl; k++) {
+					uint64_t bit = (s->plane_pages * (s->alloc_seq[pos] + k) + r0) * upp;
+					wb[pos * npl + k] = s->fill_moved[bit >> 6];
+				}
+			for (uint32_t rr = 0; rr < R; rr++) {
+				const uint64_t r = r0 + rr;
+				for (uint32_t pos = 0; pos < s->alloc_n; pos++) {
+					const uint64_t u0 = (r * s->alloc_n + pos) * PU;
+					if (u0 >= range)
+						goto done;
+					for (uint32_t k = 0; k < npl; k++) {
+						uint64_t bits = (wb[pos * npl + k] >> (rr * upp)) & umask;
+						const uint32_t plane = s->alloc_seq[pos] + k;
+						for (; bits; bits &= bits - 1) {
+							uint32_t j = (uint32_t)__builtin_ctzll(bits);
+							uint64_t u = u0 + k * upp + j;
+							if (u >= range)
+								break;
+							mv_place(&m, u, (s->plane_pages * plane + r) * upp + j,
+								 plane);
+						}
 					}
 				}
+			}
+		}
+done:
+		free(wb);
+	} else {
+		uint64_t r = 0;
+		uint32_t pos = 0;
+		for (uint64_t u0 = 0; u0 < range; u0 += PU) {
+			const uint32_t t = s->alloc_seq[pos];
+			const uint32_t nu = range - u0 < PU ? (uint32_t)(range - u0) : PU;
+			for (uint32_t w = 0; w < nu; w++) {
+				const uint32_t k = w / upp, j = w - k * upp, plane = t + k;
+				const uint64_t home = (s->plane_pages * plane + r) * upp + j;
+				if (fill_moved_get(s, home))
+					mv_place(&m, u0 + w, home, plane);
+			}
+			if (++pos == s->alloc_n) {
+				pos = 0;
+				r++;
+			}
 		}
 	}
-	ND_ASSERT(next == range);
+	for (uint32_t p = 0; p < P; p++)
+		mv_flush(&m, p);
+	ND_ASSERT(m.placed == moved && m.n_open == 0);
+	s->p2l.hold = 0;
 	s->erase_min = 0;
 	while (!s->erase_cnt[s->erase_min])
 		s->erase_min++;
-	s->erase_max = (uint32_t)emax;
-	while (s->erase_max && !s->erase_cnt[s->erase_max])
-		s->erase_max--;
 	s->alloc_cur = 0;
 	s->placed = 1;
-	free(vc);
-	free(order);
-	free(ecount);
-	free(vb);
+	free(m.open);
+	free(m.at);
+	free(m.q);
+	free(m.nq);
+	free(cu);
 	free(mk);
+	free(vn);
+	free(vf);
+	free(cand);
+	free(list);
+	free(role);
 	free(h);
-	free(cdf);
+	free(f);
+	free(nw);
+	free(cdf_f);
+	free(cdf_n);
 }

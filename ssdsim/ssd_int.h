@@ -52,6 +52,7 @@ struct ltab {
 	char *arena;              /* reserved mapping, NULL: chunks calloc'd */
 	size_t arena_bytes;
 	int huge;                 /* MADV_HUGEPAGE applied */
+	int hold;                 /* no huge pages on LT_DENSE_CHUNKS while set */
 	uint64_t *live;           /* indices of the chunks allocated so far */
 	uint64_t n_live, cap_live;
 };
@@ -527,11 +528,17 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v);
 void ftl_gc_prog_done(ssd *s, uint32_t die, uint32_t page);
 void ftl_precondition(ssd *s);
 
+/* Sequential functional write of [0, n) on a pristine drive, the mapping
+ * left implicit (ftl_fill_pua()); O(planes + blocks). */
+void ftl_fill_implicit(ssd *s, uint64_t n);
+
 /* ---- precond.c: precondition.method=steady.  On a pristine drive, sets
  * the state that `over` uniform random overwrites of logical units
  * [0, range) after a sequential fill of that range lead to under greedy GC:
- * per-plane block valid counts from a mean-field model, every unit placed
- * explicitly, erase counts; O(units + blocks x block size), no GC run. */
+ * per-plane block valid counts from a mean-field model, the fill's blocks
+ * that GC has not collected kept implicit (their invalid units marked in
+ * fill_moved), every other unit placed explicitly, erase counts; no GC run.
+ * Cost O(blocks + moved units + programs of the fill). */
 void precond_steady(ssd *s, uint64_t range, uint64_t over);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
