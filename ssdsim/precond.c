@@ -271,28 +271,41 @@ struct mv {
 	uint32_t *l2p, *p2l;    /* the tables' arenas (32-bit entries), or NULL: lt_set() */
 	uint32_t n_open, NB, W;
 	int shB;                /* log2 units per block, -1 if not a power of two */
-	uint64_t x, q64, placed;
+	uint64_t x, q32, placed;   /* q32: q x 2^32 */
 };
 
 static void mv_flush(struct mv *m, uint32_t p)
 {
 	ssd *s = m->s;
-	struct cur *c = &m->cu[p];
-	const uint32_t *list = m->list + (size_t)p * m->NB;
-	uint64_t *mk = m->mk + (size_t)p * m->W;
+	struct cur c = m->cu[p];   /* a local copy: the table stores cannot alias it */
+	const uint32_t *list = m->list + (size_t)p * m->NB, W = m->W, n = m->nq[p];
+	uint64_t *mk = m->mk + (size_t)p * W, x = m->x;
 	const uint32_t *q = m->q + (size_t)p * MVB;
-	for (uint32_t i = 0; i < m->nq[p]; i++) {
-		uint64_t pua = cur_take(s, c, list, mk, m->W, &m->x);
-		if (m->p2l)
-			m->p2l[pua] = q[i] + 1;
-		else
-			lt_set(&s->p2l, pua, (uint64_t)q[i] + 1);
-		if (m->l2p)
-			m->l2p[q[i]] = (uint32_t)(pua + 1);
-		else
-			lt_set(&s->l2p, q[i], pua + 1);
+	uint32_t *l2p = m->l2p, *p2l = m->p2l;
+	if (l2p && p2l) {
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t pua = cur_take(s, &c, list, mk, W, &x);
+			p2l[pua] = q[i] + 1;
+			l2p[q[i]] = (uint32_t)(pua + 1);
+		}
+	} else {
+		for (uint32_t i = 0; i < n; i++) {
+			uint64_t pua = cur_take(s, &c, list, mk, W, &x);
+			if (p2l)
+				p2l[pua] = q[i] + 1;
+			else
+				lt_set(&s->p2l, pua, (uint64_t)q[i] + 1);
+			if (l2p)
+				l2p[q[i]] = (uint32_t)(pua + 1);
+			else
+				lt_set(&s->l2p, q[i], pua + 1);
+		}
 	}
-	m->placed += m->nq[p];
+	uint64_t rem = m->cu[p].rem;   /* counted down at queueing */
+	m->cu[p] = c;
+	m->cu[p].rem = rem;
+	m->x = x;
+	m->placed += n;
 	m->nq[p] = 0;
 }
 
@@ -300,15 +313,15 @@ static void mv_flush(struct mv *m, uint32_t p)
  * overwritten (every unit of a survivor, a fraction q of a collected
  * block's) to a random plane with room, one only moved by GC to its home
  * plane while it has room. */
-static inline void mv_place(struct mv *m, uint64_t u, uint64_t home, uint32_t plane)
+static inline __attribute__((always_inline)) void mv_place(struct mv *m, uint64_t u, uint64_t home, uint32_t plane)
 {
 	uint32_t hb = (uint32_t)(m->shB >= 0 ? home >> m->shB : home / m->s->units_per_block);
 	/* both draws always, and a select: the choice is a coin flip, which
 	 * as a branch is mispredicted half the time */
-	uint64_t c1 = wy_next(&m->x), c2 = wy_next(&m->x);
-	uint32_t any = (uint32_t)(m->role[hb] == R_SURV) | (uint32_t)(c1 < m->q64) |
+	uint64_t c = wy_next(&m->x);
+	uint32_t any = (uint32_t)(m->role[hb] == R_SURV) | (uint32_t)((c >> 32) < m->q32) |
 		       (uint32_t)(m->cu[plane].rem == 0);
-	uint32_t rp = m->open[((c2 >> 32) * m->n_open) >> 32];
+	uint32_t rp = m->open[((c & 0xffffffffu) * m->n_open) >> 32];
 	uint32_t dp = plane ^ ((plane ^ rp) & (0u - any));
 	uint32_t n = m->nq[dp];
 	m->q[(size_t)dp * MVB + n] = (uint32_t)u;
@@ -514,7 +527,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 	double dist = (double)range * -expm1(-(double)over / (double)range);
 	double q = c_units ? (dist - (double)s_inv) / (double)c_units : 0;
 	q = q < 0 ? 0 : q > 1 ? 1 : q;
-	const uint64_t q64 = q >= 1 ? UINT64_MAX : (uint64_t)(q * 0x1.0p64);
+	const uint64_t q32 = (uint64_t)(q * 0x1.0p32);   /* q = 1: 2^32, above every draw */
 	/* Tables.  The mapping is written all over once moved >= range / 16
 	 * (huge pages: fewer faults), the reverse map only in the new blocks,
 	 * the top of every plane's part: below half the range its chunks stay
@@ -522,7 +535,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 	 * table's chunks are all allocated first (an address in the arena, no
 	 * page touched) and its entries stored straight into the arena. */
 	const int dense_l = moved >= range / 16, dense_p = moved >= range / 2;
-	struct mv m = { .s = s, .cu = cu, .list = list, .mk = mk, .role = role, .x = x, .q64 = q64,
+	struct mv m = { .s = s, .cu = cu, .list = list, .mk = mk, .role = role, .x = x, .q32 = q32,
 			.NB = NB, .W = W, .shB = B & (B - 1) ? -1 : __builtin_ctz(B) };
 	if (dense_l)
 		lt_dense(&s->l2p);
@@ -555,42 +568,33 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 	if (!(upp & (upp - 1)) && upp <= 64 && s->plane_pages * upp % 64 == 0) {
 		/* The fill bits of one plane's page r are upp bits at (plane x
 		 * plane_pages + r) x upp: a word holds R = 64 / upp rounds of it.
-		 * The planes' bits sit a plane's bitmap apart (a power of two on
-		 * most geometries), so reading them round by round makes every
-		 * load a conflict miss (one cache set): the words of R rounds of
-		 * every target are read first, then scanned. */
+		 * The words are taken R rounds at a time, target by target, and
+		 * only their set bits visited: the scan costs a word per 64 units
+		 * and the rest is per moved unit.  Within R rounds the order is
+		 * not the logical one, but the mapping entries written stay
+		 * within R x alloc_n x PU units (32 KiB of the table on the
+		 * preset), which the cache holds.  (Reading the planes' bits
+		 * round by round instead made every load a conflict miss: they sit
+		 * a plane's bitmap apart, a power of two on most geometries.) */
 		const uint32_t R = 64 / upp;
-		const uint64_t umask = upp == 64 ? ~0ull : (1ull << upp) - 1;
-		uint64_t *wb = xmalloc((size_t)s->alloc_n * npl * sizeof *wb);
-		for (uint64_t r0 = 0; r0 * s->alloc_n * PU < range; r0 += R) {
+		const int shu = __builtin_ctz(upp);
+		for (uint64_t r0 = 0; r0 * s->alloc_n * PU < range; r0 += R)
 			for (uint32_t pos = 0; pos < s->alloc_n; pos++)
 				for (uint32_t k = 0; k < npl; k++) {
-					uint64_t bit = (s->plane_pages * (s->alloc_seq[pos] + k) + r0) * upp;
-					wb[pos * npl + k] = s->fill_moved[bit >> 6];
-				}
-			for (uint32_t rr = 0; rr < R; rr++) {
-				const uint64_t r = r0 + rr;
-				for (uint32_t pos = 0; pos < s->alloc_n; pos++) {
-					const uint64_t u0 = (r * s->alloc_n + pos) * PU;
-					if (u0 >= range)
-						goto done;
-					for (uint32_t k = 0; k < npl; k++) {
-						uint64_t bits = (wb[pos * npl + k] >> (rr * upp)) & umask;
-						const uint32_t plane = s->alloc_seq[pos] + k;
-						for (; bits; bits &= bits - 1) {
-							uint32_t j = (uint32_t)__builtin_ctzll(bits);
-							uint64_t u = u0 + k * upp + j;
-							if (u >= range)
-								break;
-							mv_place(&m, u, (s->plane_pages * plane + r) * upp + j,
-								 plane);
-						}
+					const uint32_t plane = s->alloc_seq[pos] + k;
+					const uint64_t bit = (s->plane_pages * plane + r0) * upp;
+					/* unit of bit b: ub + (b / upp) x step + b % upp */
+					const uint64_t step = (uint64_t)s->alloc_n * PU;
+					const uint64_t ub = r0 * step + (uint64_t)pos * PU + k * upp;
+					uint64_t bits = s->fill_moved[bit >> 6];
+					for (; bits; bits &= bits - 1) {
+						uint32_t b = (uint32_t)__builtin_ctzll(bits);
+						uint64_t u = ub + (b >> shu) * step + (b & (upp - 1));
+						if (u >= range)
+							break;
+						mv_place(&m, u, bit + b, plane);
 					}
 				}
-			}
-		}
-done:
-		free(wb);
 	} else {
 		uint64_t r = 0;
 		uint32_t pos = 0;
