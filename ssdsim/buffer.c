@@ -147,7 +147,7 @@ static void prefetch_waiters(ssd *s)
 			ftl_prefetch_home(s, lpn);
 		} else {
 			lt_prefetch(&s->l2p, lpn);
-			__builtin_prefetch(&s->hash[hslot(s, lpn)], 1, 1);
+			nd_prefetch_w(&s->hash[hslot(s, lpn)]);
 		}
 	}
 }

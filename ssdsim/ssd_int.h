@@ -27,6 +27,7 @@
 
 #include "core/evq.h"
 #include "core/rng.h"
+#include "core/util.h"   /* nd_prefetch_w() */
 
 #define NONE UINT32_MAX
 #define PUA_NONE UINT64_MAX
@@ -76,7 +77,7 @@ static inline void lt_prefetch(const struct ltab *t, uint64_t i)
 {
 	const char *c = t->chunk[i >> LT_SHIFT];
 	if (c)
-		__builtin_prefetch(c + (i & (LT_CHUNK - 1)) * (t->wide ? 8 : 4), 1, 1);
+		nd_prefetch_w(c + (i & (LT_CHUNK - 1)) * (t->wide ? 8 : 4));
 }
 
 static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
