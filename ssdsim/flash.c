@@ -368,6 +368,8 @@ static void die_kick(ssd *s, uint32_t di)
 		break;
 	}
 	case OP_PROG: {
+		if (f->nslots)   /* released when it is done: fetch them meanwhile */
+			buf_prefetch_slots(s, f->ids, f->nslots);
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
 		uint64_t tp = s->p.t_prog_ns;
 		if (f->slc) {
@@ -454,8 +456,7 @@ static void op_done(evq *q, struct evq_event *ev)
 	}
 	int freed = 0;
 	if (f->kind == OP_PROG && f->nslots) {
-		for (uint32_t i = 0; i < f->nslots; i++)
-			buf_release(s, f->ids[i]);
+		buf_release_all(s, f->ids, f->nslots);
 		freed = 1;
 	}
 	/* a translation read: requests whose data reads wait for it (cmt.c) */

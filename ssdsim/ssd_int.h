@@ -605,6 +605,11 @@ void slc_get_stats(const ssd *s, struct ssd_stats *st);
 
 /* ---- buffer.c */
 void buf_release(ssd *s, uint32_t slot);
+/* Releases the n slots of a completed program (as buf_release() each, in
+ * order; their misses overlapped). */
+void buf_release_all(ssd *s, const uint32_t *slots, uint32_t n);
+/* Prefetch hint: the program holding these slots has started. */
+void buf_prefetch_slots(const ssd *s, const uint32_t *slots, uint32_t n);
 /* Issues programs for dirty units: full programs only, or all when forced;
  * programs issued for a write-through request count towards owner. */
 void buf_flush(ssd *s, int force, struct ssd_req *owner);
