@@ -72,12 +72,21 @@ static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
 			 ((const uint32_t *)c)[i & (LT_CHUNK - 1)];
 }
 
-/* Hint: entry i will be written soon. */
+/* Hint: entry i will be written soon.  With the reserved mapping, chunk
+ * ci lives at arena + ci chunk sizes, so entry i's address needs no load
+ * of the directory (on a large table a cache miss of its own, which the
+ * hint then waits for); a chunk not allocated yet is an untouched page,
+ * and a prefetch never faults. */
 static inline void lt_prefetch(const struct ltab *t, uint64_t i)
 {
+	uint32_t esz = t->wide ? 8 : 4;
+	if (t->arena) {
+		nd_prefetch_w(t->arena + i * esz);
+		return;
+	}
 	const char *c = t->chunk[i >> LT_SHIFT];
 	if (c)
-		nd_prefetch_w(c + (i & (LT_CHUNK - 1)) * (t->wide ? 8 : 4));
+		nd_prefetch_w(c + (i & (LT_CHUNK - 1)) * esz);
 }
 
 static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
