@@ -370,6 +370,8 @@ static void die_kick(ssd *s, uint32_t di)
 	case OP_PROG: {
 		if (f->nslots)   /* released when it is done: fetch them meanwhile */
 			buf_prefetch_slots(s, f->ids, f->nslots);
+		else if (f->gc)   /* its block, for ftl_gc_prog_done() */
+			__builtin_prefetch(&s->blk[page_block(s, f->ids[0])], 1, 3);
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
 		uint64_t tp = s->p.t_prog_ns;
 		if (f->slc) {
@@ -426,6 +428,10 @@ static void op_done(evq *q, struct evq_event *ev)
 	struct fop *f = container_of(ev, struct fop, ev);
 	ssd *s = f->s;
 	struct die *d = &s->die[f->die];
+	/* die_kick() below reads the kind of the write queue's head, mostly
+	 * a GC placeholder made long ago: fetch it meanwhile. */
+	if (d->wq_head)
+		__builtin_prefetch(d->wq_head, 0, 3);
 	d->busy_ns += evq_now(q) - f->t_start;
 	d->cur = NULL;
 	d->load--;
