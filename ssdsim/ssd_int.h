@@ -75,12 +75,14 @@ static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
 /* Hint: entry i will be written soon.  With the reserved mapping, chunk
  * ci lives at arena + ci chunk sizes, so entry i's address needs no load
  * of the directory (on a large table a cache miss of its own, which the
- * hint then waits for); a chunk not allocated yet is an untouched page,
- * and a prefetch never faults. */
+ * hint would wait for); a chunk not allocated yet is an untouched page,
+ * and a prefetch never faults.  The directory slot, which lt_get() and
+ * lt_set() read first, is fetched alongside. */
 static inline void lt_prefetch(const struct ltab *t, uint64_t i)
 {
 	uint32_t esz = t->wide ? 8 : 4;
 	if (t->arena) {
+		nd_prefetch_w(&t->chunk[i >> LT_SHIFT]);
 		nd_prefetch_w(t->arena + i * esz);
 		return;
 	}
