@@ -272,7 +272,9 @@ static void gc_job_expand(ssd *s, struct die *d, uint32_t di)
 	d->wq_head = f;
 }
 
-static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
+/* inline: per GC page (and twice per read), like fop_get() */
+static inline __attribute__((always_inline)) uint64_t chan_reserve(ssd *s, uint32_t c,
+								   uint64_t bytes)
 {
 	struct chan *ch = &s->ch[c];
 	if (!bytes)   /* copyback: the data stays in the die */
