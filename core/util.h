@@ -22,7 +22,10 @@ char *xstrdup(const char *s);
  * -1 disables it (the default). */
 void xalloc_fail_after(long n);
 
-void nd_assert_fail(const char *expr, const char *file, int line);
+/* Prints the failed assertion and aborts.  noreturn and cold: the code
+ * around an assertion keeps no state for the failure path (registers
+ * saved, values kept live) and lays the call out of the way. */
+__attribute__((noreturn, cold)) void nd_assert_fail(const char *expr, const char *file, int line);
 #define ND_ASSERT(e) ((e) ? (void)0 : nd_assert_fail(#e, __FILE__, __LINE__))
 
 #define ND_ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
