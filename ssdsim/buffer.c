@@ -63,6 +63,26 @@ void buf_release(ssd *s, uint32_t slot)
 	s->bfree[s->nbfree++] = slot;
 }
 
+/* The buffer cycles through all its slots (768 KiB of them on the MQSim
+ * preset) and its hash (1 MiB) between two uses of one, so releasing a
+ * program's units one by one is a chain of misses: slot, then the hash
+ * line its unit points at, then the next slot.  The slots are fetched when
+ * the program starts (buf_prefetch_slots()), and all the hash lines here
+ * before the first release, so their misses overlap. */
+void buf_release_all(ssd *s, const uint32_t *slots, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		nd_prefetch_w(&s->hash[hslot(s, s->bs[slots[i]].lpn)]);
+	for (uint32_t i = 0; i < n; i++)
+		buf_release(s, slots[i]);
+}
+
+void buf_prefetch_slots(const ssd *s, const uint32_t *slots, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		nd_prefetch_w(&s->bs[slots[i]]);
+}
+
 /* Issues programs for dirty buffered units: full program units only, or
  * everything (the last page padded) when forced.  Programs issued for a
  * write-through request count towards its completion. */
@@ -147,7 +167,7 @@ static void prefetch_waiters(ssd *s)
 			ftl_prefetch_home(s, lpn);
 		} else {
 			lt_prefetch(&s->l2p, lpn);
-			__builtin_prefetch(&s->hash[hslot(s, lpn)], 1, 1);
+			nd_prefetch_w(&s->hash[hslot(s, lpn)]);
 		}
 	}
 }

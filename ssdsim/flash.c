@@ -146,38 +146,39 @@ static inline __attribute__((always_inline)) struct fop *gc_op_make(ssd *s, uint
 	return f;
 }
 
-void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
+/* flash_gc_op()'s rare paths, out of line so that the common one (append
+ * to the die's ring, count it in the placeholder at the tail of a busy
+ * die's queue) is a leaf without register saves: it runs per GC page. */
+static __attribute__((noinline, cold)) void gcq_grow(struct die *d)
 {
-	uint64_t e = (uint64_t)page | (uint64_t)kind << 32 | (uint64_t)nvalid << 40;
-	struct die *d = &s->die[die];
-	if (d->gcq_n == d->gcq_cap) {
-		/* grow the ring (power of two), oldest first */
-		uint32_t cap = d->gcq_cap ? 2 * d->gcq_cap : 1024;
-		uint64_t *q = xmalloc(cap * sizeof *q);
-		uint32_t *sq = xmalloc(cap * sizeof *sq);
-		for (uint32_t i = 0; i < d->gcq_n; i++) {
-			q[i] = d->gcq[(d->gcq_head + i) & (d->gcq_cap - 1)];
-			sq[i] = d->gcq_seq[(d->gcq_head + i) & (d->gcq_cap - 1)];
-		}
-		free(d->gcq);
-		free(d->gcq_seq);
-		d->gcq = q;
-		d->gcq_seq = sq;
-		d->gcq_cap = cap;
-		d->gcq_head = 0;
+	/* grow the ring (power of two), oldest first */
+	uint32_t cap = d->gcq_cap ? 2 * d->gcq_cap : 1024;
+	uint64_t *q = xmalloc(cap * sizeof *q);
+	uint32_t *sq = xmalloc(cap * sizeof *sq);
+	for (uint32_t i = 0; i < d->gcq_n; i++) {
+		q[i] = d->gcq[(d->gcq_head + i) & (d->gcq_cap - 1)];
+		sq[i] = d->gcq_seq[(d->gcq_head + i) & (d->gcq_cap - 1)];
 	}
-	if (s->p.gc_preempt)   /* the order only preemption needs */
-		d->gcq_seq[(d->gcq_head + d->gcq_n) & (d->gcq_cap - 1)] = d->qseq;
-	d->qseq++;
-	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
-	d->load++;
+	free(d->gcq);
+	free(d->gcq_seq);
+	d->gcq = q;
+	d->gcq_seq = sq;
+	d->gcq_cap = cap;
+	d->gcq_head = 0;
+}
+
+/* The op just queued in the ring needs a placeholder (not under
+ * gc_preempt, where the ring is the GC queue, see ssd_int.h) or the die
+ * is idle. */
+static __attribute__((noinline)) void gc_op_queued(ssd *s, struct die *d, uint32_t die)
+{
 	struct fop *j = d->wq_tail;
 	if (s->p.gc_preempt) {
 		/* the ring is the GC queue (see ssd_int.h) */
 	} else if (j && j->kind == OP_GCJOB) {
 		j->nslots++;
 	} else {
-		j = flash_new_op(s, OP_GCJOB, die);
+		j = new_op(s, OP_GCJOB, die);
 		j->nslots = 1;
 		j->next = NULL;
 		if (d->wq_tail)
@@ -188,6 +189,40 @@ void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
 	}
 	if (!d->cur)
 		die_kick(s, die);
+}
+
+static inline __attribute__((always_inline)) void gcq_push(ssd *s, struct die *d, uint64_t e)
+{
+	if (s->p.gc_preempt)   /* the order only preemption needs */
+		d->gcq_seq[(d->gcq_head + d->gcq_n) & (d->gcq_cap - 1)] = d->qseq;
+	d->qseq++;
+	d->gcq[(d->gcq_head + d->gcq_n++) & (d->gcq_cap - 1)] = e;
+	d->load++;
+}
+
+/* flash_gc_op() when the ring is full. */
+static __attribute__((noinline, cold)) void gc_op_grow(ssd *s, struct die *d, uint32_t die,
+						      uint64_t e)
+{
+	gcq_grow(d);
+	gcq_push(s, d, e);
+	gc_op_queued(s, d, die);
+}
+
+void flash_gc_op(ssd *s, uint32_t die, int kind, uint32_t page, uint32_t nvalid)
+{
+	uint64_t e = (uint64_t)page | (uint64_t)kind << 32 | (uint64_t)nvalid << 40;
+	struct die *d = &s->die[die];
+	if (__builtin_expect(d->gcq_n == d->gcq_cap, 0)) {
+		gc_op_grow(s, d, die, e);
+		return;
+	}
+	gcq_push(s, d, e);
+	struct fop *j = d->wq_tail;
+	if (d->cur && j && j->kind == OP_GCJOB && !s->p.gc_preempt)
+		j->nslots++;   /* the common case: a busy die, GC queued last */
+	else
+		gc_op_queued(s, d, die);
 }
 
 /* gc_preempt: GC goes before host programs on die di (see ssd_int.h). */
@@ -237,7 +272,9 @@ static void gc_job_expand(ssd *s, struct die *d, uint32_t di)
 	d->wq_head = f;
 }
 
-static uint64_t chan_reserve(ssd *s, uint32_t c, uint64_t bytes)
+/* inline: per GC page (and twice per read), like fop_get() */
+static inline __attribute__((always_inline)) uint64_t chan_reserve(ssd *s, uint32_t c,
+								   uint64_t bytes)
 {
 	struct chan *ch = &s->ch[c];
 	if (!bytes)   /* copyback: the data stays in the die */
@@ -368,6 +405,10 @@ static void die_kick(ssd *s, uint32_t di)
 		break;
 	}
 	case OP_PROG: {
+		if (f->nslots)   /* released when it is done: fetch them meanwhile */
+			buf_prefetch_slots(s, f->ids, f->nslots);
+		else if (f->gc)   /* its block, for ftl_gc_prog_done() */
+			__builtin_prefetch(&s->blk[page_block(s, f->ids[0])], 1, 3);
 		uint64_t t = chan_reserve(s, d->chan, f->xfer_bytes);
 		uint64_t tp = s->p.t_prog_ns;
 		if (f->slc) {
@@ -424,6 +465,10 @@ static void op_done(evq *q, struct evq_event *ev)
 	struct fop *f = container_of(ev, struct fop, ev);
 	ssd *s = f->s;
 	struct die *d = &s->die[f->die];
+	/* die_kick() below reads the kind of the write queue's head, mostly
+	 * a GC placeholder made long ago: fetch it meanwhile. */
+	if (d->wq_head)
+		__builtin_prefetch(d->wq_head, 0, 3);
 	d->busy_ns += evq_now(q) - f->t_start;
 	d->cur = NULL;
 	d->load--;
@@ -454,8 +499,7 @@ static void op_done(evq *q, struct evq_event *ev)
 	}
 	int freed = 0;
 	if (f->kind == OP_PROG && f->nslots) {
-		for (uint32_t i = 0; i < f->nslots; i++)
-			buf_release(s, f->ids[i]);
+		buf_release_all(s, f->ids, f->nslots);
 		freed = 1;
 	}
 	/* a translation read: requests whose data reads wait for it (cmt.c) */

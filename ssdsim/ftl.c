@@ -788,11 +788,11 @@ void ftl_prefetch_home(const ssd *s, uint32_t lpn)
 		lt_prefetch(&s->p2l, old);
 	} else if (lpn < s->fill_n) {
 		old = ftl_fill_pua(s, lpn);
-		__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+		nd_prefetch_w(&s->fill_moved[old >> 6]);
 	} else {
 		return;
 	}
-	__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+	nd_prefetch_w(&s->blk[page_block(s, pua_page(s, old))]);
 }
 
 static void prefetch_old_homes(const ssd *s, const uint32_t *lpns, uint32_t n)
@@ -1031,10 +1031,10 @@ void ftl_precondition(ssd *s)
 					lt_prefetch(&s->p2l, old);
 				} else if (lp[pf_b] < s->fill_n) {
 					old = ftl_fill_pua(s, lp[pf_b]);
-					__builtin_prefetch(&s->fill_moved[old >> 6], 1, 1);
+					nd_prefetch_w(&s->fill_moved[old >> 6]);
 				}
 				if (old != PUA_NONE)
-					__builtin_prefetch(&s->blk[page_block(s, pua_page(s, old))], 1, 1);
+					nd_prefetch_w(&s->blk[page_block(s, pua_page(s, old))]);
 			}
 			ftl_program(s, lp + i, vr + i, end - i);
 		}

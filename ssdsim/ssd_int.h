@@ -27,6 +27,7 @@
 
 #include "core/evq.h"
 #include "core/rng.h"
+#include "core/util.h"   /* nd_prefetch_w() */
 
 #define NONE UINT32_MAX
 #define PUA_NONE UINT64_MAX
@@ -72,12 +73,23 @@ static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
 			 ((const uint32_t *)c)[i & (LT_CHUNK - 1)];
 }
 
-/* Hint: entry i will be written soon. */
+/* Hint: entry i will be written soon.  With the reserved mapping, chunk
+ * ci lives at arena + ci chunk sizes, so entry i's address needs no load
+ * of the directory (on a large table a cache miss of its own, which the
+ * hint would wait for); a chunk not allocated yet is an untouched page,
+ * and a prefetch never faults.  The directory slot, which lt_get() and
+ * lt_set() read first, is fetched alongside. */
 static inline void lt_prefetch(const struct ltab *t, uint64_t i)
 {
+	uint32_t esz = t->wide ? 8 : 4;
+	if (t->arena) {
+		nd_prefetch_w(&t->chunk[i >> LT_SHIFT]);
+		nd_prefetch_w(t->arena + i * esz);
+		return;
+	}
 	const char *c = t->chunk[i >> LT_SHIFT];
 	if (c)
-		__builtin_prefetch(c + (i & (LT_CHUNK - 1)) * (t->wide ? 8 : 4), 1, 1);
+		nd_prefetch_w(c + (i & (LT_CHUNK - 1)) * esz);
 }
 
 static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
@@ -611,6 +623,11 @@ void slc_get_stats(const ssd *s, struct ssd_stats *st);
 
 /* ---- buffer.c */
 void buf_release(ssd *s, uint32_t slot);
+/* Releases the n slots of a completed program (as buf_release() each, in
+ * order; their misses overlapped). */
+void buf_release_all(ssd *s, const uint32_t *slots, uint32_t n);
+/* Prefetch hint: the program holding these slots has started. */
+void buf_prefetch_slots(const ssd *s, const uint32_t *slots, uint32_t n);
 /* Issues programs for dirty units: full programs only, or all when forced;
  * programs issued for a write-through request count towards owner. */
 void buf_flush(ssd *s, int force, struct ssd_req *owner);
