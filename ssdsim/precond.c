@@ -313,14 +313,20 @@ static void mv_flush(struct mv *m, uint32_t p)
  * overwritten (every unit of a survivor, a fraction q of a collected
  * block's) to a random plane with room, one only moved by GC to its home
  * plane while it has room. */
-static inline __attribute__((always_inline)) void mv_place(struct mv *m, uint64_t u, uint64_t home, uint32_t plane)
+static inline __attribute__((always_inline)) uint32_t mv_surv(const struct mv *m, uint64_t home)
 {
 	uint32_t hb = (uint32_t)(m->shB >= 0 ? home >> m->shB : home / m->s->units_per_block);
-	/* both draws always, and a select: the choice is a coin flip, which
-	 * as a branch is mispredicted half the time */
+	return m->role[hb] == R_SURV;
+}
+
+/* surv: u's home block is a survivor (mv_surv()). */
+static inline __attribute__((always_inline)) void mv_place(struct mv *m, uint64_t u, uint32_t surv,
+							   uint32_t plane)
+{
+	/* one draw, and a select: the choice is a coin flip, which as a
+	 * branch is mispredicted half the time */
 	uint64_t c = wy_next(&m->x);
-	uint32_t any = (uint32_t)(m->role[hb] == R_SURV) | (uint32_t)((c >> 32) < m->q32) |
-		       (uint32_t)(m->cu[plane].rem == 0);
+	uint32_t any = surv | (uint32_t)((c >> 32) < m->q32) | (uint32_t)(m->cu[plane].rem == 0);
 	uint32_t rp = m->open[((c & 0xffffffffu) * m->n_open) >> 32];
 	uint32_t dp = plane ^ ((plane ^ rp) & (0u - any));
 	uint32_t n = m->nq[dp];
@@ -577,24 +583,39 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 		 * round by round instead made every load a conflict miss: they sit
 		 * a plane's bitmap apart, a power of two on most geometries.) */
 		const uint32_t R = 64 / upp;
-		const int shu = __builtin_ctz(upp);
-		for (uint64_t r0 = 0; r0 * s->alloc_n * PU < range; r0 += R)
+		const uint64_t step = (uint64_t)s->alloc_n * PU;   /* units a round */
+		/* unit of bit b of a word: its first unit + off[b] */
+		uint64_t off[64];
+		for (uint32_t b = 0; b < 64; b++)
+			off[b] = (b / upp) * step + (b & (upp - 1));
+		/* a word's R pages lie in one block when R divides the pages
+		 * of a block: one survivor test a word */
+		const int one_blk = pages % R == 0;
+		for (uint64_t r0 = 0; r0 * step < range; r0 += R) {
+			const int last = (r0 + R) * step > range;   /* units past the range */
 			for (uint32_t pos = 0; pos < s->alloc_n; pos++)
 				for (uint32_t k = 0; k < npl; k++) {
 					const uint32_t plane = s->alloc_seq[pos] + k;
 					const uint64_t bit = (s->plane_pages * plane + r0) * upp;
-					/* unit of bit b: ub + (b / upp) x step + b % upp */
-					const uint64_t step = (uint64_t)s->alloc_n * PU;
 					const uint64_t ub = r0 * step + (uint64_t)pos * PU + k * upp;
 					uint64_t bits = s->fill_moved[bit >> 6];
+					if (!bits)
+						continue;
+					if (one_blk && !last) {
+						const uint32_t sv = mv_surv(&m, bit);
+						for (; bits; bits &= bits - 1)
+							mv_place(&m, ub + off[__builtin_ctzll(bits)], sv, plane);
+						continue;
+					}
 					for (; bits; bits &= bits - 1) {
 						uint32_t b = (uint32_t)__builtin_ctzll(bits);
-						uint64_t u = ub + (b >> shu) * step + (b & (upp - 1));
+						uint64_t u = ub + off[b];
 						if (u >= range)
 							break;
-						mv_place(&m, u, bit + b, plane);
+						mv_place(&m, u, mv_surv(&m, bit + b), plane);
 					}
 				}
+		}
 	} else {
 		uint64_t r = 0;
 		uint32_t pos = 0;
@@ -605,7 +626,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 				const uint32_t k = w / upp, j = w - k * upp, plane = t + k;
 				const uint64_t home = (s->plane_pages * plane + r) * upp + j;
 				if (fill_moved_get(s, home))
-					mv_place(&m, u0 + w, home, plane);
+					mv_place(&m, u0 + w, mv_surv(&m, home), plane);
 			}
 			if (++pos == s->alloc_n) {
 				pos = 0;
