@@ -58,10 +58,9 @@
  *
  * Cost: the model is O(B) per step and stops once stationary, independent
  * of the drive size and, past a few capacities, of X; the placement
- * O(blocks x B / 64) for the bitmap, one bit test per logical unit of the
- * fill, and two stores (l2p, sequential; p2l, in runs of a block) per
- * moved unit: at small X only the units GC or the host moved cost more
- * than a bit.  The kernel's zeroing of the table pages those stores touch
+ * O(blocks x B / 64) for the bitmap, one word of it read per 64 units
+ * (the generic path: a bit test per unit), and per moved unit a plane
+ * choice and two stores (l2p, sequential; p2l, in runs of a block).  The kernel's zeroing of the table pages those stores touch
  * is most of the time on the 512 GiB preset (bench/README.md).  See
  * README.md (SSD model) for the measured error against exact
  * preconditioning.

@@ -550,7 +550,7 @@ void ftl_fill_implicit(ssd *s, uint64_t n);
  * per-plane block valid counts from a mean-field model, the fill's blocks
  * that GC has not collected kept implicit (their invalid units marked in
  * fill_moved), every other unit placed explicitly, erase counts; no GC run.
- * Cost O(blocks + moved units + programs of the fill). */
+ * Cost O(blocks + moved units + physical units / 64). */
 void precond_steady(ssd *s, uint64_t range, uint64_t over);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
