@@ -159,9 +159,16 @@ int main(int argc, char **argv)
 			      "workload.count=100000", "--set", "workload.qd=1", NULL };
 	const char *qd32[] = { "--config", mq, "--set", "ssd.precondition.fill=1", "--set",
 			       "workload.count=1000000", "--set", "workload.qd=32", NULL };
+	/* scattered writes on a large drive: memory must follow the units
+	 * written, not the table (11 GB and 28 s before the dense rule took
+	 * the table's size into account) */
+	const char *w16t[] = { "--config", mq, "--set", "ssd.blocks=65536", "--set",
+			       "workload.pattern=rand", "--set", "workload.read_ratio=0", "--set",
+			       "workload.count=100000", "--set", "workload.qd=32", NULL };
 	return bench_create_16t() ||
 	       bench_cmd("ssd_proc_trace_512g", runs, tr512) ||
 	       bench_cmd("ssd_proc_trace_16t", runs, tr16t) ||
 	       bench_cmd("ssd_proc_filled_512g_qd1_1e5", runs, qd1) ||
-	       bench_cmd("ssd_proc_filled_512g_qd32_1e6", runs, qd32);
+	       bench_cmd("ssd_proc_filled_512g_qd32_1e6", runs, qd32) ||
+	       bench_cmd("ssd_proc_randwrite_16t_1e5", runs, w16t);
 }

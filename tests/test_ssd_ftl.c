@@ -12,6 +12,7 @@
 #include "core/cfg.h"
 #include "core/util.h"
 #include "ssdsim/run.h"
+#include "ssdsim/ssd_int.h"   /* sparse_writes_keep_small_pages: the table state */
 #include "tests/common/tu_ssd.h"
 #include "tests/common/tutil.h"
 
@@ -232,6 +233,44 @@ START_TEST(wide_map_entries_16tib)
 }
 END_TEST
 
+/* Scattered writes on a large drive keep the mapping on 4 KiB pages:
+ * huge pages only once a table is dense (LT_DENSE_CHUNKS and an eighth of
+ * its chunks live), else each touch costs 2 MiB (10^5 random writes on the
+ * 16 TiB drive reached 11 GB of RSS).  20,000 units 150,001 apart on it:
+ * one chunk each, 0.5 % of its 3.9 M chunks, more than LT_DENSE_CHUNKS;
+ * then 17,000 units 1,024 apart on the 512 GiB preset: 17,000 of its
+ * 122,071 chunks, above both bounds. */
+static void write_strided(ssd *s, uint64_t n, uint64_t stride)
+{
+	uint64_t *u = xmalloc(n * sizeof *u);
+	for (uint64_t i = 0; i < n; i++)
+		u[i] = i * stride;
+	ssd_write_functional_list(s, u, n);
+	free(u);
+}
+
+START_TEST(sparse_writes_keep_small_pages)
+{
+	const char *sets[] = { "ssd.blocks=65536", NULL };
+	load("configs/mqsim-default.json", sets);
+	ssd *s;
+	struct nd_err err = { 0 };
+	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
+	write_strided(s, 20000, 150001);
+	ck_assert_uint_eq(s->l2p.n_live, 20000);   /* one chunk per unit written */
+	ck_assert_uint_gt(s->l2p.n_live, LT_DENSE_CHUNKS);
+	ck_assert_int_eq(s->l2p.huge, 0);
+	ssd_destroy(s);
+	const char *none[] = { NULL };
+	load("configs/mqsim-default.json", none);
+	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
+	write_strided(s, 17000, 1024);
+	ck_assert_uint_eq(s->l2p.n_live, 17000);
+	ck_assert_int_eq(s->l2p.huge, s->l2p.arena != NULL);
+	ssd_destroy(s);
+}
+END_TEST
+
 START_TEST(trace_aware_preconditioning)
 {
 	/* Reads units 0-9, writes 5-14, reads 12-20 (4 KiB units = 8 sectors).
@@ -284,6 +323,7 @@ int main(void)
 	tcase_add_test(tc, verify_3x_overwrites_on_implicit_fill);
 	tcase_add_test(tc, precondition_overwrite_3x_verifies);
 	tcase_add_test(tc, wide_map_entries_16tib);
+	tcase_add_test(tc, sparse_writes_keep_small_pages);
 	tcase_add_test(tc, trace_aware_preconditioning);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
