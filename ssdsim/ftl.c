@@ -29,6 +29,13 @@ void lt_init(struct ltab *t, uint64_t n, int wide)
 	t->n_live = t->cap_live = 0;
 	t->huge = 0;
 	t->hold = 0;
+	t->sparse = 0;
+	t->n_full = 0;
+	t->pool = NULL;
+	t->pool_left = 0;
+	t->pools = NULL;
+	t->n_pools = 0;
+	t->spare = NULL;
 	uint64_t nchunks = (n + LT_CHUNK - 1) >> LT_SHIFT;
 	t->chunk = xcalloc((size_t)nchunks, sizeof *t->chunk);
 	t->arena_bytes = (size_t)(nchunks * LT_CHUNK * (wide ? 8u : 4u));
@@ -45,30 +52,119 @@ void lt_fini(struct ltab *t)
 		munmap(t->arena, t->arena_bytes);
 	else
 		for (uint64_t i = 0; i < t->n_live; i++)
-			free(t->chunk[t->live[i]]);
+			if (!lt_is_sparse(t->chunk[t->live[i]]))
+				free(t->chunk[t->live[i]]);
+	for (size_t i = 0; i < t->n_pools; i++)
+		free(t->pools[i]);
+	free(t->pools);
 	free(t->live);
 	free(t->chunk);
 	t->chunk = NULL;
 }
 
+static void lt_live_add(struct ltab *t, uint64_t ci);
+
+/* Dense (huge pages from then on): LT_DENSE_CHUNKS full chunks and an
+ * eighth of the table.  Huge pages on a sparsely touched table would cost
+ * 2 MiB per touch (and the kernel's khugepaged collapses the 4 KiB pages
+ * already there): 10^5 random writes on a 16 TiB drive reached 11 GB at
+ * LT_DENSE_CHUNKS alone. */
 void *lt_chunk_new(struct ltab *t, uint64_t ci)
 {
 	size_t cb = (size_t)LT_CHUNK * (t->wide ? 8u : 4u);
-	t->chunk[ci] = t->arena ? t->arena + ci * cb : xcalloc(LT_CHUNK, t->wide ? 8 : 4);
+	void *old = t->chunk[ci];
+	void *c = t->arena ? t->arena + ci * cb : xcalloc(LT_CHUNK, t->wide ? 8 : 4);
+	t->chunk[ci] = c;
+	t->n_full++;
+	if (t->n_full >= LT_DENSE_CHUNKS && t->n_full * 8 >= (t->n + LT_CHUNK - 1) >> LT_SHIFT &&
+	    !t->hold)
+		lt_dense(t);
+	if (old && lt_is_sparse(old)) {   /* its entries, and it back to the pool */
+		struct lt_sparse *sp = (struct lt_sparse *)(void *)((char *)old - 1);
+		for (uint32_t j = 0; j < sp->n; j++)
+			if (t->wide)
+				((uint64_t *)c)[sp->idx[j]] = sp->val[j];
+			else
+				((uint32_t *)c)[sp->idx[j]] = (uint32_t)sp->val[j];
+		sp->val[0] = (uint64_t)(uintptr_t)t->spare;
+		t->spare = sp;
+		return c;
+	}
+	lt_live_add(t, ci);
+	return c;
+}
+
+static void lt_live_add(struct ltab *t, uint64_t ci)
+{
 	if (t->n_live == t->cap_live) {
 		t->cap_live = t->cap_live ? 2 * t->cap_live : 256;
 		t->live = xrealloc(t->live, t->cap_live * sizeof *t->live);
 	}
 	t->live[t->n_live++] = ci;
-	/* Dense: LT_DENSE_CHUNKS live and an eighth of the table.  Huge pages
-	 * on a sparsely touched table would cost 2 MiB per touch (and the
-	 * kernel's khugepaged collapses the 4 KiB pages already there): 10^5
-	 * random writes on a 16 TiB drive reached 11 GB at LT_DENSE_CHUNKS
-	 * alone. */
-	if (t->n_live >= LT_DENSE_CHUNKS && t->n_live * 8 >= (t->n + LT_CHUNK - 1) >> LT_SHIFT &&
-	    !t->hold)
-		lt_dense(t);
-	return t->chunk[ci];
+}
+
+/* A sparse chunk from the pool (blocks of 256, given-back ones first). */
+static struct lt_sparse *lt_sparse_new(struct ltab *t)
+{
+	struct lt_sparse *sp = t->spare;
+	if (sp) {
+		t->spare = (struct lt_sparse *)(uintptr_t)sp->val[0];
+	} else {
+		enum { PER_BLOCK = 256 };
+		if (!t->pool_left) {
+			t->pool = xmalloc(PER_BLOCK * sizeof *sp);
+			t->pools = xrealloc(t->pools, (t->n_pools + 1) * sizeof *t->pools);
+			t->pools[t->n_pools++] = t->pool;
+			t->pool_left = PER_BLOCK;
+		}
+		sp = (struct lt_sparse *)(void *)t->pool;
+		t->pool += sizeof *sp;
+		t->pool_left--;
+	}
+	sp->n = 0;
+	return sp;
+}
+
+void lt_set_slow(struct ltab *t, uint64_t i, uint64_t v)
+{
+	uint64_t ci = i >> LT_SHIFT;
+	uint16_t k = (uint16_t)(i & (LT_CHUNK - 1));
+	void *c = t->chunk[ci];
+	if (!c) {
+		if (t->huge) {   /* dense by now: full chunks from the start */
+			c = lt_chunk_new(t, ci);
+			goto full;
+		}
+		struct lt_sparse *sp = lt_sparse_new(t);
+		t->chunk[ci] = (char *)(void *)sp + 1;
+		lt_live_add(t, ci);
+		c = t->chunk[ci];
+	}
+	struct lt_sparse *sp = (struct lt_sparse *)(void *)((char *)c - 1);
+	for (uint32_t j = 0; j < sp->n; j++)
+		if (sp->idx[j] == k) {
+			if (v) {
+				sp->val[j] = v;
+			} else {   /* zero: the entry goes (the last one takes its place) */
+				sp->n--;
+				sp->idx[j] = sp->idx[sp->n];
+				sp->val[j] = sp->val[sp->n];
+			}
+			return;
+		}
+	if (!v)
+		return;
+	if (sp->n < LT_SPARSE) {
+		sp->idx[sp->n] = k;
+		sp->val[sp->n++] = v;
+		return;
+	}
+	c = lt_chunk_new(t, ci);   /* full: the chunk becomes a full one */
+full:
+	if (t->wide)
+		((uint64_t *)c)[k] = v;
+	else
+		((uint32_t *)c)[k] = (uint32_t)v;
 }
 
 void lt_dense(struct ltab *t)
@@ -104,10 +200,12 @@ void ftl_init(ssd *s)
 	s->sh_ub = log2_exact((uint32_t)s->p.map_unit_bytes);
 	/* 32-bit physical unit numbers (+1) when they fit, else 64-bit. */
 	lt_init(&s->l2p, s->n_lpn + s->n_tunits, s->n_units_phys > UINT32_MAX - 1);
+	s->l2p.sparse = 1;   /* logical units: written where the workload goes */
 	lt_init(&s->p2l, s->n_units_phys, 0);
 	s->verify = s->p.verify;
 	if (s->verify) {
 		lt_init(&s->ver_l, s->n_lpn, 0);
+		s->ver_l.sparse = 1;
 		lt_init(&s->ver_p, s->n_units_phys, 0);
 	}
 	s->blk = xcalloc(s->n_blocks, sizeof *s->blk);

@@ -550,13 +550,13 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 		s->p2l.hold = 1;
 	if (dense_l && s->l2p.arena && !s->l2p.wide) {
 		for (uint64_t ci = 0; ci < (range + LT_CHUNK - 1) >> LT_SHIFT; ci++)
-			if (!s->l2p.chunk[ci])
+			if (!s->l2p.chunk[ci] || lt_is_sparse(s->l2p.chunk[ci]))
 				(void)lt_chunk_new(&s->l2p, ci);
 		m.l2p = (uint32_t *)(void *)s->l2p.arena;
 	}
 	if (dense_p && s->p2l.arena && !s->p2l.wide) {
 		for (uint64_t ci = 0; ci < (s->n_units_phys + LT_CHUNK - 1) >> LT_SHIFT; ci++)
-			if (!s->p2l.chunk[ci])
+			if (!s->p2l.chunk[ci] || lt_is_sparse(s->p2l.chunk[ci]))
 				(void)lt_chunk_new(&s->p2l, ci);
 		m.p2l = (uint32_t *)(void *)s->p2l.arena;
 	}

@@ -38,7 +38,7 @@
  * on first touch too.  Entries are 32-bit, or 64-bit when wide.  Chunks
  * live at their own offset in one reserved (MAP_NORESERVE) mapping of the
  * whole table, so a chunk costs memory only once written; once a table is
- * dense (LT_DENSE_CHUNKS and an eighth of its chunks live, or lt_dense()
+ * dense (LT_DENSE_CHUNKS and an eighth of its chunks full, or lt_dense()
  * before a large random overwrite) the mapping is marked for transparent
  * huge pages: fewer page
  * faults and TLB misses on random mapping accesses (measured on the 512 GiB
@@ -47,32 +47,75 @@
 #define LT_SHIFT 10
 #define LT_CHUNK (1u << LT_SHIFT)
 #define LT_DENSE_CHUNKS 16384u    /* 64 MiB of 32-bit entries */
+/* A chunk of a table indexed by logical unit (ltab.sparse) starts sparse:
+ * up to LT_SPARSE (index, value) pairs in 328 bytes from a pool, instead of
+ * a 4 or 8 KiB page, so scattered writes on a large drive cost what they
+ * write (10^5 random writes on the 16 TiB preset: 439 -> 74 MB of RSS);
+ * its LT_SPARSE + 1-th entry makes it a full chunk.  The directory holds
+ * such a chunk's address with bit 0 set.  Once a table is dense (huge), new
+ * chunks are full at once. */
+#define LT_SPARSE 32
+struct lt_sparse {
+	uint16_t n;
+	uint16_t idx[LT_SPARSE];
+	uint64_t val[LT_SPARSE];
+};
 struct ltab {
 	void **chunk;
 	uint64_t n;
 	int wide;
+	int sparse;               /* new chunks start sparse (until huge) */
+	char *pool;               /* current block of sparse chunks */
+	size_t pool_left;         /* sparse chunks still free in it */
+	void **pools;             /* every pool block, for lt_fini() */
+	size_t n_pools;
+	struct lt_sparse *spare;  /* sparse chunks given back (a list through val[0]) */
 	char *arena;              /* reserved mapping, NULL: chunks calloc'd */
 	size_t arena_bytes;
 	int huge;                 /* MADV_HUGEPAGE applied */
 	int hold;                 /* no huge pages on LT_DENSE_CHUNKS while set */
 	uint64_t *live;           /* indices of the chunks allocated so far */
 	uint64_t n_live, cap_live;
+	uint64_t n_full;          /* chunks in full form */
 };
 
 void lt_init(struct ltab *t, uint64_t n, int wide);
 void lt_fini(struct ltab *t);
+/* Makes chunk ci a full one (zeroed, or with the entries of its sparse
+ * form) and returns it. */
 void *lt_chunk_new(struct ltab *t, uint64_t ci);
 /* The table will be dense: back it with huge pages (no value changes). */
 void lt_dense(struct ltab *t);
+
+static inline int lt_is_sparse(const void *c)
+{
+	return (int)((uintptr_t)c & 1);
+}
+
+static inline const struct lt_sparse *lt_sparse_of(const void *c)
+{
+	return (const struct lt_sparse *)(const void *)((const char *)c - 1);
+}
 
 static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
 {
 	const void *c = t->chunk[i >> LT_SHIFT];
 	if (!c)
 		return 0;
+	if (__builtin_expect(lt_is_sparse(c), 0)) {
+		const struct lt_sparse *sp = lt_sparse_of(c);
+		uint16_t k = (uint16_t)(i & (LT_CHUNK - 1));
+		for (uint32_t j = 0; j < sp->n; j++)
+			if (sp->idx[j] == k)
+				return sp->val[j];
+		return 0;
+	}
 	return t->wide ? ((const uint64_t *)c)[i & (LT_CHUNK - 1)] :
 			 ((const uint32_t *)c)[i & (LT_CHUNK - 1)];
 }
+
+/* lt_set() of a chunk that is sparse or absent (v != 0 when absent). */
+void lt_set_slow(struct ltab *t, uint64_t i, uint64_t v);
 
 /* Hint: entry i will be written soon.  With the reserved mapping, chunk
  * ci lives at arena + ci chunk sizes, so entry i's address needs no load
@@ -89,16 +132,20 @@ static inline void lt_prefetch(const struct ltab *t, uint64_t i)
 		return;
 	}
 	const char *c = t->chunk[i >> LT_SHIFT];
-	if (c)
+	if (c && !lt_is_sparse(c))
 		nd_prefetch_w(c + (i & (LT_CHUNK - 1)) * esz);
 }
 
 static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
 {
 	void *c = t->chunk[i >> LT_SHIFT];
-	if (!c) {
-		if (!v)
+	if (__builtin_expect(!c || lt_is_sparse(c), 0)) {
+		if (!c && !v)
 			return;
+		if (c || t->sparse) {
+			lt_set_slow(t, i, v);
+			return;
+		}
 		c = lt_chunk_new(t, i >> LT_SHIFT);
 	}
 	if (t->wide)

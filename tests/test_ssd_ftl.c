@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "cli/cli.h"
 #include "core/cfg.h"
@@ -233,18 +234,20 @@ START_TEST(wide_map_entries_16tib)
 }
 END_TEST
 
-/* Scattered writes on a large drive keep the mapping on 4 KiB pages:
- * huge pages only once a table is dense (LT_DENSE_CHUNKS and an eighth of
- * its chunks live), else each touch costs 2 MiB (10^5 random writes on the
- * 16 TiB drive reached 11 GB of RSS).  20,000 units 150,001 apart on it:
- * one chunk each, 0.5 % of its 3.9 M chunks, more than LT_DENSE_CHUNKS;
- * then 17,000 units 1,024 apart on the 512 GiB preset: 17,000 of its
- * 122,071 chunks, above both bounds. */
-static void write_strided(ssd *s, uint64_t n, uint64_t stride)
+/* Scattered writes on a large drive keep the mapping small: a chunk of the
+ * mapping starts sparse (LT_SPARSE entries in a few hundred bytes), and
+ * the table takes huge pages only once dense (LT_DENSE_CHUNKS and an eighth
+ * of its chunks full), else each touch would cost 2 MiB (10^5 random
+ * writes on the 16 TiB drive reached 11 GB of RSS).  20,000 units 150,001
+ * apart on it: one chunk each, all sparse, more than LT_DENSE_CHUNKS; then
+ * on the 512 GiB preset LT_SPARSE + 1 units in each of 17,000 chunks (of
+ * its 122,071): all full, above both bounds, so huge pages. */
+static void write_strided(ssd *s, uint64_t chunks, uint64_t stride, uint64_t per)
 {
+	uint64_t n = chunks * per;
 	uint64_t *u = xmalloc(n * sizeof *u);
 	for (uint64_t i = 0; i < n; i++)
-		u[i] = i * stride;
+		u[i] = i / per * stride + i % per;
 	ssd_write_functional_list(s, u, n);
 	free(u);
 }
@@ -256,18 +259,72 @@ START_TEST(sparse_writes_keep_small_pages)
 	ssd *s;
 	struct nd_err err = { 0 };
 	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
-	write_strided(s, 20000, 150001);
+	write_strided(s, 20000, 150001, 1);
 	ck_assert_uint_eq(s->l2p.n_live, 20000);   /* one chunk per unit written */
 	ck_assert_uint_gt(s->l2p.n_live, LT_DENSE_CHUNKS);
+	ck_assert_uint_eq(s->l2p.n_full, 0);      /* each holds one entry: sparse */
 	ck_assert_int_eq(s->l2p.huge, 0);
 	ssd_destroy(s);
 	const char *none[] = { NULL };
 	load("configs/mqsim-default.json", none);
 	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
-	write_strided(s, 17000, 1024);
+	write_strided(s, 17000, 1024, LT_SPARSE + 1);
 	ck_assert_uint_eq(s->l2p.n_live, 17000);
+	ck_assert_uint_eq(s->l2p.n_full, 17000);
 	ck_assert_int_eq(s->l2p.huge, s->l2p.arena != NULL);
 	ssd_destroy(s);
+}
+END_TEST
+
+/* struct ltab against a plain array: random stores (a tenth of them zero)
+ * and loads, on chunks that stay sparse (a few entries), that overflow the
+ * sparse form, made full by lt_chunk_new() and after lt_dense(); 32- and
+ * 64-bit entries, with the reserved mapping and with calloc'd chunks. */
+START_TEST(table_matches_an_array)
+{
+	enum { N = 40 * LT_CHUNK + 123 };
+	uint64_t *ref = xcalloc(N, sizeof *ref), x = 12345;
+	for (int variant = 0; variant < 4; variant++) {
+		int wide = variant & 1, no_arena = variant >> 1;
+		struct ltab t;
+		lt_init(&t, N, wide);
+		t.sparse = 1;
+		if (no_arena && t.arena) {
+			munmap(t.arena, t.arena_bytes);
+			t.arena = NULL;
+		}
+		memset(ref, 0, N * sizeof *ref);
+		for (int op = 0; op < 200000; op++) {
+			x = x * 6364136223846793005ull + 1442695040888963407ull;
+			uint64_t r = x >> 16;
+			/* chunks 0-9 hot (overflow), 10-39 a few entries each */
+			uint64_t ci = r % 4 ? r % 10 : 10 + (r >> 8) % 31;
+			uint64_t i = ci * LT_CHUNK + (ci < 10 ? (r >> 20) % LT_CHUNK : (r >> 20) % 24);
+			if (i >= N)
+				i = N - 1;
+			uint64_t v = (r >> 7) % 10 ? (r >> 3) & (wide ? 0xffffffffffull : 0xffffffffu) : 0;
+			if (op % 3) {
+				lt_set(&t, i, v);
+				ref[i] = v;
+			} else {
+				ck_assert_uint_eq(lt_get(&t, i), ref[i]);
+			}
+			if (op == 100000)
+				(void)lt_chunk_new(&t, 12);   /* a sparse chunk made full */
+			if (op == 150000)
+				lt_dense(&t);
+		}
+		uint32_t sparse = 0;
+		for (uint64_t ci = 0; ci < (N + LT_CHUNK - 1) / LT_CHUNK; ci++)
+			sparse += t.chunk[ci] && lt_is_sparse(t.chunk[ci]);
+		ck_assert_uint_gt(sparse, 20);   /* the cold chunks stayed sparse */
+		ck_assert_msg(!lt_is_sparse(t.chunk[3]) && !lt_is_sparse(t.chunk[12]),
+			      "a hot chunk and a made-full one are full");
+		for (uint64_t i = 0; i < N; i++)
+			ck_assert_uint_eq(lt_get(&t, i), ref[i]);
+		lt_fini(&t);
+	}
+	free(ref);
 }
 END_TEST
 
@@ -324,6 +381,7 @@ int main(void)
 	tcase_add_test(tc, precondition_overwrite_3x_verifies);
 	tcase_add_test(tc, wide_map_entries_16tib);
 	tcase_add_test(tc, sparse_writes_keep_small_pages);
+	tcase_add_test(tc, table_matches_an_array);
 	tcase_add_test(tc, trace_aware_preconditioning);
 	suite_add_tcase(s, tc);
 	return tu_run_suite(s);
