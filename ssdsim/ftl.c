@@ -80,12 +80,9 @@ void *lt_chunk_new(struct ltab *t, uint64_t ci)
 	    !t->hold)
 		lt_dense(t);
 	if (old && lt_is_sparse(old)) {   /* its entries, and it back to the pool */
-		struct lt_sparse *sp = (struct lt_sparse *)(void *)((char *)old - 1);
+		struct lt_sparse *sp = lt_sparse_of(old);
 		for (uint32_t j = 0; j < sp->n; j++)
-			if (t->wide)
-				((uint64_t *)c)[sp->idx[j]] = sp->val[j];
-			else
-				((uint32_t *)c)[sp->idx[j]] = (uint32_t)sp->val[j];
+			lt_full_put(t, c, sp->idx[j], sp->val[j]);
 		sp->val[0] = (uint64_t)(uintptr_t)t->spare;
 		t->spare = sp;
 		return c;
@@ -130,17 +127,17 @@ void lt_set_slow(struct ltab *t, uint64_t i, uint64_t v)
 	uint64_t ci = i >> LT_SHIFT;
 	uint16_t k = (uint16_t)(i & (LT_CHUNK - 1));
 	void *c = t->chunk[ci];
-	if (!c) {
-		if (t->huge) {   /* dense by now: full chunks from the start */
-			c = lt_chunk_new(t, ci);
-			goto full;
-		}
-		struct lt_sparse *sp = lt_sparse_new(t);
+	struct lt_sparse *sp;
+	if (c) {
+		sp = lt_sparse_of(c);
+	} else if (t->huge) {   /* dense by now: full chunks from the start */
+		lt_full_put(t, lt_chunk_new(t, ci), k, v);
+		return;
+	} else {
+		sp = lt_sparse_new(t);
 		t->chunk[ci] = (char *)(void *)sp + 1;
 		lt_live_add(t, ci);
-		c = t->chunk[ci];
 	}
-	struct lt_sparse *sp = (struct lt_sparse *)(void *)((char *)c - 1);
 	for (uint32_t j = 0; j < sp->n; j++)
 		if (sp->idx[j] == k) {
 			if (v) {
@@ -159,12 +156,14 @@ void lt_set_slow(struct ltab *t, uint64_t i, uint64_t v)
 		sp->val[sp->n++] = v;
 		return;
 	}
-	c = lt_chunk_new(t, ci);   /* full: the chunk becomes a full one */
-full:
-	if (t->wide)
-		((uint64_t *)c)[k] = v;
-	else
-		((uint32_t *)c)[k] = (uint32_t)v;
+	lt_full_put(t, lt_chunk_new(t, ci), k, v);   /* full: the chunk becomes a full one */
+}
+
+void lt_all_full(struct ltab *t, uint64_t n)
+{
+	for (uint64_t ci = 0; ci < (n + LT_CHUNK - 1) >> LT_SHIFT; ci++)
+		if (!t->chunk[ci] || lt_is_sparse(t->chunk[ci]))
+			(void)lt_chunk_new(t, ci);
 }
 
 void lt_dense(struct ltab *t)
@@ -529,6 +528,18 @@ static uint32_t alloc_page(ssd *s, uint32_t plane, int who)
 	return page;
 }
 
+void ftl_erase_hist_fit(ssd *s, uint32_t e)
+{
+	if (e < s->erase_cnt_n)
+		return;
+	uint32_t n = s->erase_cnt_n;
+	while (e >= n)
+		n *= 2;
+	s->erase_cnt = xrealloc(s->erase_cnt, n * sizeof *s->erase_cnt);
+	memset(s->erase_cnt + s->erase_cnt_n, 0, (n - s->erase_cnt_n) * sizeof *s->erase_cnt);
+	s->erase_cnt_n = n;
+}
+
 void ftl_erase_block(ssd *s, uint32_t b)
 {
 	struct block *bk = &s->blk[b];
@@ -541,12 +552,8 @@ void ftl_erase_block(ssd *s, uint32_t b)
 	pl->free_blk[pl->nstack++] = b % (uint32_t)s->p.blocks;
 	pl->nfree++;
 	/* wear */
-	if (e + 1 >= s->erase_cnt_n) {
-		uint32_t n = s->erase_cnt_n * 2;
-		s->erase_cnt = xrealloc(s->erase_cnt, n * sizeof *s->erase_cnt);
-		memset(s->erase_cnt + s->erase_cnt_n, 0, (n - s->erase_cnt_n) * sizeof *s->erase_cnt);
-		s->erase_cnt_n = n;
-	}
+	if (e + 1 >= s->erase_cnt_n)
+		ftl_erase_hist_fit(s, e + 1);
 	s->erase_cnt[e]--;
 	s->erase_cnt[e + 1]++;
 	s->erase_sum++;

@@ -300,25 +300,23 @@ static void mv_flush(struct mv *m, uint32_t p)
 				lt_set(&s->l2p, q[i], pua + 1);
 		}
 	}
-	uint64_t rem = m->cu[p].rem;   /* counted down at queueing */
-	m->cu[p] = c;
-	m->cu[p].rem = rem;
+	m->cu[p] = c;   /* rem included: counted down at queueing, not here */
 	m->x = x;
 	m->placed += n;
 	m->nq[p] = 0;
 }
 
-/* Logical unit u, whose fill home (in plane `plane`) it has left: one
- * overwritten (every unit of a survivor, a fraction q of a collected
- * block's) to a random plane with room, one only moved by GC to its home
- * plane while it has room. */
+/* Whether the block holding fill home `home` is a survivor. */
 static inline __attribute__((always_inline)) uint32_t mv_surv(const struct mv *m, uint64_t home)
 {
 	uint32_t hb = (uint32_t)(m->shB >= 0 ? home >> m->shB : home / m->s->units_per_block);
 	return m->role[hb] == R_SURV;
 }
 
-/* surv: u's home block is a survivor (mv_surv()). */
+/* Logical unit u, whose fill home (in plane `plane`, in a survivor when
+ * surv, see mv_surv()) it has left: one overwritten (every unit of a
+ * survivor, a fraction q of a collected block's) to a random plane with
+ * room, one only moved by GC to its home plane while it has room. */
 static inline __attribute__((always_inline)) void mv_place(struct mv *m, uint64_t u, uint32_t surv,
 							   uint32_t plane)
 {
@@ -421,7 +419,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 				if (w == W - 1 && B % 64)
 					inv &= (1ull << (B % 64)) - 1;
 				uint64_t u0 = (uint64_t)b * B + w * 64;
-				if (!(u0 & 63) && (B % 64 == 0))
+				if (B % 64 == 0)   /* then u0 is word-aligned */
 					s->fill_moved[u0 >> 6] = inv;
 				else
 					for (; inv; inv &= inv - 1)
@@ -495,15 +493,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 			}
 			bk->erases = e;
 			bk->t_write_ns = 0;
-			if (e >= s->erase_cnt_n) {
-				uint32_t n = s->erase_cnt_n;
-				while (e >= n)
-					n *= 2;
-				s->erase_cnt = xrealloc(s->erase_cnt, n * sizeof *s->erase_cnt);
-				memset(s->erase_cnt + s->erase_cnt_n, 0,
-				       (n - s->erase_cnt_n) * sizeof *s->erase_cnt);
-				s->erase_cnt_n = n;
-			}
+			ftl_erase_hist_fit(s, e);
 			s->erase_cnt[e]++;
 			s->erase_sum += e;
 			if (e > s->erase_max)
@@ -549,15 +539,11 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 	else
 		s->p2l.hold = 1;
 	if (dense_l && s->l2p.arena && !s->l2p.wide) {
-		for (uint64_t ci = 0; ci < (range + LT_CHUNK - 1) >> LT_SHIFT; ci++)
-			if (!s->l2p.chunk[ci] || lt_is_sparse(s->l2p.chunk[ci]))
-				(void)lt_chunk_new(&s->l2p, ci);
+		lt_all_full(&s->l2p, range);
 		m.l2p = (uint32_t *)(void *)s->l2p.arena;
 	}
 	if (dense_p && s->p2l.arena && !s->p2l.wide) {
-		for (uint64_t ci = 0; ci < (s->n_units_phys + LT_CHUNK - 1) >> LT_SHIFT; ci++)
-			if (!s->p2l.chunk[ci] || lt_is_sparse(s->p2l.chunk[ci]))
-				(void)lt_chunk_new(&s->p2l, ci);
+		lt_all_full(&s->p2l, s->n_units_phys);
 		m.p2l = (uint32_t *)(void *)s->p2l.arena;
 	}
 	m.open = xmalloc(P * sizeof *m.open);

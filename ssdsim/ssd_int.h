@@ -84,6 +84,9 @@ void lt_fini(struct ltab *t);
 /* Makes chunk ci a full one (zeroed, or with the entries of its sparse
  * form) and returns it. */
 void *lt_chunk_new(struct ltab *t, uint64_t ci);
+/* Every chunk of entries [0, n) full (lt_chunk_new()), so that entries can
+ * be stored straight into the arena. */
+void lt_all_full(struct ltab *t, uint64_t n);
 /* The table will be dense: back it with huge pages (no value changes). */
 void lt_dense(struct ltab *t);
 
@@ -92,9 +95,19 @@ static inline int lt_is_sparse(const void *c)
 	return (int)((uintptr_t)c & 1);
 }
 
-static inline const struct lt_sparse *lt_sparse_of(const void *c)
+/* The sparse chunk a tagged directory entry points to. */
+static inline struct lt_sparse *lt_sparse_of(const void *c)
 {
-	return (const struct lt_sparse *)(const void *)((const char *)c - 1);
+	return (struct lt_sparse *)(uintptr_t)((const char *)c - 1);
+}
+
+/* Entry k of full chunk c := v. */
+static inline void lt_full_put(const struct ltab *t, void *c, uint32_t k, uint64_t v)
+{
+	if (t->wide)
+		((uint64_t *)c)[k] = v;
+	else
+		((uint32_t *)c)[k] = (uint32_t)v;
 }
 
 static inline uint64_t lt_get(const struct ltab *t, uint64_t i)
@@ -148,10 +161,7 @@ static inline void lt_set(struct ltab *t, uint64_t i, uint64_t v)
 		}
 		c = lt_chunk_new(t, i >> LT_SHIFT);
 	}
-	if (t->wide)
-		((uint64_t *)c)[i & (LT_CHUNK - 1)] = v;
-	else
-		((uint32_t *)c)[i & (LT_CHUNK - 1)] = (uint32_t)v;
+	lt_full_put(t, c, (uint32_t)(i & (LT_CHUNK - 1)), v);
 }
 
 struct ssd_power;
@@ -591,6 +601,8 @@ void ftl_precondition(ssd *s);
 /* Sequential functional write of [0, n) on a pristine drive, the mapping
  * left implicit (ftl_fill_pua()); O(planes + blocks). */
 void ftl_fill_implicit(ssd *s, uint64_t n);
+/* Room in the wear histogram (erase_cnt) for erase count e. */
+void ftl_erase_hist_fit(ssd *s, uint32_t e);
 
 /* ---- precond.c: precondition.method=steady.  On a pristine drive, sets
  * the state that `over` uniform random overwrites of logical units
