@@ -26,6 +26,16 @@ static void load(const char *preset, const char *const *sets)
 	tu_ssd_load(preset, sets, &run, &sp, &wp);
 }
 
+/* An FTL-only drive (seed 1) of the preset with sets applied. */
+static ssd *create(const char *preset, const char *const *sets)
+{
+	load(preset, sets);
+	ssd *s;
+	struct nd_err err = { 0 };
+	ck_assert_msg(ssd_create(&sp, NULL, NULL, 1, &s, &err) == 0, "%s", err.msg);
+	return s;
+}
+
 START_TEST(ftl_without_event_queue)
 {
 	/* 8 channels x 1 x 1 x 2 planes, CWDP, multi-plane programs of 2 x 2
@@ -200,10 +210,7 @@ START_TEST(wide_map_entries_16tib)
 	/* The MQSim device scaled to 65536 blocks per plane: 2^32 physical map
 	 * units, one more than 32-bit entries (+1 encoding) hold. */
 	const char *sets[] = { "ssd.blocks=65536", NULL };
-	load("configs/mqsim-default.json", sets);
-	ssd *s;
-	struct nd_err err = { 0 };
-	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
+	ssd *s = create("configs/mqsim-default.json", sets);
 	struct ssd_stats st;
 	ssd_get_stats(s, &st);
 	ck_assert_uint_eq(st.map_entry_bits, 64);
@@ -240,14 +247,16 @@ END_TEST
  * of its chunks full), else each touch would cost 2 MiB (10^5 random
  * writes on the 16 TiB drive reached 11 GB of RSS).  20,000 units 150,001
  * apart on it: one chunk each, all sparse, more than LT_DENSE_CHUNKS; then
- * on the 512 GiB preset LT_SPARSE + 1 units in each of 17,000 chunks (of
- * its 122,071): all full, above both bounds, so huge pages. */
-static void write_strided(ssd *s, uint64_t chunks, uint64_t stride, uint64_t per)
+ * LT_SPARSE + 1 units in each of 17,000 further chunks: full, more than
+ * LT_DENSE_CHUNKS but 0.4 % of its 3.9 M, so still no huge pages; on the
+ * 512 GiB preset the same 17,000 full chunks (of its 122,071) are above
+ * both bounds, so huge pages. */
+static void write_strided(ssd *s, uint64_t base, uint64_t chunks, uint64_t stride, uint64_t per)
 {
 	uint64_t n = chunks * per;
 	uint64_t *u = xmalloc(n * sizeof *u);
 	for (uint64_t i = 0; i < n; i++)
-		u[i] = i / per * stride + i % per;
+		u[i] = base + i / per * stride + i % per;
 	ssd_write_functional_list(s, u, n);
 	free(u);
 }
@@ -255,20 +264,20 @@ static void write_strided(ssd *s, uint64_t chunks, uint64_t stride, uint64_t per
 START_TEST(sparse_writes_keep_small_pages)
 {
 	const char *sets[] = { "ssd.blocks=65536", NULL };
-	load("configs/mqsim-default.json", sets);
-	ssd *s;
-	struct nd_err err = { 0 };
-	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
-	write_strided(s, 20000, 150001, 1);
+	ssd *s = create("configs/mqsim-default.json", sets);
+	write_strided(s, 0, 20000, 150001, 1);
 	ck_assert_uint_eq(s->l2p.n_live, 20000);   /* one chunk per unit written */
 	ck_assert_uint_gt(s->l2p.n_live, LT_DENSE_CHUNKS);
 	ck_assert_uint_eq(s->l2p.n_full, 0);      /* each holds one entry: sparse */
 	ck_assert_int_eq(s->l2p.huge, 0);
+	/* full chunks above LT_DENSE_CHUNKS, but far from an eighth of them */
+	write_strided(s, 3500000000ull, 17000, 1024, LT_SPARSE + 1);
+	ck_assert_uint_eq(s->l2p.n_full, 17000);
+	ck_assert_int_eq(s->l2p.huge, 0);
 	ssd_destroy(s);
 	const char *none[] = { NULL };
-	load("configs/mqsim-default.json", none);
-	ck_assert_int_eq(ssd_create(&sp, NULL, NULL, 1, &s, &err), 0);
-	write_strided(s, 17000, 1024, LT_SPARSE + 1);
+	s = create("configs/mqsim-default.json", none);
+	write_strided(s, 0, 17000, 1024, LT_SPARSE + 1);
 	ck_assert_uint_eq(s->l2p.n_live, 17000);
 	ck_assert_uint_eq(s->l2p.n_full, 17000);
 	ck_assert_int_eq(s->l2p.huge, s->l2p.arena != NULL);
