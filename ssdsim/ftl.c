@@ -244,14 +244,14 @@ void ftl_fini(ssd *s)
 	free(s->alloc_pos);
 	free(s->erase_cnt);
 	free(s->fill_moved);
+	lay_free(s);
 }
 
 /* Inverse of ftl_fill_pua(): the fill unit whose home is pua, if it is
  * still there.  Once a fill unit is written again or moved by GC its l2p
  * entry is explicit for good, so a zero entry is the one test needed; a
  * home block is erased only after all its fill units left. */
-/* The fill unit whose home is pua (maybe >= fill_n: none). */
-static uint64_t fill_unit_at(const ssd *s, uint64_t pua)
+uint64_t ftl_fill_unit_at(const ssd *s, uint64_t pua)
 {
 	uint64_t page = div_fast(pua, s->upp, s->sh_upp);
 	uint32_t j = (uint32_t)(pua - page * s->upp);
@@ -271,9 +271,13 @@ static uint64_t fill_unit_at(const ssd *s, uint64_t pua)
  * has left (fill_moved); see ssd_int.h. */
 uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
 {
+	if (s->lay && s->blk[page_block(s, pua_page(s, pua))].lay) {
+		uint32_t u = lay_p2l(s, pua);
+		return u != NONE && !lt_get(&s->l2p, u) ? u : NONE;
+	}
 	if (fill_moved_get(s, pua))
 		return NONE;
-	uint64_t u = fill_unit_at(s, pua);
+	uint64_t u = ftl_fill_unit_at(s, pua);
 	return u < s->fill_n ? (uint32_t)u : NONE;
 }
 
@@ -287,7 +291,10 @@ static void invalidate(ssd *s, uint32_t lpn)
 		lt_set(&s->p2l, old, 0);
 	} else if (lpn < s->fill_n) {
 		old = ftl_fill_pua(s, lpn);   /* leaves its fill home */
-		fill_moved_set(s, old);
+		if (__builtin_expect(s->lay != NULL, 0) && fill_moved_get(s, old))
+			old = lay_l2p(s, old);   /* ... which it left before the run */
+		else
+			fill_moved_set(s, old);
 	} else {
 		return;
 	}
@@ -548,6 +555,7 @@ void ftl_erase_block(ssd *s, uint32_t b)
 	uint32_t e = bk->erases++;
 	bk->state = BLK_FREE;
 	bk->wp = 0;
+	bk->lay = 0;
 	struct plane *pl = &s->pl[plane];
 	pl->free_blk[pl->nstack++] = b % (uint32_t)s->p.blocks;
 	pl->nfree++;
@@ -690,6 +698,8 @@ static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint3
 	uint64_t step = (uint64_t)s->alloc_n * s->prog_units;
 	uint64_t pua = (uint64_t)pg * s->upp;
 	uint32_t n = 0;
+	/* a block of the steady layout holds no fill home (precond.c) */
+	const int lay = s->lay && s->blk[page_block(s, pg)].lay;
 	memset(fillh, 0, GC_WIN_UNITS / 8);
 	for (uint32_t i = 0; i < np; i++, u0 += step) {
 		for (uint32_t j = 0; j < s->upp; j++, pua++, n++) {
@@ -697,11 +707,17 @@ static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint3
 			uint32_t lpn = NONE;
 			if (v) {
 				lpn = (uint32_t)(v - 1);
+			} else if (__builtin_expect(lay, 0)) {
+				uint32_t u = lay_p2l(s, pua);
+				if (u != NONE && !lt_get(&s->l2p, u)) {
+					lpn = u;
+					fillh[n >> 6] |= 1ull << (n & 63);
+				}
 			} else if (s->fill_n && !fill_moved_get(s, pua) && u0 + j < s->fill_n) {
 				lpn = (uint32_t)(u0 + j);
 				fillh[n >> 6] |= 1ull << (n & 63);
 				if (s->verify)
-					ND_ASSERT(u0 + j == fill_unit_at(s, pua));
+					ND_ASSERT(u0 + j == ftl_fill_unit_at(s, pua));
 			}
 			lpns[n] = lpn;
 		}
@@ -720,6 +736,7 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 	const int timed = s->timed, verify = s->verify;
 	const uint32_t xfer = s->p.copyback ? 0 : 1;
 	struct block *vb = &s->blk[v], *db = NULL;
+	const int vlay = s->lay && vb->lay;   /* a layout slot: no bit to set */
 	s->st.gc_count++;
 	uint32_t dst_page = NONE, dst_fill = 0;
 	uint64_t moved = 0, reads = 0;
@@ -736,7 +753,7 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 	ND_ASSERT(win_pages >= 1);
 	/* the fill unit whose home is the victim's first unit, and the step
 	 * per page (see gc_decode()) */
-	uint64_t fill_u0 = s->fill_n ? fill_unit_at(s, (uint64_t)first_pg * upp) : 0;
+	uint64_t fill_u0 = s->fill_n ? ftl_fill_unit_at(s, (uint64_t)first_pg * upp) : 0;
 	uint64_t fill_step = (uint64_t)s->alloc_n * s->prog_units;
 	int rc = 0;
 	for (uint32_t pg = first_pg; pg < end_pg && vb->valid; pg++) {
@@ -782,8 +799,10 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 			uint64_t dst = (uint64_t)dst_page * upp + dst_fill;
 			/* Relocation: the old location is this victim unit, so
 			 * skip the generic invalidate (fewer cache misses). */
-			if (fillh[w >> 6] >> (w & 63) & 1)
-				fill_moved_set(s, pua);   /* a fill home */
+			if (fillh[w >> 6] >> (w & 63) & 1) {
+				if (!vlay)
+					fill_moved_set(s, pua);   /* a fill home */
+			}
 			else
 				lt_set(&s->p2l, pua, 0);
 			vb->valid--;

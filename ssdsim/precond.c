@@ -209,36 +209,7 @@ static inline double unit_draw(uint64_t *x)
 	return (double)(wy_next(x) >> 11) * 0x1.0p-53;
 }
 
-enum { R_FREE, R_SURV, R_NEW };
-
-/* A plane's new blocks being filled, valid slot by valid slot. */
-struct cur {
-	uint32_t at, n;   /* next of the plane's new blocks, their number */
-	uint32_t w;       /* word of the mask in use */
-	uint64_t bits;    /* its valid slots not taken yet */
-	uint64_t base;    /* first unit of the block in use */
-	uint64_t rem;     /* units the plane still takes */
-};
-
-static inline uint64_t cur_take(const ssd *s, struct cur *c, const uint32_t *list, uint64_t *mk,
-				uint32_t W, uint64_t *x)
-{
-	while (!c->bits) {
-		if (c->w + 1 < W) {
-			c->bits = mk[++c->w];
-			continue;
-		}
-		ND_ASSERT(c->at < c->n);
-		uint32_t b = list[c->at++];
-		block_mask(mk, s->units_per_block, s->blk[b].valid, x);
-		c->base = (uint64_t)b * s->units_per_block;
-		c->w = 0;
-		c->bits = mk[0];
-	}
-	uint64_t pua = c->base + c->w * 64 + (uint64_t)__builtin_ctzll(c->bits);
-	c->bits &= c->bits - 1;
-	return pua;
-}
+enum { R_FREE, R_SURV, R_DROP };
 
 /* Marks units [first, first + n) moved (fill_moved). */
 static void moved_range(ssd *s, uint64_t first, uint64_t n)
@@ -252,96 +223,158 @@ static void moved_range(ssd *s, uint64_t first, uint64_t n)
 		fm[first >> 6] |= 1ull << (first & 63);
 }
 
-/* Placement of the moved units (precond_steady).  A plane's units are
- * queued and placed MVB at a time: placing each at once scatters the
- * reverse-map stores over every plane's open block, whose lines (all
- * blocks start 2 KiB-aligned, the planes' slots advance together) fall
- * into a few cache sets and evict each other; a batch writes a run of
- * slots of one block. */
-enum { MVB = 64 };
-struct mv {
-	ssd *s;
-	struct cur *cu;
-	const uint32_t *list;   /* the planes' new blocks, NB a plane */
-	uint64_t *mk;           /* the planes' current block masks, W words each */
-	const uint8_t *role;
-	uint32_t *open, *at;    /* planes with room left, position in open */
-	uint32_t *q, *nq;       /* queued logical units, MVB a plane; their number */
-	uint32_t *l2p, *p2l;    /* the tables' arenas (32-bit entries), or NULL: lt_set() */
-	uint32_t n_open, NB, W;
-	int shB;                /* log2 units per block, -1 if not a power of two */
-	uint64_t x, q32, placed;   /* q32: q x 2^32 */
+/* ---- the layout: where the moved units are, without a table entry each */
+struct lay {
+	uint64_t *ov;    /* fill homes whose unit was overwritten: in a host slot */
+	uint64_t *gc;    /* fill homes whose unit only GC moved: in a GC slot of its plane */
+	uint64_t *sm;    /* slots of the new blocks that hold a unit */
+	/* set bits of ov, gc, sm in the blocks before b (n_blocks + 1 each) */
+	uint64_t *opre, *gpre, *spre;
+	uint64_t *gn;    /* per plane: its GC-moved units, in slots 0 .. gn-1 */
+	uint64_t n_ov;
+	uint32_t B, NB, P;
 };
 
-static void mv_flush(struct mv *m, uint32_t p)
+/* Set bits of bm in [a, b). */
+static uint64_t bits_rank(const uint64_t *bm, uint64_t a, uint64_t b)
 {
-	ssd *s = m->s;
-	struct cur c = m->cu[p];   /* a local copy: the table stores cannot alias it */
-	const uint32_t *list = m->list + (size_t)p * m->NB, W = m->W, n = m->nq[p];
-	uint64_t *mk = m->mk + (size_t)p * W, x = m->x;
-	const uint32_t *q = m->q + (size_t)p * MVB;
-	uint32_t *l2p = m->l2p, *p2l = m->p2l;
-	if (l2p && p2l) {
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t pua = cur_take(s, &c, list, mk, W, &x);
-			p2l[pua] = q[i] + 1;
-			l2p[q[i]] = (uint32_t)(pua + 1);
-		}
+	if (a >= b)
+		return 0;
+	uint64_t wa = a >> 6, wb = b >> 6;
+	if (wa == wb)
+		return (uint64_t)__builtin_popcountll((bm[wa] >> (a & 63)) & ((1ull << (b - a)) - 1));
+	uint64_t n = (uint64_t)__builtin_popcountll(bm[wa] >> (a & 63));
+	for (uint64_t w = wa + 1; w < wb; w++)
+		n += (uint64_t)__builtin_popcountll(bm[w]);
+	if (b & 63)
+		n += (uint64_t)__builtin_popcountll(bm[wb] & ((1ull << (b & 63)) - 1));
+	return n;
+}
+
+/* Position of set bit j (from 0) of bm at or after a (it exists). */
+static uint64_t bits_select(const uint64_t *bm, uint64_t a, uint64_t j)
+{
+	uint64_t w = a >> 6, x = bm[w] & (~0ull << (a & 63));
+	for (;;) {
+		uint64_t c = (uint64_t)__builtin_popcountll(x);
+		if (j < c)
+			break;
+		j -= c;
+		x = bm[++w];
+	}
+	for (; j; j--)
+		x &= x - 1;
+	return w * 64 + (uint64_t)__builtin_ctzll(x);
+}
+
+/* ORs the n (<= 64) low bits of v into bm at bit a. */
+static void bits_put(uint64_t *bm, uint64_t a, uint64_t v, uint32_t n)
+{
+	if (n < 64)
+		v &= (1ull << n) - 1;
+	if (!v)
+		return;
+	bm[a >> 6] |= v << (a & 63);
+	if ((a & 63) && (a & 63) + n > 64)
+		bm[(a >> 6) + 1] |= v >> (64 - (a & 63));
+}
+
+static inline int bit_get(const uint64_t *bm, uint64_t a)
+{
+	return (int)(bm[a >> 6] >> (a & 63)) & 1;
+}
+
+/* The last b in [lo, hi) with pre[b] <= J (pre[lo] <= J): the block that
+ * holds item J of a prefix count. */
+static uint32_t pre_find(const uint64_t *pre, uint32_t lo, uint32_t hi, uint64_t J)
+{
+	while (hi - lo > 1) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		if (pre[mid] <= J)
+			lo = mid;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* Slot j of plane q's new blocks (in block order). */
+static uint64_t slot_at(const struct lay *L, uint32_t q, uint64_t j)
+{
+	uint64_t J = L->spre[(size_t)q * L->NB] + j;
+	uint32_t b = pre_find(L->spre, q * L->NB, (q + 1) * L->NB, J);
+	return bits_select(L->sm, (uint64_t)b * L->B, J - L->spre[b]);
+}
+
+/* The layout is a pure function of a home: an overwritten unit is number
+ * k of the overwritten homes (in physical order) and sits in the host part
+ * of plane k % P, at k / P (host writes are striped over the planes in
+ * turn); a unit only GC moved is number j of its plane's GC-moved homes
+ * and sits at slot j of that plane (GC keeps a victim's order). */
+uint64_t lay_l2p(const ssd *s, uint64_t home)
+{
+	const struct lay *L = s->lay;
+	uint32_t b = (uint32_t)(home / L->B);
+	uint64_t first = (uint64_t)b * L->B;
+	if (bit_get(L->ov, home)) {
+		uint64_t k = L->opre[b] + bits_rank(L->ov, first, home);
+		uint32_t q = (uint32_t)(k % L->P);
+		return slot_at(L, q, L->gn[q] + k / L->P);
+	}
+	ND_ASSERT(bit_get(L->gc, home));
+	uint32_t q = b / L->NB;
+	uint64_t j = L->gpre[b] - L->gpre[(size_t)q * L->NB] + bits_rank(L->gc, first, home);
+	return slot_at(L, q, j);
+}
+
+uint32_t lay_p2l(const ssd *s, uint64_t pua)
+{
+	const struct lay *L = s->lay;
+	if (!bit_get(L->sm, pua))
+		return NONE;
+	uint32_t b = (uint32_t)(pua / L->B), q = b / L->NB;
+	uint64_t j = L->spre[b] + bits_rank(L->sm, (uint64_t)b * L->B, pua) - L->spre[(size_t)q * L->NB];
+	uint64_t home;
+	if (j < L->gn[q]) {
+		uint64_t G = L->gpre[(size_t)q * L->NB] + j;
+		uint32_t hb = pre_find(L->gpre, q * L->NB, (q + 1) * L->NB, G);
+		home = bits_select(L->gc, (uint64_t)hb * L->B, G - L->gpre[hb]);
 	} else {
-		for (uint32_t i = 0; i < n; i++) {
-			uint64_t pua = cur_take(s, &c, list, mk, W, &x);
-			if (p2l)
-				p2l[pua] = q[i] + 1;
-			else
-				lt_set(&s->p2l, pua, (uint64_t)q[i] + 1);
-			if (l2p)
-				l2p[q[i]] = (uint32_t)(pua + 1);
-			else
-				lt_set(&s->l2p, q[i], pua + 1);
-		}
+		uint64_t k = (j - L->gn[q]) * L->P + q;
+		ND_ASSERT(k < L->n_ov);
+		uint32_t hb = pre_find(L->opre, 0, s->n_blocks, k);
+		home = bits_select(L->ov, (uint64_t)hb * L->B, k - L->opre[hb]);
 	}
-	m->cu[p] = c;   /* rem included: counted down at queueing, not here */
-	m->x = x;
-	m->placed += n;
-	m->nq[p] = 0;
+	return (uint32_t)ftl_fill_unit_at(s, home);
 }
 
-/* Whether the block holding fill home `home` is a survivor. */
-static inline __attribute__((always_inline)) uint32_t mv_surv(const struct mv *m, uint64_t home)
+void lay_free(ssd *s)
 {
-	uint32_t hb = (uint32_t)(m->shB >= 0 ? home >> m->shB : home / m->s->units_per_block);
-	return m->role[hb] == R_SURV;
+	struct lay *L = s->lay;
+	if (!L)
+		return;
+	free(L->ov);
+	free(L->gc);
+	free(L->sm);
+	free(L->opre);
+	free(L->gpre);
+	free(L->spre);
+	free(L->gn);
+	free(L);
+	s->lay = NULL;
 }
 
-/* Logical unit u, whose fill home (in plane `plane`, in a survivor when
- * surv, see mv_surv()) it has left: one overwritten (every unit of a
- * survivor, a fraction q of a collected block's) to a random plane with
- * room, one only moved by GC to its home plane while it has room. */
-static inline __attribute__((always_inline)) void mv_place(struct mv *m, uint64_t u, uint32_t surv,
-							   uint32_t plane)
-{
-	/* one draw, and a select: the choice is a coin flip, which as a
-	 * branch is mispredicted half the time */
-	uint64_t c = wy_next(&m->x);
-	uint32_t any = surv | (uint32_t)((c >> 32) < m->q32) | (uint32_t)(m->cu[plane].rem == 0);
-	uint32_t rp = m->open[((c & 0xffffffffu) * m->n_open) >> 32];
-	uint32_t dp = plane ^ ((plane ^ rp) & (0u - any));
-	uint32_t n = m->nq[dp];
-	m->q[(size_t)dp * MVB + n] = (uint32_t)u;
-	m->nq[dp] = ++n;
-	if (n == MVB)
-		mv_flush(m, dp);
-	if (!--m->cu[dp].rem) {   /* full: out of the open list */
-		uint32_t last = m->open[--m->n_open];
-		m->open[m->at[dp]] = last;
-		m->at[last] = m->at[dp];
-	}
-}
+/* Per plane, between the two passes of precond_steady(). */
+struct pst {
+	uint64_t np, S, H, C, ov;   /* fill units, survivors' valid, their holes, the rest, overwritten */
+	uint32_t nf, used;
+};
 
 void precond_steady(ssd *s, uint64_t range, uint64_t over)
 {
 	const uint32_t B = s->units_per_block, NB = (uint32_t)s->p.blocks, pages = (uint32_t)s->p.pages;
 	const uint32_t T = (uint32_t)s->p.gc_threshold_blocks, P = s->n_planes, W = (B + 63) / 64;
+	const uint32_t cap = NB - T - 1;
 	double *h = xmalloc((B + 1) * sizeof *h), *f = xmalloc((B + 1) * sizeof *f);
 	double *nw = xmalloc((B + 1) * sizeof *nw);
 	double *cdf_f = xmalloc((B + 1) * sizeof *cdf_f), *cdf_n = xmalloc((B + 1) * sizeof *cdf_n);
@@ -356,94 +389,159 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 
 	uint64_t e_plane = (uint64_t)llround(erases);
 	uint8_t *role = xcalloc(s->n_blocks, 1);
-	uint32_t *list = xmalloc((size_t)P * NB * sizeof *list);   /* new blocks, per plane */
-	uint32_t *cand = xmalloc(NB * sizeof *cand), *vf = xmalloc(NB * sizeof *vf);
-	uint32_t *vn = xmalloc(NB * sizeof *vn);
-	uint64_t *mk = xmalloc((size_t)P * W * sizeof *mk);
-	struct cur *cu = xcalloc(P, sizeof *cu);
-	uint64_t s_inv = 0, c_units = 0, moved = 0;
+	uint32_t *cand = xmalloc((size_t)s->n_blocks * sizeof *cand);
+	uint32_t *vf = xmalloc((size_t)s->n_blocks * sizeof *vf), *vn = xmalloc(NB * sizeof *vn);
+	uint64_t *mk = xmalloc(W * sizeof *mk);
+	struct pst *ps = xcalloc(P, sizeof *ps);
+	struct lay *L = xcalloc(1, sizeof *L);
+	const size_t words = (size_t)((s->n_units_phys + 63) / 64);
+	L->ov = xcalloc(words, sizeof *L->ov);
+	L->gc = xcalloc(words, sizeof *L->gc);
+	L->sm = xcalloc(words, sizeof *L->sm);
+	L->opre = xcalloc((size_t)s->n_blocks + 1, sizeof *L->opre);
+	L->gpre = xcalloc((size_t)s->n_blocks + 1, sizeof *L->gpre);
+	L->spre = xcalloc((size_t)s->n_blocks + 1, sizeof *L->spre);
+	L->gn = xcalloc(P, sizeof *L->gn);
+	L->B = B;
+	L->NB = NB;
+	L->P = P;
 	memset(s->erase_cnt, 0, s->erase_cnt_n * sizeof *s->erase_cnt);
 	s->erase_sum = 0;
 	s->erase_max = 0;
+	/* Every overwritten unit left its home: those of a survivor (its
+	 * holes) and, of a collected block's, as many as make each plane's
+	 * share of the distinct units X = over / range capacities of uniform
+	 * overwrites hit, range (1 - exp(-X)); the rest of a collected block's
+	 * units GC moved. */
+	const double dist = (double)range * -expm1(-(double)over / (double)range);
+	const uint64_t share = (uint64_t)llround(dist / P);
+
+	/* Pass 1: the survivors, the model's fill population, at random among
+	 * the whole fill blocks, with valid counts from f's quantiles
+	 * (ascending); the plane's overwritten units. */
 	for (uint32_t p = 0; p < P; p++) {
-		struct plane *pl = &s->pl[p];
-		const uint32_t base = p * NB, used = pl->fresh, cap = NB - T - 1;
-		uint64_t np = 0;
-		uint32_t nc = 0;
-		for (uint32_t i = 0; i < used; i++) {
+		struct pst *t = &ps[p];
+		const uint32_t base = p * NB;
+		uint32_t nc = 0, *cd = cand + base;
+		t->used = s->pl[p].fresh;
+		for (uint32_t i = 0; i < t->used; i++) {
 			struct block *bk = &s->blk[base + i];
-			np += bk->valid;
+			t->np += bk->valid;
 			if (bk->state == BLK_FULL && bk->valid == B)
-				cand[nc++] = i;   /* whole fill blocks may survive */
+				cd[nc++] = i;
 		}
-		/* Survivors: the model's fill population, at random among the
-		 * whole fill blocks. */
 		uint32_t nf = (uint32_t)llround(tot_f);
-		if (nf > nc)
-			nf = nc;
-		if (nf > cap)
-			nf = cap;
+		nf = nf > nc ? nc : nf;
+		nf = nf > cap ? cap : nf;
 		for (uint32_t i = 0; i < nf; i++) {
-			uint32_t j = i + (uint32_t)(wy_next(&x) % (nc - i));
-			uint32_t t = cand[i];
-			cand[i] = cand[j];
-			cand[j] = t;
+			uint32_t j = i + (uint32_t)(wy_next(&x) % (nc - i)), c = cd[i];
+			cd[i] = cd[j];
+			cd[j] = c;
 		}
-		uint64_t surv = quantile_counts(cdf_f, B, nf, unit_draw(&x), vf);
+		t->nf = nf;
+		t->S = quantile_counts(cdf_f, B, nf, unit_draw(&x), vf + base);
+		t->H = (uint64_t)nf * B - t->S;
+		t->C = t->np - t->S - t->H;
+		t->ov = share < t->H ? t->H : share > t->H + t->C ? t->H + t->C : share;
+		L->n_ov += t->ov;
+	}
+
+	/* Pass 2, per plane: the survivors' and collected blocks' bits, the new
+	 * blocks, free blocks and erase counts. */
+	for (uint32_t p = 0; p < P; p++) {
+		struct pst *t = &ps[p];
+		struct plane *pl = &s->pl[p];
+		const uint32_t base = p * NB, nf = t->nf, *cd = cand + base, *vfp = vf + base;
+		/* the overwritten units it takes, striped: its turn of n_ov */
+		const uint64_t hn = L->n_ov / P + (p < L->n_ov % P);
+		uint64_t gn = t->C - (t->ov - t->H), np_new = gn + hn;
 		/* New blocks: the model's number, at least enough for what the
 		 * plane holds beyond its survivors, and room for both below the
 		 * GC reserve (rounding can break that: then the emptiest
-		 * survivors are dropped). */
+		 * survivors are dropped: collected, their valid units GC-moved). */
 		uint32_t lo = 0, nn = (uint32_t)llround(tot_n);
 		for (;;) {
-			uint64_t need = (np - surv + B - 1) / B;
+			uint64_t need = (np_new + B - 1) / B;
 			uint32_t room = cap - (nf - lo);
 			if (need <= room) {
-				if (nn < need)
-					nn = (uint32_t)need;
-				if (nn > room)
-					nn = room;
+				nn = nn < need ? (uint32_t)need : nn;
+				nn = nn > room ? room : nn;
 				break;
 			}
 			ND_ASSERT(lo < nf);
-			surv -= vf[lo++];
+			np_new += vfp[lo];
+			gn += vfp[lo];
+			lo++;
 		}
-		for (uint32_t k = lo; k < nf; k++) {
-			uint32_t b = base + cand[k];
-			role[b] = R_SURV;
-			s->blk[b].valid = vf[k];
-			s_inv += B - vf[k];
-			block_mask(mk, B, vf[k], &x);
+		/* Survivors: valid positions uniformly drawn; their holes were
+		 * overwritten.  Dropped ones: every unit left. */
+		for (uint32_t k = 0; k < nf; k++) {
+			const uint32_t b = base + cd[k];
+			const int surv = k >= lo;
+			role[b] = surv ? R_SURV : R_DROP;
+			if (surv)
+				s->blk[b].valid = vfp[k];
+			block_mask(mk, B, vfp[k], &x);
 			for (uint32_t w = 0; w < W; w++) {
-				uint64_t inv = ~mk[w];
-				if (w == W - 1 && B % 64)
-					inv &= (1ull << (B % 64)) - 1;
-				uint64_t u0 = (uint64_t)b * B + w * 64;
-				if (B % 64 == 0)   /* then u0 is word-aligned */
-					s->fill_moved[u0 >> 6] = inv;
-				else
-					for (; inv; inv &= inv - 1)
-						fill_moved_set(s, u0 + (uint64_t)__builtin_ctzll(inv));
+				const uint32_t n = w == W - 1 && B % 64 ? B % 64 : 64;
+				const uint64_t a = (uint64_t)b * B + w * 64, all = n < 64 ? (1ull << n) - 1 : ~0ull;
+				bits_put(L->ov, a, ~mk[w], n);
+				bits_put(s->fill_moved, a, surv ? ~mk[w] : all, n);
+				if (!surv)
+					bits_put(L->gc, a, mk[w], n);
 			}
+			L->opre[b + 1] = B - vfp[k];
+			L->gpre[b + 1] = surv ? 0 : vfp[k];
 		}
-		/* Collected fill blocks: every fill unit has left. */
-		for (uint32_t i = 0; i < used; i++) {
-			uint32_t b = base + i;
-			if (role[b] == R_SURV)
+		/* Collected fill blocks: every fill unit left, a stochastically
+		 * rounded part of the plane's remaining overwritten ones in each
+		 * (at uniformly drawn positions), GC moved the rest. */
+		uint64_t rem_k = t->ov - t->H, rem_c = t->C;
+		for (uint32_t i = 0; i < t->used; i++) {
+			const uint32_t b = base + i;
+			if (role[b] != R_FREE)
 				continue;
-			c_units += s->blk[b].valid;
-			moved_range(s, (uint64_t)b * B, B);
+			const uint32_t cb = s->blk[b].valid;
+			const uint64_t a0 = (uint64_t)b * B;
+			moved_range(s, a0, B);
+			uint64_t kb = rem_k;
+			if (rem_c > cb) {
+				kb = (uint64_t)((double)rem_k * cb / (double)rem_c + unit_draw(&x));
+				uint64_t lo_k = rem_k > rem_c - cb ? rem_k - (rem_c - cb) : 0;
+				kb = kb < lo_k ? lo_k : kb > cb ? cb : kb;
+				kb = kb > rem_k ? rem_k : kb;
+			}
+			if (cb == B) {
+				block_mask(mk, B, (uint32_t)kb, &x);
+				for (uint32_t w = 0; w < W; w++) {
+					const uint32_t n = w == W - 1 && B % 64 ? B % 64 : 64;
+					bits_put(L->ov, a0 + w * 64, mk[w], n);
+					bits_put(L->gc, a0 + w * 64, ~mk[w], n);
+				}
+			} else {   /* the fill's last block of the plane: its real homes */
+				uint64_t need = kb, left = cb;
+				for (uint32_t j = 0; j < B; j++) {
+					if (ftl_fill_unit_at(s, a0 + j) >= range)
+						continue;
+					ND_ASSERT(left > 0);
+					uint64_t *bm = (uint64_t)(unit_draw(&x) * (double)left) < need ? L->ov : L->gc;
+					need -= bm == L->ov;
+					left--;
+					bits_put(bm, a0 + j, 1, 1);
+				}
+				ND_ASSERT(left == 0 && need == 0);
+			}
+			L->opre[b + 1] = kb;
+			L->gpre[b + 1] = cb - kb;
+			rem_k -= kb;
+			rem_c -= cb;
 		}
+		ND_ASSERT(rem_k == 0 && rem_c == 0);
 		/* New blocks: the last nn of the others, with counts from the
-		 * model's new population summing to what the plane still holds,
-		 * in random order; the rest are free.  (A block's index means
-		 * nothing to the model; taking the new blocks together keeps the
-		 * reverse-map pages their units touch together: at small X, with
-		 * random indices, every page of the table would be touched and
-		 * zeroed by the kernel.)  Erases: the model's, spread evenly over
-		 * the blocks that were not survivors (a survivor is a fill block
-		 * never erased). */
-		uint64_t np_new = np - surv;
+		 * model's new population summing to what the plane holds, in
+		 * random order, valid slots uniformly drawn; the rest are free.
+		 * Erases: the model's, spread evenly over the blocks that were
+		 * not survivors (a survivor is a fill block never erased). */
 		quantile_counts(cdf_n, B, nn, unit_draw(&x), vn);
 		uint64_t sum = 0;
 		for (uint32_t k = 0; k < nn; k++)
@@ -460,9 +558,9 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 			i = i + 1 == nn ? 0 : i + 1;
 		}
 		for (uint32_t k = nn; k > 1; k--) {
-			uint32_t j = (uint32_t)(wy_next(&x) % k), t = vn[k - 1];
+			uint32_t j = (uint32_t)(wy_next(&x) % k), c = vn[k - 1];
 			vn[k - 1] = vn[j];
-			vn[j] = t;
+			vn[j] = c;
 		}
 		uint32_t pool = NB - (nf - lo), left = pool, want = nn, got = 0;
 		uint32_t e_base = (uint32_t)(e_plane / pool), e_rem = (uint32_t)(e_plane % pool);
@@ -476,12 +574,17 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 				e = e_base + ((pi + e_off) % pool < e_rem);
 				pi++;
 				if (left <= want) {
-					role[b] = R_NEW;
-					list[base + got] = b;
-					bk->valid = vn[got++];
+					uint32_t v = vn[got++];
+					bk->valid = v;
 					bk->state = BLK_FULL;
 					bk->wp = (uint16_t)pages;
 					bk->seal = ++s->seal_next;
+					bk->lay = 1;
+					block_mask(mk, B, v, &x);
+					for (uint32_t w = 0; w < W; w++)
+						bits_put(L->sm, (uint64_t)b * B + w * 64, mk[w],
+							 w == W - 1 && B % 64 ? B % 64 : 64);
+					L->spre[b + 1] = v;
 					want--;
 				} else {
 					bk->state = BLK_FREE;
@@ -499,145 +602,31 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 			if (e > s->erase_max)
 				s->erase_max = e;
 		}
-		ND_ASSERT(got == nn);
+		ND_ASSERT(got == nn && sum == np_new);
 		pl->fresh = NB;
 		pl->nfree = pl->nstack;
 		pl->active[0] = pl->active[1] = NONE;
-		cu[p].n = nn;
-		cu[p].w = W - 1;
-		cu[p].rem = np_new;
-		moved += np_new;
+		L->gn[p] = gn;
 	}
 	for (uint32_t d = 0; d < s->n_dies; d++)
 		s->die[d].next_plane = 0;
-
-	/* The moved units, in logical order (so the mapping is written
-	 * sequentially).  One that was overwritten goes to a random plane's
-	 * next valid slot (host writes are striped, their logical units
-	 * random); one only moved by GC stays in its home plane (GC is per
-	 * plane and keeps a victim's order).  Every unit left in a survivor
-	 * was overwritten; of those of a collected block, the fraction q that
-	 * makes the overwritten units in all number range (1 - exp(-X)), the
-	 * expected distinct units hit by X = over / range capacities. */
-	double dist = (double)range * -expm1(-(double)over / (double)range);
-	double q = c_units ? (dist - (double)s_inv) / (double)c_units : 0;
-	q = q < 0 ? 0 : q > 1 ? 1 : q;
-	const uint64_t q32 = (uint64_t)(q * 0x1.0p32);   /* q = 1: 2^32, above every draw */
-	/* Tables.  The mapping is written all over once moved >= range / 16
-	 * (huge pages: fewer faults), the reverse map only in the new blocks,
-	 * the top of every plane's part: below half the range its chunks stay
-	 * on 4 KiB pages (hold), so only what is written is zeroed.  A dense
-	 * table's chunks are all allocated first (an address in the arena, no
-	 * page touched) and its entries stored straight into the arena. */
-	const int dense_l = moved >= range / 16, dense_p = moved >= range / 2;
-	struct mv m = { .s = s, .cu = cu, .list = list, .mk = mk, .role = role, .x = x, .q32 = q32,
-			.NB = NB, .W = W, .shB = B & (B - 1) ? -1 : __builtin_ctz(B) };
-	if (dense_l)
-		lt_dense(&s->l2p);
-	if (dense_p)
-		lt_dense(&s->p2l);
-	else
-		s->p2l.hold = 1;
-	if (dense_l && s->l2p.arena && !s->l2p.wide) {
-		lt_all_full(&s->l2p, range);
-		m.l2p = (uint32_t *)(void *)s->l2p.arena;
+	for (uint32_t b = 0; b < s->n_blocks; b++) {
+		L->opre[b + 1] += L->opre[b];
+		L->gpre[b + 1] += L->gpre[b];
+		L->spre[b + 1] += L->spre[b];
 	}
-	if (dense_p && s->p2l.arena && !s->p2l.wide) {
-		lt_all_full(&s->p2l, s->n_units_phys);
-		m.p2l = (uint32_t *)(void *)s->p2l.arena;
-	}
-	m.open = xmalloc(P * sizeof *m.open);
-	m.q = xmalloc((size_t)P * MVB * sizeof *m.q);
-	m.nq = xcalloc(P, sizeof *m.nq);
-	m.at = xmalloc(P * sizeof *m.at);
-	for (uint32_t p = 0; p < P; p++)
-		if (cu[p].rem) {
-			m.at[p] = m.n_open;
-			m.open[m.n_open++] = p;
-		}
-	const uint32_t PU = s->prog_units, upp = s->upp, npl = PU / upp;
-	if (!(upp & (upp - 1)) && upp <= 64 && s->plane_pages * upp % 64 == 0) {
-		/* The fill bits of one plane's page r are upp bits at (plane x
-		 * plane_pages + r) x upp: a word holds R = 64 / upp rounds of it.
-		 * The words are taken R rounds at a time, target by target, and
-		 * only their set bits visited: the scan costs a word per 64 units
-		 * and the rest is per moved unit.  Within R rounds the order is
-		 * not the logical one, but the mapping entries written stay
-		 * within R x alloc_n x PU units (32 KiB of the table on the
-		 * preset), which the cache holds.  (Reading the planes' bits
-		 * round by round instead made every load a conflict miss: they sit
-		 * a plane's bitmap apart, a power of two on most geometries.) */
-		const uint32_t R = 64 / upp;
-		const uint64_t step = (uint64_t)s->alloc_n * PU;   /* units a round */
-		/* unit of bit b of a word: its first unit + off[b] */
-		uint64_t off[64];
-		for (uint32_t b = 0; b < 64; b++)
-			off[b] = (b / upp) * step + (b & (upp - 1));
-		/* a word's R pages lie in one block when R divides the pages
-		 * of a block: one survivor test a word */
-		const int one_blk = pages % R == 0;
-		for (uint64_t r0 = 0; r0 * step < range; r0 += R) {
-			const int last = (r0 + R) * step > range;   /* units past the range */
-			for (uint32_t pos = 0; pos < s->alloc_n; pos++)
-				for (uint32_t k = 0; k < npl; k++) {
-					const uint32_t plane = s->alloc_seq[pos] + k;
-					const uint64_t bit = (s->plane_pages * plane + r0) * upp;
-					const uint64_t ub = r0 * step + (uint64_t)pos * PU + k * upp;
-					uint64_t bits = s->fill_moved[bit >> 6];
-					if (!bits)
-						continue;
-					if (one_blk && !last) {
-						const uint32_t sv = mv_surv(&m, bit);
-						for (; bits; bits &= bits - 1)
-							mv_place(&m, ub + off[__builtin_ctzll(bits)], sv, plane);
-						continue;
-					}
-					for (; bits; bits &= bits - 1) {
-						uint32_t b = (uint32_t)__builtin_ctzll(bits);
-						uint64_t u = ub + off[b];
-						if (u >= range)
-							break;
-						mv_place(&m, u, mv_surv(&m, bit + b), plane);
-					}
-				}
-		}
-	} else {
-		uint64_t r = 0;
-		uint32_t pos = 0;
-		for (uint64_t u0 = 0; u0 < range; u0 += PU) {
-			const uint32_t t = s->alloc_seq[pos];
-			const uint32_t nu = range - u0 < PU ? (uint32_t)(range - u0) : PU;
-			for (uint32_t w = 0; w < nu; w++) {
-				const uint32_t k = w / upp, j = w - k * upp, plane = t + k;
-				const uint64_t home = (s->plane_pages * plane + r) * upp + j;
-				if (fill_moved_get(s, home))
-					mv_place(&m, u0 + w, mv_surv(&m, home), plane);
-			}
-			if (++pos == s->alloc_n) {
-				pos = 0;
-				r++;
-			}
-		}
-	}
-	for (uint32_t p = 0; p < P; p++)
-		mv_flush(&m, p);
-	ND_ASSERT(m.placed == moved && m.n_open == 0);
-	s->p2l.hold = 0;
+	ND_ASSERT(L->opre[s->n_blocks] == L->n_ov);
+	s->lay = L;
 	s->erase_min = 0;
 	while (!s->erase_cnt[s->erase_min])
 		s->erase_min++;
 	s->alloc_cur = 0;
 	s->placed = 1;
-	free(m.open);
-	free(m.at);
-	free(m.q);
-	free(m.nq);
-	free(cu);
+	free(ps);
 	free(mk);
 	free(vn);
 	free(vf);
 	free(cand);
-	free(list);
 	free(role);
 	free(h);
 	free(f);

@@ -257,6 +257,8 @@ struct block {
 	uint8_t state;
 	uint8_t erase_q;      /* gc_preempt: erases queued, not run yet */
 	uint8_t reused;       /* ... and taken again meanwhile */
+	uint8_t lay;          /* a new block of the steady layout (precond.c): a
+	                       * zero reverse-map entry there is lay_p2l()'s */
 	uint64_t t_write_ns;  /* last program, for cost-benefit age */
 	uint64_t seal;        /* order in which it became full (fifo victims) */
 };
@@ -316,6 +318,10 @@ struct ssd {
 	 * order (one cache line per 512 units) instead of a random l2p load.
 	 * Allocated with the fill; untouched pages stay unmapped. */
 	uint64_t *fill_moved;
+	/* precondition.method=steady: where the units that left their fill
+	 * home before the run are (a home with its fill_moved bit set and a
+	 * zero l2p entry), computed from the home (precond.c), NULL otherwise */
+	struct lay *lay;
 	uint64_t plane_pages;                /* blocks x pages */
 	int sh_prog, sh_upp, sh_alloc;       /* log2 when a power of two, else -1 */
 	int sh_pp, sh_planes;                /* same for plane_pages, planes */
@@ -496,18 +502,33 @@ static inline uint64_t ftl_fill_pua(const ssd *s, uint64_t u)
 	return (s->plane_pages * plane + r) * s->upp + j;
 }
 
+static inline int fill_moved_get(const ssd *s, uint64_t pua)
+{
+	return (int)(s->fill_moved[pua >> 6] >> (pua & 63)) & 1;
+}
+
+/* precond.c, the steady layout: the unit of fill home `home` that left it
+ * before the run (fill_moved set, l2p entry 0) sits at lay_l2p(home); the
+ * fill unit given slot pua of a layout block (struct block lay), NONE if
+ * none (valid while that unit's l2p entry is 0). */
+uint64_t lay_l2p(const ssd *s, uint64_t home);
+uint32_t lay_p2l(const ssd *s, uint64_t pua);
+void lay_free(ssd *s);
+/* The fill unit whose home is pua (maybe >= fill_n: none). */
+uint64_t ftl_fill_unit_at(const ssd *s, uint64_t pua);
+
 /* Physical unit of logical unit lpn, PUA_NONE if unmapped. */
 static inline uint64_t ftl_l2p(const ssd *s, uint32_t lpn)
 {
 	uint64_t v = lt_get(&s->l2p, lpn);
 	if (v)
 		return v - 1;
-	return lpn < s->fill_n ? ftl_fill_pua(s, lpn) : PUA_NONE;
-}
-
-static inline int fill_moved_get(const ssd *s, uint64_t pua)
-{
-	return (int)(s->fill_moved[pua >> 6] >> (pua & 63)) & 1;
+	if (lpn >= s->fill_n)
+		return PUA_NONE;
+	uint64_t h = ftl_fill_pua(s, lpn);
+	if (__builtin_expect(s->lay != NULL, 0) && fill_moved_get(s, h))
+		return lay_l2p(s, h);
+	return h;
 }
 
 static inline void fill_moved_set(ssd *s, uint64_t pua)
@@ -609,7 +630,8 @@ void ftl_erase_hist_fit(ssd *s, uint32_t e);
  * [0, range) after a sequential fill of that range lead to under greedy GC:
  * per-plane block valid counts from a mean-field model, the fill's blocks
  * that GC has not collected kept implicit (their invalid units marked in
- * fill_moved), every other unit placed explicitly, erase counts; no GC run.
+ * fill_moved), every other unit in the layout (lay_l2p()), erase counts; no
+ * GC run, no mapping entry written.
  * Cost O(blocks + moved units + physical units / 64). */
 void precond_steady(ssd *s, uint64_t range, uint64_t over);
 void ftl_build_alloc_seq(ssd *s);
