@@ -36,34 +36,44 @@
  * written for them.  Every other fill block was collected (all its bits
  * set).  round(sum (h - f)) blocks of the rest, drawn at random, become
  * new full blocks with counts from h - f's quantiles, nudged by +-1 so the
- * plane holds what the fill put in it; the rest are erased free blocks.
- * The moved units are then placed in logical order (the fill bitmap read
- * in fill order: the mapping is written sequentially) into the new
- * blocks' valid slots (again uniformly drawn positions): an overwritten
- * unit into a random plane (host writes are striped over the planes with
- * random logical units, so logical neighbours land on unrelated dies and
- * blocks), one only moved by GC into its home plane (GC is per plane and
- * keeps a victim's order).  Every unit missing from a survivor was
- * overwritten; of a collected block's units the fraction q that brings the
- * overwritten units to range (1 - exp(-X)), the distinct units that
- * X = over / range capacities of uniform overwrites hit.  Versions: every
- * unit holds version 1 (the fill's), which ssd.verify reads from empty
- * version tables.  Erase counts: the model's erases per plane, spread
- * evenly over the blocks that are not survivors (a survivor was never
- * erased); exact GC spreads them unevenly (no wear levelling model here).
- * The open host and GC blocks of a real run are not modelled: every used
- * block is full, so in a following run the planes' GC blocks fill in step;
- * WAF and mean latency match exact, latency percentiles do not
- * (bench/README.md).
+ * plane holds what it is given below; the rest are erased free blocks.
+ * Every unit missing from a survivor was overwritten; so were, of a
+ * collected block's units, as many (at uniformly drawn positions) as make
+ * each plane's overwritten units its share of range (1 - exp(-X)), the
+ * distinct units that X = over / range capacities of uniform overwrites
+ * hit; the rest only GC moved.
+ *
+ * Layout.  No mapping entry is written for a moved unit either: where it
+ * is follows from its home (struct lay, lay_l2p(), lay_p2l()).  The
+ * overwritten homes, in physical order, are striped over the planes in
+ * turn (number k to plane k % P: host writes are striped over the planes
+ * and their logical units are random, so logical neighbours land on
+ * unrelated dies); a plane's GC-moved homes stay in their plane, in order
+ * (GC is per plane and keeps a victim's order).  A plane's new blocks'
+ * valid slots (uniformly drawn positions), in block order, take its
+ * GC-moved units first, then its overwritten ones.  Three bitmaps over the
+ * physical units (overwritten homes, GC-moved homes, slots) with per-block
+ * prefix counts answer both directions by a rank in one block and a
+ * binary search over a plane's (or, for the stripes, all) blocks.  The
+ * run then writes a unit's entry when it moves it, as for the fill.
+ * Versions: every unit holds version 1 (the fill's), which ssd.verify
+ * reads from empty version tables.  Erase counts: the model's erases per
+ * plane, spread evenly over the blocks that are not survivors (a survivor
+ * was never erased); exact GC spreads them unevenly (no wear levelling
+ * model here).  The open host and GC blocks of a real run are not
+ * modelled: every used block is full, so in a following run the planes'
+ * GC blocks fill in step; WAF and mean latency match exact, latency
+ * percentiles do not (bench/README.md).
  *
  * Cost: the model is O(B) per step and stops once stationary, independent
  * of the drive size and, past a few capacities, of X; the placement
- * O(blocks x B / 64) for the bitmap, one word of it read per 64 units
- * (the generic path: a bit test per unit), and per moved unit a plane
- * choice and two stores (l2p, sequential; p2l, in runs of a block).  The kernel's zeroing of the table pages those stores touch
- * is most of the time on the 512 GiB preset (bench/README.md).  See
- * README.md (SSD model) for the measured error against exact
- * preconditioning.
+ * O(blocks x B / 64) word stores into four bitmaps plus a draw per
+ * overwritten unit of a collected block (or per GC-moved one, whichever
+ * is fewer) and per invalid slot of a block: no per-unit table store, so
+ * the memory touched is the bitmaps (4 bits a physical unit).  A lookup of
+ * a unit still in the layout costs a rank and a binary search (~0.1-0.3
+ * us) instead of a table load.  See README.md (SSD model) for the
+ * measured error against exact preconditioning.
  */
 #include "ssdsim/ssd_int.h"
 
