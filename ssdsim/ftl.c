@@ -28,7 +28,6 @@ void lt_init(struct ltab *t, uint64_t n, int wide)
 	t->live = NULL;
 	t->n_live = t->cap_live = 0;
 	t->huge = 0;
-	t->hold = 0;
 	t->sparse = 0;
 	t->n_full = 0;
 	t->pool = NULL;
@@ -76,8 +75,7 @@ void *lt_chunk_new(struct ltab *t, uint64_t ci)
 	void *c = t->arena ? t->arena + ci * cb : xcalloc(LT_CHUNK, t->wide ? 8 : 4);
 	t->chunk[ci] = c;
 	t->n_full++;
-	if (t->n_full >= LT_DENSE_CHUNKS && t->n_full * 8 >= (t->n + LT_CHUNK - 1) >> LT_SHIFT &&
-	    !t->hold)
+	if (t->n_full >= LT_DENSE_CHUNKS && t->n_full * 8 >= (t->n + LT_CHUNK - 1) >> LT_SHIFT)
 		lt_dense(t);
 	if (old && lt_is_sparse(old)) {   /* its entries, and it back to the pool */
 		struct lt_sparse *sp = lt_sparse_of(old);
@@ -157,13 +155,6 @@ void lt_set_slow(struct ltab *t, uint64_t i, uint64_t v)
 		return;
 	}
 	lt_full_put(t, lt_chunk_new(t, ci), k, v);   /* full: the chunk becomes a full one */
-}
-
-void lt_all_full(struct ltab *t, uint64_t n)
-{
-	for (uint64_t ci = 0; ci < (n + LT_CHUNK - 1) >> LT_SHIFT; ci++)
-		if (!t->chunk[ci] || lt_is_sparse(t->chunk[ci]))
-			(void)lt_chunk_new(t, ci);
 }
 
 void lt_dense(struct ltab *t)
@@ -247,10 +238,11 @@ void ftl_fini(ssd *s)
 	lay_free(s);
 }
 
-/* Inverse of ftl_fill_pua(): the fill unit whose home is pua, if it is
- * still there.  Once a fill unit is written again or moved by GC its l2p
- * entry is explicit for good, so a zero entry is the one test needed; a
- * home block is erased only after all its fill units left. */
+/* Inverse of ftl_fill_pua().  Once a fill unit is written again or moved
+ * by GC its l2p entry is explicit for good, so a zero entry means it is at
+ * its home, or, after precondition.method=steady, where the layout put it
+ * (fill_moved set: lay_l2p()); a home block is erased only after all its
+ * fill units left. */
 uint64_t ftl_fill_unit_at(const ssd *s, uint64_t pua)
 {
 	uint64_t page = div_fast(pua, s->upp, s->sh_upp);
@@ -268,13 +260,12 @@ uint64_t ftl_fill_unit_at(const ssd *s, uint64_t pua)
 }
 
 /* A zero p2l entry is a fill home still holding its unit unless that unit
- * has left (fill_moved); see ssd_int.h. */
+ * has left (fill_moved), or in a block of the steady layout a slot
+ * (lay_p2l()); see ssd_int.h. */
 uint32_t ftl_p2l_fill(const ssd *s, uint64_t pua)
 {
-	if (s->lay && s->blk[page_block(s, pua_page(s, pua))].lay) {
-		uint32_t u = lay_p2l(s, pua);
-		return u != NONE && !lt_get(&s->l2p, u) ? u : NONE;
-	}
+	if (s->lay && s->blk[page_block(s, pua_page(s, pua))].lay)
+		return lay_p2l(s, pua);
 	if (fill_moved_get(s, pua))
 		return NONE;
 	uint64_t u = ftl_fill_unit_at(s, pua);
@@ -708,11 +699,9 @@ static void gc_decode(const ssd *s, uint32_t pg, uint32_t np, uint64_t u0, uint3
 			if (v) {
 				lpn = (uint32_t)(v - 1);
 			} else if (__builtin_expect(lay, 0)) {
-				uint32_t u = lay_p2l(s, pua);
-				if (u != NONE && !lt_get(&s->l2p, u)) {
-					lpn = u;
+				lpn = lay_p2l(s, pua);
+				if (lpn != NONE)
 					fillh[n >> 6] |= 1ull << (n & 63);
-				}
 			} else if (s->fill_n && !fill_moved_get(s, pua) && u0 + j < s->fill_n) {
 				lpn = (uint32_t)(u0 + j);
 				fillh[n >> 6] |= 1ull << (n & 63);
@@ -736,7 +725,8 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 	const int timed = s->timed, verify = s->verify;
 	const uint32_t xfer = s->p.copyback ? 0 : 1;
 	struct block *vb = &s->blk[v], *db = NULL;
-	const int vlay = s->lay && vb->lay;   /* a layout slot: no bit to set */
+	/* a layout block's implicit units have no fill bit to set */
+	const int vlay = s->lay && vb->lay;
 	s->st.gc_count++;
 	uint32_t dst_page = NONE, dst_fill = 0;
 	uint64_t moved = 0, reads = 0;
@@ -799,12 +789,10 @@ int ftl_gc_collect(ssd *s, uint32_t plane, uint32_t v)
 			uint64_t dst = (uint64_t)dst_page * upp + dst_fill;
 			/* Relocation: the old location is this victim unit, so
 			 * skip the generic invalidate (fewer cache misses). */
-			if (fillh[w >> 6] >> (w & 63) & 1) {
-				if (!vlay)
-					fill_moved_set(s, pua);   /* a fill home */
-			}
-			else
+			if (!(fillh[w >> 6] >> (w & 63) & 1))
 				lt_set(&s->p2l, pua, 0);
+			else if (!vlay)
+				fill_moved_set(s, pua);   /* a fill home */
 			vb->valid--;
 			lt_set(&s->l2p, lpn, dst + 1);
 			lt_set(&s->p2l, dst, (uint64_t)lpn + 1);

@@ -292,6 +292,14 @@ static void bits_put(uint64_t *bm, uint64_t a, uint64_t v, uint32_t n)
 		bm[(a >> 6) + 1] |= v >> (64 - (a & 63));
 }
 
+/* Block mask mk (B bits, block_mask()) into bm at bit a, complemented
+ * when inv. */
+static void mask_put(uint64_t *bm, uint64_t a, const uint64_t *mk, uint32_t B, int inv)
+{
+	for (uint32_t w = 0; w * 64 < B; w++)
+		bits_put(bm, a + w * 64, inv ? ~mk[w] : mk[w], B - w * 64 < 64 ? B - w * 64 : 64);
+}
+
 static inline int bit_get(const uint64_t *bm, uint64_t a)
 {
 	return (int)(bm[a >> 6] >> (a & 63)) & 1;
@@ -359,7 +367,7 @@ uint32_t lay_p2l(const ssd *s, uint64_t pua)
 		return NONE;
 	uint32_t b = (uint32_t)(pua / L->B), q = b / L->NB;
 	uint64_t j = L->spre[b] + bits_rank(L->sm, (uint64_t)b * L->B, pua) - L->spre[(size_t)q * L->NB];
-	uint64_t home;
+	uint64_t home, u;
 	if (j < L->gn[q]) {
 		uint64_t G = L->gpre[(size_t)q * L->NB] + j;
 		uint32_t hb = pre_find(L->gpre, L->gdir, G);
@@ -370,7 +378,8 @@ uint32_t lay_p2l(const ssd *s, uint64_t pua)
 		uint32_t hb = pre_find(L->opre, L->odir, k);
 		home = bits_select(L->ov, (uint64_t)hb * L->B, k - L->opre[hb]);
 	}
-	return (uint32_t)ftl_fill_unit_at(s, home);
+	u = ftl_fill_unit_at(s, home);
+	return lt_get(&s->l2p, u) ? NONE : (uint32_t)u;   /* moved since */
 }
 
 void lay_free(ssd *s)
@@ -509,14 +518,14 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 			role[b] = surv ? R_SURV : R_DROP;
 			if (surv)
 				s->blk[b].valid = vfp[k];
+			const uint64_t a0 = (uint64_t)b * B;
 			block_mask(mk, B, vfp[k], &x);
-			for (uint32_t w = 0; w < W; w++) {
-				const uint32_t n = w == W - 1 && B % 64 ? B % 64 : 64;
-				const uint64_t a = (uint64_t)b * B + w * 64, all = n < 64 ? (1ull << n) - 1 : ~0ull;
-				bits_put(L->ov, a, ~mk[w], n);
-				bits_put(s->fill_moved, a, surv ? ~mk[w] : all, n);
-				if (!surv)
-					bits_put(L->gc, a, mk[w], n);
+			mask_put(L->ov, a0, mk, B, 1);
+			if (surv) {
+				mask_put(s->fill_moved, a0, mk, B, 1);
+			} else {
+				moved_range(s, a0, B);
+				mask_put(L->gc, a0, mk, B, 0);
 			}
 			L->opre[b + 1] = B - vfp[k];
 			L->gpre[b + 1] = surv ? 0 : vfp[k];
@@ -541,11 +550,8 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 			}
 			if (cb == B) {
 				block_mask(mk, B, (uint32_t)kb, &x);
-				for (uint32_t w = 0; w < W; w++) {
-					const uint32_t n = w == W - 1 && B % 64 ? B % 64 : 64;
-					bits_put(L->ov, a0 + w * 64, mk[w], n);
-					bits_put(L->gc, a0 + w * 64, ~mk[w], n);
-				}
+				mask_put(L->ov, a0, mk, B, 0);
+				mask_put(L->gc, a0, mk, B, 1);
 			} else {   /* the fill's last block of the plane: its real homes */
 				uint64_t need = kb, left = cb;
 				for (uint32_t j = 0; j < B; j++) {
@@ -609,9 +615,7 @@ void precond_steady(ssd *s, uint64_t range, uint64_t over)
 					bk->seal = ++s->seal_next;
 					bk->lay = 1;
 					block_mask(mk, B, v, &x);
-					for (uint32_t w = 0; w < W; w++)
-						bits_put(L->sm, (uint64_t)b * B + w * 64, mk[w],
-							 w == W - 1 && B % 64 ? B % 64 : 64);
+					mask_put(L->sm, (uint64_t)b * B, mk, B, 0);
 					L->spre[b + 1] = v;
 					want--;
 				} else {

@@ -73,7 +73,6 @@ struct ltab {
 	char *arena;              /* reserved mapping, NULL: chunks calloc'd */
 	size_t arena_bytes;
 	int huge;                 /* MADV_HUGEPAGE applied */
-	int hold;                 /* no huge pages on LT_DENSE_CHUNKS while set */
 	uint64_t *live;           /* indices of the chunks allocated so far */
 	uint64_t n_live, cap_live;
 	uint64_t n_full;          /* chunks in full form */
@@ -84,9 +83,6 @@ void lt_fini(struct ltab *t);
 /* Makes chunk ci a full one (zeroed, or with the entries of its sparse
  * form) and returns it. */
 void *lt_chunk_new(struct ltab *t, uint64_t ci);
-/* Every chunk of entries [0, n) full (lt_chunk_new()), so that entries can
- * be stored straight into the arena. */
-void lt_all_full(struct ltab *t, uint64_t n);
 /* The table will be dense: back it with huge pages (no value changes). */
 void lt_dense(struct ltab *t);
 
@@ -508,9 +504,9 @@ static inline int fill_moved_get(const ssd *s, uint64_t pua)
 }
 
 /* precond.c, the steady layout: the unit of fill home `home` that left it
- * before the run (fill_moved set, l2p entry 0) sits at lay_l2p(home); the
- * fill unit given slot pua of a layout block (struct block lay), NONE if
- * none (valid while that unit's l2p entry is 0). */
+ * before the run (fill_moved set, l2p entry 0) sits at lay_l2p(home);
+ * lay_p2l(pua) is the fill unit that slot pua of a layout block (struct
+ * block lay) holds, NONE if it is no slot or its unit has moved since. */
 uint64_t lay_l2p(const ssd *s, uint64_t home);
 uint32_t lay_p2l(const ssd *s, uint64_t pua);
 void lay_free(ssd *s);
@@ -631,8 +627,9 @@ void ftl_erase_hist_fit(ssd *s, uint32_t e);
  * per-plane block valid counts from a mean-field model, the fill's blocks
  * that GC has not collected kept implicit (their invalid units marked in
  * fill_moved), every other unit in the layout (lay_l2p()), erase counts; no
- * GC run, no mapping entry written.
- * Cost O(blocks + moved units + physical units / 64). */
+ * GC run, no mapping entry written.  Cost O(physical units / 64) bitmap
+ * words plus a draw per overwritten or GC-moved unit of a collected block
+ * (the fewer) and per empty slot (precond.c). */
 void precond_steady(ssd *s, uint64_t range, uint64_t over);
 void ftl_build_alloc_seq(ssd *s);
 void ftl_init(ssd *s);
